@@ -1,0 +1,103 @@
+"""The one table of every output column: name, type, unit and meaning; it drives column order everywhere."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    dtype: str  # "string", "Int64", "float64"
+    description: str
+    unit: str = ""
+
+
+def _f(name: str, dtype: str, description: str, unit: str = "") -> Field:
+    return Field(name, dtype, description, unit)
+
+
+# Contract columns (../shared/CONTRACT.md) come first, in contract order; extensions follow.
+TABLES: dict[str, list[Field]] = {
+    "documents": [
+        _f("file", "string", "the input's file name as found in the raw folder"),
+        _f("sha256", "string", "SHA-256 of the input bytes"),
+        _f("status", "string", "ok · partial · rejected · duplicate"),
+        _f("reason", "string", "empty when ok; otherwise one plain sentence saying why"),
+        _f("doc_kind", "string", "budget · final_account · performance_evaluation · empty when unknown"),
+        _f("fiscal_year", "Int64", "the year the document reports on", "year"),
+        _f("department", "string", "the department's name as the document gives it"),
+        _f("jurisdiction", "string", "the level-bearing place the department belongs to (county, city or 国家)"),
+        _f("province", "string", "resolved province-level name"),
+        _f("city", "string", "resolved prefecture-level name; empty where not applicable"),
+        _f("county", "string", "resolved county-level name; empty where not applicable"),
+        _f("admin_code", "string", "6-digit administrative division code of the jurisdiction, where resolvable"),
+        _f("format", "string", "input format read: txt · docx · pdf · html"),
+        _f("encoding", "string", "text encoding detected for .txt/.html inputs"),
+        _f("pages", "Int64", "number of pages (PDF only)", "pages"),
+        _f("chars", "Int64", "length of the normalised text", "characters"),
+        _f("n_figures", "Int64", "number of rows this file contributed to figures.csv", "rows"),
+        _f("duplicate_of", "string", "for status duplicate: the file this one repeats"),
+    ],
+    "figures": [
+        _f("file", "string", "as in documents.csv"),
+        _f("measure", "string", "measure name from the contract vocabulary"),
+        _f("fiscal_year", "Int64", "the year the figure belongs to", "year"),
+        _f("basis", "string", "budget (预算数) or actual (决算数/执行数); empty for staff counts"),
+        _f("code", "string", "classification code (functional 3/5/7 digits, economic 3/5 digits)"),
+        _f("label", "string", "classification name where code is set"),
+        _f("value", "float64", "the figure: yuan for money, persons for counts", "yuan or count"),
+        _f("unit", "string", "yuan or count"),
+        _f("method", "string", "stated or derived"),
+        _f("formula", "string", "how a derived figure was computed; empty for stated figures"),
+        _f("quote", "string", "exact fragment of the normalised text that states the figure"),
+        _f("start", "Int64", "character offset of quote in the normalised text", "characters"),
+        _f("end", "Int64", "character offset just past quote in the normalised text", "characters"),
+        _f("page", "Int64", "1-based page of quote (PDF only)", "page"),
+        _f("source", "string", "text (narrative) or table (a disclosure table)"),
+        _f("table", "string", "title of the disclosure table the figure came from (source=table)"),
+        _f("row", "string", "row label in that table (source=table)"),
+        _f("column", "string", "column header in that table (source=table)"),
+        _f("scale", "string", "the unit as printed: 元, 万元 or 亿元 (count for persons)"),
+        _f("decimals", "Int64", "decimal places as printed (rounding allowance is half a unit of the last place)"),
+    ],
+    "flags": [
+        _f("file", "string", "as in documents.csv (several ';'-separated for cross-document checks)"),
+        _f("check", "string", "sum_of_parts · share · year_on_year · restatement · execution_rate · wording · document_year · placeholder · table_vs_text · …"),
+        _f("status", "string", "mismatch (beyond rounding) · rounding (within printed precision) · insufficient_data"),
+        _f("measure", "string", "the figure the check is about"),
+        _f("code", "string", "its classification code, if any"),
+        _f("fiscal_year", "Int64", "its year", "year"),
+        _f("basis", "string", "budget or actual"),
+        _f("reported", "string", "what the document says (a number or the words)"),
+        _f("expected", "string", "what the other stated figures imply"),
+        _f("message", "string", "one sentence a researcher understands"),
+        _f("quotes", "string", "the quotes of every figure involved, '|'-separated"),
+    ],
+    "metrics": [
+        _f("jurisdiction", "string", "whose metric"),
+        _f("department", "string", "the department"),
+        _f("fiscal_year", "Int64", "the year", "year"),
+        _f("basis", "string", "budget or actual"),
+        _f("metric", "string", "metric name (see CONTRACT.md)"),
+        _f("value", "float64", "the metric; percentages as numbers (-4.06 means −4.06 %)"),
+        _f("numerator", "float64", "input the metric was computed from"),
+        _f("denominator", "float64", "input the metric was computed from"),
+        _f("formula", "string", "how, in words or symbols"),
+        _f("inputs", "string", "the files the inputs came from"),
+        _f("comparability", "string", "empty, or why comparing this value across counties needs care"),
+    ],
+}
+
+
+def columns(table: str) -> list[str]:
+    """Column names of an output table, in output order.
+
+    >>> columns("figures")[:3]
+    ['file', 'measure', 'fiscal_year']
+    """
+    return [f.name for f in TABLES[table]]
+
+
+def dtypes(table: str) -> dict[str, str]:
+    return {f.name: f.dtype for f in TABLES[table]}
