@@ -1,0 +1,46 @@
+# countyfiscal — `make` lists the targets; `make figures` is the main job, `make test` runs every test.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export MPLCONFIGDIR := $(CURDIR)/.cache/matplotlib
+export PYTHONHASHSEED := 0
+
+.DEFAULT_GOAL := help
+.PHONY: help venv extract check figures test test-fast bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (countyfiscal)" >/dev/null
+	@mkdir -p $(MPLCONFIGDIR)
+	touch $(STAMP)
+
+venv: $(STAMP) ## create .venv and install the package with its pinned dependencies
+
+extract: $(STAMP) ## read every disclosure in data/raw into data/processed (documents, figures, flags, metrics, themes)
+	$(VENV)/bin/countyfiscal extract data/raw --out data/processed
+
+check: $(STAMP) ## re-run the checks and metrics on data/processed
+	$(VENV)/bin/countyfiscal check data/processed --raw-dir data/raw
+
+figures: extract ## main job: extract, then run every notebook of reports.yml into reports/ (index.html, figures)
+	$(VENV)/bin/countyfiscal figures --config reports.yml --reports reports --processed data/processed
+
+test: extract ## every test: unit tests, the seed labels, and nbval over the committed notebooks
+	$(PY) -m pytest tests -q -p no:cacheprovider
+	$(PY) -m pytest --nbval-lax notebooks/ -q -p no:cacheprovider
+
+test-fast: $(STAMP) ## unit tests only
+	$(PY) -m pytest tests -q -x
+
+bench: $(STAMP) ## the speed figures the README and issues quote
+	$(PY) benchmarks/run.py
+
+clean: ## delete everything the pipeline regenerates (data/processed, reports)
+	find data/processed -mindepth 1 ! -name .gitkeep -delete
+	find reports -mindepth 1 ! -name .gitkeep -delete

@@ -1,0 +1,89 @@
+"""The command line: extract, check, figures, tokens."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+
+def _cmd_extract(args: argparse.Namespace) -> int:
+    from countyfiscal.pipeline import RunError, run_extract
+
+    try:
+        s = run_extract(args.raw_dir, args.out, jobs=args.jobs, progress=None if not args.quiet else False)
+    except RunError as exc:
+        print(f"countyfiscal extract: {exc}", file=sys.stderr)
+        return 2
+    print(
+        f"{s['files']} files: {s['ok']} ok, {s['partial']} partial, {s['rejected']} rejected, "
+        f"{s['duplicate']} duplicate; {s['figures']} figures, {s['flags']} flags -> {args.out}"
+    )
+    return 0
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from countyfiscal.checks import check_dir
+
+    processed, raw = Path(args.processed), Path(args.raw_dir)
+    for need in (processed / "documents.csv", processed / "figures.csv"):
+        if not need.is_file():
+            print(f"countyfiscal check: {need} is missing; run `countyfiscal extract` first", file=sys.stderr)
+            return 2
+    if not raw.is_dir():
+        print(f"countyfiscal check: the raw folder {raw} does not exist", file=sys.stderr)
+        return 2
+    n = check_dir(processed, raw)
+    print(f"{n} flags -> {processed / 'flags.csv'}")
+    return 0
+
+
+def _cmd_figures(args: argparse.Namespace) -> int:
+    from countyfiscal.render import render_all
+
+    return render_all(config=Path(args.config), reports_dir=Path(args.reports), processed_dir=Path(args.processed))
+
+
+def _cmd_tokens(args: argparse.Namespace) -> int:
+    from countyfiscal.text.tokenizer import tokens_line
+
+    print(tokens_line(" ".join(args.text)))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="countyfiscal", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    e = sub.add_parser("extract", help="read every disclosure in RAW_DIR; write documents/figures/flags/metrics/…")
+    e.add_argument("raw_dir", nargs="?", default="data/raw")
+    e.add_argument("--out", default="data/processed")
+    e.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes (default: all cores)")
+    e.add_argument("--quiet", action="store_true", help="no progress bar")
+    e.set_defaults(func=_cmd_extract)
+
+    c = sub.add_parser("check", help="re-run the checks and metrics on an extraction")
+    c.add_argument("processed", nargs="?", default="data/processed")
+    c.add_argument("--raw-dir", default="data/raw")
+    c.set_defaults(func=_cmd_check)
+
+    f = sub.add_parser("figures", help="run every notebook of reports.yml; write reports/")
+    f.add_argument("--config", default="reports.yml")
+    f.add_argument("--reports", default="reports")
+    f.add_argument("--processed", default="data/processed")
+    f.set_defaults(func=_cmd_figures)
+
+    t = sub.add_parser("tokens", help='print the tokens of TEXT separated by spaces')
+    t.add_argument("text", nargs="+")
+    t.set_defaults(func=_cmd_tokens)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

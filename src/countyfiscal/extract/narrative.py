@@ -1,0 +1,381 @@
+"""Normalised narrative text -> figures: which measure, year and basis each stated amount belongs to."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cache
+from importlib import resources
+from typing import Iterable
+
+import yaml
+
+from countyfiscal import classification
+from countyfiscal.amounts import Amount, find_amounts, to_float
+
+# Clause delimiters for the window before an amount. The colon is not one: "收入合计：2851958.99元".
+CLAUSE_END = "，,；;。！？!?\n、"
+# Sentence delimiters: a subject ("“三公”经费") carries over clauses ("年初预算为…，决算为…") up to here.
+SENTENCE_END = "。；;！？!?"
+
+QUOTE_OPEN = "“\"‘'「『"
+QUOTE_CLOSE = "”\"’'」』"
+
+CHANGE_BEFORE = re.compile(
+    r"(?:增加|减少|增长|下降|降低|节约|压减|上升|上涨|下调|上调|缩减|减幅|增幅|增|减|多|少|节省|变动|变化|相差|差额|差)"
+    r"(?:了|为|额|金额|资金)?\s*$"
+)
+# "比上年", "比 2022 年度", "较去年预算数", "与上年相比" right before an amount: a prior-year value.
+PRIOR_BEFORE = re.compile(
+    r"(?:比|较|与|对比|相比)\s*(?P<ref>上年度?|去年|上一年度?|同期|上年同期|(?P<y>20\d\d)\s*年度?)\s*"
+    r"(?:同期)?\s*(?P<basis>年初预算数|预算数|预算|决算数|决算|执行数|实际数|支出数)?\s*(?:的|为|时)?\s*$"
+)
+PRIOR_ANYWHERE = re.compile(r"上年|去年|上一年")
+YEAR_END = re.compile(r"(?:截至|截止|截止到|截至到)\s*(?P<y>20\d\d)\s*年\s*(?:底|末|12\s*月\s*31\s*日)")
+CONJUNCTION_BEFORE = re.compile(r"[和与及、]\s*$")
+STAFF_RE = re.compile(
+    r"(?P<term>人员编制|编制人数|核定编制|编制数|编制|实有在职人员|在职实有人员|实有人员|实有人数|实有职工|在职人员|在职职工|在编人员)"
+    r"(?:数|总数)?(?:为|共|合计|共计)?\s*(?P<n>\d{1,6})\s*(?:人|名)"
+)
+STAFF_EXCLUDE_BEFORE = re.compile(r"(?:行政|事业|参公|工勤|参照公务员法管理|政法|离退休|退休|离休|编外|其他|临时|聘用|全额|差额|自收自支)\s*$")
+CLASS_MARK = re.compile(r"[（(]\s*(类|款|项)\s*[）)]")
+CODE_IN_PARENS = re.compile(r"[（(\[【]\s*(?P<code>[235]\d{2}(?:\d{2}){0,2})\s*[）)\]】]\s*$")
+
+
+@dataclass
+class _Hit:
+    measure: str
+    code: str
+    label: str
+    term_start: int
+    amount: Amount
+    year: int | None
+    basis: str
+
+
+@cache
+def _rules() -> dict:
+    with resources.files("countyfiscal.resources").joinpath("measures.yml").open(encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+def _term_pattern(term: str) -> str:
+    out = []
+    for ch in term:
+        if ch in "（(":
+            out.append(r"[（(]")
+        elif ch in "）)":
+            out.append(r"[）)]")
+        else:
+            out.append(re.escape(ch))
+    pat = "".join(out)
+    # “三公”经费 is written with any quote marks, or none.
+    return pat.replace("三公", f"[{QUOTE_OPEN}]?三公[{QUOTE_CLOSE}]?")
+
+
+@cache
+def _term_index() -> tuple[re.Pattern, dict[str, str], dict[str, list[str]]]:
+    rules = _rules()["measures"]
+    term_to_measure: dict[str, str] = {}
+    for measure, spec in rules.items():
+        for term in spec["terms"]:
+            term_to_measure[term] = measure
+    terms = sorted(term_to_measure, key=len, reverse=True)
+    alternation = "|".join(f"(?P<t{i}>{_term_pattern(t)})" for i, t in enumerate(terms))
+    # The quote before 三公 belongs to the term, so the term may start at an opening quote.
+    pattern = re.compile(alternation)
+    group_to_measure = {f"t{i}": term_to_measure[t] for i, t in enumerate(terms)}
+    excludes = {m: spec.get("exclude_before", []) or [] for m, spec in rules.items()}
+    return pattern, group_to_measure, excludes
+
+
+@cache
+def _filler() -> re.Pattern:
+    return re.compile(re.sub(r"\s+", "", _rules()["filler"]))
+
+
+@cache
+def _basis_cue() -> re.Pattern:
+    cues = _rules()["basis_cues"]
+    pairs = [(c, b) for b, cs in cues.items() for c in cs]
+    pairs.sort(key=lambda p: len(p[0]), reverse=True)
+    return re.compile("|".join(f"(?P<{b}{i}>{re.escape(c)})" for i, (c, b) in enumerate(pairs)))
+
+
+def _basis_in(segment: str) -> str | None:
+    """Basis named in a stretch of text; the cue nearest its end wins."""
+    found = None
+    for m in _basis_cue().finditer(segment):
+        found = "budget" if m.lastgroup.startswith("budget") else "actual"
+    return found
+
+
+@cache
+def _class_names() -> tuple[re.Pattern, re.Pattern] | None:
+    try:
+        functional = classification.names_regex("functional", "类")
+        economic = classification.names_regex("economic", "类")
+    except Exception:  # the tables are data; a broken table must not stop extraction of everything else
+        return None
+    return functional, economic
+
+
+def _clause_start(text: str, pos: int, floor: int) -> int:
+    i = pos - 1
+    while i >= floor and text[i] not in CLAUSE_END:
+        i -= 1
+    return i + 1
+
+
+def _sentence_start(text: str, pos: int) -> int:
+    i = pos - 1
+    while i >= 0 and text[i] not in SENTENCE_END:
+        if text[i] == "\n" and i > 0 and text[i - 1] not in "：:，,":
+            break
+        i -= 1
+    return i + 1
+
+
+def _default_basis(doc_kind: str) -> str:
+    return "budget" if doc_kind == "budget" else "actual"
+
+
+def _excluded(text: str, term_start: int, words: Iterable[str], floor: int) -> bool:
+    before = text[max(floor, term_start - 12) : term_start]
+    before = before.rstrip(f" {QUOTE_OPEN}")
+    return any(before.endswith(w) for w in words)
+
+
+def _measure_term(text: str, window_start: int, amount_start: int):
+    """The measure term nearest before the amount in its clause, with the gap after it."""
+    pattern, group_to_measure, excludes = _term_index()
+    last = None
+    for m in pattern.finditer(text, window_start, amount_start):
+        last = m
+    if last is None:
+        return None
+    measure = group_to_measure[last.lastgroup]
+    if _excluded(text, last.start(), excludes.get(measure, []), window_start):
+        return None
+    if CONJUNCTION_BEFORE.search(text[window_start : last.start()]) and pattern.search(
+        text, window_start, last.start()
+    ):
+        # "基本支出和项目支出合计：…" states the sum of two measures, not either one.
+        return None
+    return measure, last.start(), last.end()
+
+
+def _class_term(text: str, window_start: int, amount_start: int, doc_kind: str):
+    """A functional or economic class named right before the amount, with its code."""
+    window = text[window_start:amount_start]
+    # "行政运行（2010301）68.12万元", "工资福利支出（301）161.01万元": the printed code decides.
+    m = CODE_IN_PARENS.search(window)
+    if m:
+        code = m.group("code")
+        kind = classification.kind_of(code)
+        if kind is None:
+            return None
+        label = classification.label(code, kind) or ""
+        if not label:
+            return None
+        measure = "functional_expenditure" if kind == "functional" else "economic_expenditure"
+        name_start = _clause_start(text, window_start + m.start(), window_start)
+        return measure, code, label, name_start
+    names = _class_names()
+    if names is None:
+        return None
+    best = None
+    for kind, rx in zip(("functional", "economic"), names):
+        for n in rx.finditer(text, window_start, amount_start):
+            if best is None or n.end() > best[1].end():
+                best = (kind, n)
+    if best is None:
+        return None
+    kind, n = best
+    name = n.group(0)
+    after = text[n.end() : amount_start]
+    marked = CLASS_MARK.match(after.lstrip()) is not None or "（类）" in after[:6] or "(类)" in after[:6]
+    # A bare "其他支出" is too often a line of the income/expenditure table, not class 229.
+    if name.startswith("其他") and not marked:
+        return None
+    # A printed 3-digit code right after the name ("卫生健康210（类）") must agree with the name.
+    printed = re.match(r"\s*(\d{3})(?!\d)", after)
+    code = classification.lookup(name, kind, level="类")
+    if code is None:
+        return None
+    if printed and printed.group(1) != code:
+        return None
+    gap = after
+    if printed:
+        gap = gap[printed.end() :]
+    # "卫生健康210（类）行政事业单位医疗21011（款）…（项）:支出决算为15.62万元" — when several items are
+    # listed the amount is the class's; with exactly one item it would be the item's, so emit nothing then.
+    items = len(re.findall(r"[（(]项[）)]", gap))
+    if items:
+        if items < 2:
+            return None
+        tail = re.split(r"[（(]项[）)]", gap)[-1]
+        if re.search(r"\d", re.sub(r"[（(](?:款|项|类)[）)]", "", tail)):
+            return None
+        gap = tail
+    elif "（款）" in gap or "(款)" in gap:
+        return None
+    if not _filler().fullmatch(gap):
+        return None
+    measure = "functional_expenditure" if kind == "functional" else "economic_expenditure"
+    label = classification.label(code, kind) or name
+    return measure, code, label, n.start()
+
+
+def extract_narrative(text: str, doc_kind: str, fiscal_year: int | None, page_at=None) -> list[dict]:
+    """Figures stated in the narrative of a normalised disclosure.
+
+    >>> rows = extract_narrative("2023年度支出合计2,777.00元。其中：基本支出2,000.00元，比上年1,500.00元增加500.00元。",
+    ...                          "final_account", 2023)
+    >>> [(r["measure"], r["fiscal_year"], r["value"]) for r in rows]
+    [('expenditure_total', 2023, 2777.0), ('basic_expenditure', 2023, 2000.0), ('basic_expenditure', 2022, 1500.0)]
+    """
+    rows: list[dict] = []
+    default_basis = _default_basis(doc_kind)
+    amounts = find_amounts(text)
+    prev: tuple[Amount, _Hit | None] | None = None
+    for amount in amounts:
+        floor = prev[0].end if prev else 0
+        clause_start = max(_clause_start(text, amount.start, 0), floor)
+        before = text[clause_start : amount.start]
+        sentence_start = _sentence_start(text, amount.start)
+        hit: _Hit | None = None
+        if CHANGE_BEFORE.search(before):
+            prev = (amount, None)
+            continue
+        prior = PRIOR_BEFORE.search(text, max(clause_start, amount.start - 30), amount.start)
+        term = _measure_term(text, clause_start, amount.start)
+        if term:
+            measure, t_start, t_end = term
+            gap = text[t_end : amount.start]
+            if prior:
+                gap = text[t_end : prior.start()]
+            if _filler().fullmatch(gap):
+                hit = _Hit(measure, "", "", t_start, amount, fiscal_year, _basis_in(gap) or default_basis)
+        if hit is None and not term:
+            cls = _class_term(text, clause_start, amount.start, doc_kind)
+            if cls:
+                measure, code, label, n_start = cls
+                gap = text[n_start : amount.start]
+                hit = _Hit(measure, code, label, n_start, amount, fiscal_year, _basis_in(gap) or default_basis)
+        if hit is None and prev and prev[1] is not None and prev[0].end > sentence_start:
+            # No name in this clause: "…年初预算为50,537.00元，决算为11,668.09元" or "…，比上年 123.54 万元增加".
+            carried = prev[1]
+            own = text[clause_start : amount.start]
+            basis = _basis_in(own)
+            if prior or basis:
+                hit = _Hit(carried.measure, carried.code, carried.label, carried.term_start, amount,
+                           fiscal_year, basis or carried.basis)
+                if not prior and basis == carried.basis and carried.year == fiscal_year:
+                    hit = None  # the same measure, year and basis again is a different figure (a part): skip
+        elif hit is None and prev and prev[1] is None and prior and prev[0].end > sentence_start:
+            # "经费拨款（补助）305.63 万元，比 2022 年度 318.55 万元" after "收入预算总额 305.63 万元":
+            # the prior-year value belongs to the subject only if the unnamed amount repeats the subject's value.
+            subject = _last_hit_in_sentence(rows, sentence_start)
+            if subject and Decimal(str(subject["value"])) == to_float_dec(prev[0].value):
+                hit = _Hit(subject["measure"], subject["code"], subject["label"], subject["_term_start"], amount,
+                           fiscal_year, subject["basis"])
+        if hit is not None and prior:
+            hit.year = _prior_year(prior, fiscal_year)
+            pb = prior.group("basis")
+            if pb:
+                hit.basis = "budget" if "预算" in pb else "actual"
+            else:
+                hit.basis = default_basis
+        elif hit is not None and hit.measure == "assets_total":
+            ye = YEAR_END.search(text, sentence_start, amount.start)
+            hit.basis = "actual"
+            if ye:
+                hit.year = int(ye.group("y"))
+        elif hit is not None and PRIOR_ANYWHERE.search(text[hit.term_start : amount.start]):
+            hit = None  # "上年预算数 X" without a comparison frame: year is unclear from here; precision first
+        if hit is not None and hit.year is None:
+            hit = None
+        if hit is not None:
+            rows.append(_row(text, hit, page_at))
+        prev = (amount, hit)
+    rows.extend(extract_staff(text, fiscal_year, page_at))
+    return rows
+
+
+def to_float_dec(value: Decimal) -> Decimal:
+    return Decimal(str(to_float(value)))
+
+
+def _last_hit_in_sentence(rows: list[dict], sentence_start: int) -> dict | None:
+    for r in reversed(rows):
+        if r["start"] >= sentence_start and r["unit"] == "yuan":
+            return r
+        if r["start"] < sentence_start:
+            return None
+    return None
+
+
+def _prior_year(prior: re.Match, fiscal_year: int | None) -> int | None:
+    if prior.group("y"):
+        return int(prior.group("y"))
+    return None if fiscal_year is None else fiscal_year - 1
+
+
+def _row(text: str, hit: _Hit, page_at) -> dict:
+    start, end = hit.term_start, hit.amount.end
+    return {
+        "measure": hit.measure,
+        "fiscal_year": hit.year,
+        "basis": hit.basis,
+        "code": hit.code,
+        "label": hit.label,
+        "value": to_float(hit.amount.value),
+        "unit": "yuan",
+        "method": "stated",
+        "formula": "",
+        "quote": text[start:end],
+        "start": start,
+        "end": end,
+        "page": page_at(start) if page_at else None,
+        "source": "text",
+        "scale": hit.amount.scale,
+        "decimals": hit.amount.decimals,
+        "_term_start": start,
+    }
+
+
+def extract_staff(text: str, fiscal_year: int | None, page_at=None) -> list[dict]:
+    """Staff counts: 编制 (authorised) and 实有 (actual in post) totals, never their 行政/事业 parts."""
+    rows = []
+    if fiscal_year is None:
+        return rows
+    for m in STAFF_RE.finditer(text):
+        if STAFF_EXCLUDE_BEFORE.search(text[max(0, m.start() - 12) : m.start()]):
+            continue
+        term = m.group("term")
+        measure = "staff_authorised" if "编制" in term else "staff_actual"
+        start = m.start()
+        rows.append(
+            {
+                "measure": measure,
+                "fiscal_year": fiscal_year,
+                "basis": "",
+                "code": "",
+                "label": "",
+                "value": float(int(m.group("n"))),
+                "unit": "count",
+                "method": "stated",
+                "formula": "",
+                "quote": text[start : m.end()],
+                "start": start,
+                "end": m.end(),
+                "page": page_at(start) if page_at else None,
+                "source": "text",
+                "scale": "count",
+                "decimals": 0,
+                "_term_start": start,
+            }
+        )
+    return rows
