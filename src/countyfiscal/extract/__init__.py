@@ -24,9 +24,27 @@ def _sentence(text: str, start: int, end: int) -> str:
     return text[a:b]
 
 
+HEADING = re.compile(
+    r"^[ \t]*(?:第[一二三四五六七八九十]+部分|[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十]+[）)])[^\n]*$",
+    re.M,
+)
+
+
+def _heading_before(text: str, pos: int) -> str:
+    last = ""
+    for m in HEADING.finditer(text, 0, pos):
+        last = m.group(0)
+    return last
+
+
 def _scope(text: str, row: dict) -> str:
-    """Whether a class figure covers the whole department or only its fiscal appropriations."""
-    return "appropriation" if APPROPRIATION_SCOPE.search(_sentence(text, row["start"], row["end"])) else "total"
+    """Whether a class figure covers the whole department or only its fiscal appropriations.
+
+    Looks at the figure's sentence and at the heading of the section it stands in
+    ("（四）财政拨款收支预算情况的总体说明").
+    """
+    context = _sentence(text, row["start"], row["end"]) + _heading_before(text, row["start"])
+    return "appropriation" if APPROPRIATION_SCOPE.search(context) else "total"
 
 
 def _prefer_whole_department(text: str, rows: list[dict]) -> list[dict]:

@@ -43,6 +43,22 @@ CLASS_MARK = re.compile(r"[（(]\s*(类|款|项)\s*[）)]")
 CODE_IN_PARENS = re.compile(r"[（(\[【]\s*(?P<code>[235]\d{2}(?:\d{2}){0,2})\s*[）)\]】]\s*$")
 
 
+LIST_MARKER = re.compile(r"^\s*(?:[（(]?\d{1,2}[）).、．]|[（(][一二三四五六七八九十]+[）)]|[一二三四五六七八九十]+、)\s*")
+# Characters after which a class name may start: "包括一般公共服务支出", "其中：…", "用于…", "为…".
+NAME_INTRODUCERS = set("括中于为是的和及有")
+
+
+# Measures named by generic words (收入预算, 项目支出) and what may stand right before them: a year (年, 度), the
+# department (本部门, 本单位, …局), or a word that introduces a list (其中, 包括, 用于).
+GENERIC_MEASURES = {"income_total", "expenditure_total", "basic_expenditure", "project_expenditure",
+                    "fiscal_appropriation_income"}
+TERM_INTRODUCERS = set("括中于为是的和及有年度门位局委办院心级计等")
+
+
+def _is_cjk(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff"
+
+
 @dataclass
 class _Hit:
     measure: str
@@ -158,6 +174,11 @@ def _measure_term(text: str, window_start: int, amount_start: int):
     measure = group_to_measure[last.lastgroup]
     if _excluded(text, last.start(), excludes.get(measure, []), window_start):
         return None
+    if measure in GENERIC_MEASURES and last.start() > 0:
+        # "公务用车购置预算支出 0 万元" is not the department's 预算支出: generic terms must start a phrase.
+        ch = text[last.start() - 1]
+        if _is_cjk(ch) and ch not in TERM_INTRODUCERS:
+            return None
     if CONJUNCTION_BEFORE.search(text[window_start : last.start()]) and pattern.search(
         text, window_start, last.start()
     ):
@@ -176,11 +197,12 @@ def _class_term(text: str, window_start: int, amount_start: int, doc_kind: str):
         kind = classification.kind_of(code)
         if kind is None:
             return None
-        label = classification.label(code, kind) or ""
+        name_start = _clause_start(text, window_start + m.start(), window_start)
+        printed = LIST_MARKER.sub("", text[name_start : window_start + m.start()]).strip()
+        label = classification.label(code, kind) or printed
         if not label:
             return None
         measure = "functional_expenditure" if kind == "functional" else "economic_expenditure"
-        name_start = _clause_start(text, window_start + m.start(), window_start)
         return measure, code, label, name_start
     names = _class_names()
     if names is None:
@@ -194,6 +216,9 @@ def _class_term(text: str, window_start: int, amount_start: int, doc_kind: str):
         return None
     kind, n = best
     name = n.group(0)
+    # "其他一般公共服务支出" is not "一般公共服务支出": a class name must start a phrase.
+    if n.start() > 0 and _is_cjk(text[n.start() - 1]) and text[n.start() - 1] not in NAME_INTRODUCERS:
+        return None
     after = text[n.end() : amount_start]
     marked = CLASS_MARK.match(after.lstrip()) is not None or "（类）" in after[:6] or "(类)" in after[:6]
     # A bare "其他支出" is too often a line of the income/expenditure table, not class 229.
