@@ -1,0 +1,253 @@
+"""Read the tables `countyfiscal extract` wrote into typed DataFrames, an empty frame for any table that is absent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from countyfiscal import fields
+
+# Every table the notebooks read; a missing file becomes an empty frame so a notebook still runs and says "no data".
+TABLE_NAMES = (
+    "documents",
+    "figures",
+    "flags",
+    "metrics",
+    "sections",
+    "keywords",
+    "themes",
+    "recurring_themes",
+)
+
+# Columns that look numeric but are identifiers (classification codes, admin codes, file names); never converted.
+_IDENTIFIER_COLUMNS = {"file", "code", "admin_code", "sha256", "path", "label", "quote", "quotes"}
+
+
+def _typed(frame: pd.DataFrame, table: str) -> pd.DataFrame:
+    """Apply the dtypes of fields.py; for tables fields.py does not know yet, make all-numeric columns numeric."""
+    out = frame.copy()
+    declared = fields.dtypes(table) if table in fields.TABLES else {}
+    for column in out.columns:
+        dtype = declared.get(column)
+        if dtype in ("Int64", "float64"):
+            numbers = pd.to_numeric(out[column].replace("", None), errors="coerce")
+            out[column] = numbers.astype("Int64") if dtype == "Int64" else numbers.astype("float64")
+        elif dtype is None and column not in _IDENTIFIER_COLUMNS:
+            raw = out[column].replace("", None)
+            numbers = pd.to_numeric(raw, errors="coerce")
+            # Convert only when every non-empty cell is a number; otherwise the column is text.
+            if len(raw.dropna()) and numbers.notna().sum() == raw.notna().sum():
+                whole = numbers.dropna().mod(1).eq(0).all() and not raw.dropna().str.contains(r"\.").any()
+                out[column] = numbers.astype("Int64") if whole else numbers.astype("float64")
+    return out
+
+
+def empty_table(table: str) -> pd.DataFrame:
+    """An empty frame with the table's declared columns (none if fields.py does not declare it).
+
+    >>> list(empty_table("flags").columns)[:3]
+    ['file', 'check', 'status']
+    """
+    if table not in fields.TABLES:
+        return pd.DataFrame()
+    return pd.DataFrame({f.name: pd.Series(dtype=f.dtype if f.dtype != "string" else "str") for f in fields.TABLES[table]})
+
+
+def read_table(path: str | Path, table: str) -> pd.DataFrame:
+    """One CSV as written by the pipeline: text kept as text ('301' stays '301'), empty cells as '' in text columns."""
+    path = Path(path)
+    if not path.is_file() or path.stat().st_size == 0:
+        return empty_table(table)
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    return _typed(frame, table)
+
+
+def load_processed(processed_dir: str | Path = "../data/processed") -> dict[str, pd.DataFrame]:
+    """Every table in ``processed_dir`` by name (``documents``, ``figures``, ``flags``, ``metrics``, text tables).
+
+    Absent tables are empty frames, so callers never need to test for existence.
+
+    >>> tables = load_processed("/nonexistent")
+    >>> sorted(tables)[:2], len(tables["figures"])
+    (['documents', 'figures'], 0)
+    """
+    processed_dir = Path(processed_dir)
+    return {name: read_table(processed_dir / f"{name}.csv", name) for name in TABLE_NAMES}
+
+
+# ------------------------------------------------------------------------------------------ views for the notebooks
+# Small, sorted, fixed-decimal tables the notebooks display: outputs must be identical on every run and machine.
+
+# Contract vocabulary order (CONTRACT.md), so grids and tables list measures as a reader expects.
+MEASURE_ORDER = (
+    "income_total",
+    "expenditure_total",
+    "fiscal_appropriation_income",
+    "basic_expenditure",
+    "project_expenditure",
+    "personnel_expenditure",
+    "public_expenditure",
+    "sangong_total",
+    "sangong_overseas",
+    "sangong_vehicle_purchase",
+    "sangong_vehicle_operation",
+    "sangong_vehicle_total",
+    "sangong_reception",
+    "agency_operating_expenses",
+    "government_procurement",
+    "assets_total",
+    "functional_expenditure",
+    "economic_expenditure",
+    "staff_authorised",
+    "staff_actual",
+)
+KIND_LABELS = {"budget": "预算", "final_account": "决算", "performance_evaluation": "绩效自评", "": "?"}
+READ_STATUSES = ("ok", "partial")
+
+
+def document_labels(documents: pd.DataFrame, with_place: bool = True) -> pd.Series:
+    """A short label per document, indexed by file: '红塔区 2023 决算' (or '2023 决算' without the place).
+
+    >>> docs = pd.DataFrame({"file": ["a.txt"], "jurisdiction": ["某县"], "fiscal_year": [2023], "doc_kind": ["budget"]})
+    >>> document_labels(docs)["a.txt"]
+    '某县 2023 预算'
+    """
+    if documents.empty:
+        return pd.Series(dtype="str")
+    years = documents["fiscal_year"].astype("Int64").astype("str").replace("<NA>", "?")
+    kinds = documents["doc_kind"].fillna("").map(lambda k: KIND_LABELS.get(k, k))
+    labels = years + " " + kinds
+    if with_place:
+        labels = documents["jurisdiction"].fillna("").replace("", "(unknown)") + " " + labels
+    return pd.Series(labels.to_numpy(), index=documents["file"].to_numpy())
+
+
+def _fixed(frame: pd.DataFrame, decimals: int = 2) -> pd.DataFrame:
+    """Floats as fixed-decimal text, integers as integers, so the displayed table is the same on every machine."""
+    out = frame.reset_index(drop=True).copy()
+    for column in out.columns:
+        if pd.api.types.is_float_dtype(out[column]):
+            out[column] = out[column].map(lambda v: "" if pd.isna(v) else f"{v:,.{decimals}f}")
+        elif pd.api.types.is_integer_dtype(out[column]):
+            out[column] = out[column].astype("Int64").astype("str").replace("<NA>", "")
+    return out
+
+
+def jurisdictions(documents: pd.DataFrame) -> list[str]:
+    """Sorted jurisdictions of the documents that were read (status ok or partial).
+
+    >>> jurisdictions(pd.DataFrame({"jurisdiction": ["乙县", "甲区", ""], "status": ["ok", "partial", "ok"]}))
+    ['乙县', '甲区']
+    """
+    if documents.empty:
+        return []
+    read = documents[documents["status"].isin(READ_STATUSES)]
+    return sorted({j for j in read["jurisdiction"].dropna() if j})
+
+
+def pick_jurisdiction(documents: pd.DataFrame, jurisdiction: str = "") -> str:
+    """The jurisdiction asked for, or the first one in the data when none is given ('' when there is no data)."""
+    if jurisdiction:
+        return jurisdiction
+    found = jurisdictions(documents)
+    return found[0] if found else ""
+
+
+def corpus_table(documents: pd.DataFrame) -> pd.DataFrame:
+    """One row per input file: what it is, whether it was read and why not."""
+    columns = ["file", "status", "doc_kind", "fiscal_year", "jurisdiction", "department", "reason"]
+    if documents.empty:
+        return pd.DataFrame(columns=columns)
+    return _fixed(documents[[c for c in columns if c in documents]].sort_values("file"))
+
+
+def stated_measures(figures: pd.DataFrame, documents: pd.DataFrame) -> pd.DataFrame:
+    """Per document, the measures it states (contract order) and how many stated figures it gives."""
+    columns = ["jurisdiction", "fiscal_year", "doc_kind", "file", "n_stated", "measures"]
+    if figures.empty or documents.empty:
+        return pd.DataFrame(columns=columns)
+    stated = figures[figures["method"].eq("stated")] if "method" in figures else figures
+    order = {m: i for i, m in enumerate(MEASURE_ORDER)}
+    per_file = stated.groupby("file").agg(
+        n_stated=("measure", "size"),
+        measures=("measure", lambda s: ", ".join(sorted(set(s), key=lambda m: (order.get(m, len(order)), m)))),
+    )
+    out = documents[["jurisdiction", "fiscal_year", "doc_kind", "file"]].merge(per_file, on="file", how="inner")
+    return _fixed(out.sort_values(["jurisdiction", "fiscal_year", "file"])[columns])
+
+
+def flag_counts(flags: pd.DataFrame) -> pd.DataFrame:
+    """Number of flags per check and status."""
+    if flags.empty:
+        return pd.DataFrame(columns=["check", "status", "flags"])
+    out = flags.groupby(["check", "status"], as_index=False).size().rename(columns={"size": "flags"})
+    return _fixed(out.sort_values(["check", "status"]))
+
+
+def flag_table(flags: pd.DataFrame, documents: pd.DataFrame | None = None, jurisdiction: str = "") -> pd.DataFrame:
+    """The flags themselves (optionally only those on one jurisdiction's files), sorted, without the long quotes."""
+    columns = ["file", "check", "status", "measure", "code", "fiscal_year", "basis", "reported", "expected", "message"]
+    if flags.empty:
+        return pd.DataFrame(columns=columns)
+    rows = flags
+    if jurisdiction and documents is not None and not documents.empty:
+        files = set(documents.loc[documents["jurisdiction"].eq(jurisdiction), "file"])
+        rows = rows[rows["file"].map(lambda f: bool(files & set(str(f).split(";"))))]
+    rows = rows[[c for c in columns if c in rows]]
+    return _fixed(rows.sort_values([c for c in ["file", "check", "measure", "code", "fiscal_year", "basis", "status"] if c in rows]))
+
+
+def metric_table(metrics: pd.DataFrame, metric_names: tuple[str, ...] | list[str] = (), jurisdiction: str = "") -> pd.DataFrame:
+    """Metrics (all, or the ones named; optionally one jurisdiction) with their inputs, two decimals."""
+    columns = ["jurisdiction", "department", "fiscal_year", "basis", "metric", "value", "numerator", "denominator", "comparability"]
+    if metrics.empty:
+        return pd.DataFrame(columns=columns)
+    rows = metrics[metrics["metric"].isin(metric_names)] if metric_names else metrics
+    if jurisdiction:
+        rows = rows[rows["jurisdiction"].eq(jurisdiction)]
+    rows = rows[[c for c in columns if c in rows]]
+    return _fixed(rows.sort_values(["jurisdiction", "department", "fiscal_year", "basis", "metric"]))
+
+
+def figure_table(
+    figures: pd.DataFrame,
+    documents: pd.DataFrame,
+    measures: tuple[str, ...] | list[str] = (),
+    jurisdiction: str = "",
+) -> pd.DataFrame:
+    """Stated and derived figures with the document's jurisdiction, in yuan with two decimals, sorted."""
+    columns = ["jurisdiction", "file", "measure", "code", "label", "fiscal_year", "basis", "value", "unit", "method"]
+    if figures.empty or documents.empty:
+        return pd.DataFrame(columns=columns)
+    rows = figures.merge(documents[["file", "jurisdiction"]], on="file", how="left")
+    if measures:
+        rows = rows[rows["measure"].isin(measures)]
+    if jurisdiction:
+        rows = rows[rows["jurisdiction"].eq(jurisdiction)]
+    order = {m: i for i, m in enumerate(MEASURE_ORDER)}
+    rows = rows.assign(_order=rows["measure"].map(lambda m: order.get(m, len(order))))
+    rows = rows.sort_values(["jurisdiction", "file", "_order", "measure", "code", "fiscal_year", "basis", "value"])
+    rows = rows.drop_duplicates(["file", "measure", "code", "fiscal_year", "basis", "value"])
+    return _fixed(rows[[c for c in columns if c in rows]])
+
+
+def sorted_table(frame: pd.DataFrame, by: list[str], decimals: int = 2, columns: list[str] | None = None) -> pd.DataFrame:
+    """Any table sorted by ``by`` (columns that exist), floats fixed to ``decimals`` — for the text-mining tables."""
+    if frame.empty:
+        return pd.DataFrame(columns=columns or list(frame.columns))
+    rows = frame[[c for c in columns if c in frame]] if columns else frame
+    keys = [c for c in by if c in rows]
+    return _fixed(rows.sort_values(keys) if keys else rows, decimals)
+
+
+def sangong_execution_metrics(metrics: pd.DataFrame) -> list[str]:
+    """The 三公 execution metrics present: the total first, then each part's, sorted.
+
+    >>> sangong_execution_metrics(pd.DataFrame({"metric": ["sangong_reception_execution_pct", "sangong_execution_pct", "x"]}))
+    ['sangong_execution_pct', 'sangong_reception_execution_pct']
+    """
+    if metrics.empty:
+        return []
+    names = {m for m in metrics["metric"].dropna() if m.startswith("sangong_") and m.endswith("_execution_pct")}
+    return sorted(names, key=lambda m: (m != "sangong_execution_pct", m))
