@@ -1,0 +1,312 @@
+"""Rebuild the disclosure tables of a PDF from pypdfium2 character positions: runs -> rows (y) -> columns (x)."""
+
+from __future__ import annotations
+
+import ctypes
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from statistics import median
+from typing import Any
+
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+
+from countyfiscal.extract.table_rules import RULES, classify_title, find_unit, is_title_line
+
+NUMBER_RE = re.compile(r"-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?")
+INDEX_MARKS = {"**", "栏次", "*", "——", "—"}
+
+
+@dataclass
+class Run:
+    """A stretch of text on one line with no wide gap: one table cell's text in practice."""
+
+    text: str
+    x0: float
+    x1: float
+    y0: float
+    y1: float
+
+    @property
+    def yc(self) -> float:
+        return (self.y0 + self.y1) / 2
+
+    @property
+    def height(self) -> float:
+        return self.y1 - self.y0
+
+    @property
+    def numeric(self) -> bool:
+        return bool(NUMBER_RE.fullmatch(self.text))
+
+
+def _page_runs(textpage: pdfium.PdfTextPage, text: str) -> list[Run]:
+    """Whitespace-separated tokens with their boxes, merged into runs where the gap is narrower than a character.
+
+    Only the first and last character of each token are measured: per-character boxes cost 4x more and tokens
+    of one line share a baseline anyway.
+    """
+    raw = textpage.raw
+    l, r, b, t = (ctypes.c_double() for _ in range(4))
+    refs = tuple(ctypes.byref(v) for v in (l, r, b, t))
+
+    def box(i: int) -> tuple[float, float, float, float]:
+        pdfium_c.FPDFText_GetCharBox(raw, i, *refs)
+        return l.value, r.value, b.value, t.value
+
+    runs: list[Run] = []
+    prev_line_end = -1
+    for m in re.finditer(r"[^\s\u3000]+", text):
+        a = box(m.start())
+        z = box(m.end() - 1) if m.end() - 1 != m.start() else a
+        if a[3] <= a[2] and z[3] <= z[2]:
+            continue  # generated character without a box
+        tok = Run(m.group(0), min(a[0], z[0]), max(a[1], z[1]), min(a[2], z[2]), max(a[3], z[3]))
+        same_line = prev_line_end >= 0 and "\n" not in text[prev_line_end : m.start()]
+        if runs and same_line:
+            last = runs[-1]
+            gap = tok.x0 - last.x1
+            h = max(last.height, tok.height, 1.0)
+            both_numbers = last.numeric and NUMBER_RE.fullmatch(tok.text)
+            if -h < gap < 0.9 * h and not both_numbers and abs(tok.yc - last.yc) < h / 2:
+                runs[-1] = Run(last.text + tok.text, last.x0, max(last.x1, tok.x1),
+                               min(last.y0, tok.y0), max(last.y1, tok.y1))
+                prev_line_end = m.end()
+                continue
+        runs.append(tok)
+        prev_line_end = m.end()
+    return runs
+
+
+def _rows(runs: list[Run]) -> list[list[Run]]:
+    """Group runs into visual rows by vertical centre, top row first, each row left to right."""
+    if not runs:
+        return []
+    h = median(r.height for r in runs) or 1.0
+    rows: list[list[Run]] = []
+    for run in sorted(runs, key=lambda r: -r.yc):
+        if rows and abs(sum(x.yc for x in rows[-1]) / len(rows[-1]) - run.yc) < 0.45 * h:
+            rows[-1].append(run)
+        else:
+            rows.append([run])
+    return [sorted(row, key=lambda r: r.x0) for row in rows]
+
+
+def _is_index_row(row: list[Run]) -> bool:
+    """The '** 1 2 3' / '栏次' row of column numbers under a header."""
+    texts = [r.text for r in row]
+    if any(t in INDEX_MARKS for t in texts):
+        return True
+    nums = [t for t in texts if t.isdigit()]
+    return len(nums) >= 3 and len(nums) >= len(texts) - 1 and all(len(t) <= 2 for t in nums)
+
+
+def _is_data_row(row: list[Run]) -> bool:
+    if _is_index_row(row):
+        return False
+    for i, r in enumerate(row):
+        if not r.numeric:
+            continue
+        nxt = row[i + 1].text if i + 1 < len(row) else ""
+        if re.fullmatch(r"(19|20)\d\d", r.text) and (nxt.startswith("年") or len(row) == 1):
+            continue  # a year in a caption, not an amount
+        if "." in r.text or "," in r.text or len(row) > 1:
+            return True
+    return False
+
+
+def _join_wrapped(rows: list[list[Run]]) -> list[list[Run]]:
+    """Fold the text-only lines of a label that wraps inside its cell into the row that holds the numbers.
+
+    A wrapped line sits closer to its row than rows sit to each other; a label-only row of its own (a heading
+    row with blank cells) sits a full row pitch away and is kept.
+    """
+    ys = [sum(r.yc for r in row) / len(row) for row in rows]
+    numeric = [any(r.numeric for r in row) for row in rows]
+    num_y = [y for y, n in zip(ys, numeric) if n]
+    gaps = [a - b for a, b in zip(num_y, num_y[1:]) if a - b > 0]
+    if not gaps:
+        return rows
+    pitch = median(gaps)
+    merged: dict[int, list[Run]] = {i: list(row) for i, row in enumerate(rows)}
+    for i, row in enumerate(rows):
+        if numeric[i]:
+            continue
+        near = [j for j in (i - 1, i + 1, i - 2, i + 2) if 0 <= j < len(rows) and numeric[j]]
+        if not near:
+            continue
+        j = min(near, key=lambda j: abs(ys[j] - ys[i]))
+        if abs(ys[j] - ys[i]) < 0.7 * pitch and j in merged and i in merged:
+            merged[j].extend(row)
+            del merged[i]
+    out = []
+    for i in sorted(merged):
+        row = merged[i]
+        if len(row) == len(rows[i]):
+            out.append(row)
+            continue
+        out.append(sorted(row, key=lambda r: (-r.yc, r.x0)))  # a wrapped cell reads top line first
+    return out
+
+
+def _cluster(runs: list[Run]) -> list[tuple[float, float]]:
+    """Merge runs whose horizontal extents overlap into column spans, left to right."""
+    spans: list[list[float]] = []
+    for r in sorted(runs, key=lambda r: r.x0):
+        if spans and r.x0 <= spans[-1][1] - 0.5:
+            spans[-1][1] = max(spans[-1][1], r.x1)
+        else:
+            spans.append([r.x0, r.x1])
+    return [(a, b) for a, b in spans]
+
+
+def _overlap(a0: float, a1: float, b0: float, b1: float) -> float:
+    return max(0.0, min(a1, b1) - max(a0, b0))
+
+
+def _segment_table(rows: list[list[Run]], head_rows: list[list[Run]], prev: dict[str, Any] | None) -> dict[str, Any]:
+    """One table's rows on one page -> grid of cells with a header string per column."""
+    data_rows = [r for r in rows]
+    num_runs = [r for row in data_rows for r in row if r.numeric]
+    txt_runs = [r for row in data_rows for r in row if not r.numeric]
+    cols = [(a, b, "num") for a, b in _cluster(num_runs)] + [(a, b, "text") for a, b in _cluster(txt_runs)]
+    cols.sort(key=lambda c: (c[0] + c[1]) / 2)
+    cells: list[list[str]] = []
+    for row in data_rows:
+        line = [""] * len(cols)
+        for r in row:
+            kind = "num" if r.numeric else "text"
+            best = max(
+                (j for j, c in enumerate(cols) if c[2] == kind),
+                key=lambda j: _overlap(r.x0, r.x1, cols[j][0], cols[j][1]),
+            )
+            line[best] = (line[best] + " " + r.text).strip() if line[best] else r.text
+        cells.append(line)
+    header: list[list[str]] = [[] for _ in cols]
+    for hrow in head_rows:
+        for r in hrow:
+            for j, (a, b, _kind) in enumerate(cols):
+                ov = _overlap(r.x0, r.x1, a, b)
+                if ov > 0 and ov >= 0.3 * min(r.x1 - r.x0, b - a):
+                    header[j].append(r.text)
+    if prev is not None and not any(header[j] for j, c in enumerate(cols) if c[2] == "num"):
+        # a continuation page that does not repeat the header: take it from the page before, by position
+        for j, (a, b, _kind) in enumerate(cols):
+            best = max(
+                range(len(prev["_spans"])),
+                key=lambda k: _overlap(a, b, prev["_spans"][k][0], prev["_spans"][k][1]),
+                default=None,
+            )
+            if best is not None and _overlap(a, b, *prev["_spans"][best][:2]) > 0:
+                header[j] = list(prev["_header_parts"][best])
+    return {
+        "cells": cells,
+        "header": ["".join(h) for h in header],
+        "_header_parts": header,
+        "_spans": cols,
+        "_kinds": [c[2] for c in cols],
+    }
+
+
+def page_tables(rows: list[list[Run]], page: int, prev: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The tables (or table parts) on one page. ``prev`` is the last table of the page before, for continuations."""
+    texts = ["".join(r.text for r in row) for row in rows]
+    title_idx = [i for i, t in enumerate(texts) if is_title_line(t)]
+    # A run of several titles with no data between them is a list of tables (contents), not tables.
+    starts: list[tuple[int, str | None]] = []
+    for k, i in enumerate(title_idx):
+        end = title_idx[k + 1] if k + 1 < len(title_idx) else len(rows)
+        if any(_is_data_row(rows[j]) for j in range(i + 1, end)):
+            starts.append((i, texts[i]))
+    first_data = next((j for j, row in enumerate(rows) if _is_data_row(row)), None)
+    if prev is not None and first_data is not None and (not starts or first_data < starts[0][0]):
+        # The page opens with the rest of the table before -- if its rows look like table rows (they end in a
+        # number), not like narrative (numbers there are followed by 万元 and merged into text runs).
+        upto = starts[0][0] if starts else len(rows)
+        numeric_rows = [row for row in rows[:upto] if any(r.numeric for r in row)]
+        ending = [row for row in numeric_rows if row[-1].numeric]
+        if len(ending) >= 2 and len(ending) >= 0.6 * len(numeric_rows):
+            starts.insert(0, (-1, None))
+    out: list[dict[str, Any]] = []
+    for k, (i, title) in enumerate(starts):
+        end = starts[k + 1][0] if k + 1 < len(starts) else len(rows)
+        body = rows[i + 1 : end]
+        d0 = next((j for j, row in enumerate(body) if _is_data_row(row)), None)
+        if d0 is None:
+            continue
+        pre = rows[max(0, i - 2) : i + 1 + d0] if title else body[:d0]
+        unit = find_unit(" ".join(texts[max(0, i - 2) : i + 1 + d0 + 1]) if title else " ".join(
+            "".join(r.text for r in row) for row in body[: d0 + 1]))
+        head = [row for row in body[:d0] if not _is_index_row(row) and not find_unit("".join(r.text for r in row))]
+        # data rows run until the first row that is neither data nor the wrapped part of a label
+        data: list[list[Run]] = []
+        for row in body[d0:]:
+            rt = "".join(r.text for r in row)
+            if re.match(r"^(注|备注|说明)[:：]?", rt):
+                break
+            if len(row) == 1 and re.fullmatch(r"[-—\s]*\d{1,3}[-—\s]*", rt):
+                continue  # page number
+            data.append(row)
+        data = _join_wrapped(data)
+        cont = title is None
+        seg = _segment_table(data, [] if cont and not head else head, prev if (cont or title == (prev or {}).get("title")) else None)
+        seg.update(
+            title=(prev or {}).get("title") if cont else title,
+            kind=(prev or {}).get("kind") if cont else classify_title(title or ""),
+            unit=unit or ((prev or {}).get("unit") if (cont or title == (prev or {}).get("title")) else None),
+            page=page,
+            start=None,
+            end=None,
+            continued=cont or title == (prev or {}).get("title"),
+            _pre=pre,
+        )
+        out.append(seg)
+        prev = seg
+    for t in out:
+        t.pop("_pre", None)
+    return out
+
+
+def candidate_page(text: str) -> bool:
+    """Cheap test on a page's text: could it hold (the start of) a disclosure table?"""
+    return bool(re.search(RULES["unit"], re.sub(r"\s", "", text))) or any(
+        is_title_line(line) for line in text.splitlines()
+    )
+
+
+def read_pdf_tables(path: str | Path, page_texts: list[str] | None = None) -> list[dict[str, Any]]:
+    """All disclosure tables of a PDF, one dict per table per page, in reading order.
+
+    Each dict: ``cells`` (rows of str, blank cell = ""), ``header`` (one string per column), ``title`` (as printed),
+    ``kind`` (standard table kind or None), ``unit`` (元/万元/亿元 or None), ``page`` (1-based), ``continued``
+    (True for a later page of a table that began earlier), ``start``/``end`` None (offsets are found later in the
+    document text). ``page_texts`` (the text of each page, if the caller already has it) lets pages that cannot
+    hold a table be skipped without loading them again.
+    """
+    pdf = pdfium.PdfDocument(str(path))
+    tables: list[dict[str, Any]] = []
+    try:
+        prev: dict[str, Any] | None = None
+        for i in range(len(pdf)):
+            pre_text = page_texts[i] if page_texts is not None and i < len(page_texts) else None
+            if pre_text is not None and prev is None and not candidate_page(pre_text):
+                continue
+            page = pdf[i]
+            tp = page.get_textpage()
+            text = tp.get_text_range()
+            if prev is None and not candidate_page(text):
+                tp.close()
+                page.close()
+                continue
+            found = page_tables(_rows(_page_runs(tp, text)), i + 1, prev)
+            tp.close()
+            page.close()
+            tables.extend(found)
+            prev = found[-1] if found else None
+    finally:
+        pdf.close()
+    for t in tables:
+        for k in ("_header_parts", "_spans"):
+            t[k] = [list(x) for x in t[k]]
+    return tables

@@ -1,0 +1,482 @@
+"""Read the standard disclosure tables (公开表) of a document into figures.csv rows with table-level provenance."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from countyfiscal import classification
+from countyfiscal.amounts import allowance, decimals_of, parse_amount, to_float
+from countyfiscal.extract.pdf_tables import NUMBER_RE, read_pdf_tables
+from countyfiscal.extract.table_rules import RULES, classify_title, find_unit, is_title_line, squeeze
+from countyfiscal.fields import columns
+from countyfiscal.model import Document
+
+__all__ = ["read_pdf_tables", "read_document_tables", "table_figures", "mark_precision"]
+
+_COL = RULES["columns"]
+_ROW = {k: re.compile(v) for k, v in RULES["rows"].items()}
+_SKIP_COL = re.compile(_COL["skip"])
+_ROLES = [(r["role"], re.compile(r["pattern"])) for r in _COL["roles"]]
+_SANGONG_ROLES = [(r["role"], re.compile(r["pattern"])) for r in _COL["sangong_roles"]]
+_ENUM = re.compile(r"^(?:[（(]?[一二三四五六七八九十百]+[)）、.．]|[（(]\d+[)）]|\d+[、.．](?!\d))")
+_CODE_CELL = re.compile(r"\[?(\d{3}(?:\d{2}){0,2})\]?")
+_CODE_PREFIX = re.compile(r"^\[?(\d{3}(?:\d{2}){0,2})\]?(?=\D)")
+_LEVEL_OF_LENGTH = {3: "类", 5: "款", 7: "项"}
+# Tables whose functional rows are department-wide or 一般公共预算 expenditure by function.
+_FUNCTION_KINDS = {"expenditure", "general_function", "income_expenditure"}
+_ECONOMIC_KINDS = {"basic_economic", "general_economic"}
+
+
+# ---------------------------------------------------------------- reading tables from the document's structure
+
+def _numeric(cell: str) -> bool:
+    return bool(NUMBER_RE.fullmatch(cell.replace(" ", "")))
+
+
+def _is_index_row(row: list[str]) -> bool:
+    vals = [c.strip() for c in row if c.strip()]
+    if any(v in ("**", "*", "栏次") for v in vals):
+        return True
+    ints = [v for v in vals if v.isdigit()]
+    return len(ints) >= 3 and len(ints) >= len(vals) - 1 and all(len(v) <= 2 for v in ints)
+
+
+def _structure_table(raw: dict[str, Any], before: str) -> dict[str, Any] | None:
+    """A docx/html table (cells) -> the dict shape read_pdf_tables gives: title, kind, unit, header, data cells."""
+    cells = [[(c or "").strip() for c in row] for row in raw.get("cells", [])]
+    if not cells:
+        return None
+    width = max(len(r) for r in cells)
+    cells = [r + [""] * (width - len(r)) for r in cells]
+    title = None
+    unit = None
+    # The title and unit are printed just above the table, or in its first (merged) rows.
+    lines = [ln.strip() for ln in before.splitlines() if ln.strip()][-4:]
+    head_rows = []
+    d0 = next((i for i, r in enumerate(cells) if not _is_index_row(r) and any(_numeric(c) for c in r[1:])), None)
+    if d0 is None:
+        return None
+    for r in cells[:d0]:
+        distinct = list(dict.fromkeys(c for c in r if c))
+        if len(distinct) == 1 and is_title_line(distinct[0]):
+            lines.append(distinct[0])
+            continue
+        if len(distinct) <= 2 and find_unit(" ".join(distinct)) and not any(_numeric(c) for c in r):
+            lines.append(" ".join(distinct))
+            continue
+        if not _is_index_row(r):
+            head_rows.append(r)
+    for ln in lines:
+        if is_title_line(ln):
+            title = ln
+        unit = find_unit(ln) or unit
+    if title is None:
+        return None
+    header = []
+    for j in range(width):
+        parts = list(dict.fromkeys(squeeze(r[j]) for r in head_rows if r[j].strip()))
+        header.append("".join(parts))
+    data = [r for r in cells[d0:] if not _is_index_row(r)]
+    kinds = []
+    for j in range(width):
+        vals = [r[j] for r in data if r[j]]
+        kinds.append("num" if vals and sum(_numeric(v) for v in vals) >= 0.8 * len(vals) and j > 0 else "text")
+    return {
+        "cells": data, "header": header, "_header_parts": [[h] for h in header], "_kinds": kinds, "title": title,
+        "kind": classify_title(title), "unit": unit, "page": raw.get("page"), "start": raw.get("start"),
+        "end": raw.get("end"), "continued": False,
+    }
+
+
+def read_document_tables(doc: Document, pdf_path: str | Path | None = None) -> list[dict[str, Any]]:
+    """The standard tables of a document: rebuilt from positions for a PDF, from doc.tables for docx/html."""
+    if doc.format == "pdf" and pdf_path is not None:
+        texts = None
+        if doc.page_starts:
+            bounds = list(doc.page_starts) + [len(doc.text)]
+            texts = [doc.text[a:b] for a, b in zip(bounds, bounds[1:])]
+        return [t for t in read_pdf_tables(pdf_path, page_texts=texts) if t.get("kind")]
+    out = []
+    for raw in doc.tables:
+        start = raw.get("start")
+        before = doc.text[max(0, start - 200) : start] if isinstance(start, int) else ""
+        t = _structure_table(raw, before)
+        if t and t.get("kind"):
+            out.append(t)
+    return out
+
+
+# ---------------------------------------------------------------- what a cell means
+
+def _column_spec(parts: list[str], table_kind: str, doc_kind: str, fiscal_year: int | None) -> dict | None:
+    """Role (what the column adds up), year and basis of a column from its header parts, or None to skip it."""
+    whole = "".join(parts)
+    last = parts[-1] if parts else ""
+    if not whole or _SKIP_COL.search(last):
+        return None
+    role = None
+    if table_kind == "sangong":
+        for text in (last, whole):
+            role = next((r for r, p in _SANGONG_ROLES if p.search(text)), None)
+            if role:
+                break
+        if role is None:
+            role = next((r for r, p in _ROLES if r == "total" and p.search(whole)), None)
+    else:
+        role = next((r for r, p in _ROLES if p.search(whole)), None)
+    if role is None:
+        return None
+    year = fiscal_year
+    if re.search(_COL["prior_year"], whole) and fiscal_year:
+        year = fiscal_year - 1
+    if re.search(_COL["actual"], last) or (re.search(_COL["actual"], whole) and not re.search(_COL["budget"], last)):
+        basis = "actual"
+    elif re.search(_COL["budget"], whole):
+        basis = "budget"
+    else:
+        basis = "actual" if doc_kind == "final_account" else "budget"
+    return {"role": role, "fiscal_year": year, "basis": basis}
+
+
+def _clean_label(label: str) -> tuple[str, bool]:
+    """Row label without spaces and enumerator; True when it is a 其中 sub-row."""
+    s = squeeze(label)
+    sub = bool(_ROW["sub_row"].match(s))
+    s = _ROW["sub_row"].sub("", s)
+    s = _ENUM.sub("", s)
+    return s, sub
+
+
+def _row_code(cells: list[str], kinds: list[str], upto: int) -> tuple[str | None, str | None, int | None]:
+    """Classification code, label text and label column of a row, reading the text columns left of ``upto``.
+
+    Codes may sit in their own column ('208'), prefix the label ('[201]一般公共服务'), or be split over 类/款/项
+    columns ('201' '03' '01').
+    """
+    label_col = None
+    digits = ""
+    label = None
+    for j in range(upto - 1, -1, -1):
+        if kinds[j] == "text" and cells[j].strip():
+            label_col = j
+            break
+    if label_col is None:
+        return None, None, None
+    label = cells[label_col]
+    parts = []
+    for j in range(label_col):
+        c = squeeze(cells[j])
+        if c and re.fullmatch(r"\[?\d{2,7}\]?", c):
+            parts.append(c.strip("[]"))
+    m = _CODE_PREFIX.match(squeeze(label))
+    if m:
+        digits = m.group(1)
+        label = squeeze(label)[m.end():]
+    elif re.fullmatch(r"\[?\d{3,7}\]?", squeeze(label)) and label_col > 0:
+        digits = squeeze(label).strip("[]")
+        label = None
+    elif parts:
+        digits = "".join(parts)
+    if digits and len(digits) not in (3, 5, 7):
+        digits = ""
+    return digits or None, label, label_col
+
+
+def _figure_targets(table: dict, fiscal_year: int | None, doc_kind: str) -> list[dict]:
+    """Every cell of a table that states a figure of ours: measure, code, year, basis, row, column, value text."""
+    kind = table["kind"]
+    kinds = table["_kinds"]
+    specs = [
+        _column_spec([squeeze(p) for p in parts if squeeze(p)], kind, doc_kind, fiscal_year) if kinds[j] == "num" else None
+        for j, parts in enumerate(table["_header_parts"])
+    ]
+    text_cols = [j for j, k in enumerate(kinds) if k == "text"]
+    # Under one label column only the leftmost "total" column is the row's total ("小计" under a spanning
+    # "基本支出" or "本年收入" is a part of it).
+    seen_roles: set[tuple[int, str, int | None, str]] = set()
+    for j, spec in enumerate(specs):
+        if spec is None:
+            continue
+        group = max((k for k in text_cols if k < j), default=-1)
+        key = (group, spec["role"], spec["fiscal_year"], spec["basis"])
+        if key in seen_roles:
+            specs[j] = None
+        seen_roles.add(key)
+    first_text = text_cols[0] if text_cols else None
+    out = []
+    parents: dict[tuple[str, int], str] = {}  # (kind, level) -> code of the last row seen at that level
+    for r, cells in enumerate(table["cells"]):
+        for j, spec in enumerate(specs):
+            if spec is None or not cells[j].strip() or not _numeric(cells[j]):
+                continue
+            code, label, label_col = _row_code(cells, kinds, j)
+            if label is None and code is None:
+                continue
+            name, sub = _clean_label(label or "")
+            side = "income" if label_col == first_text else "expenditure"
+            target = _interpret(kind, name, code, sub, side, spec, parents, len(text_cols) > 1)
+            if target is None:
+                continue
+            nth = sum(1 for k in range(j) if squeeze(cells[k]) == squeeze(cells[j]) and (k > (label_col or 0)))
+            out.append({**target, "fiscal_year": spec["fiscal_year"], "basis": spec["basis"],
+                        "row": squeeze(label or "") or code, "row_index": r, "column": table["header"][j],
+                        "value_text": squeeze(cells[j]), "anchor": [squeeze(label or ""), code or ""], "nth": nth,
+                        "page": table.get("page"), "row_page": (table.get("row_pages") or {}).get(r)})
+    return out
+
+
+def _classify_row(name: str, code: str | None, ckind: str, parents: dict) -> tuple[str | None, str | None]:
+    """Classification code and label of a row, from its printed code or (failing that) its name under its parent."""
+    if code:
+        lab = classification.label(code, ckind)
+        if lab is None:
+            return None, None
+        parents[(ckind, len(code))] = code
+        return code, lab
+    if not name:
+        return None, None
+    for level, length, parent_len in (("类", 3, None), ("款", 5, 3), ("项", 7, 5)):
+        parent = parents.get((ckind, parent_len)) if parent_len else ("3" if ckind == "economic" else None)
+        if parent_len and parent is None:
+            continue
+        found = classification.lookup(name, ckind, level, parent)
+        if found:
+            parents[(ckind, length)] = found
+            # a new 类 closes the 款 under the old one
+            for longer in (5, 7):
+                if longer > length:
+                    parents.pop((ckind, longer), None)
+            return found, classification.label(found, ckind)
+    return None, None
+
+
+def _interpret(kind: str, name: str, code: str | None, sub: bool, side: str, spec: dict, parents: dict,
+               two_sided: bool) -> dict | None:
+    role = spec["role"]
+    is_total = bool(_ROW["total"].match(name))
+    if kind == "sangong":
+        if is_total:
+            if role.startswith("sangong_"):
+                return {"measure": role}
+            return {"measure": "sangong_total"} if role == "total" else None
+        # rows per unit are not ours; a transposed table names the item in the row and the basis in the column
+        item = next((r for r, p in _SANGONG_ROLES if p.search(name) and r != "sangong_total"), None)
+        if item and role == "total" and not sub:
+            return {"measure": item}
+        return None
+    if kind == "agency_operating":
+        if (is_total or _ROW["agency_operating"].search(name)) and role in ("total",):
+            return {"measure": "agency_operating_expenses"}
+        return None
+    if kind == "procurement":
+        if is_total and role == "total":
+            return {"measure": "government_procurement"}
+        return None
+    if kind in ("income_expenditure", "fiscal_appropriation"):
+        if role != "total":
+            return None
+        if _ROW["carry_over"].search(name):
+            return None
+        if side == "income" or not two_sided:
+            if kind == "income_expenditure" and (_ROW["income_total"].match(name) or (is_total and two_sided)):
+                return {"measure": "income_total"}
+            if _ROW["fiscal_appropriation"].match(name) and not sub:
+                return {"measure": "fiscal_appropriation_income"}
+            return None
+        if kind == "fiscal_appropriation":
+            return None
+        if _ROW["expenditure_total"].match(name) or is_total:
+            return {"measure": "expenditure_total"}
+        if _ROW["basic"].match(name):
+            return {"measure": "basic_expenditure"}
+        if _ROW["project"].match(name):
+            return {"measure": "project_expenditure"}
+        if sub:
+            return None
+        c, lab = _classify_row(name, code, "functional", parents)
+        if c and len(c) == 3:  # the 收支总表 lists 类 only; deeper rows there are unreliable
+            return {"measure": "functional_expenditure", "code": c, "label": lab}
+        return None
+    if kind == "income":
+        if is_total and role == "total" and not spec.get("carry"):
+            return {"measure": "income_total", "_needs_no_carry": True}
+        return None
+    if kind in ("expenditure", "general_function"):
+        if is_total:
+            measure = {"total": "expenditure_total", "basic": "basic_expenditure", "project": "project_expenditure",
+                       "personnel": "personnel_expenditure", "public": "public_expenditure"}.get(role)
+            if kind == "general_function" and measure == "expenditure_total":
+                return None  # the 一般公共预算 total is not the department's total expenditure
+            return {"measure": measure} if measure else None
+        if role != "total" or sub:
+            return None
+        c, lab = _classify_row(name, code, "functional", parents)
+        if c and c.startswith("2"):
+            return {"measure": "functional_expenditure", "code": c, "label": lab}
+        return None
+    if kind in _ECONOMIC_KINDS:
+        if is_total:
+            if kind == "general_economic":
+                return None
+            measure = {"total": "basic_expenditure", "basic": "basic_expenditure", "personnel": "personnel_expenditure",
+                       "public": "public_expenditure"}.get(role)
+            return {"measure": measure} if measure else None
+        if role not in ("total", "basic") or sub:
+            return None
+        c, lab = _classify_row(name, code, "economic", parents)
+        if c and c[0] in "35":
+            return {"measure": "economic_expenditure", "code": c, "label": lab}
+        return None
+    return None
+
+
+# ---------------------------------------------------------------- provenance in doc.text
+
+def _norm_index(s: str) -> tuple[str, list[int]]:
+    keep = [i for i, ch in enumerate(s) if not ch.isspace() and ch != "\u3000"]
+    return "".join(s[i] for i in keep), keep
+
+
+def _locate(text: str, lo: int, hi: int, anchors: list[str], value: str, nth: int,
+            near: int | None = None) -> tuple[str, int, int] | None:
+    """Find the cell in text[lo:hi]: the line holding the row label (or code), then the nth copy of the value on it
+    or on the next two lines. Returns (quote, start, end) with text[start:end] == quote, or None."""
+    region = text[lo:hi]
+    num_re = re.compile(r"(?<![\d.,])" + re.escape(value) + r"(?![\d,]|\.\d)")
+    lines = []
+    pos = 0
+    for ln in region.split("\n"):
+        lines.append((lo + pos, ln))
+        pos += len(ln) + 1
+    for anchor in [a for a in anchors if a]:
+        hits = []
+        for k, (off, ln) in enumerate(lines):
+            flat, idx = _norm_index(ln)
+            at = flat.find(anchor)
+            if at < 0:
+                continue
+            a_start = off + idx[at]
+            after = a_start + (idx[at + len(anchor) - 1] - idx[at]) + 1
+            stop = lines[min(k + 2, len(lines) - 1)][0] + len(lines[min(k + 2, len(lines) - 1)][1])
+            found = list(num_re.finditer(text, after, stop))
+            if len(found) > nth:
+                whole = bool(re.fullmatch(r"[\d\[\]（）()一二三四五六七八九十、.．:：其中]*", flat[:at]))
+                same_line = found[nth].end() <= off + len(ln)
+                hits.append((a_start, found[nth].end(), whole, same_line))
+        for keep in (lambda h: True, lambda h: h[2], lambda h: h[2] and h[3]):
+            hits = [h for h in hits if keep(h)] if len(hits) > 1 else hits
+        if len(hits) == 1:
+            a_start, v_end = hits[0][:2]
+            return text[a_start:v_end], a_start, v_end
+        # several lines hold the label: do not guess which
+    return None
+
+
+# ---------------------------------------------------------------- public
+
+def table_figures(doc: Document, fiscal_year: int | None = None, doc_kind: str | None = "",
+                  pdf_path: str | Path | None = None) -> list[dict]:
+    """figures.csv rows (source="table") for every figure the document's standard tables state.
+
+    ``fiscal_year`` and ``doc_kind`` come from the document's metadata; "上年" columns get fiscal_year - 1.
+    A blank cell gives no row (blank is not zero); a 其中 sub-row is kept out of the classification rows. Each row's
+    ``quote`` is the row's text in ``doc.text`` from its label to the cell's value, with ``text[start:end] ==
+    quote``; where the cell cannot be found in the text, ``start``/``end`` are left empty and ``quote`` is the
+    value as printed.
+    """
+    try:
+        fy = int(fiscal_year) if fiscal_year is not None and not pd.isna(fiscal_year) else None
+    except (TypeError, ValueError):
+        fy = None
+    doc_kind = doc_kind if isinstance(doc_kind, str) else ""
+    tables = read_document_tables(doc, pdf_path)
+    cols = columns("figures")
+    out: list[dict] = []
+    seen: set[tuple] = set()
+    bounds = list(doc.page_starts) + [len(doc.text)]
+    for t in tables:
+        if t.get("unit") is None:
+            continue  # without the printed unit a table's numbers cannot be read as money
+        has_carry = any("上年结转" in h or "结转" in h for h in t["header"])
+        targets = _figure_targets(t, fy, doc_kind)
+        for tg in targets:
+            if tg.get("_needs_no_carry") and has_carry and not re.search(r"本年", tg["column"]):
+                continue  # 总计 of a 收入总表 with carry-over columns is not this year's income
+            if tg["measure"] == "income_total" and t["kind"] == "income" and re.search("结转", tg["column"]):
+                continue
+            try:
+                value = parse_amount(tg["value_text"].lstrip("-"), t["unit"])
+            except ValueError:
+                continue
+            if tg["value_text"].startswith("-"):
+                value = -value
+            page = t.get("page")
+            if page and len(bounds) > page:
+                lo, hi = bounds[page - 1], bounds[page]
+            elif isinstance(t.get("start"), int):
+                lo, hi = t["start"], t["end"]
+            else:
+                lo, hi = 0, len(doc.text)
+            found = _locate(doc.text, lo, hi, tg["anchor"], tg["value_text"], tg["nth"])
+            row = {c: "" for c in cols}
+            row.update(
+                file=doc.file, measure=tg["measure"], fiscal_year=tg["fiscal_year"], basis=tg["basis"],
+                code=tg.get("code") or "", label=tg.get("label") or "", value=to_float(value), unit="yuan",
+                method="stated", formula="", source="table", table=t["title"], row=tg["row"], column=tg["column"],
+                page=page if doc.format == "pdf" else None, scale=t["unit"], decimals=decimals_of(tg["value_text"]),
+            )
+            if found:
+                row.update(quote=found[0], start=found[1], end=found[2])
+            else:
+                row.update(quote=tg["value_text"], start=None, end=None)
+            key = (row["measure"], row["code"], row["fiscal_year"], row["basis"], row["table"], row["row"],
+                   row["column"], row["value"], row["page"])
+            if key in seen:
+                continue
+            seen.add(key)
+            out.append(row)
+    return out
+
+
+def mark_precision(figures: pd.DataFrame) -> pd.DataFrame:
+    """Add ``more_precise``: among rows stating the same figure (same file, measure, code, year, basis, agreeing
+    within printed rounding), True for the most precisely printed one(s), False for the others; NA for a figure
+    stated only once.
+
+    >>> df = pd.DataFrame({"file": ["a", "a"], "measure": ["income_total"] * 2, "code": ["", ""],
+    ...     "fiscal_year": [2026, 2026], "basis": ["budget"] * 2, "value": [288280000.0, 288280739.0],
+    ...     "scale": ["万元", "元"], "decimals": [0, 0], "source": ["text", "table"]})
+    >>> mark_precision(df)["more_precise"].tolist()
+    [False, True]
+    """
+    out = figures.copy()
+    flag = pd.Series(pd.NA, index=out.index, dtype="boolean")
+    keys = ["file", "measure", "code", "fiscal_year", "basis"]
+    if out.empty:
+        out["more_precise"] = flag
+        return out
+
+    def allow(row) -> Decimal:
+        try:
+            return allowance(str(row["scale"]), int(row["decimals"]))
+        except (KeyError, ValueError, TypeError):
+            return Decimal("Infinity")
+
+    for _, grp in out.groupby(keys, dropna=False, sort=False):
+        if len(grp) < 2:
+            continue
+        allows = {i: allow(grp.loc[i]) for i in grp.index}
+        for i in grp.index:
+            agreeing = [k for k in grp.index if k != i and abs(Decimal(str(grp.loc[k, "value"])) - Decimal(
+                str(grp.loc[i, "value"]))) <= max(allows[i], allows[k])]
+            if not agreeing:
+                continue
+            best = min(allows[k] for k in agreeing + [i])
+            flag[i] = allows[i] == best and any(allows[k] > best for k in agreeing + [i])
+    out["more_precise"] = flag
+    return out
