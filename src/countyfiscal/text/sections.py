@@ -1,0 +1,212 @@
+"""Parse the heading hierarchy of a normalised disclosure into classified sections and find its work summary."""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+
+import pandas as pd
+import yaml
+
+from countyfiscal.fields import columns, dtypes
+from countyfiscal.text.tokenizer import resource_path
+
+_CN = "一二三四五六七八九十"
+# Numbering styles of Chinese official documents, outermost first; rank orders them in the hierarchy.
+# A fixed order (not order of first appearance) keeps 盘龙区's "(二) 信访工作目标完成情况" a sibling of
+# "(二) 重点工作概述" even after "1." items came between them.
+_MARKERS: tuple[tuple[str, int, re.Pattern], ...] = tuple(
+    (style, rank, re.compile(pattern))
+    for style, rank, pattern in (
+        ("part", 0, rf"第[{_CN}百]{{1,3}}(?:部分|章|篇)"),
+        ("annex", 1, rf"附件\s*[0-9{_CN}]{{0,3}}(?=\s|[:：]|$)"),
+        ("cn", 2, rf"[{_CN}]{{1,3}}\s*[、．.]"),
+        ("cn_paren", 3, rf"[（(]\s*[{_CN}]{{1,3}}\s*[）)]"),
+        ("num", 4, r"\d{1,2}\s*[、.．](?!\d)"),
+        ("num_paren", 5, r"[（(]\s*\d{1,2}\s*[）)]"),
+        ("circled", 6, r"[①-⑳]"),
+        ("item", 7, rf"[{_CN}]{{1,3}}是(?=\S)"),
+    )
+)
+BARE_RANK = 2  # an unnumbered heading (名词解释) sits where 一、 headings do
+# List items, as opposed to structural headings: under a duties section they stay duties whatever they say.
+LIST_STYLES = frozenset({"num", "num_paren", "circled", "item"})
+# A heading's title ends at the first sentence stop; a comma inside a number (2,090,097.89) is no stop.
+_TITLE_STOP = re.compile(r"[。；;：:，！？!?]|,(?!\d)")
+_TOC_LINE = re.compile(r"[.．…·]{3,}\s*\d+\s*$")
+_BARE_FORBIDDEN = re.compile(r"[。，；：,;:！？!?、]")
+_LEAD_SPACE = re.compile(r"^[ \t\u3000\ufeff]*")
+MAX_TITLE = 40
+KINDS = ("duties", "work_summary", "finance", "performance", "glossary", "overview", "other")
+NO_WORK_SUMMARY = "no_work_summary"
+
+
+@dataclass(frozen=True)
+class Heading:
+    start: int  # offset of the heading's first non-space character
+    marker: str  # numbering as printed ("（二）"), empty for an unnumbered heading
+    title: str  # the heading's words up to the first sentence stop
+    style: str  # part · annex · cn · cn_paren · num · num_paren · circled · item · bare
+    rank: int
+
+    @property
+    def text(self) -> str:
+        marker = re.sub(r"\s+", "", self.marker)
+        # 第一部分 部门概况 / 附件1 部门预算绩效评价报告 are printed with a space; 一、部门概况 is not.
+        sep = " " if self.style in ("part", "annex") and self.title else ""
+        return marker + sep + self.title
+
+
+@dataclass(frozen=True)
+class Section:
+    heading: Heading
+    start: int
+    end: int  # just past the section's last non-space character, before the next heading of same or higher rank
+    depth: int  # 1 for a top-level section
+    parent: int | None  # index of the enclosing section in the list
+    path: tuple[str, ...]
+    kind: str
+    kind_from: str  # heading · parent · previous_sibling · default
+
+
+@functools.lru_cache(maxsize=1)
+def _rules() -> tuple[tuple[tuple[str, re.Pattern], ...], tuple[str, ...]]:
+    data = yaml.safe_load(resource_path("section_kinds.yml").read_text(encoding="utf-8"))
+    kinds = tuple((kind, re.compile("|".join(f"(?:{p})" for p in pats))) for kind, pats in data["kinds"].items())
+    unknown = {k for k, _ in kinds} - set(KINDS)
+    if unknown:
+        raise ValueError(f"section_kinds.yml names kinds the code does not know: {sorted(unknown)}")
+    return kinds, tuple(data["bare_heading_endings"])
+
+
+def kind_of_title(title: str) -> str | None:
+    """The kind a heading's words name, or None.
+
+    >>> kind_of_title("2023年度重点工作任务概述"), kind_of_title("部门主要职责"), kind_of_title("加强队伍建设")
+    ('work_summary', 'duties', None)
+    """
+    for kind, pattern in _rules()[0]:
+        if pattern.search(title):
+            return kind
+    return None
+
+
+def _title(rest: str) -> str:
+    m = _TITLE_STOP.search(rest)
+    title = (rest[: m.start()] if m else rest).strip()
+    return title[:MAX_TITLE]
+
+
+def find_headings(text: str) -> list[Heading]:
+    """Headings that start a line: 第X部分, 附件N, 一、, （一）, 1., （1）, ①, 一是…, and short unnumbered titles.
+
+    >>> [h.text for h in find_headings("一、部门概况\\n（一）主要职能。负责信访。\\n1.受理来信；\\n一是强化源头治理，提升能力。")]
+    ['一、部门概况', '（一）主要职能', '1.受理来信', '一是强化源头治理']
+    """
+    out: list[Heading] = []
+    _, endings = _rules()
+    pos = 0
+    for line in text.split("\n"):
+        lead = _LEAD_SPACE.match(line).end()
+        body = line[lead:]
+        start = pos + lead
+        pos += len(line) + 1
+        if not body.strip() or _TOC_LINE.search(body):
+            continue  # blank, or a table-of-contents entry ("第一部分 部门概况……3")
+        for style, rank, pattern in _MARKERS:
+            m = pattern.match(body)
+            if m:
+                out.append(Heading(start, m.group(0), _title(body[m.end():]), style, rank))
+                break
+        else:
+            bare = body.strip()
+            if (
+                2 <= len(bare) <= 30
+                and not _BARE_FORBIDDEN.search(bare)
+                and not bare[0].isdigit()
+                and bare.endswith(endings)
+                and kind_of_title(bare) is not None
+            ):
+                out.append(Heading(start, "", bare, "bare", BARE_RANK))
+    return out
+
+
+def section_tree(text: str) -> list[Section]:
+    """Every heading's section, in text order, with its path of headings and its kind.
+
+    A section runs to the next heading of the same or a higher rank. Its kind comes from its own heading
+    (resources/section_kinds.yml); inside a work summary or glossary every subsection keeps that kind, and
+    list items under duties stay duties (a duty such as "完成交办的其他工作任务" is no work plan). A heading
+    that names no kind follows a work-summary sibling just before it (work summaries list their items as
+    sibling headings: 盘龙区 "(三) 加强业务能力提升"), else its parent.
+    """
+    headings = find_headings(text)
+    sections: list[Section] = []
+    stack: list[int] = []
+    last_child: dict[int | None, int] = {}
+    for i, h in enumerate(headings):
+        end = len(text)
+        for nxt in headings[i + 1:]:
+            if nxt.rank <= h.rank:
+                end = nxt.start
+                break
+        while end > h.start and text[end - 1].isspace():
+            end -= 1
+        while stack and sections[stack[-1]].heading.rank >= h.rank:
+            stack.pop()
+        parent = stack[-1] if stack else None
+        parent_sec = sections[parent] if parent is not None else None
+        prev = last_child.get(parent)
+        kind, kind_from = _classify(h, parent_sec, sections[prev] if prev is not None else None)
+        path = (parent_sec.path if parent_sec else ()) + (h.text,)
+        sections.append(Section(h, h.start, end, len(stack) + 1, parent, path, kind, kind_from))
+        last_child[parent] = i
+        stack.append(i)
+    return sections
+
+
+def _classify(h: Heading, parent: Section | None, previous_sibling: Section | None) -> tuple[str, str]:
+    if parent is not None and parent.kind in ("work_summary", "glossary"):
+        return parent.kind, "parent"
+    if parent is not None and parent.kind == "duties" and h.style in LIST_STYLES:
+        return "duties", "parent"
+    own = kind_of_title(h.title)
+    if own:
+        return own, "heading"
+    if previous_sibling is not None and previous_sibling.kind == "work_summary":
+        return "work_summary", "previous_sibling"
+    if parent is not None:
+        return parent.kind, "parent"
+    return "other", "default"
+
+
+def work_summary_spans(sections: list[Section]) -> list[tuple[int, int]]:
+    """(start, end) of the outermost work-summary sections, in text order; empty when the document has none."""
+    return [
+        (s.start, s.end)
+        for s in sections
+        if s.kind == "work_summary" and (s.parent is None or sections[s.parent].kind != "work_summary")
+    ]
+
+
+def sections_frame(texts: dict[str, str]) -> pd.DataFrame:
+    """The sections table for several documents; a document without a work summary gets one row of kind
+    ``no_work_summary`` (empty path, no offsets) so its absence is visible, not silent."""
+    rows = []
+    for file in sorted(texts):
+        secs = section_tree(texts[file])
+        for s in secs:
+            rows.append({
+                "file": file, "path": " > ".join(s.path), "kind": s.kind, "start": s.start, "end": s.end,
+                "heading": s.heading.text, "marker": s.heading.marker.strip(), "style": s.heading.style,
+                "depth": s.depth, "kind_from": s.kind_from,
+            })
+        if not work_summary_spans(secs):
+            rows.append({
+                "file": file, "path": "", "kind": NO_WORK_SUMMARY, "start": None, "end": None,
+                "heading": "", "marker": "", "style": "", "depth": None, "kind_from": "",
+            })
+    frame = pd.DataFrame(rows, columns=columns("sections"))
+    frame = frame.astype(dtypes("sections"))
+    return frame.sort_values(["file", "start", "depth"], na_position="last", kind="stable").reset_index(drop=True)

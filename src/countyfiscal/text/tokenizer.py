@@ -1,0 +1,232 @@
+"""Cut normalised disclosure text into words with our own jieba instance, domain dictionary and stopword list."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+import tempfile
+import threading
+from importlib import resources
+from pathlib import Path
+
+# Characters that open or close a quotation in the disclosures; “三公”经费 is printed with any of them.
+QUOTES = "“”\"‘’'「」『』＂＇"
+# Bracket pairs printed either full or half width: 因公出国（境）费 / 因公出国(境)费.
+_BRACKETS = {"（": "[（(]", "(": "[（(]", "）": "[）)]", ")": "[）)]"}
+# Full-width ASCII letters, digits and the symbols jieba keeps inside words fold to half width, one char for
+# one char, so offsets computed on folded text stay valid in the original.
+_WIDTH_FOLD = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F) if chr(cp - 0xFEE0).isalnum() or chr(cp - 0xFEE0) in "+#&._%-"}
+_WIDTH_FOLD[0x3000] = 0x20
+# Private-use characters stand in for protected phrases while jieba cuts (jieba yields each one as its own token).
+_PUA_BASE = 0xE000
+_PUA_RE = re.compile("[\ue000-\uf8ff]")
+_CJK_RE = re.compile("[\u3400-\u9fff\uf900-\ufaff]")
+_CJK_ONLY_RE = re.compile("^[\u4e00-\u9fd5]+$")
+_CONTENT_RE = re.compile("[\u3400-\u9fffA-Za-z]")
+
+_LOCK = threading.Lock()
+
+
+def resource_path(name: str) -> Path:
+    """Path of a data file shipped in ``countyfiscal/resources``."""
+    return Path(str(resources.files("countyfiscal").joinpath("resources", name)))
+
+
+def default_cache_dir() -> Path:
+    """Folder for jieba's prefix-dictionary cache; under the system temp dir so a fresh CI machine can write it."""
+    return Path(tempfile.gettempdir()) / "countyfiscal-jieba"
+
+
+def fold_width(text: str) -> str:
+    """Full-width letters, digits and ideographic spaces to half width; same length as ``text``.
+
+    >>> fold_width("１２３４５热线　ＡＢ")
+    '12345热线 AB'
+    """
+    return text.translate(_WIDTH_FOLD)
+
+
+def phrase_pattern(phrase: str) -> str:
+    """Regex matching ``phrase`` in width-folded text whatever quote characters (or none) surround its parts.
+
+    >>> bool(re.fullmatch(phrase_pattern("“三公”经费"), '"三公" 经费'))
+    True
+    >>> bool(re.fullmatch(phrase_pattern("“三公”经费"), "三公经费"))
+    True
+    """
+    quote = "[" + re.escape(QUOTES) + "]"
+    parts = []
+    for ch in fold_width(phrase):
+        if ch in QUOTES:
+            parts.append(rf"\s*{quote}?\s*")
+        elif ch in _BRACKETS:
+            parts.append(rf"\s*{_BRACKETS[ch]}\s*")
+        else:
+            parts.append(re.escape(ch))
+    return "".join(parts)
+
+
+def read_word_list(path: Path) -> list[tuple[str, str | None, str | None]]:
+    """(word, freq, tag) rows of a jieba-style word file; '#' lines and blank lines skipped."""
+    rows = []
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        line = line.strip().lstrip("\ufeff")
+        if not line or line.startswith("#"):
+            continue
+        m = re.match(r"^(.+?)(?: (\d+))?(?: ([a-z]+))?$", line)
+        rows.append((fold_width(m.group(1)), m.group(2), m.group(3)))
+    return rows
+
+
+class Tokenizer:
+    """A jieba tokenizer configured once, at construction; jieba's global tokenizer is never used or changed.
+
+    Pre- and post-processing (width folding, protected phrases, stopwords) live here; only ``_raw_cut``
+    talks to the segmentation backend, so another backend can replace it and give the same tokens.
+
+    >>> Tokenizer().cut("严控“三公”经费，拨打１２３４５热线")
+    ['严控', '“三公”经费', '，', '拨打', '12345热线']
+    """
+
+    def __init__(
+        self,
+        userdict: str | Path | None = None,
+        stopwords: str | Path | None = None,
+        cache_dir: str | Path | None = None,
+        hmm: bool = False,
+    ) -> None:
+        self.userdict = Path(userdict) if userdict else resource_path("userdict.txt")
+        self.stopwords_path = Path(stopwords) if stopwords else resource_path("stopwords.txt")
+        self.cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
+        self.hmm = hmm
+        words = read_word_list(self.userdict)
+        self.user_tags = {w: (tag or "n") for w, _, tag in words}
+        # Words jieba would split (quotes, digits, brackets) are swapped for a placeholder before cutting.
+        self.protected = tuple(sorted({w for w, _, _ in words if not _CJK_ONLY_RE.match(w)}, key=lambda w: (-len(w), w)))
+        self.plain_words = tuple((w, f) for w, f, _ in words if _CJK_ONLY_RE.match(w))
+        self._protect_re = (
+            re.compile("|".join(f"(?P<p{i}>{phrase_pattern(w)})" for i, w in enumerate(self.protected)))
+            if self.protected else None
+        )
+        self._placeholders = {chr(_PUA_BASE + i): w for i, w in enumerate(self.protected)}
+        self.stopwords = frozenset(w.lower() for w, _, _ in read_word_list(self.stopwords_path))
+        self._long_stopwords = frozenset(w for w in self.stopwords if len(w) >= 2)
+        self._filler_cache: dict[str, bool] = {}
+        self._jieba_tokenizer = None
+
+    def __repr__(self) -> str:
+        return f"Tokenizer(userdict={str(self.userdict)!r}, stopwords={str(self.stopwords_path)!r}, hmm={self.hmm})"
+
+    # -- backend -------------------------------------------------------------------------------------
+    def _backend(self):
+        """Our own jieba.Tokenizer, built on first use (loading the prefix dictionary takes about a second)."""
+        if self._jieba_tokenizer is None:
+            with _LOCK:
+                if self._jieba_tokenizer is None:
+                    import jieba
+
+                    # jieba logs "Building prefix dict…" to stderr at DEBUG; that output breaks nbval.
+                    logging.getLogger("jieba").setLevel(logging.WARNING)
+                    self.cache_dir.mkdir(parents=True, exist_ok=True)
+                    jt = jieba.Tokenizer()
+                    jt.tmp_dir = str(self.cache_dir)
+                    jt.initialize()
+                    for word, freq in self.plain_words:
+                        # freq 0 would register a force-split in jieba's module-global HMM state: never pass it.
+                        jt.add_word(word, int(freq) if freq and int(freq) > 0 else None)
+                    self._jieba_tokenizer = jt
+        return self._jieba_tokenizer
+
+    def _raw_cut(self, text: str) -> list[str]:
+        """The segmentation backend's tokens for prepared text (placeholders in, placeholders out)."""
+        return self._backend().lcut(text, HMM=self.hmm)
+
+    # -- pre/post-processing --------------------------------------------------------------------------
+    def prepare(self, text: str) -> str:
+        """Width-fold, drop stray private-use characters, and swap protected phrases for placeholders."""
+        text = _PUA_RE.sub(" ", fold_width(text))
+        if self._protect_re is None:
+            return text
+
+        def swap(m: re.Match) -> str:
+            return chr(_PUA_BASE + int(m.lastgroup[1:]))
+
+        return self._protect_re.sub(swap, text)
+
+    def cut(self, text: str) -> list[str]:
+        """Every token of ``text`` except whitespace, protected phrases in their canonical form."""
+        out = []
+        for tok in self._raw_cut(self.prepare(text)):
+            if tok.isspace() or not tok:
+                continue
+            out.append(self._placeholders.get(tok, tok))
+        return out
+
+    def is_stopword(self, token: str) -> bool:
+        """In the stopword list, or a dictionary compound of listed multi-character stopwords (切实做好 = 切实 + 做好).
+
+        Only pieces of two or more characters compose, so real words made of single-character function words
+        (e.g. 对外) are not dropped by accident.
+        """
+        low = token.lower()
+        if low in self.stopwords:
+            return True
+        cached = self._filler_cache.get(low)
+        if cached is None:
+            n = len(low)
+            ok = [True] + [False] * n
+            for i in range(n):
+                if ok[i]:
+                    for j in range(i + 2, n + 1):
+                        if low[i:j] in self._long_stopwords:
+                            ok[j] = True
+            cached = self._filler_cache[low] = ok[n]
+        return cached
+
+    def is_term(self, token: str) -> bool:
+        """A content word: two or more characters, holds a CJK character or a letter, not a stopword."""
+        return len(token) >= 2 and bool(_CONTENT_RE.search(token)) and not self.is_stopword(token)
+
+    def terms(self, text: str) -> list[str]:
+        """The content words of ``text`` in order (``cut`` minus stopwords, punctuation, numbers, single chars)."""
+        return [t for t in self.cut(text) if self.is_term(t)]
+
+    def pos(self, token: str) -> str:
+        """Part-of-speech tag from our user dictionary, else jieba's dictionary, else 'x' (unknown)."""
+        if token in self.user_tags:
+            return self.user_tags[token]
+        return _jieba_word_tags().get(token, "x")
+
+
+@functools.lru_cache(maxsize=1)
+def _jieba_word_tags() -> dict[str, str]:
+    """jieba's dictionary word → POS tag, read from its dict file (read-only; no tokenizer is initialised)."""
+    import jieba
+
+    tags = {}
+    with open(Path(jieba.__file__).parent / "dict.txt", encoding="utf-8") as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) == 3:
+                tags[parts[0]] = parts[2]
+    return tags
+
+
+@functools.lru_cache(maxsize=None)
+def get_tokenizer(hmm: bool = False) -> Tokenizer:
+    """The process-wide default tokenizer (package userdict and stopwords), built once."""
+    return Tokenizer(hmm=hmm)
+
+
+def tokens_line(text: str) -> str:
+    """Tokens of ``text`` joined by one space, for checking a segmentation on the command line.
+
+    >>> tokens_line("落实三到位一处理")
+    '落实 三到位一处理'
+    """
+    return " ".join(get_tokenizer().cut(text))
+
+
+def has_cjk(text: str) -> bool:
+    return bool(_CJK_RE.search(text))
