@@ -1,0 +1,345 @@
+"""Raw extracted text -> the one normalised text every quote and offset refers to (pure, deterministic)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+# ---------------------------------------------------------------------------------------------------------------
+# Character level.  Only what breaks number/keyword regexes is rewritten; Chinese punctuation (，：（）“”、。) stays,
+# because the reference quotes contain it verbatim.
+# ---------------------------------------------------------------------------------------------------------------
+
+_CHAR_MAP: dict[int, str | None] = {}
+for _c in range(0xFF10, 0xFF1A):  # full-width digits
+    _CHAR_MAP[_c] = chr(_c - 0xFEE0)
+for _c in list(range(0xFF21, 0xFF3B)) + list(range(0xFF41, 0xFF5B)):  # full-width letters
+    _CHAR_MAP[_c] = chr(_c - 0xFEE0)
+_CHAR_MAP[0xFF05] = "%"  # ％
+for _c in (0x00A0, 0x2002, 0x2003, 0x2004, 0x2005, 0x2006, 0x2007, 0x2008, 0x2009, 0x200A, 0x202F, 0x205F, 0x3000):
+    _CHAR_MAP[_c] = " "
+for _c in (0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF, 0xFFFE, 0x00AD):  # zero-width / BOM / soft hyphen
+    _CHAR_MAP[_c] = None
+for _c in range(0x00, 0x20):  # C0 controls except tab/newline/CR/FF (CR and FF are handled before the map)
+    if _c not in (0x09, 0x0A, 0x0D, 0x0C):
+        _CHAR_MAP[_c] = None
+_CHAR_MAP[0x7F] = None
+_CHAR_MAP[0x0B] = "\n"  # vertical tab = Word's manual line break in some exports
+_CHAR_MAP[0x2028] = "\n"
+_CHAR_MAP[0x2029] = "\n"
+
+
+def _fold_radicals() -> None:
+    # PDFs set in some fonts map 一 → ⼀ (Kangxi radical) and the like; regexes then miss ordinary words.
+    import unicodedata
+
+    for lo, hi in ((0x2E80, 0x2EF4), (0x2F00, 0x2FD6), (0xF900, 0xFADA)):
+        for c in range(lo, hi):
+            ch = chr(c)
+            folded = unicodedata.normalize("NFKC", ch)
+            if folded != ch and len(folded) == 1:
+                _CHAR_MAP[c] = folded
+
+
+_fold_radicals()
+
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_RE_SPACES = re.compile(r" {2,}")
+_RE_SPACE_TAB = re.compile(r" *\t *")
+_RE_FW_DOT = re.compile(r"(?<=\d)．(?=\d)")
+# "2，777，536.87" (digit groups of three) -> "2,777,536.87"; a list "1，2，3" or "2023，100人" is left alone.
+_RE_THOUSANDS = re.compile(r"(?<![\d.,，])\d{1,3}(?:[，,]\d{3})+(?![\d]|[，,]\d)")
+# letter-spaced runs: ≥3 single CJK characters each separated by one space ("本 年 收 入 合 计")
+_RE_LETTERSPACED = re.compile(rf"(?<!\S)[{_CJK}](?: [{_CJK}]){{2,}}(?!\S)")
+# a unit split by letter-spacing or a line break right after a number: "1,947.94 万 元" -> "1,947.94 万元"
+_RE_UNIT_SPLIT = re.compile(r"(?<=\d)( ?[万亿]) (元)")
+_RE_BOOKMARK = re.compile(r"\[bookmark: [^\]\n]*\]")
+_LEADER = r"(?:[.．·•・]{4,}|[…⋯]{2,}|(?:\. ){4,})"
+_RE_TOC_LINE = re.compile(rf"(?:\S.*?{_LEADER}\s*(?:\d{{1,3}}|[ivxlIVXL]{{1,5}})?\s*)+")
+_RE_LEADER_NUM = re.compile(rf"\s*{_LEADER}\s*(?:\d{{1,3}}(?!\d|\.\d))?")
+_RE_LIST_TAB = re.compile(r"^((?:\d{1,2}|[一二三四五六七八九十]+)[.．、]|[（(][一二三四五六七八九十\d]{1,3}[）)])\t")
+
+# decorated page numbers: "- 3 -", "— 3 —", "第 3 页", "第3页 共10页", "3/10"; a bare "—" left by broken decorations
+_RE_PAGE_NO = re.compile(
+    r"[-—–－_ ]*(?:第\s*\d{1,4}\s*页(?:\s*[,，/]?\s*共\s*\d{1,4}\s*页)?|\d{1,4}\s*/\s*\d{1,4}|Page\s*\d{1,4}(?:\s*of\s*\d{1,4})?)[-—–－_ ]*"
+    r"|[-—–－]+ *\d{1,4} *[-—–－]*|[-—–－]* *\d{1,4} *[-—–－]+|[-—–－]+",
+    re.IGNORECASE,
+)
+_RE_LEADING_PAGE_NO = re.compile(r"^[-—–－]+ *\d{1,4} *[-—–－]+ +(?=\S)")
+_RE_BARE_NUMBER = re.compile(r"\d{1,4}")
+
+
+def _clean_chars(raw: str) -> str:
+    s = raw.replace("\r\n", "\n").replace("\r", "\n")
+    s = s.translate(_CHAR_MAP)
+    s = _RE_BOOKMARK.sub("", s)
+    return s
+
+
+def _rewrite_line(line: str) -> str:
+    """Line-local rewrites; idempotent, so applying them again after lines are joined changes only the seams."""
+    line = line.strip(" \t\f\n")
+    if not line:
+        return ""
+    if "\t" in line:
+        line = _RE_LIST_TAB.sub(r"\1 ", line)
+        line = _RE_SPACE_TAB.sub("\t", line)
+    line = _RE_SPACES.sub(" ", line)
+    if "．" in line:
+        line = _RE_FW_DOT.sub(".", line)
+    if "，" in line:
+        line = _RE_THOUSANDS.sub(lambda m: m.group(0).replace("，", ","), line)
+    if " " in line:
+        line = _RE_LETTERSPACED.sub(lambda m: m.group(0).replace(" ", ""), line)
+        line = _RE_UNIT_SPLIT.sub(r"\1\2", line)
+    if "." in line or "…" in line or "·" in line or "⋯" in line or "•" in line or "・" in line:
+        line = _strip_toc(line)
+    return line
+
+
+def _strip_toc(line: str) -> str:
+    """Drop a table-of-contents entry ("（一）主要职能 ....2") so its page number cannot look like a figure."""
+    if not re.search(_LEADER, line):
+        return line
+    if _RE_TOC_LINE.fullmatch(line):
+        return ""
+    return _RE_SPACES.sub(" ", _RE_LEADER_NUM.sub(" ", line)).strip()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Line level: page furniture and hard wraps.
+# ---------------------------------------------------------------------------------------------------------------
+
+_TERMINAL = "。；！？：;!?:"
+_RE_MARKER = re.compile(
+    r"(?:第[一二三四五六七八九十百零〇\d]+[部分章节条篇]"
+    r"|[一二三四五六七八九十]+[、.．]"
+    r"|[（(][一二三四五六七八九十]{1,3}[）)]"
+    r"|[（(]\d{1,2}[）)]"
+    r"|\d{1,2}[.．、](?!\d)"
+    r"|[一二三四五六七八九十]+是"
+    r"|表[一二三四五六七八九十\d]+"
+    r"|附[件表]|注[：:]|[①-⑳]|[A-Za-z][.、](?![\d.]))"
+)
+_NUM = r"-?\d[\d,]*(?:\.\d+)?"
+_RE_TWO_NUMBERS = re.compile(rf"(?:^|\s){_NUM}\s+{_NUM}(?=\s|$)")
+_RE_ONLY_NUMBERS = re.compile(rf"{_NUM}(?:\s+{_NUM})*")
+
+
+@dataclass
+class Line:
+    """One line on its way through normalisation; ``fixed`` lines (table rows we render) are never joined."""
+
+    text: str
+    page: int = 0
+    fixed: bool = False
+    tag: Any = None
+    # (offset within text, page) for every source line joined into this one
+    segments: list[tuple[int, int]] = field(default_factory=list)
+
+
+def _width(s: str) -> float:
+    # CJK/full-width characters are one em wide, ASCII about half: a line full of digits holds more characters.
+    n = len(s)
+    wide = (len(s.encode("utf-8")) - n) / 2
+    return wide + (n - wide) * 0.5
+
+
+def _table_like(s: str) -> bool:
+    return "\t" in s or bool(_RE_TWO_NUMBERS.search(s)) or bool(_RE_ONLY_NUMBERS.fullmatch(s))
+
+
+def _typical_width(lines: list[Line]) -> float | None:
+    """Width at which the document hard-wraps its prose, or None when it does not look hard-wrapped.
+
+    A hard-wrapped document has many lines of (nearly) the same, maximal width, and most of them stop mid-sentence.
+    Documents whose lines are whole paragraphs have no such cluster (or their cluster ends in 。), so nothing is joined.
+    """
+    prose = [(ln.text, _width(ln.text)) for ln in lines if not ln.fixed and not _table_like(ln.text)]
+    widths = [round(w) for _, w in prose if w >= 12]
+    if len(widths) < 5:
+        return None
+    counts: dict[int, int] = {}
+    for w in widths:
+        counts[w] = counts.get(w, 0) + 1
+    best, best_n = None, 0
+    for centre in sorted(counts):
+        n = sum(counts.get(centre + d, 0) for d in (-2, -1, 0, 1, 2))
+        if n < 5 or n < 0.05 * len(prose) or n < best_n:
+            continue
+        lo, hi = _bounds(float(centre))
+        # the wrap width is the page's text width: few prose lines may be wider than it
+        if sum(1 for _, w in prose if w > hi) > 0.2 * len(prose):
+            continue
+        inside = [t for t, w in prose if lo <= w <= hi]
+        # ...and lines cut at that width mostly stop mid-sentence (whole paragraphs end in 。)
+        if sum(1 for t in inside if t[-1] not in _TERMINAL) < 0.6 * len(inside):
+            continue
+        best, best_n = centre, n
+    return float(best) if best is not None else None
+
+
+def _bounds(typical: float) -> tuple[float, float]:
+    tol = max(2.5, 0.12 * typical)
+    return typical - tol, typical + tol
+
+
+def _joinable(cur: str, nxt: str, lo: float, hi: float) -> bool:
+    if cur[-1] in _TERMINAL or not (lo <= _width(cur) <= hi):
+        return False
+    if _RE_MARKER.match(nxt) or _table_like(cur) or _table_like(nxt):
+        return False
+    return True
+
+
+def _seam(a: str, b: str) -> str:
+    # Chinese has no spaces between words; only two Latin words keep one ("1682.7"+"6" must become "1682.76").
+    if a[-1].isascii() and a[-1].isalpha() and b[0].isascii() and b[0].isalpha():
+        return " "
+    return ""
+
+
+def _split_unit(cur: str, nxt: str) -> bool:
+    # "…186549.30 万" + "元，…": a money unit split by a line break is always one word.
+    return bool(re.search(r"\d ?[万亿]$", cur)) and nxt.startswith("元")
+
+
+def join_lines(lines: list[Line]) -> list[Line]:
+    """Join hard-wrapped lines (document-level width heuristic) and split units; returns new Line objects."""
+    typical = _typical_width(lines)
+    lo, hi = _bounds(typical) if typical else (float("inf"), float("inf"))
+    out: list[Line] = []
+    for ln in lines:
+        if not ln.text:
+            continue
+        segs = ln.segments or [(0, ln.page)]
+        if out and not out[-1].fixed and not ln.fixed:
+            prev = out[-1]
+            last_src = prev.text  # width is judged on the last source line, not the whole joined paragraph
+            if prev.segments and len(prev.segments) > 1:
+                last_src = prev.text[prev.segments[-1][0]:]
+            if _joinable(last_src, ln.text, lo, hi) or _split_unit(prev.text, ln.text):
+                glue = _seam(prev.text, ln.text)
+                base = len(prev.text) + len(glue)
+                prev.text = prev.text + glue + ln.text
+                prev.segments.extend((base + o, p) for o, p in segs)
+                continue
+        out.append(Line(ln.text, ln.page, ln.fixed, ln.tag, list(segs)))
+    return out
+
+
+def _page_furniture(pages: list[list[str]]) -> list[list[str]]:
+    """Remove running headers/footers (a line recurring at the edge of most pages) and page numbers."""
+    n = len(pages)
+    if n == 0:
+        return pages
+    edge = 2
+
+    def key(s: str) -> str:
+        return re.sub(r"\d+", "#", s.replace(" ", ""))
+
+    recurring: set[str] = set()
+    if n >= 3:
+        seen: dict[str, int] = {}
+        for lines in pages:
+            ks = {key(s) for s in lines[:edge] + lines[-edge:] if s}
+            for k in ks:
+                seen[k] = seen.get(k, 0) + 1
+        for k, c in seen.items():
+            if c >= max(3, 0.5 * n) and re.search(rf"[{_CJK}A-Za-z]", k) and len(k) >= 2 and not _table_like(k):
+                recurring.add(k)
+    # bare page numbers are only dropped when they follow the page sequence (num - page index constant)
+    offsets: dict[int, int] = {}
+    for i, lines in enumerate(pages):
+        for s in {*(lines[:edge]), *(lines[-edge:])}:
+            if _RE_BARE_NUMBER.fullmatch(s):
+                offsets[int(s) - i] = offsets.get(int(s) - i, 0) + 1
+    page_offset = None
+    if offsets:
+        off, c = max(offsets.items(), key=lambda kv: (kv[1], -abs(kv[0])))
+        if c >= 2 and c >= 0.3 * n:
+            page_offset = off
+    out = []
+    for i, lines in enumerate(pages):
+        keep = []
+        for j, s in enumerate(lines):
+            at_edge = j < edge or j >= len(lines) - edge
+            if at_edge and key(s) in recurring:
+                continue
+            if at_edge and page_offset is not None and _RE_BARE_NUMBER.fullmatch(s) and int(s) - i == page_offset:
+                continue
+            if _RE_PAGE_NO.fullmatch(s):
+                continue
+            if j == 0 and _RE_LEADING_PAGE_NO.match(s):
+                s = _RE_LEADING_PAGE_NO.sub("", s)
+            keep.append(s)
+        out.append(keep)
+    return out
+
+
+def prose_lines(raw: str, page: int = 0) -> list[Line]:
+    """Character- and line-level cleaning of one page (or a whole unpaged text), before wraps are joined."""
+    return [Line(t, page) for t in (_rewrite_line(s) for s in _clean_chars(raw).split("\n")) if t]
+
+
+def layout(lines: list[Line]) -> tuple[str, list[Line]]:
+    """Join wrapped lines, re-apply line rewrites on the seams, and return (text, output lines with offsets)."""
+    joined = join_lines(lines)
+    parts: list[str] = []
+    pos = 0
+    for ln in joined:
+        if not ln.fixed and len(ln.segments) > 1:
+            before = ln.text
+            ln.text = _rewrite_line(before)
+            if ln.text != before:
+                # rewrites only touch seams: map each segment start by rewriting the prefix before it
+                ln.segments = [(min(len(_rewrite_line(before[:o])), len(ln.text)) if o else 0, p)
+                               for o, p in ln.segments]
+        ln.segments = [(pos + o, p) for o, p in ln.segments]
+        ln.tag = (ln.tag, pos, pos + len(ln.text)) if ln.tag is not None else None
+        parts.append(ln.text)
+        pos += len(ln.text) + 1
+    return "\n".join(parts), joined
+
+
+def normalise_pages(pages: list[str]) -> tuple[str, list[int]]:
+    """Normalise a paged text; returns (text, page_starts) where page_starts[i] is where page i+1 begins."""
+    cleaned = [[t for t in (_rewrite_line(s) for s in _clean_chars(p).split("\n")) if t] for p in pages]
+    if len(cleaned) > 1:
+        cleaned = _page_furniture(cleaned)
+    lines = [Line(t, i) for i, page in enumerate(cleaned) for t in page]
+    text, out = layout(lines)
+    return text, page_starts(out, len(pages), len(text))
+
+
+def page_starts(lines: list[Line], n_pages: int, text_len: int) -> list[int]:
+    first: dict[int, int] = {}
+    for ln in lines:
+        for off, p in ln.segments:
+            if p not in first:
+                first[p] = off
+    starts = [text_len] * n_pages
+    nxt = text_len
+    for p in range(n_pages - 1, -1, -1):
+        nxt = first.get(p, nxt)
+        nxt = min(nxt, starts[p + 1]) if p + 1 < n_pages else nxt
+        starts[p] = nxt
+    if starts:
+        starts[0] = 0
+    return starts
+
+
+def normalise(raw: str) -> str:
+    """The normalised form of an extracted text; form feeds separate pages (page furniture is removed).
+
+    >>> normalise("本 年 收 入 合 计 2，777，536.87元\\r\\n比 2022 年度 318.55 万元减少")
+    '本年收入合计 2,777,536.87元\\n比 2022 年度 318.55 万元减少'
+    """
+    return normalise_pages(raw.split("\f"))[0]
+
+
+def normalise_cell(raw: str) -> str:
+    """A table cell's text normalised like the body, on one line (its own line breaks become spaces)."""
+    lines = [ln.text for ln in prose_lines(raw.replace("\t", " "))]
+    return _rewrite_line(" ".join(lines)) if lines else ""
