@@ -186,10 +186,18 @@ def _segment_table(rows: list[list[Run]], head_rows: list[list[Run]], prev: dict
     header: list[list[str]] = [[] for _ in cols]
     for hrow in head_rows:
         for r in hrow:
-            for j, (a, b, _kind) in enumerate(cols):
-                ov = _overlap(r.x0, r.x1, a, b)
-                if ov > 0 and ov >= 0.3 * min(r.x1 - r.x0, b - a):
-                    header[j].append(r.text)
+            if r.text in INDEX_MARKS or (r.text.isdigit() and len(r.text) <= 2):
+                continue  # the '** 1 2 3' column numbers
+            # A header over a column's numbers names it (a spanning header names several). A header centred over
+            # a cell whose right-aligned numbers are narrow may miss them: then it names the column whose widened
+            # span holds its centre -- never a neighbour merely near it (that column may be a blank one).
+            over = [j for j, (a, b, _k) in enumerate(cols) if _overlap(r.x0, r.x1, a, b) > 0]
+            if not over:
+                mid = (r.x0 + r.x1) / 2
+                over = [j for j, (a, b, _k) in enumerate(cols) if a - (0.5 * (b - a) + 6) <= mid <= b + (0.5 * (b - a) + 6)]
+                over = over[:1] if len(over) == 1 else []
+            for j in over:
+                header[j].append(r.text)
     if prev is not None and not any(header[j] for j, c in enumerate(cols) if c[2] == "num"):
         # a continuation page that does not repeat the header: take it from the page before, by position
         for j, (a, b, _kind) in enumerate(cols):
@@ -238,7 +246,7 @@ def page_tables(rows: list[list[Run]], page: int, prev: dict[str, Any] | None) -
         pre = rows[max(0, i - 2) : i + 1 + d0] if title else body[:d0]
         unit = find_unit(" ".join(texts[max(0, i - 2) : i + 1 + d0 + 1]) if title else " ".join(
             "".join(r.text for r in row) for row in body[: d0 + 1]))
-        head = [row for row in body[:d0] if not _is_index_row(row) and not find_unit("".join(r.text for r in row))]
+        head = [row for row in body[:d0] if not find_unit("".join(r.text for r in row))]
         # data rows run until the first row that is neither data nor the wrapped part of a label
         data: list[list[Run]] = []
         for row in body[d0:]:

@@ -215,6 +215,8 @@ def _figure_targets(table: dict, fiscal_year: int | None, doc_kind: str) -> list
             if spec is None or not cells[j].strip() or not _numeric(cells[j]):
                 continue
             code, label, label_col = _row_code(cells, kinds, j)
+            if not text_cols and len(table["cells"]) == 1 and not table.get("continued"):
+                label, label_col = "合计", -1  # a one-row table without a label column states only its total
             if label is None and code is None:
                 continue
             name, sub = _clean_label(label or "")
