@@ -185,7 +185,8 @@ def _pattern_for(name: str) -> str:
     if stem != norm:
         # "卫生健康（类）" is common, but a bare "教育" or "其他" is ordinary prose: require the mark.
         return f"{esc(norm)}|{esc(stem)}(?=[(（][类款项][)）])"
-    return esc(norm)
+    # "对个人和家庭的补助支出" is printed for 303 对个人和家庭的补助: take the 支出 into the match.
+    return f"{esc(norm)}(?:{_SUFFIX})?"
 
 
 @functools.cache
