@@ -62,9 +62,12 @@ def normalize_name(name: str) -> str:
 
 
 def _stem(normalized: str) -> str:
-    """The name without one trailing 支出, so "社会保障和就业" and "社会保障和就业支出" meet."""
+    """The name without one trailing 支出 (and a 的 before it), so "社会保障和就业" meets "社会保障和就业支出"
+    and "抗疫特别国债安排（类）支出" meets "抗疫特别国债安排的支出"."""
     if normalized.endswith(_SUFFIX) and len(normalized) > len(_SUFFIX):
-        return normalized[: -len(_SUFFIX)]
+        normalized = normalized[: -len(_SUFFIX)]
+        if normalized.endswith("的") and len(normalized) > 1:
+            normalized = normalized[:-1]
     return normalized
 
 
@@ -184,7 +187,8 @@ def _pattern_for(name: str) -> str:
     stem = _stem(norm)
     if stem != norm:
         # "卫生健康（类）" is common, but a bare "教育" or "其他" is ordinary prose: require the mark.
-        return f"{esc(norm)}|{esc(stem)}(?=[(（][类款项][)）])"
+        variants = [norm] + ([stem + _SUFFIX] if stem + _SUFFIX != norm else [])  # "…安排支出" for "…安排的支出"
+        return "|".join(map(esc, variants)) + f"|{esc(stem)}(?=[(（][类款项][)）])"
     # "对个人和家庭的补助支出" is printed for 303 对个人和家庭的补助: take the 支出 into the match.
     return f"{esc(norm)}(?:{_SUFFIX})?"
 
