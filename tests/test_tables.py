@@ -1,0 +1,222 @@
+"""Disclosure tables -> figures: on tables the tests build (docx, html, a matplotlib PDF), the seeds and the dev corpus."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from countyfiscal.extract.table_rules import classify_title, find_unit, is_title_line
+from countyfiscal.extract.tables import mark_precision, read_pdf_tables, table_figures
+from countyfiscal.fields import columns
+from countyfiscal.model import Document
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT.parent / "shared" / "dev-corpus"
+
+# A 支出总表 as departments print it: codes in their own column, a blank cell under 项目支出, a 元 unit.
+EXPENDITURE = [
+    ["科目编码", "科目名称", "合计", "基本支出", "项目支出"],
+    ["", "合计", "1,234,567.89", "1,000,000.00", "234,567.89"],
+    ["201", "一般公共服务支出", "1,134,567.89", "900,000.00", "234,567.89"],
+    ["20103", "政府办公厅（室）及相关机构事务", "1,134,567.89", "900,000.00", "234,567.89"],
+    ["208", "社会保障和就业支出", "100,000.00", "100,000.00", ""],
+]
+SANGONG = [
+    ["项目", "上年预算数", "本年预算数"],
+    ["合计", "12.50", "10.00"],
+    ["因公出国（境）费", "0.00", "0.00"],
+    ["公务接待费", "4.50", "2.00"],
+    ["其中：外事接待费", "1.00", ""],
+]
+
+
+def _document(tables: list[tuple[str, str, list[list[str]]]], fmt: str) -> Document:
+    """Render tables the way ingest does for docx/html: title and unit lines, then one tab-separated line per row."""
+    text, raw = "", []
+    for title, unit, cells in tables:
+        text += f"{title}\n{unit}\n"
+        start = len(text)
+        text += "\n".join("\t".join(r) for r in cells) + "\n"
+        raw.append({"cells": cells, "page": None, "start": start, "end": len(text)})
+    return Document(f"t.{fmt}", fmt, text, tables=raw)
+
+
+def _by(rows: list[dict], **kw) -> list[dict]:
+    return [r for r in rows if all(r[k] == v for k, v in kw.items())]
+
+
+def _check_offsets(doc: Document, rows: list[dict]) -> None:
+    for r in rows:
+        assert set(r) == set(columns("figures"))
+        if r["start"] is not None:
+            assert doc.text[r["start"] : r["end"]] == r["quote"]
+
+
+def test_titles_units_and_contents_lines():
+    assert classify_title("表3：2026年市级部门支出预算总表") == "expenditure"
+    assert classify_title("2026年财政拨款收支总体情况表") == "fiscal_appropriation"
+    assert classify_title("公开 09 表 一般公共预算“三公”经费、会议费、培训费支出表") == "sangong"
+    assert classify_title("财政拨款基本支出表（经济科目）") == "basic_economic"
+    assert is_title_line("收支总表")
+    assert not is_title_line("（一）收支预算总表 ........ 3")  # a table of contents line
+    assert not is_title_line("（一）收支预算情况的总体说明（详见表1-3）")
+    assert find_unit("金额单位：元") == "元" and find_unit("单位:万元") == "万元"
+
+
+def test_docx_table(tmp_path):
+    docx = pytest.importorskip("docx")
+    d = docx.Document()
+    d.add_paragraph("2024年部门支出总表")
+    d.add_paragraph("单位：元")
+    t = d.add_table(rows=len(EXPENDITURE), cols=5)
+    for i, row in enumerate(EXPENDITURE):
+        for j, v in enumerate(row):
+            t.cell(i, j).text = v
+    path = tmp_path / "t.docx"
+    d.save(path)
+    cells = [[c.text for c in r.cells] for r in docx.Document(path).tables[0].rows]
+    doc = _document([("2024年部门支出总表", "单位：元", cells)], "docx")
+    rows = table_figures(doc, 2024, "budget")
+    _check_offsets(doc, rows)
+    (total,) = _by(rows, measure="expenditure_total")
+    assert total["value"] == 1234567.89 and total["basis"] == "budget" and total["fiscal_year"] == 2024
+    assert total["source"] == "table" and total["table"] == "2024年部门支出总表" and total["scale"] == "元"
+    assert total["quote"] == "合计\t1,234,567.89" and total["decimals"] == 2
+    assert _by(rows, measure="basic_expenditure")[0]["value"] == 1000000.0
+    assert _by(rows, measure="project_expenditure")[0]["value"] == 234567.89
+    f201 = _by(rows, measure="functional_expenditure", code="201")
+    assert [r["value"] for r in f201] == [1134567.89] and f201[0]["label"] == "一般公共服务支出"
+    assert _by(rows, measure="functional_expenditure", code="20103")[0]["value"] == 1134567.89
+    assert _by(rows, measure="functional_expenditure", code="208")[0]["value"] == 100000.0
+    # the blank 项目支出 cell of 208 is not a zero: no project row for it, and only the totals carry basic/project
+    assert all(r["value"] != 0 for r in rows)
+
+
+def test_html_table_sangong_with_prior_year_and_sub_row():
+    bs4 = pytest.importorskip("bs4")
+    html = "<p>一般公共预算“三公”经费支出表</p><p>单位：万元</p><table>" + "".join(
+        "<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in SANGONG) + "</table>"
+    soup = bs4.BeautifulSoup(html, "html.parser")
+    cells = [[td.get_text() for td in tr.find_all("td")] for tr in soup.find_all("tr")]
+    doc = _document([("一般公共预算“三公”经费支出表", "单位：万元", cells)], "html")
+    rows = table_figures(doc, 2025, "budget")
+    _check_offsets(doc, rows)
+    got = {(r["measure"], r["fiscal_year"], r["basis"]): r["value"] for r in rows}
+    assert got == {
+        ("sangong_total", 2024, "budget"): 125000.0,
+        ("sangong_total", 2025, "budget"): 100000.0,
+        ("sangong_overseas", 2024, "budget"): 0.0,  # a stated zero is a figure
+        ("sangong_overseas", 2025, "budget"): 0.0,
+        ("sangong_reception", 2024, "budget"): 45000.0,
+        ("sangong_reception", 2025, "budget"): 20000.0,
+    }  # the 其中 sub-row (外事接待费) is not a 三公 item of its own
+
+
+def _matplotlib_pdf(path: Path) -> None:
+    """A two-page PDF: a contents page listing the table, then the 支出总表 with a wrapped header, in 万元."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_pdf import PdfPages
+    from matplotlib.font_manager import FontProperties
+    import mplfonts
+
+    font = FontProperties(fname=str(Path(mplfonts.__file__).parent / "fonts" / "NotoSansCJKsc-Regular.otf"))
+    matplotlib.rcParams["pdf.fonttype"] = 42
+    with PdfPages(path) as pdf:
+        fig = plt.figure(figsize=(8.27, 11.69))
+        fig.text(0.1, 0.9, "目录", fontproperties=font, fontsize=12)
+        fig.text(0.1, 0.85, "表3 支出总表 .......... 2", fontproperties=font, fontsize=10)
+        pdf.savefig(fig)
+        plt.close(fig)
+        fig = plt.figure(figsize=(11.69, 8.27))
+        put = lambda x, y, s, ha="left": fig.text(x, y, s, fontproperties=font, fontsize=9, ha=ha)  # noqa: E731
+        put(0.35, 0.92, "表3 2026年部门支出总表")
+        put(0.75, 0.88, "单位：万元")
+        xs = {"code": 0.05, "name": 0.12, "total": 0.55, "basic": 0.67, "project": 0.79}
+        put(xs["code"], 0.84, "科目编码"), put(xs["name"], 0.84, "科目名称")
+        # headers centred over their cells, numbers right-aligned in them, as disclosure tables are printed
+        put(0.57, 0.84, "合计", "center"), put(0.69, 0.84, "基本支出", "center"), put(0.81, 0.84, "项目支出", "center")
+        data = [
+            ("", "合计", "5,876.67", "3,745.06", "2,131.61"),
+            ("206", "科学技术支出", "28.00", "", "28.00"),
+            ("208", "社会保障和就业支出", "396.67", "396.67", ""),
+            ("220", "自然资源海洋气象等支出", "5,452.00", "3,348.39", "2,103.61"),
+        ]
+        for i, (code, name, *nums) in enumerate(data):
+            y = 0.80 - 0.04 * i
+            put(xs["code"], y, code), put(xs["name"], y, name)
+            for x, v in zip((0.60, 0.72, 0.84), nums):
+                put(x, y, v, ha="right")
+        pdf.savefig(fig)
+        plt.close(fig)
+
+
+def test_matplotlib_pdf_table(tmp_path):
+    import pypdfium2 as pdfium
+
+    path = tmp_path / "t.pdf"
+    _matplotlib_pdf(path)
+    tables = read_pdf_tables(path)
+    assert [(t["page"], t["kind"], t["unit"]) for t in tables] == [(2, "expenditure", "万元")]  # not the contents
+    pdf = pdfium.PdfDocument(str(path))
+    texts = [pdf[i].get_textpage().get_text_range() + "\n" for i in range(len(pdf))]
+    doc = Document("t.pdf", "pdf", "".join(texts), page_starts=[0, len(texts[0])], n_pages=2)
+    rows = table_figures(doc, 2026, "budget", pdf_path=path)
+    _check_offsets(doc, rows)
+    got = {(r["measure"], r["code"]): r["value"] for r in rows}
+    assert got == {
+        ("expenditure_total", ""): 58766700.0,
+        ("basic_expenditure", ""): 37450600.0,
+        ("project_expenditure", ""): 21316100.0,
+        ("functional_expenditure", "206"): 280000.0,
+        ("functional_expenditure", "208"): 3966700.0,
+        ("functional_expenditure", "220"): 54520000.0,
+    }
+    assert {r["page"] for r in rows} == {2}
+    assert all(r["start"] is not None for r in rows)
+
+
+def test_seeds_have_no_tables():
+    # The seeds are plain text: without cells there is no table and so no table figure (004's inline lists included).
+    for path in sorted((ROOT / "data" / "raw").glob("*.txt")):
+        doc = Document(path.name, "txt", path.read_text(encoding="utf-8", errors="replace"))
+        assert table_figures(doc, 2023, "final_account") == []
+
+
+def test_mark_precision_keeps_both_and_marks_the_finer():
+    df = pd.DataFrame({
+        "file": ["a"] * 3, "measure": ["income_total"] * 3, "code": [""] * 3, "fiscal_year": [2026] * 3,
+        "basis": ["budget"] * 3, "value": [288280000.0, 288280739.0, 1.0e6], "scale": ["万元", "元", "元"],
+        "decimals": [0, 0, 0], "source": ["text", "table", "table"],
+    })
+    out = mark_precision(df)
+    assert len(out) == 3 and "more_precise" not in df
+    assert out["more_precise"].tolist()[:2] == [False, True]
+    assert pd.isna(out["more_precise"].iloc[2])  # disagrees with both: nothing to compare
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="dev corpus folder absent")
+def test_dev_corpus_hangzhou_meteorology():
+    import pypdfium2 as pdfium
+
+    path = CORPUS / "hz_qixiang_2026_budget.pdf"
+    pdf = pdfium.PdfDocument(str(path))
+    texts = [pdf[i].get_textpage().get_text_range() + "\n" for i in range(len(pdf))]
+    starts = [sum(len(t) for t in texts[:i]) for i in range(len(texts))]
+    doc = Document(path.name, "pdf", "".join(texts), page_starts=starts, n_pages=len(texts))
+    rows = table_figures(doc, 2026, "budget", pdf_path=path)
+    _check_offsets(doc, rows)
+    got = {(r["measure"], r["code"], r["table"][-8:]): r["value"] for r in rows}
+    assert got[("income_total", "", "市级部门收支预算总表"[-8:])] == 58766700.0
+    assert got[("project_expenditure", "", "部门支出预算总表"[-8:])] == 21316100.0
+    assert got[("personnel_expenditure", "", "般公共预算基本支出预算表"[-8:])] == 29068000.0
+    assert got[("sangong_total", "", "“三公”经费预算表"[-8:])] == 240200.0
+    assert got[("functional_expenditure", "2200509", "一般公共预算支出预算表"[-8:])] == 19800000.0
+    # 一般公共预算 table by function: 220 is 5,247.87 there, 5,371.48 in the department-wide table
+    assert got[("functional_expenditure", "220", "一般公共预算支出预算表"[-8:])] == 52478700.0
+    assert got[("functional_expenditure", "220", "部门支出预算总表"[-8:])] == 53714800.0
+    assert not [r for r in rows if r["measure"] == "sangong_overseas"]  # its cell is blank
