@@ -104,7 +104,7 @@ def _comparability_lines(frame: pd.DataFrame) -> list[str]:
     lines = []
     bases = sorted(b for b in frame.get("basis", pd.Series(dtype=str)).dropna().unique() if b)
     if len(bases) > 1:
-        lines.append("Bars mix 预算 (budget, hatched none) and 决算 (actual, hatched //) figures: compare like with like.")
+        lines.append("Bars mix 预算 (budget, solid) and 决算 (actual, hatched //) figures: compare like with like.")
     years = sorted({int(y) for y in frame.get("fiscal_year", pd.Series(dtype="Int64")).dropna()})
     if len(years) > 1:
         lines.append("Fiscal years differ: " + ", ".join(str(y) for y in years) + " — labels show each bar's year.")
@@ -148,6 +148,7 @@ def plot_corpus_coverage(documents: pd.DataFrame) -> Figure:
         left.set_xlabel("fiscal year · kind")
         left.set_ylabel("")
         left.tick_params(axis="x", rotation=30)
+        left.tick_params(axis="y", rotation=0)
     left.set_title(title)
     status = docs["status"].value_counts().reindex(["ok", "partial", "rejected", "duplicate"], fill_value=0)
     right.barh(status.index[::-1], status.values[::-1], color="#55A868")
@@ -179,6 +180,7 @@ def plot_measure_coverage(figures: pd.DataFrame, documents: pd.DataFrame) -> Fig
     ax.set_xlabel("measure (contract vocabulary)")
     ax.set_ylabel("")
     ax.tick_params(axis="x", rotation=60)
+    ax.tick_params(axis="y", rotation=0)
     _note(fig, ["Cells count stated figures (all years and bases the document gives); 0 = the measure is not stated."])
     return fig
 
@@ -436,6 +438,7 @@ def plot_theme_heatmap(themes: pd.DataFrame, documents: pd.DataFrame) -> Figure:
     fig = _figure(max(6, 1.1 * table.shape[1] + 4), max(3.5, 0.4 * len(table) + 2))
     ax = fig.add_subplot()
     sns.heatmap(table, annot=True, fmt=".2f", cmap="YlOrRd", linewidths=0.5, ax=ax, cbar_kws={"label": value})
+    ax.tick_params(axis="y", rotation=0)
     ax.set_title(title)
     ax.set_xlabel("")
     ax.set_ylabel("")
