@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -55,6 +56,7 @@ class _Table:
         # Lengths to try, longest first, when matching a name at a position of a text.
         self.lengths = sorted({len(n) for n in self.by_name}, reverse=True)
         self.last_chars = frozenset(n[-1] for n in self.by_name)
+        self.last_char_re = re.compile("[" + "".join(sorted(self.last_chars)) + "]")
 
 
 @lru_cache(maxsize=1)
@@ -103,6 +105,31 @@ def place_at(text: str, pos: int) -> str:
         if end <= len(text) and text[end - 1] in t.last_chars and text[pos:end] in t.by_name:
             return text[pos:end]
     return ""
+
+
+def place_end_pattern() -> re.Pattern:
+    """A regex matching any character a division name ends with (市, 区, 县, 旗, 州, 盟, 省 …)."""
+    return _table().last_char_re
+
+
+def places_in(text: str) -> list[tuple[int, int, str]]:
+    """Every (start, end, name) of a division name inside ``text``, overlaps included, in order of end.
+
+    Found from the names' last characters (市, 区, 县 …), so the cost follows the number of such characters,
+    not the number of names in the table.
+
+    >>> places_in("纳入玉溪市红塔区信访局")
+    [(2, 5, '玉溪市'), (5, 8, '红塔区')]
+    """
+    t = _table()
+    out = []
+    for m in t.last_char_re.finditer(text):
+        end = m.end()
+        for n in t.lengths:
+            start = end - n
+            if start >= 0 and text[start:end] in t.by_name:
+                out.append((start, end, text[start:end]))
+    return out
 
 
 def leading_places(text: str) -> list[str]:

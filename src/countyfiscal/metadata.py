@@ -1,0 +1,301 @@
+"""Document facts from a disclosure's normalised text: kind, fiscal year, department, jurisdiction and its admin code."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import yaml
+
+from countyfiscal import divisions
+
+# Whitespace inside titles and names is layout, not content (PDFs letter-space them): matching runs on the text
+# without it (see compact), and quotes are mapped back onto the original text (see quote_in).
+# Full-width digits occur in titles typed in some word processors.
+_FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+_FULLWIDTH_DIGIT = re.compile("[０-９]")
+_CJK = "\u4e00-\u9fff"
+# Longest department name considered (places + middle + ending), in characters.
+MAX_NAME = 40
+_CJK_PREFIX = re.compile(f"[{_CJK}]{{0,{MAX_NAME}}}")
+
+# Where a title may stand when no "<year>年…<kind>" title is found anywhere.
+TITLE_AREA = 1500
+# Where department names are counted when the title names none (documents starting at 第一部分 部门概况).
+DEPARTMENT_AREA = 6000
+YEAR_MIN, YEAR_MAX = 2010, 2035
+
+KEYS = (
+    "doc_kind", "fiscal_year", "department", "jurisdiction", "province", "city", "county", "admin_code",
+    "is_disclosure", "not_disclosure_reason", "evidence",
+)
+
+
+@dataclass(frozen=True)
+class _Rules:
+    title: re.Pattern
+    title_year_after: re.Pattern
+    kind_of: dict[str, str]
+    plain_kind: re.Pattern
+    suffix: re.Pattern
+    breaks: tuple[str, ...]
+    max_middle: int
+    central: tuple[str, ...]
+    party: tuple[str, ...]
+    fiscal: tuple[str, ...]
+    min_fiscal: int
+    genres: re.Pattern
+    genre_of: dict[str, str]
+
+
+def _alternation(words) -> str:
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+
+
+@lru_cache(maxsize=1)
+def _rules() -> _Rules:
+    path = resources.files("countyfiscal").joinpath("resources", "metadata_rules.yaml")
+    cfg = yaml.safe_load(path.read_text(encoding="utf-8"))
+    kind_of = {w: kind for kind, words in cfg["doc_kinds"].items() for w in words}
+    kinds = _alternation(kind_of)
+    gap = int(cfg["title_gap"])
+    # The gap may hold a department name but no digits or sentence punctuation: those end a title.
+    gap_chars = r"[^\d，。；：、,.;:！？!?（）()《》<>“”\"'‘’]"
+    title = re.compile(rf"(20\d\d)年度?({gap_chars}{{0,{gap}}}?)({kinds})")
+    title_year_after = re.compile(rf"({kinds})[（(](20\d\d)(?:年度?)?[)）]")
+    suffixes = sorted(cfg["department_suffixes"], key=lambda s: len(re.sub(r"\(.*?\)", "", s)), reverse=True)
+    genre_of = {w: genre for genre, words in cfg["non_disclosure_genres"].items() for w in words}
+    return _Rules(
+        title=title,
+        title_year_after=title_year_after,
+        kind_of=kind_of,
+        plain_kind=re.compile(kinds),
+        suffix=re.compile("|".join(suffixes)),
+        breaks=tuple(cfg["department_breaks"]),
+        max_middle=int(cfg["department_max_middle"]),
+        central=tuple(sorted(cfg["central_prefixes"], key=len, reverse=True)),
+        party=tuple(sorted(cfg["party_prefixes"], key=len, reverse=True)),
+        fiscal=tuple(cfg["fiscal_terms"]),
+        min_fiscal=int(cfg["min_fiscal_terms"]),
+        genres=re.compile(_alternation(genre_of)),
+        genre_of=genre_of,
+    )
+
+
+def compact(text: str) -> str:
+    """The text without whitespace, full-width digits made ASCII: what all matching here runs on.
+
+    >>> compact("曾都区信访局 2023 年部门预算")
+    '曾都区信访局2023年部门预算'
+    """
+    flat = "".join(text.split())
+    return flat.translate(_FULLWIDTH_DIGITS) if _FULLWIDTH_DIGIT.search(flat) else flat
+
+
+def quote_in(text: str, fragment: str) -> str:
+    """The first stretch of ``text`` that reads as ``fragment`` once whitespace is removed ("" if none).
+
+    >>> quote_in("曾都区信访局 2023 年部门预算", "2023年部门预算")
+    '2023 年部门预算'
+    """
+    if not fragment:
+        return ""
+    parts = []
+    for ch in fragment:
+        if "0" <= ch <= "9":
+            parts.append(f"[{ch}{chr(ord(ch) + 0xFEE0)}]")
+        else:
+            parts.append(re.escape(ch))
+    m = re.search(r"\s*".join(parts), text)
+    return m.group(0) if m else ""
+
+
+def _find_title(flat: str, rules: _Rules) -> tuple[str, int | None, int, int]:
+    """(doc_kind, fiscal_year, start, end) of the earliest "<year>年 … <kind word>" title in the text.
+
+    Earliest, not most frequent: a 决算 mentions 预算 throughout, but names itself first.
+    """
+    best = None
+    for m in rules.title.finditer(flat):
+        year = int(m.group(1))
+        if YEAR_MIN <= year <= YEAR_MAX:
+            best = (rules.kind_of[m.group(3)], year, m.start(), m.end())
+            break
+    m2 = rules.title_year_after.search(flat, 0, best[2] if best else len(flat))
+    if m2 and YEAR_MIN <= int(m2.group(2)) <= YEAR_MAX:
+        best = (rules.kind_of[m2.group(1)], int(m2.group(2)), m2.start(), m2.end())
+    if best:
+        return best
+    # A kind word with no year beside it still tells the kind; the year stays unknown rather than guessed.
+    m = rules.plain_kind.search(flat, 0, TITLE_AREA)
+    if m:
+        return rules.kind_of[m.group(0)], None, m.start(), m.end()
+    return "", None, -1, -1
+
+
+def _department_candidates(window: str, rules: _Rules) -> list[tuple[str, int]]:
+    """(name, offset) of every organisation name in ``window`` that starts at a place (or 国家) and ends in a suffix."""
+    longest: dict[int, str] = {}
+    place_end = divisions.place_end_pattern()
+    # A name never spans punctuation or digits: for each ending, take the CJK run just before it (read off the
+    # reversed window, so the cost is the run's length), and skip runs with no place ending (市, 县 …) and no 国.
+    rev = window[::-1]
+    n = len(window)
+    for m in rules.suffix.finditer(window):
+        k = len(_CJK_PREFIX.match(rev, n - m.start()).group())
+        if k == 0:
+            continue
+        run = window[m.start() - k : m.end()]
+        if not (place_end.search(run, 0, k) or "国" in run):
+            continue
+        name = _name_in_run(run, 0, k, len(run), rules)
+        if name:
+            # 泉州市人民政府 inside 泉州市人民政府办公室: the name goes on, keep the longer one from that start.
+            start = m.end() - len(name)
+            if len(name) > len(longest.get(start, "")):
+                longest[start] = name
+    return [(name, start) for start, name in longest.items()]
+
+
+def _name_in_run(window: str, run_start: int, suffix_start: int, end: int, rules: _Rules) -> str:
+    """The longest well-formed organisation name ending at ``end`` inside the CJK run that precedes the suffix."""
+    run = window[run_start:suffix_start]
+    starts = {s for s, _, _ in divisions.places_in(run)}
+    if "国" in run:
+        starts.update(i for c in rules.central for i in _find_all(run, c))
+    for s in sorted(starts):
+        if run.startswith(rules.central, s):
+            middle = run[s:]
+            if any(c in middle[1:] for c in rules.central):  # a list of central bodies run together
+                continue
+        else:
+            places = divisions.leading_places(run[s:])
+            if not places:
+                continue
+            middle = run[s + sum(map(len, places)) :]
+            # Another place inside the middle means the run is a sentence joining two names; try a later start.
+            if divisions.places_in(middle):
+                continue
+        if len(middle) > rules.max_middle or any(b in middle for b in rules.breaks):
+            continue
+        if not middle and end - suffix_start < 3:  # "重庆市委" alone is not a department
+            continue
+        s += run_start
+        for p in rules.party:
+            if s >= len(p) and window.startswith(p, s - len(p)):
+                s -= len(p)
+                break
+        return window[s:end]
+    return ""
+
+
+def _find_all(text: str, sub: str):
+    i = text.find(sub)
+    while i >= 0:
+        yield i
+        i = text.find(sub, i + 1)
+
+
+def _pick_department(flat: str, rules: _Rules, title: tuple[int, int]) -> str:
+    """The department the title names; else the most frequent name, a short form (红塔区信访局) counting
+    towards its long form (玉溪市红塔区信访局)."""
+    t_start, t_end = title
+    if t_start >= 0:
+        # "杭州市司法局 2026年度部门预算", "2026年度泉州市人民政府办公室部门预算": the name at or inside the title.
+        lo = max(0, t_start - MAX_NAME)
+        near = _department_candidates(flat[lo:t_end], rules)
+        in_title = [n for n, off in near if t_start <= lo + off + len(n) <= t_end]
+        if in_title:
+            return max(in_title, key=len)
+    for limit in (max(DEPARTMENT_AREA, t_end), None):
+        found = _department_candidates(flat[:limit], rules)
+        if found or limit >= len(flat):
+            break
+    if not found:
+        return ""
+    counts = Counter(n for n, _ in found)
+    first: dict[str, int] = {}
+    for n, off in found:
+        first.setdefault(n, off)
+    total = {n: sum(c for k, c in counts.items() if n.endswith(k)) for n in counts}
+    return max(counts, key=lambda n: (total[n], len(n), -first[n]))
+
+
+def _strip_party(name: str, rules: _Rules) -> str:
+    for p in rules.party:
+        if name.startswith(p):
+            return name[len(p):]
+    return name
+
+
+def _disclosure(flat: str, kind: str, rules: _Rules) -> tuple[bool, str, str]:
+    """(is_disclosure, reason, quoted cue): a kind in the title plus enough distinct fiscal terms."""
+    terms = []
+    for term in rules.fiscal:  # substring tests in C beat one alternation regex here; stop once enough are seen
+        if term in flat:
+            terms.append(term)
+            if len(terms) >= rules.min_fiscal:
+                break
+    if kind and len(terms) >= rules.min_fiscal:
+        return True, "", ""
+    g = rules.genres.search(flat)
+    if g:
+        return False, f"not a fiscal disclosure ({rules.genre_of[g.group(0)]})", g.group(0)
+    if not kind:
+        return False, "not a fiscal disclosure (no 预算/决算/绩效自评 title found)", ""
+    return False, f"not a fiscal disclosure (title found but only {len(terms)} of the fiscal table terms)", ""
+
+
+def describe(text: str, file: str = "") -> dict:
+    """Kind, fiscal year, department and jurisdiction of a disclosure, with the quotes they were read from.
+
+    ``file`` is only carried for messages; nothing is read from the file name. Unknown values are "" (None for
+    ``fiscal_year``): a fact the text does not settle is left empty, never guessed.
+
+    >>> d = describe("紫阳县信访局2023年部门预算收支说明 收入合计 支出合计 基本支出 项目支出")
+    >>> d["doc_kind"], d["fiscal_year"], d["department"], d["admin_code"]
+    ('budget', 2023, '紫阳县信访局', '610924')
+    """
+    rules = _rules()
+    text = text or ""
+    flat = compact(text)
+    out: dict = {k: "" for k in KEYS}
+    out["fiscal_year"] = None
+    evidence: dict[str, str] = {}
+
+    kind, year, t_start, t_end = _find_title(flat, rules)
+    out["doc_kind"], out["fiscal_year"] = kind, year
+    title_quote = quote_in(text, flat[t_start:t_end]) if t_start >= 0 else ""
+    if kind:
+        evidence["doc_kind"] = title_quote
+    if year is not None:
+        evidence["fiscal_year"] = title_quote
+
+    dept = _pick_department(flat, rules, (t_start, t_end))
+    if dept:
+        out["department"] = dept
+        dept_quote = quote_in(text, dept)
+        evidence["department"] = dept_quote
+        core = _strip_party(dept, rules)
+        if core.startswith(rules.central):
+            out["jurisdiction"] = "国家"
+            evidence["jurisdiction"] = dept_quote
+        else:
+            places = divisions.leading_places(core)
+            if places:
+                out["jurisdiction"] = places[-1]
+                evidence["jurisdiction"] = dept_quote
+                place = divisions.resolve("".join(places), context=flat)
+                if place:
+                    out.update(province=place["province"], city=place["city"], county=place["county"],
+                               admin_code=place["code"])
+                    evidence["admin_code"] = dept_quote
+
+    ok, reason, cue = _disclosure(flat, kind, rules)
+    out["is_disclosure"], out["not_disclosure_reason"] = ok, reason
+    evidence["is_disclosure"] = title_quote if ok else quote_in(text, cue)
+    out["evidence"] = {k: v for k, v in evidence.items() if v}
+    return out
