@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import bisect
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,6 +57,7 @@ _RE_LETTERSPACED = re.compile(rf"(?<!\S)[{_CJK}](?: [{_CJK}]){{2,}}(?!\S)")
 _RE_UNIT_SPLIT = re.compile(r"(?<=\d)( ?[万亿]) (元)")
 _RE_BOOKMARK = re.compile(r"\[bookmark: [^\]\n]*\]")
 _LEADER = r"(?:[.．·•・]{4,}|[…⋯]{2,}|(?:\. ){4,})"
+_RE_LEADER = re.compile(_LEADER)
 _RE_TOC_LINE = re.compile(rf"(?:\S.*?{_LEADER}\s*(?:\d{{1,3}}|[ivxlIVXL]{{1,5}})?\s*)+")
 _RE_LEADER_NUM = re.compile(rf"\s*{_LEADER}\s*(?:\d{{1,3}}(?!\d|\.\d))?")
 _RE_LIST_TAB = re.compile(r"^((?:\d{1,2}|[一二三四五六七八九十]+)[.．、]|[（(][一二三四五六七八九十\d]{1,3}[）)])\t")
@@ -100,7 +102,7 @@ def _rewrite_line(line: str) -> str:
 
 def _strip_toc(line: str) -> str:
     """Drop a table-of-contents entry ("（一）主要职能 ....2") so its page number cannot look like a figure."""
-    if not re.search(_LEADER, line):
+    if not _RE_LEADER.search(line):
         return line
     if _RE_TOC_LINE.fullmatch(line):
         return ""
@@ -163,20 +165,33 @@ def _typical_width(lines: list[Line]) -> float | None:
     counts: dict[int, int] = {}
     for w in widths:
         counts[w] = counts.get(w, 0) + 1
-    best, best_n = None, 0
+    # sorted widths with a running count of open-ended lines: each centre's test is then two bisections
+    ordered = sorted((w, t[-1] not in _TERMINAL) for t, w in prose)
+    sorted_w = [w for w, _ in ordered]
+    open_before = [0]
+    for _, is_open in ordered:
+        open_before.append(open_before[-1] + is_open)
+    qualifying: dict[int, int] = {}
     for centre in sorted(counts):
         n = sum(counts.get(centre + d, 0) for d in (-2, -1, 0, 1, 2))
-        if n < 5 or n < 0.05 * len(prose) or n < best_n:
+        if n < 5 or n < 0.05 * len(prose):
             continue
         lo, hi = _bounds(float(centre))
+        i_lo, i_hi = bisect.bisect_left(sorted_w, lo), bisect.bisect_right(sorted_w, hi)
         # the wrap width is the page's text width: few prose lines may be wider than it
-        if sum(1 for _, w in prose if w > hi) > 0.2 * len(prose):
+        if len(prose) - i_hi > 0.2 * len(prose):
             continue
-        inside = [t for t, w in prose if lo <= w <= hi]
         # ...and lines cut at that width mostly stop mid-sentence (whole paragraphs end in 。)
-        if sum(1 for t in inside if t[-1] not in _TERMINAL) < 0.6 * len(inside):
+        if open_before[i_hi] - open_before[i_lo] < 0.6 * (i_hi - i_lo):
             continue
-        best, best_n = centre, n
+        qualifying[centre] = n
+    if not qualifying:
+        return None
+    # the body text is the widest substantial cluster; narrower ones are table cells wrapping inside their column
+    top = max(qualifying.values())
+    widest = max(c for c, n in qualifying.items() if n >= 0.5 * top)
+    near = {c: n for c, n in qualifying.items() if abs(c - widest) <= 3}
+    best = max(near, key=lambda c: (near[c], c))
     return float(best) if best is not None else None
 
 
@@ -185,10 +200,22 @@ def _bounds(typical: float) -> tuple[float, float]:
     return typical - tol, typical + tol
 
 
+_RE_NO_JOIN_AFTER = re.compile(
+    r"(?:(?:金额)?单位\s*[：:]\s*\S{0,4}|表\s*[）)]?|[（(][一二三四五六七八九十]级项目[）)])$"  # unit caption, table title
+)
+_RE_NO_JOIN_BEFORE = re.compile(r"(?:(?:金额)?单位|部门名称|单位名称|项目名称|编制单位|填报单位)\s*[：:]")
+_RE_TABLE_TITLE = re.compile(r"^表\s*[一二三四五六七八九十\d]+")
+
+
 def _joinable(cur: str, nxt: str, lo: float, hi: float) -> bool:
     if cur[-1] in _TERMINAL or not (lo <= _width(cur) <= hi):
         return False
     if _RE_MARKER.match(nxt) or _table_like(cur) or _table_like(nxt):
+        return False
+    if _RE_NO_JOIN_AFTER.search(cur) or _RE_NO_JOIN_BEFORE.match(nxt) or _RE_TABLE_TITLE.match(cur):
+        return False
+    # performance-target tables ("受益人口 ≥ 150 万人次 20 是") are rows, not wrapped prose
+    if any(op in cur or op in nxt for op in ("≥", "≤", "＞", "＜", " = ")):
         return False
     return True
 
@@ -200,33 +227,42 @@ def _seam(a: str, b: str) -> str:
     return ""
 
 
+_RE_UNIT_END = re.compile(r"\d ?[万亿]$")
+
+
 def _split_unit(cur: str, nxt: str) -> bool:
     # "…186549.30 万" + "元，…": a money unit split by a line break is always one word.
-    return bool(re.search(r"\d ?[万亿]$", cur)) and nxt.startswith("元")
+    return nxt.startswith("元") and bool(_RE_UNIT_END.search(cur))
 
 
-def join_lines(lines: list[Line]) -> list[Line]:
-    """Join hard-wrapped lines (document-level width heuristic) and split units; returns new Line objects."""
+def join_lines(lines: list[Line]) -> tuple[list[Line], int]:
+    """One pass of joining hard-wrapped lines and split units; returns (new lines, number of joins)."""
     typical = _typical_width(lines)
     lo, hi = _bounds(typical) if typical else (float("inf"), float("inf"))
     out: list[Line] = []
+    last_piece = ""  # the input line appended last: a wrap is judged on it, not on the paragraph joined so far
+    joins = 0
     for ln in lines:
         if not ln.text:
             continue
         segs = ln.segments or [(0, ln.page)]
         if out and not out[-1].fixed and not ln.fixed:
             prev = out[-1]
-            last_src = prev.text  # width is judged on the last source line, not the whole joined paragraph
-            if prev.segments and len(prev.segments) > 1:
-                last_src = prev.text[prev.segments[-1][0]:]
-            if _joinable(last_src, ln.text, lo, hi) or _split_unit(prev.text, ln.text):
+            if _joinable(last_piece, ln.text, lo, hi) or _split_unit(prev.text, ln.text):
                 glue = _seam(prev.text, ln.text)
                 base = len(prev.text) + len(glue)
                 prev.text = prev.text + glue + ln.text
                 prev.segments.extend((base + o, p) for o, p in segs)
+                last_piece = ln.text
+                joins += 1
                 continue
         out.append(Line(ln.text, ln.page, ln.fixed, ln.tag, list(segs)))
-    return out
+        last_piece = ln.text
+    return out, joins
+
+
+_RE_DIGITS = re.compile(r"\d+")
+_RE_WORDY = re.compile(rf"[{_CJK}A-Za-z]")
 
 
 def _page_furniture(pages: list[list[str]]) -> list[list[str]]:
@@ -237,7 +273,7 @@ def _page_furniture(pages: list[list[str]]) -> list[list[str]]:
     edge = 2
 
     def key(s: str) -> str:
-        return re.sub(r"\d+", "#", s.replace(" ", ""))
+        return _RE_DIGITS.sub("#", s.replace(" ", ""))
 
     recurring: set[str] = set()
     if n >= 3:
@@ -247,7 +283,7 @@ def _page_furniture(pages: list[list[str]]) -> list[list[str]]:
             for k in ks:
                 seen[k] = seen.get(k, 0) + 1
         for k, c in seen.items():
-            if c >= max(3, 0.5 * n) and re.search(rf"[{_CJK}A-Za-z]", k) and len(k) >= 2 and not _table_like(k):
+            if c >= max(3, 0.5 * n) and _RE_WORDY.search(k) and len(k) >= 2 and not _table_like(k):
                 recurring.add(k)
     # bare page numbers are only dropped when they follow the page sequence (num - page index constant)
     offsets: dict[int, int] = {}
@@ -284,23 +320,29 @@ def prose_lines(raw: str, page: int = 0) -> list[Line]:
 
 
 def layout(lines: list[Line]) -> tuple[str, list[Line]]:
-    """Join wrapped lines, re-apply line rewrites on the seams, and return (text, output lines with offsets)."""
-    joined = join_lines(lines)
+    """Join wrapped lines until nothing joins (so normalising is idempotent), re-apply line rewrites on the seams,
+    and return (text, output lines) with segments/tag offsets made absolute."""
+    current = [Line(ln.text, ln.page, ln.fixed, ln.tag, list(ln.segments)) for ln in lines]
+    for _ in range(10):
+        current, joins = join_lines(current)
+        for ln in current:
+            if not ln.fixed and len(ln.segments) > 1:
+                before = ln.text
+                ln.text = _rewrite_line(before)
+                if ln.text != before:
+                    # rewrites only touch seams: map each segment start by rewriting the prefix before it
+                    ln.segments = [(min(len(_rewrite_line(before[:o])), len(ln.text)) if o else 0, p)
+                                   for o, p in ln.segments]
+        if not joins:
+            break
     parts: list[str] = []
     pos = 0
-    for ln in joined:
-        if not ln.fixed and len(ln.segments) > 1:
-            before = ln.text
-            ln.text = _rewrite_line(before)
-            if ln.text != before:
-                # rewrites only touch seams: map each segment start by rewriting the prefix before it
-                ln.segments = [(min(len(_rewrite_line(before[:o])), len(ln.text)) if o else 0, p)
-                               for o, p in ln.segments]
+    for ln in current:
         ln.segments = [(pos + o, p) for o, p in ln.segments]
         ln.tag = (ln.tag, pos, pos + len(ln.text)) if ln.tag is not None else None
         parts.append(ln.text)
         pos += len(ln.text) + 1
-    return "\n".join(parts), joined
+    return "\n".join(parts), current
 
 
 def normalise_pages(pages: list[str]) -> tuple[str, list[int]]:
