@@ -36,6 +36,9 @@ LIST_STYLES = frozenset({"num", "num_paren", "circled", "item"})
 _TITLE_STOP = re.compile(r"[。；;：:，！？!?]|,(?!\d)")
 _TOC_LINE = re.compile(r"[.．…·]{3,}\s*\d+\s*$")
 _BARE_FORBIDDEN = re.compile(r"[。，；：,;:！？!?、]")
+# A flattened table row is no heading: "二、政府性基金预算拨款收入 1800.00 二、外交支出" holds a bare number or a
+# second numbering marker after a space.
+_TABLE_ROW = re.compile(rf"(?:^|\s)-?[\d,]+\.\d+(?:\s|$)|\s[{_CN}]{{1,3}}、|\s[（(][{_CN}]{{1,3}}[）)]")
 _LEAD_SPACE = re.compile(r"^[ \t\u3000\ufeff]*")
 MAX_TITLE = 40
 KINDS = ("duties", "work_summary", "finance", "performance", "glossary", "overview", "other")
@@ -45,6 +48,7 @@ NO_WORK_SUMMARY = "no_work_summary"
 @dataclass(frozen=True)
 class Heading:
     start: int  # offset of the heading's first non-space character
+    line_end: int  # offset just past the heading's line (or its title line), before the newline
     marker: str  # numbering as printed ("（二）"), empty for an unnumbered heading
     title: str  # the heading's words up to the first sentence stop
     style: str  # part · annex · cn · cn_paren · num · num_paren · circled · item · bare
@@ -98,6 +102,15 @@ def _title(rest: str) -> str:
     return title[:MAX_TITLE]
 
 
+def _is_title_line(line: str) -> bool:
+    """Short, no sentence punctuation, and no numbering of its own: words that can stand as a heading."""
+    return (
+        2 <= len(line) <= 30
+        and not _BARE_FORBIDDEN.search(line)
+        and not any(p.match(line) for _, _, p in _MARKERS)
+    )
+
+
 def find_headings(text: str) -> list[Heading]:
     """Headings that start a line: 第X部分, 附件N, 一、, （一）, 1., （1）, ①, 一是…, and short unnumbered titles.
 
@@ -106,29 +119,46 @@ def find_headings(text: str) -> list[Heading]:
     """
     out: list[Heading] = []
     _, endings = _rules()
-    pos = 0
-    for line in text.split("\n"):
+    lines = text.split("\n")
+    offsets = [0]
+    for line in lines[:-1]:
+        offsets.append(offsets[-1] + len(line) + 1)
+    taken: set[int] = set()  # lines used as the title of the heading above them
+    for n, line in enumerate(lines):
+        if n in taken:
+            continue
         lead = _LEAD_SPACE.match(line).end()
         body = line[lead:]
-        start = pos + lead
-        pos += len(line) + 1
+        start = offsets[n] + lead
         if not body.strip() or _TOC_LINE.search(body):
             continue  # blank, or a table-of-contents entry ("第一部分 部门概况……3")
         for style, rank, pattern in _MARKERS:
             m = pattern.match(body)
-            if m:
-                out.append(Heading(start, m.group(0), _title(body[m.end():]), style, rank))
+            if not m:
+                continue
+            rest = body[m.end():]
+            if style not in ("part", "annex") and _TABLE_ROW.search(rest):
                 break
+            title = _title(rest)
+            line_end = offsets[n] + len(line)
+            if not title and style in ("part", "annex"):
+                # PDFs often print "第一部分" and "部门概况" on separate lines.
+                nxt = next((k for k in range(n + 1, min(n + 3, len(lines))) if lines[k].strip()), None)
+                if nxt is not None and _is_title_line(lines[nxt].strip()):
+                    title = lines[nxt].strip()
+                    taken.add(nxt)
+                    line_end = offsets[nxt] + len(lines[nxt])
+            out.append(Heading(start, line_end, m.group(0), title, style, rank))
+            break
         else:
             bare = body.strip()
             if (
-                2 <= len(bare) <= 30
-                and not _BARE_FORBIDDEN.search(bare)
+                _is_title_line(bare)
                 and not bare[0].isdigit()
                 and bare.endswith(endings)
                 and kind_of_title(bare) is not None
             ):
-                out.append(Heading(start, "", bare, "bare", BARE_RANK))
+                out.append(Heading(start, offsets[n] + len(line), "", bare, "bare", BARE_RANK))
     return out
 
 
@@ -182,11 +212,16 @@ def _classify(h: Heading, parent: Section | None, previous_sibling: Section | No
 
 
 def work_summary_spans(sections: list[Section]) -> list[tuple[int, int]]:
-    """(start, end) of the outermost work-summary sections, in text order; empty when the document has none."""
+    """(start, end) of the outermost work-summary sections, in text order; empty when the document has none.
+
+    A section that is its heading alone (a table-of-contents entry printed without page numbers) is left out.
+    """
     return [
         (s.start, s.end)
         for s in sections
-        if s.kind == "work_summary" and (s.parent is None or sections[s.parent].kind != "work_summary")
+        if s.kind == "work_summary"
+        and (s.parent is None or sections[s.parent].kind != "work_summary")
+        and s.end > s.heading.line_end
     ]
 
 
