@@ -1,0 +1,751 @@
+"""Reported vs recomputed: sums of parts, stated shares, rates and changes, restatements, wording, year and placeholders."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import tempfile
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import pandas as pd
+
+from countyfiscal import fields
+from countyfiscal.amounts import SCALES, allowance, find_amounts
+from countyfiscal.statements import find_statements
+
+FEN = 0.005  # two floats closer than half a fen are the same amount
+SANGONG_PARTS = ("sangong_overseas", "sangong_vehicle_purchase", "sangong_vehicle_operation", "sangong_reception")
+
+# ---------------------------------------------------------------------------------------------------------------
+# Precision of printed figures
+
+
+def _scale_decimals(fig: dict) -> tuple[str, int | None]:
+    """The printed unit and decimals of a figure; read back from its quote when the extractor did not say."""
+    scale, decimals = fig.get("scale"), fig.get("decimals")
+    if isinstance(scale, str) and scale in SCALES and decimals is not None and not pd.isna(decimals):
+        return scale, int(decimals)
+    quote = fig.get("quote") if isinstance(fig.get("quote"), str) else ""
+    value = fig.get("value")
+    amounts = find_amounts(quote)
+    for a in amounts:
+        if value is not None and abs(float(a.value) - float(value)) < FEN:
+            return a.scale, a.decimals
+    return "元", None
+
+
+def figure_allowance(fig: dict) -> float:
+    """Half a unit of the last printed place of a figure, in yuan (0 when the precision is unknown: exact)."""
+    if fig.get("unit") == "count":
+        return 0.0
+    scale, decimals = _scale_decimals(fig)
+    if decimals is None:
+        return 0.0
+    return float(allowance(scale, decimals))
+
+
+def _fmt_amount(value: float, scale: str = "元", decimals: int | None = 2) -> str:
+    div = float(SCALES.get(scale, 1))
+    d = 2 if decimals is None else max(int(decimals), 0)
+    return f"{value / div:,.{d}f}{scale}"
+
+
+def _fmt_fig(fig: dict) -> str:
+    scale, decimals = _scale_decimals(fig)
+    return _fmt_amount(float(fig["value"]), scale, decimals)
+
+
+def _status_amount(reported: float, expected: float, tolerance: float) -> str | None:
+    diff = abs(reported - expected)
+    if diff < FEN:
+        return None
+    return "rounding" if diff <= tolerance + FEN else "mismatch"
+
+
+def _round(x: float, decimals: int, mode=ROUND_HALF_UP) -> Decimal:
+    return Decimal(repr(x)).quantize(Decimal(1).scaleb(-decimals), rounding=mode)
+
+
+def judge_percent(reported: float, decimals: int, center: float, lo: float, hi: float,
+                  wrong_base: float | None = None) -> tuple[str | None, str]:
+    """Status of a stated percentage against the one its figures give (center, and the range their rounding allows).
+
+    Returns (None, "") when the figures round to the stated value.
+
+    >>> judge_percent(114.55, 2, 114.5503, 114.54, 114.56)
+    (None, '')
+    >>> judge_percent(15, 0, 13.04, 10.6, 15.6, wrong_base=15.0)[0]
+    'mismatch'
+    """
+    rep = Decimal(repr(reported))
+    if _round(center, decimals) == rep:
+        return None, ""
+    if _round(center, decimals, ROUND_DOWN) == rep:
+        return "rounding", " (consistent only if the document truncated rather than rounded)"
+    if wrong_base is not None and _round(wrong_base, decimals) == rep:
+        return "mismatch", " (the stated percentage is the change divided by this year's figure, not last year's)"
+    half = 0.5 * 10 ** -decimals
+    if lo - 1e-9 <= reported + half and reported - half <= hi + 1e-9:
+        return "rounding", " (within what rounding of the printed amounts allows)"
+    return "mismatch", ""
+
+
+def _corners(fn, *intervals: tuple[float, float]) -> tuple[float, float]:
+    """Range of fn over the corners of the input intervals (fn is monotonic in each input here)."""
+    values = []
+    for point in itertools.product(*intervals):
+        try:
+            values.append(fn(*point))
+        except ZeroDivisionError:
+            return float("-inf"), float("inf")
+    return min(values), max(values)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Flag rows
+
+
+def _flag(file, check, status, measure="", code="", fiscal_year=None, basis="", reported="", expected="",
+          message="", quotes=()) -> dict:
+    seen, qs = set(), []
+    for q in quotes:
+        if isinstance(q, str) and q and q not in seen:
+            seen.add(q)
+            qs.append(q.replace("|", "｜"))
+    return {
+        "file": file, "check": check, "status": status, "measure": measure or "", "code": code or "",
+        "fiscal_year": fiscal_year, "basis": basis or "", "reported": reported, "expected": expected,
+        "message": message, "quotes": "|".join(qs),
+    }
+
+
+def _stated(figs: pd.DataFrame) -> pd.DataFrame:
+    if "method" not in figs:
+        return figs
+    return figs[figs["method"].fillna("stated").isin(["stated", ""])]
+
+
+def _norm(figs: pd.DataFrame) -> pd.DataFrame:
+    out = figs.copy()
+    for col in ("code", "basis", "quote", "source"):
+        if col not in out:
+            out[col] = ""
+        out[col] = out[col].fillna("").astype(str)
+    out["code"] = out["code"].str.replace(r"\.0$", "", regex=True)
+    out["fiscal_year"] = pd.to_numeric(out["fiscal_year"], errors="coerce").astype("Int64")
+    out["value"] = pd.to_numeric(out["value"], errors="coerce")
+    for col in ("start", "end"):
+        if col in out:
+            out[col] = pd.to_numeric(out[col], errors="coerce")
+    if "unit" not in out:
+        out["unit"] = "yuan"
+    return out
+
+
+def _values(figs: pd.DataFrame, measure: str, year, basis: str, code: str = "") -> list[dict]:
+    """Distinct stated values of one measure (first statement of each), in text order."""
+    sel = figs[(figs["measure"] == measure) & (figs["fiscal_year"] == year) & (figs["code"] == code)]
+    if basis:
+        sel = sel[sel["basis"] == basis]
+    if "start" in sel:
+        sel = sel.sort_values("start", na_position="last")
+    out, seen = [], []
+    for row in sel.to_dict("records"):
+        if any(abs(row["value"] - v) < FEN for v in seen):
+            continue
+        seen.append(row["value"])
+        out.append(row)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Sums of parts
+
+
+def _sum_check(file, check_name, total_opts: list[dict], parts_opts: list[list[dict]], measure, code, year, basis,
+               what: str, under_is_gap: bool = False) -> list[dict]:
+    """Compare a total with the sum of its parts; where a figure was stated with two values, try each."""
+    best = None
+    for total in total_opts:
+        for combo in itertools.product(*parts_opts):
+            s = sum(p["value"] for p in combo)
+            tol = figure_allowance(total) + sum(figure_allowance(p) for p in combo)
+            diff = abs(total["value"] - s)
+            key = (0 if diff < FEN else 1 if diff <= tol + FEN else 2, diff)
+            if best is None or key < best[0]:
+                best = (key, total, combo, s, tol)
+    if best is None:
+        return []
+    (rank, diff), total, combo, s, tol = best
+    if rank == 0:
+        return []
+    scale, decimals = _scale_decimals(total)
+    status = "rounding" if rank == 1 else "mismatch"
+    note = ""
+    if status == "mismatch" and under_is_gap and s < total["value"]:
+        status = "insufficient_data"
+        note = " The parts stated fall short of the total: either some parts are not stated or a figure is wrong."
+    conflicted = [opts for opts in parts_opts if len(opts) > 1] + ([total_opts] if len(total_opts) > 1 else [])
+    if conflicted:
+        note += " Some of these figures are stated with two different values; the closest combination is shown."
+    msg = (f"{what}: the parts stated sum to {_fmt_amount(s, scale, decimals)} but the total is stated as "
+           f"{_fmt_fig(total)}" + (f", a difference within the printed precision (±{_fmt_amount(tol, scale, decimals)})."
+                                   if status == "rounding" else f", a difference of {_fmt_amount(diff, scale, decimals)}.")
+           + note)
+    return [_flag(file, check_name, status, measure, code, year, basis, _fmt_fig(total),
+                  _fmt_amount(s, scale, decimals), msg, [total.get("quote")] + [p.get("quote") for p in combo])]
+
+
+def check_sums(figs: pd.DataFrame, file: str) -> list[dict]:
+    """Totals against their parts: total = 基本 + 项目, 基本 = 人员 + 公用, "三公" = its parts, classes = total."""
+    figs = _norm(_stated(figs))
+    figs = figs[figs["unit"].fillna("yuan") == "yuan"]
+    rows: list[dict] = []
+    for (year, basis), g in figs.groupby(["fiscal_year", "basis"], dropna=True):
+        def v(measure, code=""):
+            return _values(g, measure, year, basis, code)
+
+        total, basic, project = v("expenditure_total"), v("basic_expenditure"), v("project_expenditure")
+        personnel, public = v("personnel_expenditure"), v("public_expenditure")
+        if total and basic and project:
+            rows += _sum_check(file, "sum_of_parts", total, [basic, project], "expenditure_total", "", year, basis,
+                               "Expenditure total vs 基本支出 + 项目支出")
+        if basic and personnel and public:
+            rows += _sum_check(file, "sum_of_parts", basic, [personnel, public], "basic_expenditure", "", year, basis,
+                               "基本支出 vs 人员经费 + 公用经费")
+        if total and not basic and personnel and public and project:
+            rows += _sum_check(file, "sum_of_parts", total, [personnel, public, project], "expenditure_total", "",
+                               year, basis, "Expenditure total vs 人员经费 + 公用经费 + 项目支出")
+        st = v("sangong_total")
+        if st:
+            over, recep = v("sangong_overseas"), v("sangong_reception")
+            purchase, operation, vehicle = v("sangong_vehicle_purchase"), v("sangong_vehicle_operation"), v("sangong_vehicle_total")
+            vehicle_parts = [purchase, operation] if purchase and operation else [vehicle] if vehicle else None
+            if over and recep and vehicle_parts:
+                rows += _sum_check(file, "sum_of_parts", st, [over, *vehicle_parts, recep], "sangong_total", "", year,
+                                   basis, '"三公"经费 vs 因公出国（境）费 + 公务用车购置及运行维护费 + 公务接待费')
+            else:
+                # Not every part stated: the parts that are stated must still not exceed the total.
+                present = [p for p in (over, purchase, operation, vehicle if not (purchase or operation) else [], recep) if p]
+                if present:
+                    low = sum(min(p["value"] for p in opts) for opts in present)
+                    tol = figure_allowance(st[0]) + sum(figure_allowance(opts[0]) for opts in present)
+                    if low > st[0]["value"] + tol + FEN:
+                        rows.append(_flag(file, "sum_of_parts", "mismatch", "sangong_total", "", year, basis,
+                                          _fmt_fig(st[0]), _fmt_amount(low),
+                                          f'The "三公" parts stated already sum to {_fmt_amount(low)}, more than the '
+                                          f"total {_fmt_fig(st[0])}.",
+                                          [st[0].get("quote")] + [opts[0].get("quote") for opts in present]))
+        # Functional and economic classes: the coarsest level stated, against the totals they may add up to.
+        for measure, families in (("functional_expenditure", ("2",)), ("economic_expenditure", ("3", "5"))):
+            cls = g[g["measure"] == measure]
+            if cls.empty:
+                continue
+            for family in families:
+                fam = cls[cls["code"].str.startswith(family)] if measure == "economic_expenditure" else cls
+                if fam.empty:
+                    continue
+                level = min(fam["code"].str.len())
+                fam = fam[fam["code"].str.len() == level]
+                if fam["code"].nunique() < 2:
+                    continue
+                parts = [v(measure, c) for c in sorted(fam["code"].unique())]
+                candidates = total + (basic if measure == "economic_expenditure" else [])
+                if not candidates:
+                    continue
+                found = []
+                for cand in candidates:
+                    found += _sum_check(file, "sum_of_parts", [cand], parts, measure, "", year, basis,
+                                        f"{'Functional' if measure.startswith('functional') else 'Economic'} classes "
+                                        f"({family}xx, {level}-digit codes) vs {cand['measure']}", under_is_gap=True)
+                if len(found) < len(candidates):
+                    continue  # they add up to one of the totals
+                # Report against the total they come closest to.
+                rows.append(min(found, key=lambda f: ({"rounding": 0, "insufficient_data": 1, "mismatch": 2}[f["status"]])))
+        # Income: a part never exceeds the whole.
+        inc, fin = v("income_total"), v("fiscal_appropriation_income")
+        if inc and fin:
+            i, f = inc[0], fin[0]
+            tol = figure_allowance(i) + figure_allowance(f)
+            if f["value"] > i["value"] + tol + FEN:
+                rows.append(_flag(file, "sum_of_parts", "mismatch", "income_total", "", year, basis, _fmt_fig(i),
+                                  f"≥ {_fmt_fig(f)}",
+                                  f"财政拨款收入 {_fmt_fig(f)} exceeds the income total {_fmt_fig(i)} it is part of.",
+                                  [i.get("quote"), f.get("quote")]))
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Restatements
+
+
+def check_restatements(figs: pd.DataFrame, file: str) -> list[dict]:
+    """One measure, year, basis and code stated with different values (text vs text, or text vs table)."""
+    figs = _norm(_stated(figs))
+    rows = []
+    for (measure, year, basis, code), g in figs.groupby(["measure", "fiscal_year", "basis", "code"], dropna=True):
+        vals = _values(g, measure, year, basis, code)
+        if len(vals) < 2:
+            continue
+        first = vals[0]
+        for other in vals[1:]:
+            tol = figure_allowance(first) + figure_allowance(other)
+            status = _status_amount(other["value"], first["value"], tol)
+            if status is None:
+                continue
+            sources = {first.get("source") or "text", other.get("source") or "text"}
+            check = "table_vs_text" if sources == {"table", "text"} else "restatement"
+            label = f" {code}" if code else ""
+            rows.append(_flag(
+                file, check, status, measure, code, year, basis, _fmt_fig(other), _fmt_fig(first),
+                f"{measure}{label} ({basis}, {year}) is stated as {_fmt_fig(first)} and elsewhere as {_fmt_fig(other)}"
+                + (", a difference within the printed precision." if status == "rounding" else "."),
+                [first.get("quote"), other.get("quote")]))
+    return rows
+
+
+def check_cross_document(figures: pd.DataFrame, documents: pd.DataFrame) -> list[dict]:
+    """The same department's figure for the same year and basis stated differently by two of its documents."""
+    if figures.empty or documents.empty:
+        return []
+    docs = documents[["file", "jurisdiction", "department"]].fillna("")
+    figs = _norm(_stated(figures)).merge(docs, on="file", how="inner")
+    figs = figs[(figs["department"] != "") & (figs["unit"].fillna("yuan") == "yuan")]
+    rows = []
+    keys = ["jurisdiction", "department", "measure", "fiscal_year", "basis", "code"]
+    for key, g in figs.groupby(keys, dropna=True):
+        if g["file"].nunique() < 2:
+            continue
+        per_file = [(f, _values(gg, key[2], key[3], key[4], key[5])) for f, gg in g.groupby("file")]
+        # Compare files pairwise on their first value (within-file conflicts are restatements already).
+        for (fa, va), (fb, vb) in itertools.combinations(per_file, 2):
+            a, b = va[0], vb[0]
+            status = _status_amount(b["value"], a["value"], figure_allowance(a) + figure_allowance(b))
+            if status != "mismatch":
+                continue
+            rows.append(_flag(
+                f"{fa};{fb}", "restatement", status, key[2], key[5], key[3], key[4], _fmt_fig(b), _fmt_fig(a),
+                f"{key[1]} states {key[2]} ({key[4]}, {key[3]}) as {_fmt_fig(a)} in {fa} and as {_fmt_fig(b)} in {fb}"
+                " (a later document may report a revised figure).", [a.get("quote"), b.get("quote")]))
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Stated changes, shares, execution rates and wording
+
+
+def _pick(figs: pd.DataFrame, measure: str, year, basis: str, code: str, near: int | None = None) -> list[dict]:
+    if not measure or year is None or pd.isna(year):
+        return []
+    vals = _values(figs, measure, int(year), basis, code)
+    if not vals and basis:
+        return []
+    if near is not None and len(vals) > 1:
+        vals.sort(key=lambda r: abs((r.get("start") or 0) - near))
+    return vals
+
+
+def _pct(v: float, d: int) -> str:
+    return f"{v:.{d}f}%"
+
+
+def check_statements(st: pd.DataFrame, figs: pd.DataFrame, file: str, doc_kind: str = "") -> list[dict]:
+    """Every stated change, share, execution rate and comparative wording against the figures it is about."""
+    figs = _norm(_stated(figs))
+    rows: list[dict] = []
+    if st.empty:
+        return rows
+    st = st.copy()
+    st["code"] = st["code"].fillna("").astype(str)
+    st["basis"] = st["basis"].fillna("").astype(str)
+    amounts_by_start = {r["start"]: r for r in st[st["kind"] == "change_amount"].to_dict("records")}
+
+    def cur_prior(r):
+        cur = _pick(figs, r["measure"], r["fiscal_year"], r["basis"], r["code"], r["start"])
+        prior = _pick(figs, r["measure"], (r["fiscal_year"] or 0) - 1, r["basis"], r["code"], r["start"])
+        return (cur[0] if cur else None), (prior[0] if prior else None)
+
+    for r in st.to_dict("records"):
+        kind = r["kind"]
+        m, code, year, basis = r["measure"], r["code"], r["fiscal_year"], r["basis"]
+        if kind == "change_amount" and m:
+            cur, prior = cur_prior(r)
+            if cur is None or prior is None:
+                continue
+            stated = r["direction"] * r["value"] if r["direction"] else None
+            expected = cur["value"] - prior["value"]
+            tol = figure_allowance(cur) + figure_allowance(prior) + float(allowance(r["scale"], int(r["decimals"])))
+            rep = stated if stated is not None else (abs(r["value"]) if abs(expected) >= 0 else r["value"])
+            exp = expected if stated is not None else abs(expected)
+            status = _status_amount(rep, exp, tol)
+            if status:
+                rows.append(_flag(file, "year_on_year", status, m, code, year, basis,
+                                  _fmt_amount(rep, r["scale"], r["decimals"]), _fmt_amount(exp, r["scale"], r["decimals"]),
+                                  f"The stated change of {m} ({_fmt_amount(rep, r['scale'], r['decimals'])}) does not "
+                                  f"match its stated figures {_fmt_fig(prior)} → {_fmt_fig(cur)} "
+                                  f"({_fmt_amount(exp, r['scale'], r['decimals'])})"
+                                  + (", but the difference is within the printed precision." if status == "rounding" else "."),
+                                  [r["quote"], prior.get("quote"), cur.get("quote")]))
+        elif kind == "change_pct" and m:
+            cur, prior = cur_prior(r)
+            paired = amounts_by_start.get(r["chain"]) if r["chain"] is not None and r["chain"] >= 0 else None
+            d = int(r["decimals"])
+            sign = r["direction"] or (paired["direction"] if paired else 0)
+            if cur is not None and prior is not None and prior["value"] != 0:
+                c, p = cur["value"], prior["value"]
+                ac, ap = figure_allowance(cur), figure_allowance(prior)
+                center = (c - p) / p * 100
+                lo, hi = _corners(lambda c_, p_: (c_ - p_) / p_ * 100, (c - ac, c + ac), (p - ap, p + ap))
+                wrong = (c - p) / c * 100 if c else None
+                inputs = f"its stated figures {_fmt_fig(prior)} → {_fmt_fig(cur)}"
+                quotes = [r["quote"], prior.get("quote"), cur.get("quote")]
+            elif cur is not None and paired is not None and paired["direction"]:
+                a = paired["direction"] * paired["value"]
+                c = cur["value"]
+                if c - a == 0:
+                    continue
+                aa = float(allowance(paired["scale"], int(paired["decimals"])))
+                ac = figure_allowance(cur)
+                center = a / (c - a) * 100
+                lo, hi = _corners(lambda a_, c_: a_ / (c_ - a_) * 100, (a - aa, a + aa), (c - ac, c + ac))
+                wrong = a / c * 100 if c else None
+                inputs = (f"the stated change {_fmt_amount(a, paired['scale'], paired['decimals'])} on "
+                          f"{_fmt_fig(cur)} (last year {_fmt_amount(c - a, paired['scale'], paired['decimals'])})")
+                quotes = [paired["quote"], r["quote"], cur.get("quote")]
+            else:
+                continue
+            if sign == 0:
+                center, lo, hi = abs(center), min(abs(lo), abs(hi)), max(abs(lo), abs(hi))
+                if wrong is not None:
+                    wrong = abs(wrong)
+                reported = r["value"]
+            else:
+                reported = sign * r["value"]
+            if reported < 0:  # compare magnitudes with the sign checked separately
+                center, lo, hi, wrong = -center, -hi, -lo, (-wrong if wrong is not None else None)
+                rep_mag = -reported
+            else:
+                rep_mag = reported
+            if center < -10 ** -d / 2:  # the figures move the other way
+                status, note = "mismatch", " (the figures move in the opposite direction)"
+            else:
+                status, note = judge_percent(rep_mag, d, center, lo, hi, wrong)
+            if status:
+                shown = center if reported >= 0 else -center
+                rows.append(_flag(file, "year_on_year", status, m, code, year, basis, _pct(reported, d),
+                                  _pct(shown, max(d, 1) + 1),
+                                  f"The stated change of {m} ({_pct(reported, d)}) does not match the "
+                                  f"{_pct(shown, max(d, 1) + 1)} given by {inputs}{note}.", quotes))
+        elif kind == "share_pct":
+            if pd.isna(r.get("base_value")) or r.get("base_value") in (None, 0) or pd.isna(r.get("figure_value")):
+                continue
+            n, b = float(r["figure_value"]), float(r["base_value"])
+            an = float(allowance(r["figure_scale"], int(r["figure_decimals"])))
+            ab = float(allowance(r["base_scale"], int(r["base_decimals"]))) if pd.notna(r.get("base_decimals")) else 0.0
+            d = int(r["decimals"])
+            center = n / b * 100
+            lo, hi = _corners(lambda n_, b_: n_ / b_ * 100, (n - an, n + an), (max(b - ab, 1e-9), b + ab))
+            status, note = judge_percent(r["value"], d, center, lo, hi)
+            if status:
+                rows.append(_flag(file, "share", status, m, code, year, basis, _pct(r["value"], d),
+                                  _pct(center, d + 2),
+                                  f"The stated share {_pct(r['value'], d)} does not match "
+                                  f"{_fmt_amount(n, r['figure_scale'], r['figure_decimals'])} / "
+                                  f"{_fmt_amount(b, r['base_scale'], r['base_decimals'])} = {_pct(center, d + 2)}{note}.",
+                                  [r["quote"], r.get("base_quote")]))
+        elif kind == "execution_pct" and m:
+            actual = _pick(figs, m, year, "actual", code, r["start"])
+            budget = _pick(figs, m, year, "budget", code, r["start"])
+            d = int(r["decimals"])
+            if actual and budget:
+                a_, b_ = actual[0], budget[0]
+                if b_["value"] == 0:
+                    continue  # reported by check_execution_inputs (zero budget: no rate)
+                aa, ab = figure_allowance(a_), figure_allowance(b_)
+                center = a_["value"] / b_["value"] * 100
+                lo, hi = _corners(lambda x, y: x / y * 100, (a_["value"] - aa, a_["value"] + aa),
+                                  (max(b_["value"] - ab, 1e-9), b_["value"] + ab))
+                status, note = judge_percent(r["value"], d, center, lo, hi)
+                if status:
+                    rows.append(_flag(file, "execution_rate", status, m, code, year, "actual", _pct(r["value"], d),
+                                      _pct(center, d + 2),
+                                      f"The stated execution rate of {m} ({_pct(r['value'], d)}) does not match "
+                                      f"决算 {_fmt_fig(a_)} / 年初预算 {_fmt_fig(b_)} = {_pct(center, d + 2)}{note}.",
+                                      [r["quote"], a_.get("quote"), b_.get("quote")]))
+            elif m.startswith("sangong") and not budget and pd.notna(r.get("figure_value")) and r["figure_value"] > 0 \
+                    and doc_kind in ("final_account", ""):
+                rows.append(_flag(file, "execution_rate", "insufficient_data", m, code, year, "actual",
+                                  _pct(r["value"], d), "",
+                                  f"The document states an execution rate for {m} but never states its 年初预算, "
+                                  "so the rate cannot be checked.", [r["quote"]]))
+        elif kind == "wording" and m:
+            rows += _check_wording(r, st, figs, file)
+    rows += _check_repeated_changes(st, file)
+    return rows
+
+
+def _check_wording(r: dict, st: pd.DataFrame, figs: pd.DataFrame, file: str) -> list[dict]:
+    m, code, year = r["measure"], r["code"], r["fiscal_year"]
+    words = r["words"]
+    if words in ("greater", "less", "equal"):
+        actual = _pick(figs, m, year, "actual", code, r["start"])
+        budget = _pick(figs, m, year, "budget", code, r["start"])
+        if actual and budget:
+            a, b = actual[0], budget[0]
+            diff = a["value"] - b["value"]
+            tol = figure_allowance(a) + figure_allowance(b)
+            truth = "equal" if abs(diff) < FEN else ("greater" if diff > 0 else "less")
+            if truth == words:
+                return []
+            status = "rounding" if abs(diff) <= tol + FEN and "equal" in (truth, words) else "mismatch"
+            return [_flag(file, "wording", status, m, code, year, "actual", r["quote"],
+                          {"greater": "决算数大于预算数", "less": "决算数小于预算数", "equal": "决算数等于预算数"}[truth],
+                          f"The document says {r['quote']} but its 决算 {_fmt_fig(a)} and 年初预算 {_fmt_fig(b)} say otherwise.",
+                          [r["quote"], a.get("quote"), b.get("quote")])]
+        # No budget figure: the stated execution rate of the same measure says which way it went.
+        rates = st[(st["kind"] == "execution_pct") & (st["measure"] == m) & (st["start"] < r["start"])]
+        if rates.empty:
+            return []
+        rate = rates.sort_values("start").iloc[-1]
+        v, d = float(rate["value"]), int(rate["decimals"])
+        half = 0.5 * 10 ** -d
+        implied = "equal" if v == 100 else ("greater" if v > 100 else "less")
+        if implied == words:
+            return []
+        could = (v - half < 100 < v + half) or v == 100
+        status = "rounding" if could and words != "equal" or (words == "equal" and abs(v - 100) <= half) else "mismatch"
+        if words != "equal" and implied == "equal":
+            status = "rounding"  # 100% printed may hide 99.6% or 100.4%
+        return [_flag(file, "wording", status, m, code, year, "actual", r["quote"], f"完成预算{_pct(v, d)}",
+                      f"The document says {r['quote']} while stating an execution rate of {_pct(v, d)}"
+                      + (" (possible only if the rate was rounded to 100%)." if status == "rounding" else "."),
+                      [rate["quote"], r["quote"]])]
+    if words == "unchanged":
+        changes = st[(st["kind"] == "change_amount") & (st["measure"] == m) & (st["fiscal_year"] == year)
+                     & (st["sentence_start"] == r["sentence_start"])]
+        cur = _pick(figs, m, year, r["basis"], code, r["start"])
+        prior = _pick(figs, m, (year or 0) - 1, r["basis"], code, r["start"])
+        if cur and prior:
+            diff = cur[0]["value"] - prior[0]["value"]
+            tol = figure_allowance(cur[0]) + figure_allowance(prior[0])
+            status = _status_amount(diff, 0.0, tol)
+            if status:
+                return [_flag(file, "wording", status, m, code, year, r["basis"], r["quote"],
+                              f"change of {_fmt_amount(diff)}",
+                              f"The document says {m} is unchanged but states {_fmt_fig(prior[0])} → {_fmt_fig(cur[0])}.",
+                              [r["quote"], prior[0].get("quote"), cur[0].get("quote")])]
+        elif not changes.empty:
+            c = changes.iloc[0]
+            if c["value"] > float(allowance(c["scale"], int(c["decimals"]))):
+                return [_flag(file, "wording", "mismatch", m, code, year, r["basis"], r["quote"], c["quote"],
+                              f"The document says {m} is unchanged but states a change of {c['quote']}.",
+                              [r["quote"], c["quote"]])]
+    return []
+
+
+def _check_repeated_changes(st: pd.DataFrame, file: str) -> list[dict]:
+    """The same year-on-year change stated twice with different values."""
+    rows = []
+    for kind in ("change_amount", "change_pct"):
+        sel = st[(st["kind"] == kind) & (st["measure"] != "") & (st["direction"] != 0)]
+        for (m, code, year, basis), g in sel.groupby(["measure", "code", "fiscal_year", "basis"], dropna=False):
+            recs = g.sort_values("start").to_dict("records")
+            first = recs[0]
+            done = set()
+            for other in recs[1:]:
+                a = first["direction"] * first["value"]
+                b = other["direction"] * other["value"]
+                if kind == "change_amount":
+                    tol = float(allowance(first["scale"], int(first["decimals"]))) + float(
+                        allowance(other["scale"], int(other["decimals"])))
+                    rep, exp = _fmt_amount(b, other["scale"], other["decimals"]), _fmt_amount(a, first["scale"], first["decimals"])
+                else:
+                    tol = 0.5 * 10 ** -int(first["decimals"]) + 0.5 * 10 ** -int(other["decimals"])
+                    rep, exp = _pct(b, int(other["decimals"])), _pct(a, int(first["decimals"]))
+                status = _status_amount(b, a, tol) if kind == "change_amount" else (
+                    None if abs(a - b) < 1e-9 else "rounding" if abs(a - b) <= tol + 1e-9 else "mismatch")
+                if status is None or rep in done:
+                    continue
+                done.add(rep)
+                rows.append(_flag(file, "year_on_year", status, m, code, year, basis, rep, exp,
+                                  f"The document states the change of {m} twice, as {exp} and as {rep}"
+                                  + (" (within the printed precision)." if status == "rounding" else "."),
+                                  [first["quote"], other["quote"]]))
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Document year and placeholders
+
+TITLE_YEAR = re.compile(r"(?<![比较与])(?P<y>20\d\d)\s*年度?\s*(?:部门|单位)(?:整体支出)?\s*(?P<kind>预算|决算)")
+YEAR_END_DATE = re.compile(r"(?:截至|截止|截止到|截至到)\s*(?P<y>20\d\d)\s*年\s*(?:12\s*月\s*31\s*日|底|末|年末|年底)")
+PLACEHOLDER = re.compile(r"(?<![A-Za-z])(?:[XxＸｘ×]{2,}|某某|＊{2,}|\*{3,})(?![A-Za-z])")
+_KIND_WORD = {"budget": "预算", "final_account": "决算"}
+
+
+def _context(text: str, start: int, end: int, width: int = 10) -> str:
+    return text[max(0, start - width):end + width].replace("\n", " ").strip()
+
+
+def check_document_year(text: str, doc: dict) -> list[dict]:
+    """Headings and year-end dates that name a different year than the document's fiscal year."""
+    file, kind = doc.get("file", ""), doc.get("doc_kind") or ""
+    fy = doc.get("fiscal_year")
+    if fy is None or pd.isna(fy):
+        return []
+    fy = int(fy)
+    rows = []
+    seen = set()
+    for m in TITLE_YEAR.finditer(text):
+        y = int(m.group("y"))
+        if _KIND_WORD.get(kind) != m.group("kind") or y == fy:
+            continue
+        if re.search(r"(?:比|较|与|上年|去年|对比)\s*$", text[max(0, m.start() - 4):m.start()]):
+            continue
+        q = _context(text, m.start(), m.end(), 0)
+        if q in seen:
+            continue
+        seen.add(q)
+        rows.append(_flag(file, "document_year", "mismatch", "", "", fy, "", m.group(0), str(fy),
+                          f"The document is for fiscal year {fy} but names itself {m.group(0)}.", [q]))
+    allowed = {fy - 1, fy} if kind == "budget" else {fy}
+    for m in YEAR_END_DATE.finditer(text):
+        y = int(m.group("y"))
+        if y in allowed:
+            continue
+        q = m.group(0)
+        if q in seen:
+            continue
+        seen.add(q)
+        rows.append(_flag(file, "document_year", "mismatch", "", "", fy, "", q,
+                          " or ".join(str(a) for a in sorted(allowed)),
+                          f"The document is for fiscal year {fy} but reports a position {q}.", [q]))
+    return rows
+
+
+def check_placeholders(text: str, file: str) -> list[dict]:
+    """Template text left in the document ("XX局", "某某")."""
+    rows, seen = [], set()
+    for m in PLACEHOLDER.finditer(text):
+        before, after = text[m.start() - 1:m.start()], text[m.end():m.end() + 1]
+        if not (re.match(r"[\u4e00-\u9fff]", before) or re.match(r"[\u4e00-\u9fff]", after)):
+            continue
+        q = _context(text, m.start(), m.end(), 6)
+        if q in seen:
+            continue
+        seen.add(q)
+        rows.append(_flag(file, "placeholder", "mismatch", reported=q, expected="a name or number",
+                          message=f"Template placeholder {m.group(0)!r} left in the text.", quotes=[q]))
+    return rows
+
+
+def check_execution_inputs(figures: pd.DataFrame, documents: pd.DataFrame) -> list[dict]:
+    """"三公" parts with a zero 年初预算: no execution rate exists (never inf), so say so."""
+    from countyfiscal.metrics import sangong_execution_pairs
+
+    rows = []
+    for p in sangong_execution_pairs(figures, documents):
+        if p["budget"]["value"] != 0:
+            continue
+        a, b = p["actual"], p["budget"]
+        rows.append(_flag(p["files"], "execution_rate", "insufficient_data", p["measure"], "", p["fiscal_year"],
+                          "actual", _fmt_fig(a), "",
+                          f"{p['measure']} has a 年初预算 of zero (决算 {_fmt_fig(a)}), so no execution rate is computed.",
+                          [b.get("quote"), a.get("quote")]))
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Entry points
+
+
+def empty_flags() -> pd.DataFrame:
+    return pd.DataFrame({f.name: pd.Series(dtype=f.dtype) for f in fields.TABLES["flags"]})
+
+
+def _frame(rows: list[dict]) -> pd.DataFrame:
+    if not rows:
+        return empty_flags()
+    out = pd.DataFrame(rows)
+    for f in fields.TABLES["flags"]:
+        if f.name not in out:
+            out[f.name] = None
+    out = out[fields.columns("flags")]
+    out["fiscal_year"] = pd.to_numeric(out["fiscal_year"], errors="coerce").astype("Int64")
+    for f in fields.TABLES["flags"]:
+        if f.dtype == "string":
+            out[f.name] = out[f.name].fillna("").astype(str)
+    out = out.drop_duplicates()
+    return out.sort_values(["file", "check", "measure", "code", "fiscal_year", "basis", "status", "reported", "quotes"],
+                           kind="stable", na_position="last").reset_index(drop=True)
+
+
+def run_checks(figures: pd.DataFrame, documents: pd.DataFrame, texts: dict[str, str]) -> pd.DataFrame:
+    """Every check on every document: one row per check that did not pass (columns of fields.TABLES["flags"])."""
+    figures = figures if figures is not None else pd.DataFrame()
+    rows: list[dict] = []
+    docs = documents.to_dict("records") if documents is not None and not documents.empty else []
+    by_file = {f: g for f, g in figures.groupby("file")} if not figures.empty else {}
+    for file, figs in by_file.items():
+        rows += check_sums(figs, file)
+        rows += check_restatements(figs, file)
+    for doc in docs:
+        file = doc.get("file")
+        if doc.get("status") not in ("ok", "partial") or file not in texts:
+            continue
+        text = texts[file]
+        figs = by_file.get(file, pd.DataFrame(columns=fields.columns("figures")))
+        st = find_statements(text, figs)
+        rows += check_statements(st, figs, file, doc.get("doc_kind") or "")
+        rows += check_document_year(text, doc)
+        rows += check_placeholders(text, file)
+    rows += check_cross_document(figures, documents) if documents is not None else []
+    rows += check_execution_inputs(figures, documents) if documents is not None and not figures.empty else []
+    return _frame(rows)
+
+
+def _write_atomic(frame: pd.DataFrame, path: Path) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            frame.to_csv(fh, index=False)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _read(path: Path, table: str) -> pd.DataFrame:
+    if not path.exists():
+        return pd.DataFrame(columns=fields.columns(table))
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    for f in fields.TABLES[table]:
+        if f.name in frame and f.dtype in ("Int64", "float64"):
+            num = pd.to_numeric(frame[f.name].replace("", None), errors="coerce")
+            frame[f.name] = num.astype("Int64") if f.dtype == "Int64" else num.astype("float64")
+    return frame
+
+
+def check_dir(processed: Path, raw: Path) -> int:
+    """Read documents.csv/figures.csv from ``processed``, re-read the texts, write flags.csv and metrics.csv.
+
+    Returns the number of flags written.
+    """
+    from countyfiscal.ingest import normalised_text
+    from countyfiscal.metrics import compute_metrics
+
+    processed, raw = Path(processed), Path(raw)
+    documents = _read(processed / "documents.csv", "documents")
+    figures = _read(processed / "figures.csv", "figures")
+    texts = {}
+    for doc in documents.to_dict("records"):
+        if doc.get("status") in ("ok", "partial"):
+            texts[doc["file"]] = normalised_text(raw / doc["file"])
+    flags = run_checks(figures, documents, texts)
+    metrics = compute_metrics(figures, documents, texts=texts)
+    _write_atomic(flags, processed / "flags.csv")
+    _write_atomic(metrics, processed / "metrics.csv")
+    return len(flags)
