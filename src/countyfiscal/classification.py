@@ -130,6 +130,7 @@ def _narrow(codes: frozenset[str], kind: str, level: str | None, parent: str | N
     return found
 
 
+@functools.lru_cache(maxsize=65536)  # extractors ask the same few hundred names again and again
 def lookup(name: str, kind: str = "functional", level: str | None = None, parent: str | None = None) -> str | None:
     """Code for a classification name as printed, or None when unknown or ambiguous.
 
