@@ -282,7 +282,16 @@ def extract_narrative(text: str, doc_kind: str, fiscal_year: int | None, page_at
             if prior:
                 gap = text[t_end : prior.start()]
             if _filler().fullmatch(gap):
-                hit = _Hit(measure, "", "", t_start, amount, fiscal_year, _basis_in(gap) or default_basis)
+                hit = _Hit(measure, "", "", t_start, amount, _year_in(gap, fiscal_year), _basis_in(gap) or default_basis)
+        if hit is None and not term and clause_start == _line_start(text, amount.start):
+            # "（二）公务接待费⏎2026 年预算安排 5.00 万元": the heading names the measure of the line below it.
+            heading = _heading_term(text, clause_start)
+            if heading:
+                measure, t_start = heading
+                gap = text[clause_start : amount.start]
+                if _filler().fullmatch(gap) and not prior:
+                    hit = _Hit(measure, "", "", t_start, amount, _year_in(gap, fiscal_year),
+                               _basis_in(gap) or default_basis)
         if hit is None and not term:
             cls = _class_term(text, clause_start, amount.start, doc_kind)
             if cls:
@@ -327,6 +336,42 @@ def extract_narrative(text: str, doc_kind: str, fiscal_year: int | None, page_at
         prev = (amount, hit)
     rows.extend(extract_staff(text, fiscal_year, page_at))
     return rows
+
+
+YEAR_IN_GAP = re.compile(r"(20\d\d)\s*年")
+HEADING_LINE = re.compile(
+    r"^[ \t]*(?:[（(][一二三四五六七八九十\d]{1,3}[）)]|[一二三四五六七八九十]{1,3}[、.．]|\d{1,2}[、.．])\s*(?P<term>[^\n，。；]{2,24})[ \t]*$",
+    re.M,
+)
+
+
+def _year_in(gap: str, fiscal_year: int | None) -> int | None:
+    """The document's year, unless the words between term and amount name another one."""
+    years = {int(y) for y in YEAR_IN_GAP.findall(gap)}
+    if not years or fiscal_year is None:
+        return fiscal_year
+    if years == {fiscal_year}:
+        return fiscal_year
+    return None  # another year written inside the phrase: leave it to a reader rather than guess
+
+
+def _line_start(text: str, pos: int) -> int:
+    return text.rfind("\n", 0, pos) + 1
+
+
+def _heading_term(text: str, line_start: int) -> tuple[str, int] | None:
+    """A measure named alone on the heading line just above ``line_start``."""
+    if line_start < 2:
+        return None
+    prev_start = _line_start(text, line_start - 1)
+    m = HEADING_LINE.match(text, prev_start, line_start - 1)
+    if not m:
+        return None
+    pattern, group_to_measure, _ = _term_index()
+    t = pattern.fullmatch(m.group("term").strip())
+    if not t:
+        return None
+    return group_to_measure[t.lastgroup], m.start("term")
 
 
 def to_float_dec(value: Decimal) -> Decimal:
