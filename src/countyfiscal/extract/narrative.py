@@ -80,9 +80,9 @@ def _term_pattern(term: str) -> str:
     out = []
     for ch in term:
         if ch in "（(":
-            out.append(r"[（(]")
+            out.append(r" ?[（(] ?")  # "因公出国 (境)费用": PDFs put spaces around half-width brackets
         elif ch in "）)":
-            out.append(r"[）)]")
+            out.append(r" ?[）)] ?")
         else:
             out.append(re.escape(ch))
     pat = "".join(out)
