@@ -12,6 +12,10 @@ from .narrative import extract_narrative
 APPROPRIATION_SCOPE = re.compile(r"财政拨款|一般公共预算|当年拨款|政府性基金|国有资本经营")
 SENTENCE_END = "。；;！？!?\n"
 VEHICLE_PARTS = {"sangong_vehicle_purchase", "sangong_vehicle_operation"}
+# Measures a document may state both for the whole department and for its 一般公共预算 appropriations only.
+# ("三公" and 机关运行经费 are appropriation-funded by definition, so they have one scope.)
+SCOPED_MEASURES = {"income_total", "expenditure_total", "basic_expenditure", "project_expenditure",
+                   "personnel_expenditure", "public_expenditure", "functional_expenditure", "economic_expenditure"}
 
 
 def _sentence(text: str, start: int, end: int) -> str:
@@ -48,12 +52,13 @@ def _scope(text: str, row: dict) -> str:
 
 
 def _prefer_whole_department(text: str, rows: list[dict]) -> list[dict]:
-    # Budgets list functional classes twice: for all funds and for 一般公共预算 only. Both are "stated", but only
-    # the first is the department's; the second survives only where the document gives no whole-department figure.
+    # Budgets state classes, 基本/项目 and 人员/公用 twice: for all funds and for 一般公共预算 only. Both are
+    # "stated", but only the first is the department's; the second survives only where the document gives no
+    # whole-department figure for the same measure, code, year and basis.
     keyed: dict[tuple, set[str]] = {}
     scopes = []
     for r in rows:
-        s = _scope(text, r) if r["measure"] in ("functional_expenditure", "economic_expenditure") else ""
+        s = _scope(text, r) if r["measure"] in SCOPED_MEASURES else ""
         scopes.append(s)
         if s:
             keyed.setdefault((r["measure"], r["code"], r["fiscal_year"], r["basis"]), set()).add(s)

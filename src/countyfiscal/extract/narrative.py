@@ -227,6 +227,10 @@ def _class_term(text: str, window_start: int, amount_start: int, doc_kind: str):
     # A printed 3-digit code right after the name ("卫生健康210（类）") must agree with the name.
     printed = re.match(r"\s*(\d{3})(?!\d)", after)
     code = classification.lookup(name, kind, level="类")
+    if code is None and kind == "economic":
+        # 对个人和家庭的补助 is 303 in the department scheme and 509 in the government one; a department's
+        # narrative uses the department scheme unless it prints the code (handled above).
+        code = classification.lookup(name, kind, level="类", parent="3")
     if code is None:
         return None
     if printed and printed.group(1) != code:
