@@ -172,7 +172,7 @@ def _typical_width(lines: list[Line]) -> float | None:
     for _, is_open in ordered:
         open_before.append(open_before[-1] + is_open)
     qualifying: dict[int, int] = {}
-    for centre in sorted(counts):
+    for centre in range(min(counts) - 2, max(counts) + 3):
         n = sum(counts.get(centre + d, 0) for d in (-2, -1, 0, 1, 2))
         if n < 5 or n < 0.05 * len(prose):
             continue
@@ -192,7 +192,7 @@ def _typical_width(lines: list[Line]) -> float | None:
     widest = max(c for c, n in qualifying.items() if n >= 0.5 * top)
     near = {c: n for c, n in qualifying.items() if abs(c - widest) <= 3}
     best = max(near, key=lambda c: (near[c], c))
-    return float(best) if best is not None else None
+    return float(best)
 
 
 def _bounds(typical: float) -> tuple[float, float]:
@@ -261,7 +261,6 @@ def join_lines(lines: list[Line]) -> tuple[list[Line], int]:
     return out, joins
 
 
-_RE_DIGITS = re.compile(r"\d+")
 _RE_WORDY = re.compile(rf"[{_CJK}A-Za-z]")
 
 
@@ -273,7 +272,8 @@ def _page_furniture(pages: list[list[str]]) -> list[list[str]]:
     edge = 2
 
     def key(s: str) -> str:
-        return _RE_DIGITS.sub("#", s.replace(" ", ""))
+        # exact text (spaces aside): content that differs only in its numbers is content, not a running header
+        return s.replace(" ", "")
 
     recurring: set[str] = set()
     if n >= 3:
