@@ -40,6 +40,8 @@ STAFF_RE = re.compile(
 )
 STAFF_EXCLUDE_BEFORE = re.compile(r"(?:行政|事业|参公|工勤|参照公务员法管理|政法|离退休|退休|离休|编外|其他|临时|聘用|全额|差额|自收自支)\s*$")
 CLASS_MARK = re.compile(r"[（(]\s*(类|款|项)\s*[）)]")
+CLASS_MARK_LEAD = re.compile(r"^\s*[（(]\s*类\s*[）)]")
+CLASS_WITH_CODE = re.compile(r"(?P<name>[\u4e00-\u9fff]{2,20}?)\s*(?P<code>2\d{2})\s*[（(]\s*类\s*[）)]")
 CODE_IN_PARENS = re.compile(r"[（(\[【]\s*(?P<code>[235]\d{2}(?:\d{2}){0,2})\s*[）)\]】]\s*$")
 
 
@@ -204,6 +206,15 @@ def _class_term(text: str, window_start: int, amount_start: int, doc_kind: str):
             return None
         measure = "functional_expenditure" if kind == "functional" else "economic_expenditure"
         return measure, code, label, name_start
+    m = CLASS_WITH_CODE.search(window)
+    if m:
+        # "卫生健康210（类）…": name and printed code must agree.
+        code = m.group("code")
+        found = classification.lookup(m.group("name"), "functional", level="类")
+        if found != code:
+            return None
+        return _class_list_item(text, window_start + m.end(), amount_start, "functional", code,
+                                window_start + m.start("name"))
     names = _class_names()
     if names is None:
         return None
@@ -224,8 +235,8 @@ def _class_term(text: str, window_start: int, amount_start: int, doc_kind: str):
     # A bare "其他支出" is too often a line of the income/expenditure table, not class 229.
     if name.startswith("其他") and not marked:
         return None
-    # A printed 3-digit code right after the name ("卫生健康210（类）") must agree with the name.
-    printed = re.match(r"\s*(\d{3})(?!\d)", after)
+    if re.match(r"\s*\d", after):
+        return None  # a printed code after the name is read by CLASS_WITH_CODE above, or the name is something else
     code = classification.lookup(name, kind, level="类")
     if code is None and kind == "economic":
         # 对个人和家庭的补助 is 303 in the department scheme and 509 in the government one; a department's
@@ -233,11 +244,13 @@ def _class_term(text: str, window_start: int, amount_start: int, doc_kind: str):
         code = classification.lookup(name, kind, level="类", parent="3")
     if code is None:
         return None
-    if printed and printed.group(1) != code:
-        return None
-    gap = after
-    if printed:
-        gap = gap[printed.end() :]
+    return _class_list_item(text, n.end(), amount_start, kind, code, n.start())
+
+
+def _class_list_item(text: str, name_end: int, amount_start: int, kind: str, code: str, name_start: int):
+    """Accept a class figure only when nothing but its items and filler stands between name and amount."""
+    gap = text[name_end:amount_start]
+    gap = CLASS_MARK_LEAD.sub("", gap, count=1)
     # "卫生健康210（类）行政事业单位医疗21011（款）…（项）:支出决算为15.62万元" — when several items are
     # listed the amount is the class's; with exactly one item it would be the item's, so emit nothing then.
     items = len(re.findall(r"[（(]项[）)]", gap))
@@ -253,8 +266,8 @@ def _class_term(text: str, window_start: int, amount_start: int, doc_kind: str):
     if not _filler().fullmatch(gap):
         return None
     measure = "functional_expenditure" if kind == "functional" else "economic_expenditure"
-    label = classification.label(code, kind) or name
-    return measure, code, label, n.start()
+    label = classification.label(code, kind) or ""
+    return measure, code, label, name_start
 
 
 def extract_narrative(text: str, doc_kind: str, fiscal_year: int | None, page_at=None) -> list[dict]:
@@ -327,10 +340,8 @@ def extract_narrative(text: str, doc_kind: str, fiscal_year: int | None, page_at
             else:
                 hit.basis = default_basis
         elif hit is not None and hit.measure == "assets_total":
-            ye = YEAR_END.search(text, sentence_start, amount.start)
+            hit.year = _assets_year(text, sentence_start, hit.term_start, doc_kind, fiscal_year)
             hit.basis = "actual"
-            if ye:
-                hit.year = int(ye.group("y"))
         elif hit is not None and PRIOR_ANYWHERE.search(text[hit.term_start : amount.start]):
             hit = None  # "上年预算数 X" without a comparison frame: year is unclear from here; precision first
         if hit is not None and hit.year is None:
@@ -357,6 +368,23 @@ def _year_in(gap: str, fiscal_year: int | None) -> int | None:
     if years == {fiscal_year}:
         return fiscal_year
     return None  # another year written inside the phrase: leave it to a reader rather than guess
+
+
+def _assets_year(text: str, sentence_start: int, term_start: int, doc_kind: str, fiscal_year: int | None):
+    """The year whose end an 资产总额 describes: a balance is dated, not budgeted.
+
+    "截至2023年12月31日" names it; in a final account "年末" is the reported year's end and "年初" the year before's.
+    A budget is written before its year ends, so there an undated balance is left out.
+    """
+    ye = YEAR_END.search(text, sentence_start, term_start + 1)
+    if ye:
+        return int(ye.group("y"))
+    if fiscal_year is None or doc_kind == "budget":
+        return None
+    lead = text[sentence_start:term_start]
+    if "年初" in lead[-6:]:
+        return fiscal_year - 1
+    return fiscal_year
 
 
 def _line_start(text: str, pos: int) -> int:
