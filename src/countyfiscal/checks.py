@@ -121,6 +121,31 @@ def _flag(file, check, status, measure="", code="", fiscal_year=None, basis="", 
     }
 
 
+SCOPE_WORDS = (("一般公共预算", "general_budget"), ("财政拨款", "appropriation"), ("政府性基金", "fund"),
+               ("国有资本", "state_capital"))
+
+
+def figure_scope(fig: dict) -> str:
+    """Which money a figure covers: "text" (narrative, scope as the extractor judged it), or the scope of its table
+    ("all" for a table of all funds; "general_budget", "appropriation", … for a table restricted by its title)."""
+    if (fig.get("source") or "text") != "table":
+        return "text"
+    title = fig.get("table") if isinstance(fig.get("table"), str) else ""
+    for word, scope in SCOPE_WORDS:
+        if word in title:
+            return scope
+    return "all"
+
+
+def _comparable(a: dict, b: dict) -> bool:
+    """Two figures of one measure speak of the same money: text with text, text with an all-funds table, or two
+    tables of the same scope. A 一般公共预算 table's 卫生健康支出 is not the department's 卫生健康支出."""
+    sa, sb = figure_scope(a), figure_scope(b)
+    if sa == "text" or sb == "text":
+        return {sa, sb} <= {"text", "all"}
+    return sa == sb and (a.get("table") or "") == (b.get("table") or "")
+
+
 def _stated(figs: pd.DataFrame) -> pd.DataFrame:
     if "method" not in figs:
         return figs
@@ -129,7 +154,7 @@ def _stated(figs: pd.DataFrame) -> pd.DataFrame:
 
 def _norm(figs: pd.DataFrame) -> pd.DataFrame:
     out = figs.copy()
-    for col in ("code", "basis", "quote", "source"):
+    for col in ("code", "basis", "quote", "source", "table"):
         if col not in out:
             out[col] = ""
         out[col] = out[col].fillna("").astype(str)
@@ -153,9 +178,10 @@ def _values(figs: pd.DataFrame, measure: str, year, basis: str, code: str = "") 
         sel = sel.sort_values("start", na_position="last")
     out, seen = [], []
     for row in sel.to_dict("records"):
-        if any(abs(row["value"] - v) < FEN for v in seen):
+        key = figure_scope(row)
+        if any(abs(row["value"] - v) < FEN and k == key for v, k in seen):
             continue
-        seen.append(row["value"])
+        seen.append((row["value"], key))
         out.append(row)
     return out
 
@@ -198,12 +224,23 @@ def _sum_check(file, check_name, total_opts: list[dict], parts_opts: list[list[d
                   _fmt_amount(s, scale, decimals), msg, [total.get("quote")] + [p.get("quote") for p in combo])]
 
 
+def _gap(flag: dict) -> float:
+    """Distance between reported and expected of a sum flag (in printed units), for picking the nearest total."""
+    try:
+        num = [float(re.sub(r"[^\d.\-]", "", x)) for x in (flag["reported"], flag["expected"])]
+        return abs(num[0] - num[1])
+    except ValueError:
+        return float("inf")
+
+
 def check_sums(figs: pd.DataFrame, file: str) -> list[dict]:
     """Totals against their parts: total = 基本 + 项目, 基本 = 人员 + 公用, "三公" = its parts, classes = total."""
     figs = _norm(_stated(figs))
     figs = figs[figs["unit"].fillna("yuan") == "yuan"]
+    # Parts are added only to totals of the same money: narrative with narrative, one table scope with itself.
+    figs = figs.assign(_scope=[figure_scope(r) for r in figs.to_dict("records")])
     rows: list[dict] = []
-    for (year, basis), g in figs.groupby(["fiscal_year", "basis"], dropna=True):
+    for (year, basis, _scope), g in figs.groupby(["fiscal_year", "basis", "_scope"], dropna=True):
         def v(measure, code=""):
             return _values(g, measure, year, basis, code)
 
@@ -263,7 +300,8 @@ def check_sums(figs: pd.DataFrame, file: str) -> list[dict]:
                 if len(found) < len(candidates):
                     continue  # they add up to one of the totals
                 # Report against the total they come closest to.
-                rows.append(min(found, key=lambda f: ({"rounding": 0, "insufficient_data": 1, "mismatch": 2}[f["status"]])))
+                rows.append(min(found, key=lambda f: ({"rounding": 0, "insufficient_data": 1, "mismatch": 2}[f["status"]],
+                                                      _gap(f))))
         # Income: a part never exceeds the whole.
         inc, fin = v("income_total"), v("fiscal_appropriation_income")
         if inc and fin:
@@ -291,6 +329,12 @@ def check_restatements(figs: pd.DataFrame, file: str) -> list[dict]:
             continue
         first = vals[0]
         for other in vals[1:]:
+            pair = [v for v in vals if _comparable(v, other) and v is not other and v["start"] < other["start"]] \
+                if "start" in other else []
+            if not _comparable(first, other):
+                if not pair:
+                    continue
+                first = pair[0]
             tol = figure_allowance(first) + figure_allowance(other)
             status = _status_amount(other["value"], first["value"], tol)
             if status is None:

@@ -241,6 +241,10 @@ def _subject(text, pos, sent, amounts, figures, doc_year, doc_basis) -> dict:
         before = before[before["unit"].fillna("yuan") == "yuan"] if "unit" in before else before
         if not before.empty:
             fig = before.sort_values(["end", "start"]).iloc[-1].to_dict()
+            # "收入预算515.3万元，…主要是政府性基金收入较上年下降45.9%": words between name another subject.
+            gap = _fold_quotes(text[int(fig["end"]):pos])
+            if not SUBJECT_GAP.fullmatch(gap):
+                fig = None
     if fig is not None:
         year = fig.get("fiscal_year")
         year = int(year) if pd.notna(year) else doc_year
@@ -265,7 +269,7 @@ def _subject(text, pos, sent, amounts, figures, doc_year, doc_basis) -> dict:
 SUBJECT_GAP = re.compile(
     r"(?:\s|[“”\"‘’]|支出|经费|费用|决算数?|预算数?|执行数|实际|总额|合计|财政拨款|一般公共预算|年初|全年|本年|当年|本年度|"
     r"年度|度|的|了|都|各|均|共|安排|金额|情况|[，,：:]|(?:比|较|与|对比)\s*(?:上年|去年|上一年|20\d\d\s*年)度?"
-    r"(?:同期)?(?:预算数?|决算数?)?(?:相比)?|同比|上年同期)*"
+    r"(?:同期)?(?:预算数?|决算数?|执行数|实际数)?(?:相比)?|同比|上年同期)*"
 )
 
 
@@ -339,7 +343,7 @@ def _changes(text, amounts, figures, doc_year, doc_basis) -> list[dict]:
             chain = -1
             # A percentage right after an amount of the same subject ("减少29,395.84元，下降1.05%") pairs with it.
             if (last_chain is not None and last_chain["sentence_start"] == sent
-                    and last_chain["measure"] == subject["measure"]
+                    and subject["measure"] in ("", last_chain["measure"])
                     and _amount_before(text, amounts, m.start(), last_chain["end"]) is None
                     and _last_term(text, last_chain["end"], m.start()) is None):
                 chain = last_chain["start"]
