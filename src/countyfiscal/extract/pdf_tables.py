@@ -276,11 +276,15 @@ def page_tables(rows: list[list[Run]], page: int, prev: dict[str, Any] | None) -
     return out
 
 
-def candidate_page(text: str) -> bool:
-    """Cheap test on a page's text: could it hold (the start of) a disclosure table?"""
-    return bool(re.search(RULES["unit"], re.sub(r"\s", "", text))) or any(
-        is_title_line(line) for line in text.splitlines()
-    )
+_TABULAR_LINE = re.compile(r"\d\.\d+[ \t]*\r?$", re.M)
+
+
+def candidate_page(text: str, continuing: bool = False) -> bool:
+    """Cheap test on a page's text: could it hold the start of a standard table (a title line), or -- when the page
+    before ended inside a table -- its rest (lines ending in amounts)? Loading a page costs more than reading it."""
+    if continuing and len(_TABULAR_LINE.findall(text)) >= 2:
+        return True
+    return any(is_title_line(line) for line in text.splitlines())
 
 
 def read_pdf_tables(path: str | Path, page_texts: list[str] | None = None) -> list[dict[str, Any]]:
@@ -298,14 +302,16 @@ def read_pdf_tables(path: str | Path, page_texts: list[str] | None = None) -> li
         prev: dict[str, Any] | None = None
         for i in range(len(pdf)):
             pre_text = page_texts[i] if page_texts is not None and i < len(page_texts) else None
-            if pre_text is not None and prev is None and not candidate_page(pre_text):
+            if pre_text is not None and not candidate_page(pre_text, prev is not None):
+                prev = None
                 continue
             page = pdf[i]
             tp = page.get_textpage()
             text = tp.get_text_range()
-            if prev is None and not candidate_page(text):
+            if pre_text is None and not candidate_page(text, prev is not None):
                 tp.close()
                 page.close()
+                prev = None
                 continue
             found = page_tables(_rows(_page_runs(tp, text)), i + 1, prev)
             tp.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -196,6 +197,11 @@ def _figure_targets(table: dict, fiscal_year: int | None, doc_kind: str) -> list
         for j, parts in enumerate(table["_header_parts"])
     ]
     text_cols = [j for j, k in enumerate(kinds) if k == "text"]
+    # A bare "小计" is the first part-column under a spanning header ("基本支出", "本年收入") that did not reach it;
+    # it is the row's total only where no other column is.
+    heads = [squeeze(h) for h in table["header"]]
+    if any(sp and sp["role"] == "total" and heads[j] != "小计" for j, sp in enumerate(specs)):
+        specs = [None if sp and heads[j] == "小计" else sp for j, sp in enumerate(specs)]
     # Under one label column only the leftmost "total" column is the row's total ("小计" under a spanning
     # "基本支出" or "本年收入" is a part of it).
     seen_roles: set[tuple[int, str, int | None, str]] = set()
@@ -344,21 +350,30 @@ def _norm_index(s: str) -> tuple[str, list[int]]:
     return "".join(s[i] for i in keep), keep
 
 
-def _locate(text: str, lo: int, hi: int, anchors: list[str], value: str, nth: int,
-            near: int | None = None) -> tuple[str, int, int] | None:
-    """Find the cell in text[lo:hi]: the line holding the row label (or code), then the nth copy of the value on it
-    or on the next two lines. Returns (quote, start, end) with text[start:end] == quote, or None."""
-    region = text[lo:hi]
-    num_re = re.compile(r"(?<![\d.,])" + re.escape(value) + r"(?![\d,]|\.\d)")
-    lines = []
-    pos = 0
-    for ln in region.split("\n"):
-        lines.append((lo + pos, ln))
+def _region_lines(text: str, lo: int, hi: int) -> list[tuple[int, str, str, list[int]]]:
+    """(offset, line, line without spaces, map from that back to the line) for each line of text[lo:hi]."""
+    out = []
+    pos = lo
+    for ln in text[lo:hi].split("\n"):
+        flat, idx = _norm_index(ln)
+        out.append((pos, ln, flat, idx))
         pos += len(ln) + 1
+    return out
+
+
+@lru_cache(maxsize=4096)
+def _value_re(value: str) -> re.Pattern[str]:
+    return re.compile(r"(?<![\d.,])" + re.escape(value) + r"(?![\d,]|\.\d)")
+
+
+def _locate(text: str, lines: list[tuple[int, str, str, list[int]]], anchors: list[str], value: str,
+            nth: int) -> tuple[str, int, int] | None:
+    """Find the cell among ``lines``: the line holding the row label (or code), then the nth copy of the value on it
+    or on the next two lines. Returns (quote, start, end) with text[start:end] == quote, or None."""
+    num_re = _value_re(value)
     for anchor in [a for a in anchors if a]:
         hits = []
-        for k, (off, ln) in enumerate(lines):
-            flat, idx = _norm_index(ln)
+        for k, (off, ln, flat, idx) in enumerate(lines):
             at = flat.find(anchor)
             if at < 0:
                 continue
@@ -376,6 +391,7 @@ def _locate(text: str, lo: int, hi: int, anchors: list[str], value: str, nth: in
             a_start, v_end = hits[0][:2]
             return text[a_start:v_end], a_start, v_end
         # several lines hold the label: do not guess which
+    return None
     return None
 
 
@@ -400,6 +416,7 @@ def table_figures(doc: Document, fiscal_year: int | None = None, doc_kind: str |
     cols = columns("figures")
     out: list[dict] = []
     seen: set[tuple] = set()
+    regions: dict[tuple[int, int], list] = {}
     bounds = list(doc.page_starts) + [len(doc.text)]
     for t in tables:
         if t.get("unit") is None:
@@ -424,7 +441,9 @@ def table_figures(doc: Document, fiscal_year: int | None = None, doc_kind: str |
                 lo, hi = t["start"], t["end"]
             else:
                 lo, hi = 0, len(doc.text)
-            found = _locate(doc.text, lo, hi, tg["anchor"], tg["value_text"], tg["nth"])
+            if (lo, hi) not in regions:
+                regions[(lo, hi)] = _region_lines(doc.text, lo, hi)
+            found = _locate(doc.text, regions[(lo, hi)], tg["anchor"], tg["value_text"], tg["nth"])
             row = {c: "" for c in cols}
             row.update(
                 file=doc.file, measure=tg["measure"], fiscal_year=tg["fiscal_year"], basis=tg["basis"],
