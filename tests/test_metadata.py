@@ -138,6 +138,28 @@ def test_central_department_is_national():
     assert (d["department"], d["jurisdiction"], d["admin_code"]) == ("国家统计局", "国家", "")
 
 
+def test_central_body_with_local_branch_belongs_to_the_place():
+    d = describe("国家税务总局重庆市税务局2024年部门预算" + FISCAL_BODY)
+    assert (d["department"], d["jurisdiction"], d["admin_code"]) == ("国家税务总局重庆市税务局", "重庆市", "500000")
+
+
+def test_place_missing_from_table_in_title_keeps_name_but_resolves_nothing():
+    # 莱芜市 was merged into 济南市 in 2019; the table holds today's units only.
+    d = describe("莱芜市财政局2017年部门决算" + FISCAL_BODY)
+    assert (d["department"], d["jurisdiction"]) == ("莱芜市财政局", "莱芜市")
+    assert (d["province"], d["city"], d["county"], d["admin_code"]) == ("", "", "", "")
+
+
+def test_unit_missing_below_a_known_prefecture_does_not_get_the_prefecture_code():
+    d = describe("和田地区和安县教育局2025年部门预算" + FISCAL_BODY)
+    assert (d["department"], d["jurisdiction"], d["admin_code"], d["city"]) == ("和田地区和安县教育局", "和安县", "", "")
+
+
+def test_references_like_quanxian_are_not_places():
+    d = describe("全县财政局2020年度部门决算" + FISCAL_BODY)
+    assert d["department"] == "" and d["jurisdiction"] == ""
+
+
 def test_unknown_place_gives_no_department():
     d = describe("某某局2024年部门预算" + FISCAL_BODY)
     assert d["department"] == "" and d["jurisdiction"] == "" and d["admin_code"] == ""

@@ -21,6 +21,12 @@ _CJK = "\u4e00-\u9fff"
 # Longest department name considered (places + middle + ending), in characters.
 MAX_NAME = 40
 _CJK_PREFIX = re.compile(f"[{_CJK}]{{0,{MAX_NAME}}}")
+_CJK_TAIL = re.compile(f"[{_CJK}]*$")
+# A place missing from the division table, recognised by its ending alone (used only for names in a title).
+_PLACE_LIKE = re.compile(f"[{_CJK}]{{1,8}}?[省市县区旗州盟]")
+# A county-level or zone unit below a known place but missing from the table; three characters at least, so
+# words such as 社区 do not count.
+_SUB_PLACE_LIKE = re.compile(f"[{_CJK}]{{2,8}}?[县区旗]")
 
 # Where a title may stand when no "<year>年…<kind>" title is found anywhere.
 TITLE_AREA = 1500
@@ -45,6 +51,7 @@ class _Rules:
     max_middle: int
     central: tuple[str, ...]
     party: tuple[str, ...]
+    not_place_start: frozenset[str]
     fiscal: tuple[str, ...]
     min_fiscal: int
     genres: re.Pattern
@@ -78,6 +85,7 @@ def _rules() -> _Rules:
         max_middle=int(cfg["department_max_middle"]),
         central=tuple(sorted(cfg["central_prefixes"], key=len, reverse=True)),
         party=tuple(sorted(cfg["party_prefixes"], key=len, reverse=True)),
+        not_place_start=frozenset(cfg["not_place_start"]),
         fiscal=tuple(cfg["fiscal_terms"]),
         min_fiscal=int(cfg["min_fiscal_terms"]),
         genres=re.compile(_alternation(genre_of)),
@@ -192,6 +200,37 @@ def _name_in_run(window: str, run_start: int, suffix_start: int, end: int, rules
     return ""
 
 
+def _unlisted_place_names(flat: str, lo: int, t_start: int, t_end: int, rules: _Rules) -> list[str]:
+    """Names ending at or inside the title whose leading place is not in the division table."""
+    out = []
+    for m in rules.suffix.finditer(flat, lo, t_end):
+        if m.end() < t_start:
+            continue
+        run = _CJK_TAIL.search(flat, max(0, m.start() - MAX_NAME), m.start()).group()
+        cut = max((run.rfind(b) + len(b) for b in rules.breaks if b in run), default=0)
+        start = cut
+        for p in rules.party:
+            if run.startswith(p, cut):
+                start = cut + len(p)
+                break
+        place = _unlisted_place(run[start:], rules)
+        if not place:
+            continue
+        middle = run[start + len(place) :]
+        if len(middle) > rules.max_middle or (not middle and m.end() - m.start() < 3):
+            continue
+        out.append(run[cut:] + m.group())
+    return out
+
+
+def _unlisted_place(name: str, rules: _Rules) -> str:
+    """The place-like start of ``name`` (two or more characters ending in 市/县/区…), or ""."""
+    m = _PLACE_LIKE.match(name)
+    if not m or name[0] in rules.not_place_start:
+        return ""
+    return m.group()
+
+
 def _find_all(text: str, sub: str):
     i = text.find(sub)
     while i >= 0:
@@ -208,6 +247,10 @@ def _pick_department(flat: str, rules: _Rules, title: tuple[int, int]) -> str:
         lo = max(0, t_start - MAX_NAME)
         near = _department_candidates(flat[lo:t_end], rules)
         in_title = [n for n, off in near if t_start <= lo + off + len(n) <= t_end]
+        if not in_title:
+            # A place the table lacks (莱芜市 before 2019, a county created after the table's vintage) still
+            # names the department when it stands in the title itself.
+            in_title = _unlisted_place_names(flat, lo, t_start, t_end, rules)
         if in_title:
             return max(in_title, key=len)
     for limit in (max(DEPARTMENT_AREA, t_end), None):
@@ -222,6 +265,27 @@ def _pick_department(flat: str, rules: _Rules, title: tuple[int, int]) -> str:
         first.setdefault(n, off)
     total = {n: sum(c for k, c in counts.items() if n.endswith(k)) for n in counts}
     return max(counts, key=lambda n: (total[n], len(n), -first[n]))
+
+
+def _local_places(core: str, rules: _Rules) -> list[str]:
+    """The places a department name starts with; for a central body's local branch (国家税务总局重庆市税务局),
+    the places after the central body's name."""
+    if not core.startswith(rules.central):
+        return divisions.leading_places(core)
+    for start, _, _ in divisions.places_in(core):
+        chain = divisions.leading_places(core[start:])
+        if chain:
+            return chain
+    return []
+
+
+def _unlisted_below(core: str, local: list[str], rules: _Rules) -> str:
+    """A county-like unit (和安县, 高新区) right after the known places that the table does not hold, or ""."""
+    rest = core[core.index(local[-1]) + len(local[-1]) :]
+    m = _SUB_PLACE_LIKE.match(rest)
+    if not m or rest[0] in rules.not_place_start:
+        return ""
+    return m.group()
 
 
 def _strip_party(name: str, rules: _Rules) -> str:
@@ -280,19 +344,29 @@ def describe(text: str, file: str = "") -> dict:
         dept_quote = quote_in(text, dept)
         evidence["department"] = dept_quote
         core = _strip_party(dept, rules)
-        if core.startswith(rules.central):
+        local = _local_places(core, rules)
+        below = _unlisted_below(core, local, rules) if local else ""
+        if below:
+            # 和田地区和安县教育局 with 和安县 missing from the table: the county is unknown, and the prefecture's
+            # code would be wrong for it, so nothing is resolved.
+            out["jurisdiction"] = below
+            evidence["jurisdiction"] = dept_quote
+        elif local:
+            out["jurisdiction"] = local[-1]
+            evidence["jurisdiction"] = dept_quote
+            place = divisions.resolve("".join(local), context=flat)
+            if place:
+                out.update(province=place["province"], city=place["city"], county=place["county"],
+                           admin_code=place["code"])
+                evidence["admin_code"] = dept_quote
+        elif core.startswith(rules.central):
             out["jurisdiction"] = "国家"
             evidence["jurisdiction"] = dept_quote
         else:
-            places = divisions.leading_places(core)
-            if places:
-                out["jurisdiction"] = places[-1]
+            # Only a name from the title can start with a place the table lacks: keep it, resolve nothing.
+            out["jurisdiction"] = _unlisted_place(core, rules)
+            if out["jurisdiction"]:
                 evidence["jurisdiction"] = dept_quote
-                place = divisions.resolve("".join(places), context=flat)
-                if place:
-                    out.update(province=place["province"], city=place["city"], county=place["county"],
-                               admin_code=place["code"])
-                    evidence["admin_code"] = dept_quote
 
     ok, reason, cue = _disclosure(flat, kind, rules)
     out["is_disclosure"], out["not_disclosure_reason"] = ok, reason
