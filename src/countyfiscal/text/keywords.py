@@ -31,7 +31,7 @@ def tfidf_keywords(terms_by_file: dict[str, list[str]], top_k: int = TOP_K) -> d
     Ties (after rounding to 6 decimals) are broken by the term, so the order never depends on dict order.
 
     >>> tfidf_keywords({"a": ["积案", "积案", "信访"], "b": ["信访", "热线"]}, top_k=2)["a"]
-    [('积案', 0.927), ('信访', 0.333333)]
+    [('积案', 0.936977), ('信访', 0.333333)]
     """
     df = Counter(t for terms in terms_by_file.values() for t in set(terms))
     n = len(terms_by_file)

@@ -64,7 +64,13 @@ def phrase_pattern(phrase: str) -> str:
             parts.append(rf"\s*{_BRACKETS[ch]}\s*")
         else:
             parts.append(re.escape(ch))
-    return "".join(parts)
+    # Spaces may sit around inner quotes only: a leading/trailing \s* would make every space a match attempt.
+    pattern = "".join(parts)
+    if pattern.startswith(r"\s*"):
+        pattern = pattern[3:]
+    if pattern.endswith(r"\s*"):
+        pattern = pattern[:-3]
+    return pattern
 
 
 def read_word_list(path: Path) -> list[tuple[str, str | None, str | None]]:
@@ -199,18 +205,11 @@ class Tokenizer:
         return _jieba_word_tags().get(token, "x")
 
 
-@functools.lru_cache(maxsize=1)
 def _jieba_word_tags() -> dict[str, str]:
-    """jieba's dictionary word → POS tag, read from its dict file (read-only; no tokenizer is initialised)."""
-    import jieba
+    """jieba's dictionary word → POS tag, as read by jieba.posseg at import (only read here, never changed)."""
+    import jieba.posseg
 
-    tags = {}
-    with open(Path(jieba.__file__).parent / "dict.txt", encoding="utf-8") as f:
-        for line in f:
-            parts = line.split()
-            if len(parts) == 3:
-                tags[parts[0]] = parts[2]
-    return tags
+    return jieba.posseg.dt.word_tag_tab
 
 
 @functools.lru_cache(maxsize=None)
