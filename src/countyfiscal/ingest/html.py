@@ -19,6 +19,7 @@ _BLOCK = {"p", "div", "section", "article", "main", "h1", "h2", "h3", "h4", "h5"
 # class/id words of site chrome; "header" is not among them: article headers carry the title
 _NAV_ATTR = re.compile(r"(?:^|[-_\s])(?:nav|navbar|menu|breadcrumbs?|crumbs?|footer|sidebar|share|toolbar|"
                        r"copyright|topbar|bottom|friendlink|links?)(?:$|[-_\s\d])", re.IGNORECASE)
+_CONTENT_TAGS = ["p", "h1", "h2", "h3", "h4", "h5", "h6", "table", "article"]
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.IGNORECASE)
 _CHARSET_ALIASES = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "gb_2312-80": "gb18030",
                     "cp936": "gb18030", "utf8": "utf-8"}
@@ -44,8 +45,9 @@ def _is_nav(el: Tag) -> bool:
         return True
     if el.get("role") in ("navigation", "banner", "contentinfo", "search"):
         return True
-    if el.name in ("ul", "ol", "div", "td", "dl"):
-        # a block that is mostly links (menus, related-site lists) is navigation
+    if el.name in ("ul", "ol", "dl") or (el.name in ("div", "td") and el.find(_CONTENT_TAGS) is None):
+        # a list or plain box that is mostly links (menus, related-site lists) is navigation; boxes holding
+        # paragraphs, headings or tables are content however many links sit next to it
         links = el.find_all("a")
         if len(links) >= 5:
             link_chars = sum(len(a.get_text(strip=True)) for a in links)

@@ -87,17 +87,42 @@ def _rewrite_line(line: str) -> str:
     if "\t" in line:
         line = _RE_LIST_TAB.sub(r"\1 ", line)
         line = _RE_SPACE_TAB.sub("\t", line)
+    if "." in line or "…" in line or "·" in line or "⋯" in line or "•" in line or "・" in line or "．" in line:
+        line = _strip_toc(line)
     line = _RE_SPACES.sub(" ", line)
     if "．" in line:
         line = _RE_FW_DOT.sub(".", line)
     if "，" in line:
         line = _RE_THOUSANDS.sub(lambda m: m.group(0).replace("，", ","), line)
     if " " in line:
-        line = _RE_LETTERSPACED.sub(lambda m: m.group(0).replace(" ", ""), line)
+        line = _collapse_letterspacing(line)
         line = _RE_UNIT_SPLIT.sub(r"\1\2", line)
-    if "." in line or "…" in line or "·" in line or "⋯" in line or "•" in line or "・" in line:
-        line = _strip_toc(line)
     return line
+
+
+_RE_CJK_OR_PUNCT = re.compile(rf"[{_CJK}、，。：；！？（）“”《》,;:]")
+
+
+def _collapse_letterspacing(line: str) -> str:
+    """"二、本 年 收 入 合 计" -> "二、本年收入合计": a letter-spaced run also swallows the space to a neighbouring
+    word that touches it with a CJK character or punctuation (but not the space before or after a number)."""
+    out: list[str] = []
+    pos = 0
+    for m in _RE_LETTERSPACED.finditer(line):
+        start, end = m.start(), m.end()
+        if start >= 2 and line[start - 1] == " " and _RE_CJK_OR_PUNCT.match(line[start - 2]):
+            start -= 1
+        if end + 1 < len(line) and line[end] == " " and _RE_CJK_OR_PUNCT.match(line[end + 1]):
+            end += 1
+        if start < pos:  # the previous run already took the shared space
+            start = pos
+        out.append(line[pos:start])
+        out.append(line[start:end].replace(" ", ""))
+        pos = end
+    if not out:
+        return line
+    out.append(line[pos:])
+    return "".join(out)
 
 
 def _strip_toc(line: str) -> str:

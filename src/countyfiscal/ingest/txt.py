@@ -19,7 +19,7 @@ _BOMS = (
 # characters a disclosure is made of: printable ASCII, CJK, CJK/full-width punctuation, general punctuation, spaces
 _READABLE = re.compile(
     r"[\t\n\r\f\x20-\x7e\u00a0-\u024f\u2000-\u206f\u2100-\u27ff\u2e80-\u2fdf\u3000-\u303f\u3040-\u30ff"
-    r"\u3200-\u33ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef\u0391-\u03c9\u0401-\u0451]"
+    r"\u3200-\u33ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef\ufeff\u0391-\u03c9\u0401-\u0451]"
 )
 
 
