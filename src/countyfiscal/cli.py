@@ -12,7 +12,8 @@ def _cmd_extract(args: argparse.Namespace) -> int:
     from countyfiscal.pipeline import RunError, run_extract
 
     try:
-        s = run_extract(args.raw_dir, args.out, jobs=args.jobs, progress=None if not args.quiet else False)
+        s = run_extract(args.raw_dir, args.out, jobs=args.jobs, progress=None if not args.quiet else False,
+                        text_mining=args.text_mining, dask=args.dask)
     except RunError as exc:
         print(f"countyfiscal extract: {exc}", file=sys.stderr)
         return 2
@@ -61,6 +62,12 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--out", default="data/processed")
     e.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes (default: all cores)")
     e.add_argument("--quiet", action="store_true", help="no progress bar")
+    e.add_argument("--no-text-mining", dest="text_mining", action="store_false",
+                   help="for corpora too large to hold in memory: checks per document only; no metrics, "
+                        "cross-document checks or text mining (run `countyfiscal check` afterwards)")
+    e.add_argument("--dask", metavar="ADDRESS", default=None,
+                   help="run the documents on the dask.distributed scheduler at ADDRESS (tcp://host:8786) "
+                        "instead of local processes; needs countyfiscal[dask]")
     e.set_defaults(func=_cmd_extract)
 
     c = sub.add_parser("check", help="re-run the checks and metrics on an extraction")

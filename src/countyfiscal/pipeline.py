@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import shutil
 import sys
 import tempfile
 import traceback
@@ -32,6 +33,8 @@ class FileResult:
     figures: list[dict] = field(default_factory=list)
     text: str | None = None
     error: str = ""  # traceback of an unexpected failure, for the log file only
+    text_key: str = ""  # fingerprint of the text when the text itself is not carried (process_file_compact)
+    flags: pd.DataFrame | None = None  # this document's check results, when checked in the worker
 
 
 def list_inputs(raw_dir: Path) -> list[Path]:
@@ -105,28 +108,16 @@ def _table_figures(doc, path: Path, row: dict) -> list[dict]:
 
 
 def _mark_duplicates(results: list[FileResult]) -> None:
-    seen_bytes: dict[str, str] = {}
-    seen_text: dict[str, str] = {}
+    marker = _DuplicateMarker()
     for res in results:
-        doc = res.document
-        sha = doc["sha256"]
-        if sha and sha in seen_bytes:
-            _as_duplicate(res, seen_bytes[sha], "same bytes")
-            continue
-        if sha:
-            seen_bytes[sha] = doc["file"]
-        if res.text and doc["status"] in ("ok", "partial"):
-            key = hashlib.sha256("".join(res.text.split()).encode("utf-8")).hexdigest()
-            if key in seen_text:
-                _as_duplicate(res, seen_text[key], "same text")
-                continue
-            seen_text[key] = doc["file"]
+        marker.mark(res)
 
 
 def _as_duplicate(res: FileResult, original: str, how: str) -> None:
     res.document.update(status="duplicate", reason=f"duplicate of {original} ({how})", duplicate_of=original,
                         n_figures=0)
     res.figures = []
+    res.flags = None
 
 
 def frame(table: str, rows: list[dict]) -> pd.DataFrame:
@@ -169,8 +160,32 @@ def _check_out_dir(out_dir: Path) -> None:
         raise RunError(f"cannot write to the output folder {out_dir}: {exc.strerror or exc}") from None
 
 
-def run_extract(raw_dir: str | Path, out_dir: str | Path, jobs: int = 1, progress: bool | None = None) -> dict:
-    """Extract every input of raw_dir into out_dir; returns counts. Raises RunError when it cannot run at all."""
+# Figure rows are written in batches of at least this many rows (always whole files), so memory stays flat.
+BATCH_ROWS = 20_000
+FIGURE_SORT = ["file", "start", "end", "measure", "code", "fiscal_year", "basis", "source"]
+NA_PARTITION = "__HIVE_DEFAULT_PARTITION__"
+
+
+def run_extract(
+    raw_dir: str | Path,
+    out_dir: str | Path,
+    jobs: int = 1,
+    progress: bool | None = None,
+    *,
+    text_mining: bool = True,
+    dask: str | None = None,
+    batch_rows: int = BATCH_ROWS,
+) -> dict:
+    """Extract every input of raw_dir into out_dir; returns counts. Raises RunError when it cannot run at all.
+
+    Documents are read by ``jobs`` worker processes (or on the dask.distributed scheduler at address ``dask``)
+    and their figures streamed to disk in input order: ``figures.csv``, ``figures.parquet`` and the dataset
+    ``figures/fiscal_year=YYYY/part-NNNNN.parquet``. Outputs do not depend on ``jobs`` or on the engine.
+
+    ``text_mining=False`` is the mode for corpora too large to hold: texts never reach this process; checks run per
+    document in the workers; metrics, cross-document checks and text mining are skipped (``countyfiscal check``
+    computes metrics and checks afterwards from figures.csv).
+    """
     raw_dir, out_dir = Path(raw_dir), Path(out_dir)
     if not raw_dir.is_dir():
         raise RunError(f"the raw folder {raw_dir} does not exist")
@@ -178,18 +193,46 @@ def run_extract(raw_dir: str | Path, out_dir: str | Path, jobs: int = 1, progres
     paths = list_inputs(raw_dir)
     if progress is None:
         progress = sys.stderr.isatty()
-    results = _map(process_file, paths, jobs, progress)
-    _mark_duplicates(results)
-    errors = [(r.document["file"], r.error) for r in results if r.error]
-    _write_log(out_dir, errors)
-    documents = frame("documents", [r.document for r in results]).sort_values("file", kind="stable")
-    figure_rows = [f for r in results for f in r.figures]
-    figures = frame("figures", figure_rows)
-    figures = figures.sort_values(["file", "start", "end", "measure", "code", "fiscal_year", "basis", "source"],
-                                  kind="stable", na_position="last").reset_index(drop=True)
-    texts = {r.document["file"]: r.text for r in results if r.text is not None and r.document["status"] in ("ok", "partial")}
-    tables = {"documents": documents.reset_index(drop=True), "figures": figures}
-    tables.update(_downstream(figures, tables["documents"], texts))
+    worker = process_file if text_mining else process_file_compact
+    if dask:
+        from countyfiscal.distributed import map_ordered
+
+        results = map_ordered(worker, paths, dask)
+    else:
+        results = _map(worker, paths, jobs)
+    from tqdm import tqdm
+
+    bar = tqdm(total=len(paths), disable=not progress, unit="file", desc="extract")
+    documents_rows: list[dict] = []
+    errors: list[tuple[str, str]] = []
+    texts: dict[str, str] = {}
+    flag_frames: list[pd.DataFrame] = []
+    dupes = _DuplicateMarker()
+    n_figures = 0
+    with _FigureWriter(out_dir, batch_rows) as writer:
+        for res in results:
+            bar.update()
+            dupes.mark(res)
+            documents_rows.append(res.document)
+            if res.error:
+                errors.append((res.document["file"], res.error))
+            if res.text is not None and res.document["status"] in ("ok", "partial"):
+                texts[res.document["file"]] = res.text
+            if res.flags is not None and res.document["status"] in ("ok", "partial"):
+                flag_frames.append(res.flags)
+            n_figures += len(res.figures)
+            writer.add(res.figures)
+        bar.close()
+        _write_log(out_dir, errors)
+        documents = frame("documents", documents_rows).sort_values("file", kind="stable").reset_index(drop=True)
+        del documents_rows
+        tables = {"documents": documents}
+        if text_mining:
+            figures = writer.finish_and_read()
+            tables.update(_downstream(figures, documents, texts))
+        else:
+            writer.finish()
+            tables.update(_per_document_flags(flag_frames))
     for name, df in tables.items():
         write_table(df, out_dir, name)
     status = documents["status"].value_counts()
@@ -199,9 +242,164 @@ def run_extract(raw_dir: str | Path, out_dir: str | Path, jobs: int = 1, progres
         "partial": int(status.get("partial", 0)),
         "rejected": int(status.get("rejected", 0)),
         "duplicate": int(status.get("duplicate", 0)),
-        "figures": len(figures),
+        "figures": n_figures,
         "flags": len(tables.get("flags", [])),
     }
+
+
+def process_file_compact(path: str | Path) -> FileResult:
+    """``process_file`` for a large run: the text is checked here (its flags kept) and then dropped.
+
+    Only a fingerprint of the text travels back, for spotting duplicates; figures and document row as usual.
+    """
+    res = process_file(path)
+    text, res.text = res.text, None
+    if text is not None:
+        res.text_key = text_key(text)
+        if res.document["status"] in ("ok", "partial"):
+            res.flags = _document_flags(res, text)
+    return res
+
+
+def _document_flags(res: FileResult, text: str) -> pd.DataFrame | None:
+    try:
+        from countyfiscal.checks import run_checks
+    except ImportError:
+        return None
+    doc = frame("documents", [res.document])
+    figs = frame("figures", res.figures)
+    return run_checks(figs, doc, {res.document["file"]: text})
+
+
+def _per_document_flags(frames: list[pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    try:
+        from countyfiscal.checks import empty_flags
+    except ImportError:
+        return {}
+    frames = [f for f in frames if not f.empty]
+    if not frames:
+        return {"flags": empty_flags()}
+    out = pd.concat(frames, ignore_index=True).drop_duplicates()
+    # The order checks.run_checks gives its table.
+    keys = ["file", "check", "measure", "code", "fiscal_year", "basis", "status", "reported", "quotes"]
+    return {"flags": out.sort_values(keys, kind="stable", na_position="last").reset_index(drop=True)}
+
+
+def text_key(text: str) -> str:
+    """Fingerprint of a text ignoring whitespace: two inputs with the same key are duplicates ("same text")."""
+    return hashlib.sha256("".join(text.split()).encode("utf-8")).hexdigest()
+
+
+class _DuplicateMarker:
+    """Marks results as duplicates in input order: the first of equal bytes (or equal text) is the original."""
+
+    def __init__(self) -> None:
+        self.seen_bytes: dict[str, str] = {}
+        self.seen_text: dict[str, str] = {}
+
+    def mark(self, res: FileResult) -> None:
+        doc = res.document
+        sha = doc["sha256"]
+        if sha and sha in self.seen_bytes:
+            _as_duplicate(res, self.seen_bytes[sha], "same bytes")
+            return
+        if sha:
+            self.seen_bytes[sha] = doc["file"]
+        key = res.text_key or (text_key(res.text) if res.text else "")
+        if key and doc["status"] in ("ok", "partial"):
+            if key in self.seen_text:
+                _as_duplicate(res, self.seen_text[key], "same text")
+                return
+            self.seen_text[key] = doc["file"]
+
+
+class _FigureWriter:
+    """Streams figure rows, whole files at a time and in input order, to figures.csv, figures.parquet and the
+    dataset figures/fiscal_year=YYYY/part-NNNNN.parquet; each appears (atomically replaced) only at ``finish``."""
+
+    def __init__(self, out_dir: Path, batch_rows: int) -> None:
+        self.out_dir = out_dir
+        self.batch_rows = batch_rows
+        self.rows: list[dict] = []
+        self.n_batches = 0
+        self.tmp_dir = Path(tempfile.mkdtemp(prefix=".figures.", suffix=".tmp", dir=out_dir))
+        self.csv_path = self.tmp_dir / "figures.csv"
+        self.parquet_path = self.tmp_dir / "figures.parquet"
+        self.dataset_dir = self.tmp_dir / "figures"
+        self.dataset_dir.mkdir()
+        self._csv = open(self.csv_path, "w", encoding="utf-8", newline="")
+        self._parquet = None
+        self._schema = None
+        self._done = False
+
+    def __enter__(self) -> "_FigureWriter":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self._close()
+        if not self._done or exc_type is not None:
+            shutil.rmtree(self.tmp_dir, ignore_errors=True)
+
+    def add(self, rows: list[dict]) -> None:
+        """Rows of one file (files must come in sorted order, so batch-wise sorting sorts the whole table)."""
+        self.rows.extend(rows)
+        if len(self.rows) >= self.batch_rows:
+            self._flush()
+
+    def _flush(self) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        first = self.n_batches == 0
+        if not self.rows and not first:
+            return
+        df = frame("figures", self.rows)
+        self.rows = []
+        df = df.sort_values(FIGURE_SORT, kind="stable", na_position="last").reset_index(drop=True)
+        df.to_csv(self._csv, index=False, header=first, lineterminator="\n")
+        table = pa.Table.from_pandas(df, preserve_index=False)
+        if self._schema is None:
+            self._schema = table.schema
+            self._parquet = pq.ParquetWriter(self.parquet_path, self._schema)
+        table = table.cast(self._schema)
+        self._parquet.write_table(table)
+        years = df["fiscal_year"]
+        for year in sorted(years.dropna().unique()) + ([None] if years.isna().any() else []):
+            part = df[years.isna()] if year is None else df[years == year]
+            name = NA_PARTITION if year is None else str(int(year))
+            folder = self.dataset_dir / f"fiscal_year={name}"
+            folder.mkdir(exist_ok=True)
+            part.drop(columns="fiscal_year").to_parquet(folder / f"part-{self.n_batches:05d}.parquet", index=False)
+        self.n_batches += 1
+
+    def _close(self) -> None:
+        if self._csv and not self._csv.closed:
+            self._csv.close()
+        if self._parquet is not None:
+            self._parquet.close()
+            self._parquet = None
+
+    def finish(self) -> None:
+        """Write what is left and move the three outputs into place."""
+        self._flush()
+        self._close()
+        os.replace(self.csv_path, self.out_dir / "figures.csv")
+        os.replace(self.parquet_path, self.out_dir / "figures.parquet")
+        target = self.out_dir / "figures"
+        old = None
+        if target.exists():
+            old = Path(tempfile.mkdtemp(prefix=".figures.old.", dir=self.out_dir))
+            os.replace(target, old / "figures")
+        os.replace(self.dataset_dir, target)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+        shutil.rmtree(self.tmp_dir, ignore_errors=True)
+        self._done = True
+
+    def finish_and_read(self) -> pd.DataFrame:
+        """``finish``, then the whole figures table (for the in-memory checks, metrics and text mining)."""
+        self.finish()
+        return pd.read_parquet(self.out_dir / "figures.parquet")
 
 
 def _downstream(figures: pd.DataFrame, documents: pd.DataFrame, texts: dict[str, str]) -> dict[str, pd.DataFrame]:
@@ -210,30 +408,21 @@ def _downstream(figures: pd.DataFrame, documents: pd.DataFrame, texts: dict[str,
     from countyfiscal.metrics import compute_metrics
     from countyfiscal.text import mine
 
-    out = {"flags": run_checks(figures, documents, texts), "metrics": compute_metrics(figures, documents)}
+    out = {"flags": run_checks(figures, documents, texts), "metrics": compute_metrics(figures, documents, texts)}
     out.update(mine(texts, documents))
     return out
 
 
-def _map(fn, paths: list[Path], jobs: int, progress: bool) -> list[FileResult]:
-    from tqdm import tqdm
-
-    bar = tqdm(total=len(paths), disable=not progress, unit="file", desc="extract")
-    try:
-        if jobs <= 1 or len(paths) < 2:
-            out = []
-            for p in paths:
-                out.append(fn(p))
-                bar.update()
-            return out
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            out = []
-            for res in pool.map(fn, paths, chunksize=max(1, min(64, len(paths) // (jobs * 8) or 1))):
-                out.append(res)
-                bar.update()
-            return out
-    finally:
-        bar.close()
+def _map(fn, paths: list[Path], jobs: int):
+    """fn over paths in order, lazily: in this process, or on ``jobs`` worker processes."""
+    if jobs <= 1 or len(paths) < 2:
+        for p in paths:
+            yield fn(p)
+        return
+    # Small chunks keep both workers busy to the end; results come back in input order.
+    chunksize = max(1, min(32, len(paths) // (jobs * 16) or 1))
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        yield from pool.map(fn, paths, chunksize=chunksize)
 
 
 def _write_log(out_dir: Path, errors: list[tuple[str, str]]) -> None:
