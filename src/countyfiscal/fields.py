@@ -60,6 +60,8 @@ TABLES: dict[str, list[Field]] = {
         _f("column", "string", "column header in that table (source=table)"),
         _f("scale", "string", "the unit as printed: 元, 万元 or 亿元 (count for persons)"),
         _f("decimals", "Int64", "decimal places as printed (rounding allowance is half a unit of the last place)"),
+        _f("more_precise", "boolean", "among statements of the same figure that agree within rounding: true for the "
+           "most precisely printed one(s); empty for a figure stated once"),
     ],
     "flags": [
         _f("file", "string", "as in documents.csv (several ';'-separated for cross-document checks)"),

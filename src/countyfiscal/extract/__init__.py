@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
+from countyfiscal.amounts import allowance
 from countyfiscal.fields import columns
 from countyfiscal.model import Document
 
@@ -42,12 +44,17 @@ def _heading_before(text: str, pos: int) -> str:
 
 
 def _scope(text: str, row: dict) -> str:
-    """Whether a class figure covers the whole department or only its fiscal appropriations.
+    """Whether a figure covers the whole department or only its fiscal appropriations.
 
-    Looks at the figure's sentence and at the heading of the section it stands in
-    ("（四）财政拨款收支预算情况的总体说明").
+    A table figure is scoped by its table's title ("一般公共预算支出表"); a narrative one by its sentence and the
+    heading of the section it stands in ("（四）财政拨款收支预算情况的总体说明").
     """
-    context = _sentence(text, row["start"], row["end"]) + _heading_before(text, row["start"])
+    if row.get("source") == "table":
+        context = str(row.get("table") or "")
+    elif row.get("start") in (None, ""):
+        return "total"
+    else:
+        context = _sentence(text, row["start"], row["end"]) + _heading_before(text, row["start"])
     return "appropriation" if APPROPRIATION_SCOPE.search(context) else "total"
 
 
@@ -55,20 +62,31 @@ def _prefer_whole_department(text: str, rows: list[dict]) -> list[dict]:
     # Budgets state classes, 基本/项目 and 人员/公用 twice: for all funds and for 一般公共预算 only. Both are
     # "stated", but only the first is the department's; the second survives only where the document gives no
     # whole-department figure for the same measure, code, year and basis.
-    keyed: dict[tuple, set[str]] = {}
-    scopes = []
-    for r in rows:
-        s = _scope(text, r) if r["measure"] in SCOPED_MEASURES else ""
-        scopes.append(s)
-        if s:
-            keyed.setdefault((r["measure"], r["code"], r["fiscal_year"], r["basis"]), set()).add(s)
+    scopes = [_scope(text, r) if r["measure"] in SCOPED_MEASURES else "" for r in rows]
+    totals: dict[tuple, list[dict]] = {}
+    for r, s in zip(rows, scopes):
+        if s == "total":
+            totals.setdefault((r["measure"], r["code"], r["fiscal_year"], r["basis"]), []).append(r)
     out = []
     for r, s in zip(rows, scopes):
         key = (r["measure"], r["code"], r["fiscal_year"], r["basis"])
-        if s == "appropriation" and "total" in keyed.get(key, set()):
+        if s == "appropriation" and key in totals and not any(_agree(r, t) for t in totals[key]):
             continue
         out.append(r)
     return out
+
+
+def _allowance(row: dict) -> Decimal:
+    try:
+        return allowance(str(row.get("scale") or "元"), int(row.get("decimals") or 0))
+    except (KeyError, ValueError, TypeError):
+        return Decimal(0)
+
+
+def _agree(a: dict, b: dict) -> bool:
+    """Two statements of one figure agree when they differ by no more than the printed rounding of either."""
+    diff = abs(Decimal(str(a["value"])) - Decimal(str(b["value"])))
+    return diff <= max(_allowance(a), _allowance(b))
 
 
 def _combined_vehicle_only_when_alone(rows: list[dict]) -> list[dict]:
@@ -78,10 +96,34 @@ def _combined_vehicle_only_when_alone(rows: list[dict]) -> list[dict]:
 
 
 def extract_figures(doc: Document, doc_kind: str = "", fiscal_year: int | None = None) -> list[dict]:
-    """Every figure the document states, as rows with the columns of figures.csv (file set, offsets into doc.text)."""
+    """Figures the narrative states, as rows with the columns of figures.csv (file set, offsets into doc.text)."""
     rows = extract_narrative(doc.text, doc_kind, fiscal_year, page_at=doc.page_at)
+    return _as_rows(doc, rows)
+
+
+def extract_all(doc: Document, doc_kind: str = "", fiscal_year: int | None = None, pdf_path=None) -> list[dict]:
+    """Every figure the document states, in its narrative and in its disclosure tables, reconciled:
+    whole-department figures preferred over 一般公共预算-only restatements that differ from them, the combined
+    vehicle figure only where the parts are not given, and ``more_precise`` set between agreeing statements."""
+    from .tables import mark_precision, table_figures
+
+    rows = extract_narrative(doc.text, doc_kind, fiscal_year, page_at=doc.page_at)
+    rows = [dict(r, source="text") for r in rows]
+    rows += table_figures(doc, fiscal_year, doc_kind, pdf_path=pdf_path)
     rows = _prefer_whole_department(doc.text, rows)
     rows = _combined_vehicle_only_when_alone(rows)
+    out = _as_rows(doc, rows)
+    if not out:
+        return out
+    import pandas as pd
+
+    marked = mark_precision(pd.DataFrame(out))["more_precise"].tolist()
+    for row, flag in zip(out, marked):
+        row["more_precise"] = "" if flag is pd.NA or flag is None else bool(flag)
+    return out
+
+
+def _as_rows(doc: Document, rows: list[dict]) -> list[dict]:
     cols = columns("figures")
     out = []
     for r in rows:
