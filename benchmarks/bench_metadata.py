@@ -1,7 +1,8 @@
-"""Time countyfiscal.metadata.describe() per document on the seed texts (µs per call, after the one-off load).
+"""Time countyfiscal.metadata.describe() per document on the seeds and dev-corpus budgets (µs per call).
 
-CPU time of this process (time.process_time), best of 5 rounds, so that other jobs on a shared machine inflate
-the figure as little as possible.
+CPU time of this process (time.process_time), best of 5 rounds, after the one-off load of the tables, so that
+other jobs on a shared machine inflate the figure as little as possible. Dev-corpus PDFs are read with pypdfium2
+when ../shared/dev-corpus is beside the repository.
 """
 
 from __future__ import annotations
@@ -11,23 +12,46 @@ from pathlib import Path
 
 from countyfiscal.metadata import describe
 
-RAW = Path(__file__).resolve().parents[1] / "data" / "raw"
+ROOT = Path(__file__).resolve().parents[1]
+RAW = ROOT / "data" / "raw"
+DEV = ROOT.parent / "shared" / "dev-corpus"
 
 
-def main(repeat: int = 200) -> None:
-    texts = [p.read_text(encoding="utf-8") for p in sorted(RAW.glob("*.txt"))]
+def _texts() -> list[tuple[str, str]]:
+    out = [(p.name, p.read_text(encoding="utf-8")) for p in sorted(RAW.glob("*.txt"))]
+    if DEV.is_dir():
+        import pypdfium2
+
+        for p in sorted(DEV.glob("*_budget.pdf")):
+            pdf = pypdfium2.PdfDocument(str(p))
+            out.append((p.name, "\n".join(pdf[i].get_textpage().get_text_range() for i in range(len(pdf)))))
+            pdf.close()
+    return out
+
+
+def per_call(text: str, calls: int = 40, rounds: int = 5) -> float:
+    best = float("inf")
+    for _ in range(rounds):
+        t0 = time.process_time()
+        for _ in range(calls):
+            describe(text)
+        best = min(best, (time.process_time() - t0) / calls)
+    return best
+
+
+def main() -> None:
+    texts = _texts()
     t0 = time.process_time()
-    describe(texts[0])  # loads divisions.csv and the rules once per process
+    describe(texts[0][1])  # loads divisions.csv and the rules once per process
     load = time.process_time() - t0
-    for text in texts:
-        best = float("inf")
-        for _ in range(5):
-            t0 = time.process_time()
-            for _ in range(repeat // 5):
-                describe(text)
-            best = min(best, (time.process_time() - t0) / (repeat // 5))
-        print(f"describe(): {best * 1e6:8.1f} µs per call on {len(text):6d} chars")
-    print(f"first call (loads tables): {load * 1e3:.1f} ms")
+    times = []
+    for name, text in texts:
+        us = per_call(text) * 1e6
+        times.append(us)
+        print(f"{name:32s} {len(text):6d} chars {len(text.encode()):7d} bytes  {us:7.1f} µs")
+    times.sort()
+    print(f"describe(): median {times[len(times) // 2]:.0f} µs, max {times[-1]:.0f} µs per document "
+          f"({len(times)} documents); first call loading the tables {load * 1e3:.0f} ms")
 
 
 if __name__ == "__main__":

@@ -203,6 +203,27 @@ def test_result_has_exactly_the_public_keys():
     }
 
 
+def test_title_and_department_far_into_a_long_document():
+    # Past the compacted head (10,000 characters) and the department area (6,000): the whole text is searched.
+    filler = "一、主要职能。负责有关工作。\n" * 1000
+    text = filler + "纳入米易县信访局2023年度部门决算编报的单位" + FISCAL_BODY
+    d = describe(text)
+    assert (d["doc_kind"], d["fiscal_year"], d["department"], d["admin_code"]) == (
+        "final_account", 2023, "米易县信访局", "510421")
+    _assert_quotes_in_text(d, text)
+
+
+def test_department_named_only_after_the_department_area_is_still_found():
+    text = "五、2023年部门预算收支说明\n" + "说明文字。\n" * 2000 + "紫阳县信访局负责来访接待。" + FISCAL_BODY
+    d = describe(text)
+    assert (d["department"], d["admin_code"]) == ("紫阳县信访局", "610924")
+
+
+def test_fiscal_terms_far_into_a_long_document_count():
+    text = "紫阳县信访局2023年部门预算\n" + "说明文字。\n" * 3000 + FISCAL_BODY
+    assert describe(text)["is_disclosure"] is True
+
+
 def test_compact_and_quote_in():
     assert compact("2 0 2 3 年\n部门预算") == "2023年部门预算"
     assert quote_in("前言\n2 0 2 3 年\n部门预算", "2023年部门预算") == "2 0 2 3 年\n部门预算"

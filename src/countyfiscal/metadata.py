@@ -32,6 +32,8 @@ _SUB_PLACE_LIKE = re.compile(f"[{_CJK}]{{2,8}}?[县区旗]")
 TITLE_AREA = 1500
 # Where department names are counted when the title names none (documents starting at 第一部分 部门概况).
 DEPARTMENT_AREA = 6000
+# Characters of the original text compacted up front; the rest only when a rule must look further.
+HEAD_CHARS = 10000
 YEAR_MIN, YEAR_MAX = 2010, 2035
 
 KEYS = (
@@ -121,18 +123,50 @@ def quote_in(text: str, fragment: str) -> str:
     return m.group(0) if m else ""
 
 
-def _find_title(flat: str, rules: _Rules) -> tuple[str, int | None, int, int]:
+class _Flat:
+    """The text as compact() gives it: its head at once, the whole only when a rule has to look further.
+
+    compact() removes characters one by one, so the head is a prefix of the whole and offsets agree.
+    """
+
+    def __init__(self, text: str):
+        self.text = text
+        self.head = compact(text[:HEAD_CHARS])
+        self.complete = len(text) <= HEAD_CHARS
+        self._full = self.head if self.complete else None
+
+    @property
+    def full(self) -> str:
+        if self._full is None:
+            self._full = compact(self.text)
+        return self._full
+
+    def covering(self, end: int) -> str:
+        """The head if it holds everything up to ``end`` (with a margin for matches cut at its edge), else the whole."""
+        return self.head if self.complete or end <= len(self.head) - MAX_NAME else self.full
+
+
+def _find_title(flat: _Flat, rules: _Rules) -> tuple[str, int | None, int, int]:
     """(doc_kind, fiscal_year, start, end) of the earliest "<year>年 … <kind word>" title in the text.
 
     Earliest, not most frequent: a 决算 mentions 预算 throughout, but names itself first.
     """
+    if not flat.complete:
+        # A title found in the head, clear of its cut edge, is the earliest in the whole text too.
+        found = _find_title_in(flat.head, len(flat.head) - MAX_NAME, rules)
+        if found[0] and found[1] is not None:
+            return found
+    return _find_title_in(flat.full, len(flat.full), rules)
+
+
+def _find_title_in(flat: str, endpos: int, rules: _Rules) -> tuple[str, int | None, int, int]:
     best = None
-    for m in rules.title.finditer(flat):
+    for m in rules.title.finditer(flat, 0, endpos):
         year = int(m.group(1))
         if YEAR_MIN <= year <= YEAR_MAX:
             best = (rules.kind_of[m.group(3)], year, m.start(), m.end())
             break
-    m2 = rules.title_year_after.search(flat, 0, best[2] if best else len(flat))
+    m2 = rules.title_year_after.search(flat, 0, best[2] if best else endpos)
     if m2 and YEAR_MIN <= int(m2.group(2)) <= YEAR_MAX:
         best = (rules.kind_of[m2.group(1)], int(m2.group(2)), m2.start(), m2.end())
     if best:
@@ -238,10 +272,11 @@ def _find_all(text: str, sub: str):
         i = text.find(sub, i + 1)
 
 
-def _pick_department(flat: str, rules: _Rules, title: tuple[int, int]) -> str:
+def _pick_department(flat_text: _Flat, rules: _Rules, title: tuple[int, int]) -> str:
     """The department the title names; else the most frequent name, a short form (红塔区信访局) counting
     towards its long form (玉溪市红塔区信访局)."""
     t_start, t_end = title
+    flat = flat_text.covering(max(DEPARTMENT_AREA, t_end))
     if t_start >= 0:
         # "杭州市司法局 2026年度部门预算", "2026年度泉州市人民政府办公室部门预算": the name at or inside the title.
         lo = max(0, t_start - MAX_NAME)
@@ -253,10 +288,9 @@ def _pick_department(flat: str, rules: _Rules, title: tuple[int, int]) -> str:
             in_title = _unlisted_place_names(flat, lo, t_start, t_end, rules)
         if in_title:
             return max(in_title, key=len)
-    for limit in (max(DEPARTMENT_AREA, t_end), None):
-        found = _department_candidates(flat[:limit], rules)
-        if found or limit >= len(flat):
-            break
+    found = _department_candidates(flat[: max(DEPARTMENT_AREA, t_end)], rules)
+    if not found and len(flat_text.full) > max(DEPARTMENT_AREA, t_end):
+        found = _department_candidates(flat_text.full, rules)
     if not found:
         return ""
     counts = Counter(n for n, _ in found)
@@ -295,16 +329,24 @@ def _strip_party(name: str, rules: _Rules) -> str:
     return name
 
 
-def _disclosure(flat: str, kind: str, rules: _Rules) -> tuple[bool, str, str]:
-    """(is_disclosure, reason, quoted cue): a kind in the title plus enough distinct fiscal terms."""
+def _fiscal_terms(flat: str, rules: _Rules) -> list[str]:
     terms = []
     for term in rules.fiscal:  # substring tests in C beat one alternation regex here; stop once enough are seen
         if term in flat:
             terms.append(term)
             if len(terms) >= rules.min_fiscal:
                 break
+    return terms
+
+
+def _disclosure(flat_text: _Flat, kind: str, rules: _Rules) -> tuple[bool, str, str]:
+    """(is_disclosure, reason, quoted cue): a kind in the title plus enough distinct fiscal terms."""
+    terms = _fiscal_terms(flat_text.head, rules)
+    if len(terms) < rules.min_fiscal and not flat_text.complete:
+        terms = _fiscal_terms(flat_text.full, rules)
     if kind and len(terms) >= rules.min_fiscal:
         return True, "", ""
+    flat = flat_text.full
     g = rules.genres.search(flat)
     if g:
         return False, f"not a fiscal disclosure ({rules.genre_of[g.group(0)]})", g.group(0)
@@ -325,14 +367,14 @@ def describe(text: str, file: str = "") -> dict:
     """
     rules = _rules()
     text = text or ""
-    flat = compact(text)
+    flat = _Flat(text)
     out: dict = {k: "" for k in KEYS}
     out["fiscal_year"] = None
     evidence: dict[str, str] = {}
 
     kind, year, t_start, t_end = _find_title(flat, rules)
     out["doc_kind"], out["fiscal_year"] = kind, year
-    title_quote = quote_in(text, flat[t_start:t_end]) if t_start >= 0 else ""
+    title_quote = quote_in(text, flat.covering(t_end)[t_start:t_end]) if t_start >= 0 else ""
     if kind:
         evidence["doc_kind"] = title_quote
     if year is not None:
@@ -354,7 +396,8 @@ def describe(text: str, file: str = "") -> dict:
         elif local:
             out["jurisdiction"] = local[-1]
             evidence["jurisdiction"] = dept_quote
-            place = divisions.resolve("".join(local), context=flat)
+            # The whole text as context (homonyms); the compact head adds letter-spaced place names.
+            place = divisions.resolve("".join(local), context=flat.head + "\n" + text)
             if place:
                 out.update(province=place["province"], city=place["city"], county=place["county"],
                            admin_code=place["code"])
