@@ -229,6 +229,19 @@ _RE_NO_JOIN_AFTER = re.compile(
     r"(?:(?:金额)?单位\s*[：:]\s*\S{0,4}|表\s*[）)]?|[（(][一二三四五六七八九十]级项目[）)])$"  # unit caption, table title
 )
 _RE_NO_JOIN_BEFORE = re.compile(r"(?:(?:金额)?单位|部门名称|单位名称|项目名称|编制单位|填报单位)\s*[：:]")
+_RE_OPEN_NUMBER = re.compile(r"\d(?:\.(\d?)|,(\d{0,2}))$")
+
+
+def _number_cut(cur: str, nxt: str) -> bool:
+    """True when a number continues across the break: "1682.7"+"6", "2,777,"+"536.87", "12,3"+"45.00"."""
+    m = _RE_OPEN_NUMBER.search(cur)
+    if not m:
+        return False
+    lead = re.match(r"\d+", nxt)
+    k = len(lead.group(0)) if lead else 0
+    if m.group(1) is not None:  # after a decimal point: at most 4 decimals in all, and no second point
+        return len(m.group(1)) + k <= 4 and not nxt[k:k + 1] == "."
+    return len(m.group(2)) + k == 3 or (len(m.group(2)) + k > 3 and nxt[3 - len(m.group(2))] in ",.")
 _RE_TABLE_TITLE = re.compile(r"^表\s*[一二三四五六七八九十\d]+")
 
 
@@ -238,6 +251,10 @@ def _joinable(cur: str, nxt: str, lo: float, hi: float) -> bool:
     if _RE_MARKER.match(nxt) or _table_like(cur) or _table_like(nxt):
         return False
     if _RE_NO_JOIN_AFTER.search(cur) or _RE_NO_JOIN_BEFORE.match(nxt) or _RE_TABLE_TITLE.match(cur):
+        return False
+    if nxt[0].isdigit() and (cur[-1].isdigit() or (cur[-1] in ".," and cur[-2:-1].isdigit())) \
+            and not _number_cut(cur, nxt):
+        # "1682.7" + "6 万元" is one number cut by the wrap; "256.45" + "30109 …" are two table cells
         return False
     # performance-target tables ("受益人口 ≥ 150 万人次 20 是") are rows, not wrapped prose
     if any(op in cur or op in nxt for op in ("≥", "≤", "＞", "＜", " = ")):
