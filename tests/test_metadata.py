@@ -182,6 +182,13 @@ def test_fiscal_words_without_a_title_are_not_a_disclosure():
     assert d["not_disclosure_reason"] == "not a fiscal disclosure (statistics bulletin)"
 
 
+def test_table_vocabulary_without_a_title_is_a_disclosure_of_unknown_kind():
+    text = ("收入合计 支出合计 基本支出 项目支出 “三公”经费 财政拨款 一般公共预算 政府性基金 机关运行经费 "
+            "政府采购 人员经费 公用经费")
+    d = describe(text)
+    assert d["doc_kind"] == "" and d["is_disclosure"] is True
+
+
 def test_non_disclosure_without_known_genre_still_says_why():
     d = describe("会议纪要\n研究了有关事项。")
     assert d["is_disclosure"] is False

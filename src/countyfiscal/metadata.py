@@ -193,7 +193,7 @@ def _department_candidates(window: str, rules: _Rules) -> list[tuple[str, int]]:
         run = window[m.start() - k : m.end()]
         if not (place_end.search(run, 0, k) or "国" in run):
             continue
-        name = _name_in_run(run, 0, k, len(run), rules)
+        name = _name_in_run(run, k, rules)
         if name:
             # 泉州市人民政府 inside 泉州市人民政府办公室: the name goes on, keep the longer one from that start.
             start = m.end() - len(name)
@@ -202,9 +202,9 @@ def _department_candidates(window: str, rules: _Rules) -> list[tuple[str, int]]:
     return [(name, start) for start, name in longest.items()]
 
 
-def _name_in_run(window: str, run_start: int, suffix_start: int, end: int, rules: _Rules) -> str:
-    """The longest well-formed organisation name ending at ``end`` inside the CJK run that precedes the suffix."""
-    run = window[run_start:suffix_start]
+def _name_in_run(text: str, suffix_start: int, rules: _Rules) -> str:
+    """The longest well-formed organisation name that ends ``text`` (a CJK run, then the ending from ``suffix_start``)."""
+    run = text[:suffix_start]
     starts = {s for s, _, _ in divisions.places_in(run)}
     if "国" in run:
         starts.update(i for c in rules.central for i in _find_all(run, c))
@@ -223,14 +223,13 @@ def _name_in_run(window: str, run_start: int, suffix_start: int, end: int, rules
                 continue
         if len(middle) > rules.max_middle or any(b in middle for b in rules.breaks):
             continue
-        if not middle and end - suffix_start < 3:  # "重庆市委" alone is not a department
+        if not middle and len(text) - suffix_start < 3:  # "重庆市委" alone is not a department
             continue
-        s += run_start
         for p in rules.party:
-            if s >= len(p) and window.startswith(p, s - len(p)):
+            if s >= len(p) and run.startswith(p, s - len(p)):
                 s -= len(p)
                 break
-        return window[s:end]
+        return text[s:]
     return ""
 
 
@@ -329,22 +328,27 @@ def _strip_party(name: str, rules: _Rules) -> str:
     return name
 
 
-def _fiscal_terms(flat: str, rules: _Rules) -> list[str]:
+def _fiscal_terms(flat: str, rules: _Rules, enough: int) -> list[str]:
     terms = []
     for term in rules.fiscal:  # substring tests in C beat one alternation regex here; stop once enough are seen
         if term in flat:
             terms.append(term)
-            if len(terms) >= rules.min_fiscal:
+            if len(terms) >= enough:
                 break
     return terms
 
 
 def _disclosure(flat_text: _Flat, kind: str, rules: _Rules) -> tuple[bool, str, str]:
-    """(is_disclosure, reason, quoted cue): a kind in the title plus enough distinct fiscal terms."""
-    terms = _fiscal_terms(flat_text.head, rules)
-    if len(terms) < rules.min_fiscal and not flat_text.complete:
-        terms = _fiscal_terms(flat_text.full, rules)
-    if kind and len(terms) >= rules.min_fiscal:
+    """(is_disclosure, reason, quoted cue): a kind in the title plus enough distinct fiscal terms.
+
+    Without a recognised title, only a text full of the tables' vocabulary (twice the usual number of terms)
+    counts: it is a disclosure whose kind is unknown, not a non-disclosure.
+    """
+    enough = rules.min_fiscal if kind else 2 * rules.min_fiscal
+    terms = _fiscal_terms(flat_text.head, rules, enough)
+    if len(terms) < enough and not flat_text.complete:
+        terms = _fiscal_terms(flat_text.full, rules, enough)
+    if len(terms) >= enough:
         return True, "", ""
     flat = flat_text.full
     g = rules.genres.search(flat)
@@ -359,7 +363,10 @@ def describe(text: str, file: str = "") -> dict:
     """Kind, fiscal year, department and jurisdiction of a disclosure, with the quotes they were read from.
 
     ``file`` is only carried for messages; nothing is read from the file name. Unknown values are "" (None for
-    ``fiscal_year``): a fact the text does not settle is left empty, never guessed.
+    ``fiscal_year``): a fact the text does not settle is left empty, never guessed. ``evidence`` maps each key
+    that was read to the exact stretch of ``text`` it came from (the title for doc_kind / fiscal_year and for
+    is_disclosure when true; the department's first mention for department / jurisdiction / admin_code; the cue
+    naming what the document is when it is not a disclosure).
 
     >>> d = describe("紫阳县信访局2023年部门预算收支说明 收入合计 支出合计 基本支出 项目支出")
     >>> d["doc_kind"], d["fiscal_year"], d["department"], d["admin_code"]
