@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from pathlib import Path
 
@@ -373,3 +374,48 @@ def test_dev_corpus_budget_pdf_reads_with_pages_and_without_furniture():
     assert "年度部门预算公开\n" not in doc.text.split("\n", 1)[1]
     assert "\n- 9 -\n" not in doc.text
     assert normalise(doc.text) == doc.text
+
+
+# --------------------------------------------------------------------------------------------------------- robustness
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from([b"", b"%PDF-1.7\n", b"PK\x03\x04", b"<html><body>", b"\xef\xbb\xbf", b"\xff\xfe"]),
+       st.binary(max_size=600), st.sampled_from(["x.txt", "x.pdf", "x.docx", "x.html", "x"]))
+def test_any_bytes_give_a_document_or_one_sentence(prefix, body, name):
+    try:
+        doc = read_bytes(prefix + body, name)
+    except RejectedInput as exc:
+        reason = str(exc)
+        assert reason and "\n" not in reason and len(reason) < 200
+    else:
+        assert doc.text.strip() and doc.format in ("txt", "docx", "pdf", "html")
+
+
+_DECIMAL = re.compile(r"\d[\d,]*\.\d+")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not CORPUS.exists(), reason="dev corpus lives in ../shared/dev-corpus")
+def test_dev_corpus_pdfs_keep_every_decimal_figure_and_are_fixpoints():
+    from collections import Counter
+
+    from countyfiscal.ingest.pdf import page_texts
+
+    # one per publisher layout: Chongqing (ASCII punctuation, a scrambled page), Fuzhou (dot-leader contents),
+    # Suzhou (running header), Hangzhou (ideographic-space indents), Huzhou (long wrapped classification lines)
+    names = ["cq_shangwu", "fz_shangwu", "sz_shuju", "hz_sifa", "huz_weijian"]
+    n = 0
+    for path in (CORPUS / f"{name}_2026_budget.pdf" for name in names):
+        data = path.read_bytes()
+        doc = read_document(path)
+        raw = "\n".join(page_texts(data)).replace("，", ",")
+        # wrap joins, header removal and TOC removal must neither lose nor invent a decimal figure
+        assert Counter(_DECIMAL.findall(raw)) == Counter(_DECIMAL.findall(doc.text)), path.name
+        assert normalise(doc.text) == doc.text, path.name
+        assert doc.page_starts == sorted(doc.page_starts) and len(doc.page_starts) == doc.n_pages
+        n += 1
+    assert n == len(names)
