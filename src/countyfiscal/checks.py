@@ -327,14 +327,11 @@ def check_restatements(figs: pd.DataFrame, file: str) -> list[dict]:
         vals = _values(g, measure, year, basis, code)
         if len(vals) < 2:
             continue
-        first = vals[0]
-        for other in vals[1:]:
-            pair = [v for v in vals if _comparable(v, other) and v is not other and v["start"] < other["start"]] \
-                if "start" in other else []
-            if not _comparable(first, other):
-                if not pair:
-                    continue
-                first = pair[0]
+        for i, other in enumerate(vals[1:], start=1):
+            earlier = [v for v in vals[:i] if _comparable(v, other)]
+            if not earlier:
+                continue
+            first = earlier[0]
             tol = figure_allowance(first) + figure_allowance(other)
             status = _status_amount(other["value"], first["value"], tol)
             if status is None:

@@ -345,7 +345,7 @@ def _changes(text, amounts, figures, doc_year, doc_basis) -> list[dict]:
             if (last_chain is not None and last_chain["sentence_start"] == sent
                     and subject["measure"] in ("", last_chain["measure"])
                     and _amount_before(text, amounts, m.start(), last_chain["end"]) is None
-                    and _last_term(text, last_chain["end"], m.start()) is None):
+                    and SUBJECT_GAP.fullmatch(_fold_quotes(text[last_chain["end"]:m.start()]))):
                 chain = last_chain["start"]
                 subject = {k: last_chain[k] for k in ("measure", "code", "fiscal_year", "basis")}
                 if direction == 0:
@@ -357,11 +357,21 @@ def _changes(text, amounts, figures, doc_year, doc_basis) -> list[dict]:
     return rows
 
 
-def _find_base(text: str, phrase: str, figures: pd.DataFrame, doc_year, basis) -> dict:
+# A share printed without its base ("占49.4%") in a sentence that states no total: the total these parts add to.
+IMPLICIT_BASE = {
+    "basic_expenditure": "expenditure_total",
+    "project_expenditure": "expenditure_total",
+    "personnel_expenditure": "expenditure_total",
+    "public_expenditure": "expenditure_total",
+    "fiscal_appropriation_income": "income_total",
+}
+
+
+def _find_base(text: str, phrase: str, figures: pd.DataFrame, doc_year, basis, measure: str | None = None) -> dict:
     """The amount a share is "of": a measure the phrase names, else the phrase stated with an amount elsewhere."""
     phrase_f = _fold_quotes(phrase).strip()
     bases = _share_bases()
-    measure = bases.get(phrase_f)
+    measure = measure or bases.get(phrase_f)
     if measure is None:
         named = _last_term(phrase_f, 0, len(phrase_f))
         if named and len(phrase_f) <= len(named[0]) + 8 and not re.search(r"一般公共预算|政府性基金|国有资本", phrase_f):
@@ -432,6 +442,10 @@ def _shares(text, amounts, figures, doc_year, doc_basis) -> list[dict]:
                 base = {"base_value": float(a.value), "base_scale": a.scale, "base_decimals": a.decimals,
                         "base_quote": a.quote}
                 break
+        if not base and not base_phrase and subject["measure"] in IMPLICIT_BASE:
+            # "按支出用途分类，包括人员支出…，占49.4%": a share of the department's total stated earlier.
+            base = _find_base(text, "", figures, subject["fiscal_year"], subject["basis"] or doc_basis,
+                              measure=IMPLICIT_BASE[subject["measure"]])
         rows.append(_row(kind="share_pct", value=float(m.group("pct")), scale="%", decimals=_decimals(m.group("pct")),
                          direction=1, words=base_phrase, quote=text[num.start:m.end()], start=m.start(), end=m.end(),
                          sentence_start=sent, chain=-1, **subject, **_amount_fields("figure", num), **base))

@@ -1,0 +1,141 @@
+"""Checks: sums, shares, changes, restatements, wording, year and placeholders — inline cases, seeds, planted errors."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from countyfiscal import checks
+from countyfiscal.fields import columns
+
+from _fiscal_fixtures import DEV, PLANTS, planted, run_text, seed_run
+
+
+def fig(measure, value, quote, start, *, year=2023, basis="actual", code="", scale="万元", decimals=2, source="text",
+        table=""):
+    return {"file": "a.txt", "measure": measure, "fiscal_year": year, "basis": basis, "code": code, "value": value,
+            "unit": "yuan", "method": "stated", "quote": quote, "start": start, "end": start + len(quote),
+            "scale": scale, "decimals": decimals, "source": source, "table": table}
+
+
+def test_parts_rounded_to_the_printed_precision_are_rounding_not_mismatch():
+    # 米易县: the five classes as printed sum to 295.03 万元, the total is 295.02 万元 (each part rounded).
+    figs = pd.DataFrame([fig("expenditure_total", 2950200.0, "支出合计295.02万元", 0)] + [
+        fig("functional_expenditure", v, f"q{c}", 100 + i * 20, code=c)
+        for i, (c, v) in enumerate([("201", 2275500.0), ("204", 19900.0), ("208", 318200.0), ("210", 180500.0),
+                                    ("221", 156200.0)])])
+    flags = checks.check_sums(figs, "a.txt")
+    assert [(f["check"], f["status"], f["reported"], f["expected"]) for f in flags] == [
+        ("sum_of_parts", "rounding", "295.02万元", "295.03万元")]
+
+
+def test_parts_off_by_more_than_rounding_are_a_mismatch_with_every_quote():
+    figs = pd.DataFrame([fig("expenditure_total", 2950200.0, "支出合计295.02万元", 0),
+                         fig("basic_expenditure", 2555100.0, "基本支出255.51万元", 20),
+                         fig("project_expenditure", 385100.0, "项目支出38.51万元", 40)])
+    [flag] = checks.check_sums(figs, "a.txt")
+    assert flag["status"] == "mismatch"
+    assert flag["quotes"] == "支出合计295.02万元|基本支出255.51万元|项目支出38.51万元"
+
+
+def test_restatement_beyond_rounding_is_flagged_with_both_quotes_and_equal_repeats_are_not():
+    figs = pd.DataFrame([fig("functional_expenditure", 180500.0, "卫生健康支出18.05万元", 0, code="210"),
+                         fig("functional_expenditure", 156200.0, "支出决算为15.62万元", 50, code="210"),
+                         fig("basic_expenditure", 2555100.0, "基本支出255.51万元", 80),
+                         fig("basic_expenditure", 2555100.0, "基本支出255.51万元", 120)])
+    [flag] = checks.check_restatements(figs, "a.txt")
+    assert (flag["check"], flag["status"], flag["code"]) == ("restatement", "mismatch", "210")
+    assert flag["quotes"] == "卫生健康支出18.05万元|支出决算为15.62万元"
+
+
+def test_a_restricted_table_is_not_compared_with_the_department_total():
+    # A 一般公共预算 table's class is a part of the department's class, not a restatement of it.
+    figs = pd.DataFrame([fig("functional_expenditure", 764688100.0, "公共安全支出 76,468.81 万元", 0, code="204"),
+                         fig("functional_expenditure", 690811500.0, "公共安全支出 69,081.15", 50, code="204",
+                             source="table", table="表5：部门一般公共预算支出预算表")])
+    assert checks.check_restatements(figs, "a.txt") == []
+
+
+def test_percent_judgement():
+    assert checks.judge_percent(114.55, 2, 114.5497, 114.54, 114.56) == (None, "")
+    assert checks.judge_percent(3, 0, 3.56, 3.53, 3.59)[0] == "rounding"  # truncated, not rounded
+    assert checks.judge_percent(59.4, 1, 49.46, 49.45, 49.47)[0] == "mismatch"
+    # 曾都区: 0.23 → 0.2 万元 is −13.04 %; −15 % is the change over this year's figure, a known slip.
+    assert checks.judge_percent(15, 0, 13.04, 10.6, 15.6, wrong_base=15.0)[0] == "mismatch"
+
+
+def test_document_year_and_placeholders():
+    doc = {"file": "a.txt", "doc_kind": "final_account", "fiscal_year": 2023}
+    text = "XX局2022年度部门决算。截至2022年12月31日，共有车辆0辆。比2022年度部门决算增加。"
+    flags = checks.check_document_year(text, doc) + checks.check_placeholders(text, "a.txt")
+    got = sorted((f["check"], f["reported"]) for f in flags)
+    assert got == [("document_year", "2022年度部门决算"), ("document_year", "截至2022年12月31日"),
+                   ("placeholder", "XX局2022年")]
+
+
+def test_run_checks_returns_the_flags_columns_even_when_empty():
+    out = checks.run_checks(pd.DataFrame(columns=columns("figures")), pd.DataFrame(columns=columns("documents")), {})
+    assert list(out.columns) == columns("flags") and out.empty
+
+
+# --- the seeds, through the real extraction -------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def seed_flags():
+    docs, figs, texts = seed_run()
+    return checks.run_checks(figs, docs, texts)
+
+
+def _has(flags, file_prefix, check, status, measure, *quotes, code=None):
+    sel = flags[flags["file"].str.startswith(file_prefix) & (flags["check"] == check) & (flags["status"] == status)
+                & (flags["measure"] == measure)]
+    if code is not None:
+        sel = sel[sel["code"] == code]
+    return any(all(q in row for q in quotes) for row in sel["quotes"])
+
+
+def test_seed_contradictions_are_mismatches_with_both_quotes(seed_flags):
+    # 米易县 卫生健康支出 stated as 18.05 万元 and as 15.62 万元.
+    assert _has(seed_flags, "003", "restatement", "mismatch", "functional_expenditure", "18.05万元", "15.62万元",
+                code="210")
+    # 曾都区 项目支出 decrease stated as 35 万元 and as 47 万元 (195 − 148).
+    assert _has(seed_flags, "004", "year_on_year", "mismatch", "project_expenditure", "35 万元", "47 万元")
+    assert _has(seed_flags, "004", "year_on_year", "mismatch", "project_expenditure", "35 万元", "195 万元", "148 万元")
+    # 曾都区 "三公" change stated as −15 % where 0.23 → 0.2 is −13.0 %.
+    row = seed_flags[seed_flags["file"].str.startswith("004") & (seed_flags["measure"] == "sangong_total")
+                     & (seed_flags["check"] == "year_on_year")].iloc[0]
+    assert (row["status"], row["reported"], row["expected"]) == ("mismatch", "-15%", "-13.04%")
+
+
+def test_seed_consistent_statements_are_not_flagged(seed_flags):
+    hongta = seed_flags[seed_flags["file"].str.startswith("000")]
+    assert not hongta["measure"].isin(["sangong_total", "sangong_vehicle_operation", "agency_operating_expenses",
+                                       "expenditure_total", "basic_expenditure", "project_expenditure"]).any()
+    assert set(hongta["check"]) == {"execution_rate"}  # only the two zero budgets (因公出国, 车辆购置): no rate
+    assert set(hongta["status"]) == {"insufficient_data"}
+
+
+def test_seed_flags_are_sorted_and_deterministic(seed_flags):
+    docs, figs, texts = seed_run()
+    again = checks.run_checks(figs, docs, texts)
+    pd.testing.assert_frame_equal(seed_flags, again)
+    assert list(seed_flags.columns) == columns("flags")
+
+
+# --- a real disclosure with planted contradictions ---------------------------------------------------------------
+
+QIXIANG = DEV / "hz_qixiang_2026_budget.pdf"
+
+
+@pytest.mark.skipif(not DEV.exists(), reason="../shared/dev-corpus is absent")
+def test_planted_contradictions_in_a_real_disclosure_are_caught():
+    original, altered = planted(QIXIANG)
+    clean, _ = run_text("qx.pdf", original, "budget", 2026)
+    dirty, _ = run_text("qx.pdf", altered, "budget", 2026)
+    new = dirty.merge(clean, how="left", indicator=True).query("_merge == 'left_only'")
+    caught = set(new[new["status"] == "mismatch"]["check"])
+    assert caught >= {check for _, _, (check, _) in PLANTS}
+    # Each planted value is quoted by a mismatch of the check meant to catch it.
+    for _, _, (check, fragment) in PLANTS:
+        quotes = new[(new["check"] == check) & (new["status"] == "mismatch")]["quotes"]
+        assert any(fragment.replace(" ", "") in q.replace(" ", "") for q in quotes), (check, fragment)
