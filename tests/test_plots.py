@@ -89,6 +89,7 @@ METRICS = pd.DataFrame(
 THEMES = pd.DataFrame(
     {
         "file": ["a.txt", "a.txt", "b.pdf", "c.txt"],
+        "scope": ["work_summary", "work_summary", "work_summary", "document"],
         "theme": ["源头治理", "积案化解", "源头治理", "网上信访"],
         "hits": [4, 2, 1, 3],
         "hits_per_1000_chars": [1.25, 0.5, 0.33, 2.0],
@@ -97,12 +98,14 @@ THEMES = pd.DataFrame(
 KEYWORDS = pd.DataFrame(
     {
         "file": ["a.txt", "a.txt", "b.pdf", "c.txt"],
+        "scope": ["work_summary"] * 4,
         "method": ["tfidf", "tfidf", "tfidf", "textrank"],
-        "keyword": ["信访积案", "枫桥经验", "初信初访", "联席会议"],
+        "term": ["信访积案", "枫桥经验", "初信初访", "联席会议"],
         "score": [0.41, 0.33, 0.52, 1.0],
     }
 )
-RECURRING = pd.DataFrame({"theme": ["源头治理", "网上信访"], "n_jurisdictions": [3, 2]})
+RECURRING = pd.DataFrame({"scope": ["work_summary", "document"], "theme": ["源头治理", "网上信访"],
+                          "n_jurisdictions": [3, 2], "jurisdictions": ["甲县、乙区、丙县", "甲县、乙区"]})
 
 
 def _all_figures(frames: dict[str, pd.DataFrame]) -> dict[str, Figure]:
@@ -115,13 +118,13 @@ def _all_figures(frames: dict[str, pd.DataFrame]) -> dict[str, Figure]:
         "metric_bars": plots.plot_metric_bars(m, ["expenditure_change_pct", "personnel_share_of_basic"], "压缩 −4.06%"),
         "composition": plots.plot_expenditure_composition(f, d),
         "by_year": plots.plot_measure_by_year(f, d, "expenditure_total", "支出合计 by year"),
-        "budget_vs_actual": plots.plot_budget_vs_actual(f, d, plots.SANGONG_PARTS | {"sangong_total": "“三公”经费合计"}, "三公"),
+        "budget_vs_actual": plots.plot_budget_vs_actual(f, d, plots.SANGONG_SHORT, "三公"),
         "economic": plots.plot_economic_composition(f, d),
         "theme_heatmap": plots.plot_theme_heatmap(frames["themes"], d),
         "keywords": plots.plot_top_keywords(frames["keywords"], d),
         "recurring": plots.plot_recurring_themes(frames["recurring_themes"]),
         "profile": plots.plot_profile_figures(f, d, "甲县"),
-        "profile_themes": plots.plot_profile_themes(frames["themes"], d, "甲县"),
+        "profile_themes": plots.plot_profile_themes(frames["themes"], d, "甲县", scope="work_summary"),
         "no_data": plots.no_data_figure("无数据 −1"),
     }
 
@@ -204,10 +207,12 @@ def test_save_figure_is_deterministic(tmp_path):
     name = plots.figure_name("02_budget_compression", "composition")
     first = plots.save_figure(plots.plot_expenditure_composition(FIGURES, DOCUMENTS), name, tmp_path / "one")
     second = plots.save_figure(plots.plot_expenditure_composition(FIGURES, DOCUMENTS), name, tmp_path / "two")
-    assert [p.name for p in first] == ["02_budget_compression__composition.png", "02_budget_compression__composition.svg"]
-    for a, b in zip(first, second):
+    assert [p.name for p in first.paths] == ["02_budget_compression__composition.png", "02_budget_compression__composition.svg"]
+    assert repr(first) == "02_budget_compression__composition (.png, .svg)"
+    assert first._repr_png_().startswith(b"\x89PNG")
+    for a, b in zip(first.paths, second.paths):
         assert a.read_bytes() == b.read_bytes()
-    svg = first[1].read_text(encoding="utf-8")
+    svg = first.svg.read_text(encoding="utf-8")
     assert "<dc:date>" not in svg and str(tmp_path) not in svg
 
 
@@ -222,3 +227,13 @@ def test_figure_functions_do_not_mutate_inputs():
     _all_figures(FULL)
     for name, frame in FULL.items():
         pd.testing.assert_frame_equal(frame, before[name])
+
+
+def test_text_figures_keep_to_one_scope_and_method():
+    heat = plots.plot_theme_heatmap(THEMES, DOCUMENTS)
+    assert sorted(t.get_text() for t in heat.axes[0].get_xticklabels()) == ["乙区", "甲县"]  # 丙县 only has 'document'
+    assert "丙县" in heat.get_supxlabel()
+    words = plots.plot_top_keywords(KEYWORDS, DOCUMENTS)
+    assert [[t.get_text() for t in ax.get_yticklabels()] for ax in words.axes] == [["初信初访"], ["信访积案", "枫桥经验"]]
+    recurring = plots.plot_recurring_themes(RECURRING)
+    assert [t.get_text() for t in recurring.axes[0].get_yticklabels()] == ["源头治理"]

@@ -251,3 +251,38 @@ def sangong_execution_metrics(metrics: pd.DataFrame) -> list[str]:
         return []
     names = {m for m in metrics["metric"].dropna() if m.startswith("sangong_") and m.endswith("_execution_pct")}
     return sorted(names, key=lambda m: (m != "sangong_execution_pct", m))
+
+
+def theme_table(themes: pd.DataFrame, scope: str = "work_summary", jurisdiction: str = "", examples: bool = False) -> pd.DataFrame:
+    """Themes a scope's text mentions (hits > 0) per document, sorted; with the example sentence and its offsets if asked."""
+    columns = ["jurisdiction", "file", "theme", "hits", "hits_per_1000_chars", "sentence_share"]
+    columns += ["example", "example_start", "example_end"] if examples else []
+    if themes.empty or "theme" not in themes:
+        return pd.DataFrame(columns=columns)
+    rows = themes[themes["scope"].eq(scope)] if "scope" in themes else themes
+    rows = rows[rows["hits"].gt(0)] if "hits" in rows else rows
+    if jurisdiction and "jurisdiction" in rows:
+        rows = rows[rows["jurisdiction"].eq(jurisdiction)]
+    rows = rows[[c for c in columns if c in rows]]
+    return _fixed(rows.sort_values([c for c in ["jurisdiction", "file", "theme"] if c in rows]), 3)
+
+
+def keyword_table(keywords: pd.DataFrame, scope: str = "work_summary", method: str = "tfidf", n: int = 10) -> pd.DataFrame:
+    """The n best keywords per document for one scope and method, by rank."""
+    columns = ["file", "rank", "term", "score", "count", "df"]
+    if keywords.empty or "rank" not in keywords:
+        return pd.DataFrame(columns=columns)
+    rows = keywords[keywords["scope"].eq(scope)] if "scope" in keywords else keywords
+    rows = rows[rows["method"].eq(method)] if "method" in rows else rows
+    rows = rows[rows["rank"].le(n)]
+    return _fixed(rows[[c for c in columns if c in rows]].sort_values(["file", "rank"]), 4)
+
+
+def recurring_table(recurring_themes: pd.DataFrame, scope: str = "work_summary") -> pd.DataFrame:
+    """Themes recurring across jurisdictions for one scope, most widespread first."""
+    if recurring_themes.empty or "theme" not in recurring_themes:
+        return pd.DataFrame(columns=["theme", "n_jurisdictions", "jurisdictions"])
+    rows = recurring_themes[recurring_themes["scope"].eq(scope)] if "scope" in recurring_themes else recurring_themes
+    rows = rows.drop(columns=["scope"], errors="ignore")
+    keys = [c for c in ["n_jurisdictions", "theme"] if c in rows]
+    return _fixed(rows.sort_values(keys, ascending=[k != "n_jurisdictions" for k in keys]), 3)

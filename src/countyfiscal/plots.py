@@ -5,6 +5,7 @@ from __future__ import annotations
 import pathlib
 import textwrap
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
@@ -15,6 +16,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
+from countyfiscal import load
 from countyfiscal.load import MEASURE_ORDER, document_labels
 
 # seaborn.set_theme() resets every font setting, so it must run before the CJK font is registered and chosen.
@@ -43,6 +45,15 @@ SANGONG_PARTS = {
     "sangong_vehicle_operation": "公务用车运行维护费",
     "sangong_vehicle_total": "公务用车购置及运行费",
     "sangong_reception": "公务接待费",
+}
+# Short names for tick labels where panels are narrow.
+SANGONG_SHORT = {
+    "sangong_total": "合计",
+    "sangong_overseas": "出国（境）",
+    "sangong_vehicle_purchase": "车辆购置",
+    "sangong_vehicle_operation": "车辆运行",
+    "sangong_vehicle_total": "购置及运行",
+    "sangong_reception": "公务接待",
 }
 PROFILE_MEASURES = {
     "income_total": "收入合计",
@@ -242,6 +253,7 @@ def plot_metric_bars(metrics: pd.DataFrame, metric_names: Sequence[str], title: 
             color=[BASIS_COLOURS.get(b, "#8C8C8C") for b in bases],
             hatch=None,
             edgecolor="white",
+            width=0.6,
         )
         for patch, b in zip(ax.patches, bases):
             patch.set_hatch(BASIS_HATCH.get(b, ""))
@@ -250,6 +262,7 @@ def plot_metric_bars(metrics: pd.DataFrame, metric_names: Sequence[str], title: 
                         xytext=(0, 2 if v >= 0 else -2), textcoords="offset points")
         ax.axhline(0, color="#333333", linewidth=0.8)
         ax.set_xticks(xs, labels, fontsize=8)
+        ax.set_xlim(-0.5 - max(0, 2 - len(xs)) * 0.5, len(xs) - 0.5 + max(0, 2 - len(xs)) * 0.5)  # no one-bar slabs
         ax.set_title(METRIC_LABELS.get(metric, metric), fontsize=10)
         ax.set_ylabel(unit)
         ax.margins(y=0.18)
@@ -365,7 +378,7 @@ def plot_budget_vs_actual(figures: pd.DataFrame, documents: pd.DataFrame, measur
                 if not np.isnan(h):
                     ax.annotate(f"{h:,.2f}", (x, h), ha="center", va="bottom", fontsize=7, rotation=90,
                                 xytext=(0, 2), textcoords="offset points")
-        ax.set_xticks(xs, ["\n".join(textwrap.wrap(measures[m], 5)) for m in present], fontsize=8)
+        ax.set_xticks(xs, [measures[m] for m in present], fontsize=8, rotation=30, ha="right")
         ax.set_title(f"{jurisdiction} {year}", fontsize=10)
         ax.set_ylabel("万元")
         ax.margins(y=0.3)
@@ -413,11 +426,19 @@ def plot_economic_composition(figures: pd.DataFrame, documents: pd.DataFrame) ->
 # ---------------------------------------------------------------------------------------------------- text
 
 
+SCOPE_LABELS = {"work_summary": "work-summary sections", "document": "whole documents"}
+
+
 def _theme_value_column(themes: pd.DataFrame) -> str:
-    for column in ("hits_per_1000_chars", "per_1000_chars", "hits_per_1k", "hits"):
+    for column in ("hits_per_1000_chars", "hits"):
         if column in themes:
             return column
     return ""
+
+
+def _in_scope(frame: pd.DataFrame, scope: str) -> pd.DataFrame:
+    """Rows of one text scope (work_summary or document) where the table distinguishes scopes."""
+    return frame[frame["scope"].eq(scope)] if scope and "scope" in frame else frame
 
 
 def _with_jurisdiction(frame: pd.DataFrame, documents: pd.DataFrame) -> pd.DataFrame:
@@ -426,39 +447,45 @@ def _with_jurisdiction(frame: pd.DataFrame, documents: pd.DataFrame) -> pd.DataF
     return frame.assign(jurisdiction=frame["file"].map(documents.set_index("file")["jurisdiction"]).fillna("(unknown)"))
 
 
-def plot_theme_heatmap(themes: pd.DataFrame, documents: pd.DataFrame) -> Figure:
-    """Theme × jurisdiction: theme-term hits per 1,000 characters of the jurisdiction's documents (mean over documents)."""
-    title = "Work themes by jurisdiction (hits per 1,000 characters)"
+def plot_theme_heatmap(themes: pd.DataFrame, documents: pd.DataFrame, scope: str = "work_summary") -> Figure:
+    """Theme × jurisdiction: theme-term hits per 1,000 characters of the scope's text (mean over a place's documents)."""
+    title = f"Work themes by jurisdiction: hits per 1,000 characters of {SCOPE_LABELS.get(scope, scope or 'text')}"
     value = _theme_value_column(themes)
-    if themes.empty or not value or "theme" not in themes:
+    frame = _in_scope(themes, scope) if value and "theme" in themes else themes.iloc[0:0]
+    if frame.empty:
         return no_data_figure(title)
-    frame = _with_jurisdiction(themes, documents)
+    frame = _with_jurisdiction(frame, documents)
     table = frame.pivot_table(index="theme", columns="jurisdiction", values=value, aggfunc="mean", fill_value=0)
-    table = table.loc[table.sum(axis=1).sort_values(ascending=False).index].sort_index(axis=1)
+    table = table.assign(_total=table.sum(axis=1)).sort_values(["_total"], ascending=False, kind="stable")
+    table = table.drop(columns="_total").sort_index(axis=1)
     fig = _figure(max(6, 1.1 * table.shape[1] + 4), max(3.5, 0.4 * len(table) + 2))
     ax = fig.add_subplot()
     sns.heatmap(table, annot=True, fmt=".2f", cmap="YlOrRd", linewidths=0.5, ax=ax, cbar_kws={"label": value})
     ax.tick_params(axis="y", rotation=0)
-    ax.set_title(title)
+    ax.set_title(title, fontsize=11)
     ax.set_xlabel("")
     ax.set_ylabel("")
-    _note(fig, _comparability_lines(_with_jurisdiction(documents, documents)[["fiscal_year"]] if not documents.empty else documents)
-          + ["Documents differ in kind (预算/决算/绩效自评); their work-summary sections differ in length and genre."])
+    missing = sorted(set(load.jurisdictions(documents)) - set(table.columns))
+    lines = ["Documents differ in kind (预算/决算/绩效自评) and year; their texts differ in length and genre."]
+    if missing:
+        lines.append(f"No {SCOPE_LABELS.get(scope, scope)} text found for: " + "、".join(missing) + ".")
+    _note(fig, lines)
     return fig
 
 
-def plot_top_keywords(keywords: pd.DataFrame, documents: pd.DataFrame, n: int = 10) -> Figure:
-    """The n highest-scoring keywords per jurisdiction (TF-IDF where the table gives a method column)."""
-    title = f"Top {n} keywords per jurisdiction"
-    if keywords.empty or "keyword" not in keywords:
+def plot_top_keywords(
+    keywords: pd.DataFrame, documents: pd.DataFrame, n: int = 10, scope: str = "work_summary", method: str = "tfidf"
+) -> Figure:
+    """The n highest-scoring keywords per jurisdiction for one scope and method (TF-IDF by default)."""
+    title = f"Top {n} keywords per jurisdiction ({method}, {SCOPE_LABELS.get(scope, scope or 'text')})"
+    term = "term" if "term" in keywords else ("keyword" if "keyword" in keywords else "")
+    frame = _in_scope(keywords, scope) if term and "score" in keywords else keywords.iloc[0:0]
+    if method and "method" in frame:
+        frame = frame[frame["method"].eq(method)]
+    if frame.empty:
         return no_data_figure(title)
-    frame = _with_jurisdiction(keywords, documents)
-    if "method" in frame and frame["method"].eq("tfidf").any():
-        frame = frame[frame["method"].eq("tfidf")]
-    score = "score" if "score" in frame else ("weight" if "weight" in frame else "")
-    if not score:
-        return no_data_figure(title, "no keyword scores")
-    frame = frame.groupby(["jurisdiction", "keyword"], as_index=False)[score].max()
+    frame = _with_jurisdiction(frame, documents)
+    frame = frame.groupby(["jurisdiction", term], as_index=False)["score"].max()
     groups = sorted(frame["jurisdiction"].unique())
     cols = min(len(groups), 3)
     rows_n = (len(groups) + cols - 1) // cols
@@ -467,9 +494,9 @@ def plot_top_keywords(keywords: pd.DataFrame, documents: pd.DataFrame, n: int = 
     for ax in axes[len(groups):]:
         ax.set_axis_off()
     for ax, jurisdiction in zip(axes, groups):
-        top = frame[frame["jurisdiction"].eq(jurisdiction)].sort_values([score, "keyword"], ascending=[False, True]).head(n)
-        ax.barh(np.arange(len(top)), top[score], color="#8172B3")
-        ax.set_yticks(np.arange(len(top)), top["keyword"], fontsize=8)
+        top = frame[frame["jurisdiction"].eq(jurisdiction)].sort_values(["score", term], ascending=[False, True]).head(n)
+        ax.barh(np.arange(len(top)), top["score"], color="#8172B3")
+        ax.set_yticks(np.arange(len(top)), top[term], fontsize=8)
         ax.invert_yaxis()
         ax.set_title(jurisdiction, fontsize=10)
         ax.tick_params(axis="x", labelsize=7)
@@ -477,25 +504,25 @@ def plot_top_keywords(keywords: pd.DataFrame, documents: pd.DataFrame, n: int = 
     return fig
 
 
-def plot_recurring_themes(recurring_themes: pd.DataFrame) -> Figure:
-    """Themes that recur across jurisdictions: how many jurisdictions mention each."""
-    title = "Themes recurring across jurisdictions"
-    if recurring_themes.empty or "theme" not in recurring_themes:
+def plot_recurring_themes(recurring_themes: pd.DataFrame, scope: str = "work_summary") -> Figure:
+    """Themes that recur across jurisdictions: how many jurisdictions' texts of this scope mention each."""
+    title = f"Themes recurring across jurisdictions ({SCOPE_LABELS.get(scope, scope or 'text')})"
+    frame = _in_scope(recurring_themes, scope) if "theme" in recurring_themes else recurring_themes.iloc[0:0]
+    if frame.empty:
         return no_data_figure(title, "no theme recurs in enough jurisdictions")
-    count = next((c for c in ("n_jurisdictions", "jurisdictions_count", "n") if c in recurring_themes), "")
-    frame = recurring_themes
-    if not count:
-        frame = frame.groupby("theme", as_index=False).size().rename(columns={"size": "n_jurisdictions"})
-        count = "n_jurisdictions"
+    count = "n_jurisdictions"
+    if count not in frame:
+        frame = frame.groupby("theme", as_index=False).size().rename(columns={"size": count})
     frame = frame.sort_values([count, "theme"], ascending=[False, True])
     fig = _figure(8, max(2.5, 0.4 * len(frame) + 1.5))
     ax = fig.add_subplot()
     ys = np.arange(len(frame))
     ax.barh(ys, frame[count], color="#64B5CD")
-    for y, v in zip(ys, frame[count]):
-        ax.text(v, y, f" {int(v)}", va="center", fontsize=9)
+    for y, v, places in zip(ys, frame[count], frame.get("jurisdictions", [""] * len(frame))):
+        ax.text(v, y, f" {int(v)}  {places}", va="center", fontsize=8)
     ax.set_yticks(ys, frame["theme"])
     ax.invert_yaxis()
+    ax.set_xlim(0, frame[count].max() * 2.2)
     ax.set_xlabel("jurisdictions mentioning the theme")
     ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     ax.set_title(title)
@@ -539,13 +566,17 @@ def plot_profile_figures(figures: pd.DataFrame, documents: pd.DataFrame, jurisdi
     return fig
 
 
-def plot_profile_themes(themes: pd.DataFrame, documents: pd.DataFrame, jurisdiction: str) -> Figure:
-    """Theme hits per 1,000 characters in one jurisdiction's documents, against the mean of all jurisdictions."""
-    title = f"{jurisdiction}: work themes vs all jurisdictions"
+def plot_profile_themes(themes: pd.DataFrame, documents: pd.DataFrame, jurisdiction: str, scope: str = "document") -> Figure:
+    """Theme hits per 1,000 characters in one jurisdiction's texts, against the mean of all jurisdictions.
+
+    The whole documents by default: every read document has text, not every one has a work-summary section.
+    """
+    title = f"{jurisdiction}: themes vs all jurisdictions ({SCOPE_LABELS.get(scope, scope or 'text')})"
     value = _theme_value_column(themes)
-    if themes.empty or not value or "theme" not in themes:
+    frame = _in_scope(themes, scope) if value and "theme" in themes else themes.iloc[0:0]
+    if frame.empty:
         return no_data_figure(title)
-    frame = _with_jurisdiction(themes, documents)
+    frame = _with_jurisdiction(frame, documents)
     per = frame.pivot_table(index="theme", columns="jurisdiction", values=value, aggfunc="mean", fill_value=0)
     if jurisdiction not in per.columns:
         return no_data_figure(title, "no theme is mentioned in this jurisdiction's documents")
@@ -580,16 +611,33 @@ def figure_name(notebook: str, figure: str, param: str = "") -> str:
     return "__".join(parts)
 
 
-def save_figure(fig: Figure, name: str, figures_dir: str | Path = "../reports/figures") -> list[Path]:
+@dataclass(frozen=True)
+class SavedFigure:
+    """The two files of a saved figure; a notebook displays it from the PNG just written (no second rendering)."""
+
+    png: Path
+    svg: Path
+
+    @property
+    def paths(self) -> list[Path]:
+        return [self.png, self.svg]
+
+    def _repr_png_(self) -> bytes:
+        return self.png.read_bytes()
+
+    def __repr__(self) -> str:
+        # The file stem only: notebook outputs must not show where this machine keeps its files.
+        return f"{self.png.stem} (.png, .svg)"
+
+
+def save_figure(fig: Figure, name: str, figures_dir: str | Path = "../reports/figures") -> SavedFigure:
     """Write ``fig`` as ``<name>.png`` and ``<name>.svg`` into ``figures_dir`` (created if needed); no timestamps.
 
-    Returns the two paths as given (relative stays relative, so notebook outputs hold no machine paths).
+    The result shows the PNG when it is a notebook cell's last expression.
     """
     figures_dir = Path(figures_dir)
     figures_dir.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for fmt, metadata in (("png", {"Software": None}), ("svg", {"Date": None, "Creator": None})):
-        path = figures_dir / f"{name}.{fmt}"
-        fig.savefig(path, format=fmt, metadata=metadata)
-        paths.append(path)
-    return paths
+    png, svg = figures_dir / f"{name}.png", figures_dir / f"{name}.svg"
+    fig.savefig(png, format="png", metadata={"Software": None})
+    fig.savefig(svg, format="svg", metadata={"Date": None, "Creator": None})
+    return SavedFigure(png, svg)
