@@ -27,21 +27,26 @@ def bare(path: Path) -> int:
         pdf.close()
 
 
-def best_of(fn, files: list[Path], repeat: int) -> float:
-    # best of n: the machine is shared, the minimum is the least disturbed measurement
-    times = []
+def timed(fn, files: list[Path]) -> float:
+    t0 = time.perf_counter()
+    for f in files:
+        fn(f)
+    return time.perf_counter() - t0
+
+
+def best_of_interleaved(files: list[Path], repeat: int) -> tuple[float, float]:
+    # bare and ours alternate so both see the same load on a shared machine; the minimum is the least disturbed run
+    bare_t, ours_t = [], []
     for _ in range(repeat):
-        t0 = time.perf_counter()
-        for f in files:
-            fn(f)
-        times.append(time.perf_counter() - t0)
-    return min(times)
+        bare_t.append(timed(bare, files))
+        ours_t.append(timed(read_document, files))
+    return min(bare_t), min(ours_t)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("corpus", nargs="?", default="../shared/dev-corpus")
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--repeat", type=int, default=5)
     args = ap.parse_args()
     files = []
     pages = 0
@@ -54,8 +59,7 @@ def main() -> None:
             continue  # e.g. the HTML page saved as .pdf: not a PDF, nothing to time
     if not files:
         raise SystemExit(f"no readable PDFs under {args.corpus}")
-    t_bare = best_of(bare, files, args.repeat)
-    t_ours = best_of(read_document, files, args.repeat)
+    t_bare, t_ours = best_of_interleaved(files, args.repeat)
     print(f"{len(files)} PDFs, {pages} pages (best of {args.repeat})")
     print(f"bare pypdfium2 text : {pages / t_bare:8.0f} pages/s ({t_bare:.3f} s)")
     print(f"read_document       : {pages / t_ours:8.0f} pages/s ({t_ours:.3f} s)")

@@ -177,13 +177,33 @@ def _table_like(s: str) -> bool:
     return "\t" in s or bool(_RE_TWO_NUMBERS.search(s)) or bool(_RE_ONLY_NUMBERS.fullmatch(s))
 
 
-def _typical_width(lines: list[Line]) -> float | None:
+class _Measure:
+    """Per-call memo of line widths and table-likeness: join passes re-measure mostly unchanged lines."""
+
+    def __init__(self) -> None:
+        self._w: dict[str, float] = {}
+        self._t: dict[str, bool] = {}
+
+    def width(self, s: str) -> float:
+        v = self._w.get(s)
+        if v is None:
+            v = self._w[s] = _width(s)
+        return v
+
+    def table_like(self, s: str) -> bool:
+        v = self._t.get(s)
+        if v is None:
+            v = self._t[s] = _table_like(s)
+        return v
+
+
+def _typical_width(lines: list[Line], m: _Measure) -> float | None:
     """Width at which the document hard-wraps its prose, or None when it does not look hard-wrapped.
 
     A hard-wrapped document has many lines of (nearly) the same, maximal width, and most of them stop mid-sentence.
     Documents whose lines are whole paragraphs have no such cluster (or their cluster ends in 。), so nothing is joined.
     """
-    prose = [(ln.text, _width(ln.text)) for ln in lines if not ln.fixed and not _table_like(ln.text)]
+    prose = [(ln.text, m.width(ln.text)) for ln in lines if not ln.fixed and not m.table_like(ln.text)]
     widths = [round(w) for _, w in prose if w >= 12]
     if len(widths) < 5:
         return None
@@ -197,8 +217,15 @@ def _typical_width(lines: list[Line]) -> float | None:
     for _, is_open in ordered:
         open_before.append(open_before[-1] + is_open)
     qualifying: dict[int, int] = {}
-    for centre in range(min(counts) - 2, max(counts) + 3):
-        n = sum(counts.get(centre + d, 0) for d in (-2, -1, 0, 1, 2))
+    lo_w = min(counts) - 2
+    cumulative = [0]
+    for w in range(lo_w - 2, max(counts) + 5):
+        cumulative.append(cumulative[-1] + counts.get(w, 0))
+    for centre in range(lo_w, max(counts) + 3):
+        i = centre - lo_w  # cumulative[i] counts widths below centre - 2
+        n = cumulative[i + 5] - cumulative[i]
+        if n == 0:
+            continue
         if n < 5 or n < 0.05 * len(prose):
             continue
         lo, hi = _bounds(float(centre))
@@ -245,10 +272,10 @@ def _number_cut(cur: str, nxt: str) -> bool:
 _RE_TABLE_TITLE = re.compile(r"^表\s*[一二三四五六七八九十\d]+")
 
 
-def _joinable(cur: str, nxt: str, lo: float, hi: float) -> bool:
-    if cur[-1] in _TERMINAL or not (lo <= _width(cur) <= hi):
+def _joinable(cur: str, nxt: str, lo: float, hi: float, m: _Measure) -> bool:
+    if cur[-1] in _TERMINAL or not (lo <= m.width(cur) <= hi):
         return False
-    if _RE_MARKER.match(nxt) or _table_like(cur) or _table_like(nxt):
+    if _RE_MARKER.match(nxt) or m.table_like(cur) or m.table_like(nxt):
         return False
     if _RE_NO_JOIN_AFTER.search(cur) or _RE_NO_JOIN_BEFORE.match(nxt) or _RE_TABLE_TITLE.match(cur):
         return False
@@ -277,9 +304,13 @@ def _split_unit(cur: str, nxt: str) -> bool:
     return nxt.startswith("元") and bool(_RE_UNIT_END.search(cur))
 
 
-def join_lines(lines: list[Line]) -> tuple[list[Line], int]:
-    """One pass of joining hard-wrapped lines and split units; returns (new lines, number of joins)."""
-    typical = _typical_width(lines)
+def join_lines(lines: list[Line], m: _Measure | None = None) -> tuple[list[Line], int]:
+    """One pass of joining hard-wrapped lines and split units; returns (lines, number of joins).
+
+    The input Line objects are reused and mutated; pass copies if the originals are still needed.
+    """
+    m = m or _Measure()
+    typical = _typical_width(lines, m)
     lo, hi = _bounds(typical) if typical else (float("inf"), float("inf"))
     out: list[Line] = []
     last_piece = ""  # the input line appended last: a wrap is judged on it, not on the paragraph joined so far
@@ -287,10 +318,12 @@ def join_lines(lines: list[Line]) -> tuple[list[Line], int]:
     for ln in lines:
         if not ln.text:
             continue
-        segs = ln.segments or [(0, ln.page)]
+        if not ln.segments:
+            ln.segments = [(0, ln.page)]
+        segs = ln.segments
         if out and not out[-1].fixed and not ln.fixed:
             prev = out[-1]
-            if _joinable(last_piece, ln.text, lo, hi) or _split_unit(prev.text, ln.text):
+            if _joinable(last_piece, ln.text, lo, hi, m) or _split_unit(prev.text, ln.text):
                 glue = _seam(prev.text, ln.text)
                 base = len(prev.text) + len(glue)
                 prev.text = prev.text + glue + ln.text
@@ -298,7 +331,7 @@ def join_lines(lines: list[Line]) -> tuple[list[Line], int]:
                 last_piece = ln.text
                 joins += 1
                 continue
-        out.append(Line(ln.text, ln.page, ln.fixed, ln.tag, list(segs)))
+        out.append(ln)  # the caller's lines are reused and extended in place (layout passes its own copies)
         last_piece = ln.text
     return out, joins
 
@@ -365,8 +398,9 @@ def layout(lines: list[Line]) -> tuple[str, list[Line]]:
     """Join wrapped lines until nothing joins (so normalising is idempotent), re-apply line rewrites on the seams,
     and return (text, output lines) with segments/tag offsets made absolute."""
     current = [Line(ln.text, ln.page, ln.fixed, ln.tag, list(ln.segments)) for ln in lines]
+    m = _Measure()
     for _ in range(10):
-        current, joins = join_lines(current)
+        current, joins = join_lines(current, m)
         for ln in current:
             if not ln.fixed and len(ln.segments) > 1:
                 before = ln.text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from itertools import islice
 
 import pypdfium2 as pdfium
 
@@ -59,11 +60,11 @@ def read_pdf(data: bytes, file: str) -> Document:
     if n == 0:
         raise RejectedInput("corrupt or truncated PDF: no pages")
     text, starts = normalise_pages(texts)
-    meaningful = len(_MEANINGFUL.findall(text))
-    if meaningful < max(20, 5 * n):
+    needed = max(20, 5 * n)
+    if sum(1 for _ in islice(_MEANINGFUL.finditer(text), needed)) < needed:
         raise RejectedInput(NO_TEXT)
     doc = Document(file=file, format="pdf", text=text, page_starts=starts, n_pages=n)
-    blank = [i + 1 for i, t in enumerate(texts) if len(_MEANINGFUL.findall(t)) < 5]
+    blank = [i + 1 for i, t in enumerate(texts) if sum(1 for _ in islice(_MEANINGFUL.finditer(t), 5)) < 5]
     if blank:
         doc.warnings.append(f"pages without a text layer: {_ranges(blank)} of {n}")
     return doc
