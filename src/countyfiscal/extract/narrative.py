@@ -28,8 +28,10 @@ CHANGE_BEFORE = re.compile(
 )
 # "比上年", "比 2022 年度", "较去年预算数", "与上年相比" right before an amount: a prior-year value.
 PRIOR_BEFORE = re.compile(
-    r"(?:比|较|与|对比|相比)\s*(?P<ref>上年度?|去年|上一年度?|同期|上年同期|(?P<y>20\d\d)\s*年度?)\s*"
-    r"(?:同期)?\s*(?P<basis>年初预算数|预算数|预算|决算数|决算|执行数|实际数|支出数)?\s*(?:的|为|时)?\s*$"
+    r"(?:(?:比|较|与|对比|相比)\s*(?P<ref>上年度?|去年|上一年度?|同期|上年同期|(?P<y>20\d\d)\s*年度?)\s*"
+    r"(?:同期)?\s*(?P<basis>年初预算数|预算数|预算|决算数|决算|执行数|实际数|支出数)?\s*(?:的|为|时)?"
+    # "…，去年预算数为 0 万元": the prior year named as the subject of its own clause
+    r"|(?<![\u4e00-\u9fff])(?:上年度?|去年|上一年度?)\s*(?P<basis2>年初预算数|预算数|决算数|执行数)\s*(?:为|是))\s*$"
 )
 PRIOR_ANYWHERE = re.compile(r"上年|去年|上一年")
 YEAR_END = re.compile(r"(?:截至|截止|截止到|截至到)\s*(?P<y>20\d\d)\s*年\s*(?:底|末|12\s*月\s*31\s*日)")
@@ -141,9 +143,19 @@ def _class_names() -> tuple[re.Pattern, re.Pattern] | None:
 
 def _clause_start(text: str, pos: int, floor: int) -> int:
     i = pos - 1
-    while i >= floor and text[i] not in CLAUSE_END:
+    while i >= floor:
+        ch = text[i]
+        if ch in CLAUSE_END and not (ch == "\n" and _ends_with_term(text, i)):
+            break
         i -= 1
     return i + 1
+
+
+def _ends_with_term(text: str, pos: int) -> bool:
+    """Whether a measure term ends right at ``pos`` (a line broken between a term and its amount)."""
+    pattern, _, _ = _term_index()
+    tail_start = max(0, pos - 16)
+    return any(m.end() == pos for m in pattern.finditer(text, tail_start, pos))
 
 
 def _sentence_start(text: str, pos: int) -> int:
@@ -170,6 +182,8 @@ def _measure_term(text: str, window_start: int, amount_start: int):
     pattern, group_to_measure, excludes = _term_index()
     last = None
     for m in pattern.finditer(text, window_start, amount_start):
+        if last is not None and m.start() == last.end() and group_to_measure[m.lastgroup] in GENERIC_MEASURES:
+            continue  # "机关运行经费预算支出": a generic second term only continues the first phrase
         last = m
     if last is None:
         return None
@@ -334,7 +348,7 @@ def extract_narrative(text: str, doc_kind: str, fiscal_year: int | None, page_at
                            fiscal_year, subject["basis"])
         if hit is not None and prior:
             hit.year = _prior_year(prior, fiscal_year)
-            pb = prior.group("basis")
+            pb = prior.group("basis") or prior.group("basis2")
             if pb:
                 hit.basis = "budget" if "预算" in pb else "actual"
             else:
