@@ -381,7 +381,7 @@ def _find_base(text: str, phrase: str, figures: pd.DataFrame, doc_year, basis, m
         hit = figures[(figures["measure"] == measure) & (pd.to_numeric(figures["fiscal_year"], errors="coerce") == doc_year)]
         if "method" in hit:
             hit = hit[hit["method"].fillna("stated") == "stated"]
-        if cue:
+        if cue and (hit["basis"] == cue).any():
             hit = hit[hit["basis"] == cue]
         if len(hit) and hit["value"].nunique() == 1:
             first = hit.sort_values("start").iloc[0]
@@ -434,8 +434,9 @@ def _shares(text, amounts, figures, doc_year, doc_basis) -> list[dict]:
             base = _find_base(text, base_phrase, figures, doc_year, subject["basis"] or doc_basis)
         else:
             # "本年支出合计295.02万元，其中：基本支出255.51万元，占87%": the sentence's leading amount.
+            period = period_start(text, num.start)
             for a in amounts:
-                if a.start < sent or a.start >= num.start:
+                if a.start < period or a.start >= num.start:
                     continue
                 if re.match(r"[，,]?\s*占", text[a.end:a.end + 3]):
                     continue
@@ -483,7 +484,7 @@ def _wordings(text, amounts, figures, doc_year, doc_basis, subjects: list[dict])
 
     def carried_subject(pos: int, sent: int) -> dict:
         s = _subject(text, pos, sent, amounts, figures, doc_year, doc_basis)
-        if s["measure"]:
+        if s["measure"] or _amount_before(text, amounts, pos, sent) is not None:
             return s
         # "…完成预算100%…。决算数小于预算数的主要原因是…": the subject carries over from the sentence before.
         earlier = [r for r in subjects if r["end"] <= pos and r["measure"] and r["start"] >= sentence_start(text, max(sent - 1, 0))]

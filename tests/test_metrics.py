@@ -1,0 +1,57 @@
+"""Metrics on the seeds: each value reproducible from its numerator and denominator, zero budgets give no ratio."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from countyfiscal.fields import columns
+from countyfiscal.metrics import compute_metrics
+
+from _fiscal_fixtures import seed_run
+
+
+@pytest.fixture(scope="module")
+def metrics():
+    docs, figs, texts = seed_run()
+    return compute_metrics(figs, docs, texts=texts)
+
+
+def _value(m, department, metric, year=2023):
+    sel = m[(m["department"] == department) & (m["metric"] == metric) & (m["fiscal_year"] == year)]
+    assert len(sel) == 1, (department, metric, sel)
+    return sel.iloc[0]
+
+
+def test_every_value_is_reproducible_by_hand(metrics):
+    assert list(metrics.columns) == columns("metrics")
+    pct = ~metrics["metric"].eq("personnel_per_staff")
+    change = metrics["metric"].str.endswith("_change_pct")
+    by_hand = (metrics["numerator"] / metrics["denominator"]).where(~pct, metrics["numerator"] / metrics["denominator"] * 100)
+    assert (by_hand.round(4) - metrics["value"]).abs().max() < 1e-3
+    assert (metrics.loc[change, "value"] < 0).any() and metrics["formula"].ne("").all()
+
+
+def test_seed_values(metrics):
+    hongta = "玉溪市红塔区信访局"
+    assert _value(metrics, hongta, "sangong_execution_pct")["value"] == 23.0882  # 11,668.09 / 50,537.00
+    assert _value(metrics, hongta, "sangong_change_pct")["denominator"] == 5438.41  # 11,668.09 − 6,229.68
+    assert _value(metrics, hongta, "personnel_share_of_basic")["value"] == 89.6866
+    zengdu = "曾都区信访局"
+    row = _value(metrics, zengdu, "project_change_pct")  # like with like: 2023 budget vs 2022 budget, 148 vs 195
+    assert (row["basis"], row["numerator"], row["denominator"], row["value"]) == ("budget", -470000.0, 1950000.0, -24.1026)
+    assert _value(metrics, zengdu, "sangong_change_pct")["value"] == -13.0435
+    ziyang = _value(metrics, "紫阳县信访局", "personnel_share_of_total")  # 人员经费 not stated: 301 + 303
+    assert ziyang["numerator"] == 1620200.0 and "derived" in ziyang["comparability"]
+
+
+def test_zero_budget_gives_no_ratio_but_a_flag(metrics):
+    from countyfiscal.checks import run_checks
+
+    hongta = metrics[metrics["department"] == "玉溪市红塔区信访局"]
+    assert "sangong_overseas_execution_pct" not in set(hongta["metric"])
+    assert pd.api.types.is_float_dtype(metrics["value"]) and metrics["value"].abs().max() < 1e9
+    docs, figs, texts = seed_run()
+    flags = run_checks(figs, docs, texts)
+    zero = flags[(flags["check"] == "execution_rate") & flags["file"].str.startswith("000")]
+    assert set(zero["measure"]) == {"sangong_overseas", "sangong_vehicle_purchase"}

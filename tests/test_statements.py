@@ -1,0 +1,75 @@
+"""Stated changes, shares, execution rates and wording, attached to the figure or measure they are about."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from countyfiscal.statements import find_statements
+
+from _fiscal_fixtures import seed_run
+
+EMPTY = pd.DataFrame(columns=["measure", "fiscal_year", "basis", "code", "value", "unit", "method", "start", "end", "quote"])
+
+
+def _fig(text, quote, measure, value, year=2023, basis="actual"):
+    start = text.index(quote)
+    return {"measure": measure, "fiscal_year": year, "basis": basis, "code": "", "value": value, "unit": "yuan",
+            "method": "stated", "start": start, "end": start + len(quote), "quote": quote}
+
+
+def test_change_amount_and_percent_pair_on_a_named_measure():
+    text = "与上年相比，支出合计减少29,395.84元，下降1.05%。其中：基本支出增加115,334.14元，增长4.65%。"
+    st = find_statements(text, EMPTY)
+    got = st[["kind", "measure", "value", "direction"]].values.tolist()
+    assert got == [["change_amount", "expenditure_total", 29395.84, -1], ["change_pct", "expenditure_total", 1.05, -1],
+                   ["change_amount", "basic_expenditure", 115334.14, 1], ["change_pct", "basic_expenditure", 4.65, 1]]
+    assert st.loc[1, "chain"] == st.loc[0, "start"]
+
+
+def test_a_change_after_last_years_figure_belongs_to_this_year():
+    text = "“三公”经费年初预算安排 0.2万元，比上年 0.23万元减少 0.03万元，同比减少 15 %，主要原因是节约。"
+    figs = pd.DataFrame([_fig(text, "“三公”经费年初预算安排 0.2万元", "sangong_total", 2000.0, basis="budget"),
+                         _fig(text, "比上年 0.23万元", "sangong_total", 2300.0, year=2022, basis="budget")])
+    st = find_statements(text, figs)
+    assert st[["kind", "measure", "fiscal_year", "value", "direction"]].values.tolist() == [
+        ["change_amount", "sangong_total", 2023, 300.0, -1], ["change_pct", "sangong_total", 2023, 15.0, -1]]
+
+
+def test_something_else_named_in_between_is_not_attached():
+    text = "与上年相比，本年资产总额减少23,626.89元，其中固定资产减少25,945.88元。"
+    st = find_statements(text, EMPTY)
+    assert st["measure"].tolist() == ["assets_total", ""]
+
+
+def test_shares_find_their_base_explicit_or_leading():
+    text = ("2023年度本年支出合计295.02万元，其中：基本支出255.51万元，占87%；项目支出39.51万元，占13%。"
+            "人员经费支出2,329,472.74元，占基本支出的89.69％；"
+            "年初预算信访工作经费中列支180,189.64元（分别为：劝返工作经费80,660.50元），占项目总支出的100.00%。")
+    figs = pd.DataFrame([_fig(text, "基本支出255.51万元", "basic_expenditure", 2555100.0),
+                         _fig(text, "项目支出39.51万元", "project_expenditure", 395100.0)])
+    st = find_statements(text, figs)
+    shares = st[st["kind"] == "share_pct"]
+    assert shares[["value", "figure_value", "base_value"]].values.tolist() == [
+        [87.0, 2555100.0, 2950200.0], [13.0, 395100.0, 2950200.0], [89.69, 2329472.74, 2555100.0],
+        [100.0, 180189.64, 395100.0]]
+
+
+def test_execution_rates_and_wording():
+    text = ("公务用车运行维护费支出年初预算为19,400.00元，决算为11,668.09元，占财政拨款“三公”经费总支出决算的100.00%，"
+            "完成年初预算的60.14%。“三公”经费支出决算数小于年初预算数的主要原因是厉行节约。公务用车运行费0万元，较上年无变化。")
+    figs = pd.DataFrame([_fig(text, "决算为11,668.09元", "sangong_vehicle_operation", 11668.09),
+                         _fig(text, "公务用车运行费0万元", "sangong_vehicle_operation", 0.0)])
+    st = find_statements(text, figs)
+    ex = st[st["kind"] == "execution_pct"].iloc[0]
+    assert (ex["measure"], ex["value"], ex["figure_value"]) == ("sangong_vehicle_operation", 60.14, 11668.09)
+    assert st[st["kind"] == "wording"][["measure", "words"]].values.tolist() == [
+        ["sangong_total", "less"], ["sangong_vehicle_operation", "unchanged"]]
+
+
+def test_seed_zengdu_project_decrease_is_found_twice():
+    docs, figs, texts = seed_run()
+    file = "004_70dee09d8603147c.txt"
+    st = find_statements(texts[file], figs[figs["file"] == file])
+    project = st[(st["kind"] == "change_amount") & (st["measure"] == "project_expenditure")]
+    assert sorted(project["value"].tolist()) == [350000.0, 470000.0]
+    assert set(project["direction"]) == {-1}
