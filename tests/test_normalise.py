@@ -197,3 +197,19 @@ def test_normalise_is_idempotent_on_many_similar_width_lines(lines):
     # many lines of similar width are what triggers the hard-wrap heuristic
     once = normalise("\n".join(lines))
     assert normalise(once) == once
+
+
+def test_number_meeting_chinese_at_a_seam_gets_the_documents_own_spacing():
+    spaced = [
+        "经费拨款（补助）305.63 万元，比 2021 年度 300.00 万元增",
+        "加，项目经费正常压减，与上年相比变化较小，主要原因是：比",
+        "2022 年度 318.55 万元减少了 12.92 万元，减少 4%，原因是项",
+        "目经费正常压减，与上年相比变化较小，与上年相比变化较小",
+        "的原因是项目经费正常压减，与上年相比变化较小，工资 6.26",
+        "万、其他社会保障缴费 1.75 万元等。",
+    ]
+    text = normalise("\n\n".join(spaced))
+    assert "主要原因是：比 2022 年度 318.55 万元减少" in text and "工资 6.26 万、" in text
+    tight = [s.replace(" ", "") for s in spaced]
+    text = normalise("\n".join(tight))
+    assert "主要原因是：比2022年度318.55万元减少" in text and "工资6.26万、" in text

@@ -167,10 +167,12 @@ class Line:
 
 
 def _width(s: str) -> float:
-    # CJK/full-width characters are one em wide, ASCII about half: a line full of digits holds more characters.
+    # CJK/full-width characters are one em wide, ASCII about half and a space about a quarter: a line full of
+    # numbers holds more characters than a line of Chinese.
     n = len(s)
     wide = (len(s.encode("utf-8")) - n) / 2
-    return wide + (n - wide) * 0.5
+    spaces = s.count(" ")
+    return wide + (n - wide - spaces) * 0.5 + spaces * 0.25
 
 
 def _table_like(s: str) -> bool:
@@ -248,8 +250,8 @@ def _typical_width(lines: list[Line], m: _Measure) -> float | None:
 
 
 def _bounds(typical: float) -> tuple[float, float]:
-    tol = max(2.5, 0.12 * typical)
-    return typical - tol, typical + tol
+    # wider above than below: digit-heavy lines of a full measure still come out wider than the estimate
+    return typical - max(2.5, 0.12 * typical), typical + max(4.0, 0.2 * typical)
 
 
 _RE_NO_JOIN_AFTER = re.compile(
@@ -289,11 +291,30 @@ def _joinable(cur: str, nxt: str, lo: float, hi: float, m: _Measure) -> bool:
     return True
 
 
-def _seam(a: str, b: str) -> str:
-    # Chinese has no spaces between words; only two Latin words keep one ("1682.7"+"6" must become "1682.76").
-    if a[-1].isascii() and a[-1].isalpha() and b[0].isascii() and b[0].isalpha():
+_RE_HAN_DIGIT_SPACED = re.compile(rf"[{_CJK}] \d|\d [{_CJK}]")
+_RE_HAN_DIGIT_TIGHT = re.compile(rf"[{_CJK}]\d|\d[{_CJK}]")
+
+
+def numbers_spaced(lines: list[Line]) -> bool:
+    """Whether this document sets numbers off from Chinese with spaces ("比 2022 年度"), as many Word exports do."""
+    sample = "\n".join(ln.text for ln in lines if not ln.fixed)
+    spaced = len(_RE_HAN_DIGIT_SPACED.findall(sample))
+    return spaced > 2 * len(_RE_HAN_DIGIT_TIGHT.findall(sample))
+
+
+def _seam(a: str, b: str, spaced: bool = False) -> str:
+    # Chinese has no spaces between words; only two Latin words keep one ("1682.7"+"6" must become "1682.76"),
+    # and a number meeting a Chinese character gets the space the document puts there elsewhere.
+    x, y = a[-1], b[0]
+    if x.isascii() and x.isalpha() and y.isascii() and y.isalpha():
+        return " "
+    if spaced and ((_is_han(x) and y.isdigit()) or (x.isdigit() and _is_han(y))):
         return " "
     return ""
+
+
+def _is_han(c: str) -> bool:
+    return "\u3400" <= c <= "\u9fff" or "\uf900" <= c <= "\ufaff"
 
 
 _RE_UNIT_END = re.compile(r"\d ?[万亿]$")
@@ -304,7 +325,7 @@ def _split_unit(cur: str, nxt: str) -> bool:
     return nxt.startswith("元") and bool(_RE_UNIT_END.search(cur))
 
 
-def join_lines(lines: list[Line], m: _Measure | None = None) -> tuple[list[Line], int]:
+def join_lines(lines: list[Line], m: _Measure | None = None, spaced: bool = False) -> tuple[list[Line], int]:
     """One pass of joining hard-wrapped lines and split units; returns (lines, number of joins).
 
     The input Line objects are reused and mutated; pass copies if the originals are still needed.
@@ -324,7 +345,7 @@ def join_lines(lines: list[Line], m: _Measure | None = None) -> tuple[list[Line]
         if out and not out[-1].fixed and not ln.fixed:
             prev = out[-1]
             if _joinable(last_piece, ln.text, lo, hi, m) or _split_unit(prev.text, ln.text):
-                glue = _seam(prev.text, ln.text)
+                glue = _seam(prev.text, ln.text, spaced)
                 base = len(prev.text) + len(glue)
                 prev.text = prev.text + glue + ln.text
                 prev.segments.extend((base + o, p) for o, p in segs)
@@ -399,8 +420,9 @@ def layout(lines: list[Line]) -> tuple[str, list[Line]]:
     and return (text, output lines) with segments/tag offsets made absolute."""
     current = [Line(ln.text, ln.page, ln.fixed, ln.tag, list(ln.segments)) for ln in lines]
     m = _Measure()
+    spaced = numbers_spaced(current)
     for _ in range(10):
-        current, joins = join_lines(current, m)
+        current, joins = join_lines(current, m, spaced)
         for ln in current:
             if not ln.fixed and len(ln.segments) > 1:
                 before = ln.text
