@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from countyfiscal.amounts import allowance
+from countyfiscal.amounts import allowance, amount_from_match, to_float
 from countyfiscal.fields import columns
 from countyfiscal.model import Document
 
@@ -67,16 +67,101 @@ def _prefer_whole_department(text: str, rows: list[dict]) -> list[dict]:
     for r, s in zip(rows, scopes):
         if s == "total":
             totals.setdefault((r["measure"], r["code"], r["fiscal_year"], r["basis"]), []).append(r)
+    differs = _appropriation_differs(text, rows, scopes)
     out = []
     for r, s in zip(rows, scopes):
         key = (r["measure"], r["code"], r["fiscal_year"], r["basis"])
-        if s == "appropriation" and key in totals and not any(_agree(r, t) for t in totals[key]):
-            continue
+        if s == "appropriation":
+            if key in totals:
+                if not any(_agree(r, t) for t in totals[key]):
+                    continue
+            elif _differs_for(differs, r):
+                # Only the 一般公共预算 part is stated, and the document shows that part is not the whole
+                # department: the figure would be read as the department's, so it is left out.
+                continue
         out.append(r)
     return out
 
 
+_AMOUNT = r"\s*(?P<num>\d[\d,]*(?:\.\d+)?)\s*(?P<unit>亿元|万元|元)"
+_NOT_FUND = r"(?<!政府性基金)(?<!国有资本经营)"
+# How a document states the 一般公共预算/财政拨款 part of a whole-department measure.
+APPROPRIATION_PARTS = {
+    "expenditure_total": re.compile(
+        _NOT_FUND + r"(?:一般公共预算(?:财政)?拨款|一般公共预算|财政拨款)(?:支出|支出预算|支出决算|预算支出)"
+        r"(?:总额|合计)?(?:为|是)?" + _AMOUNT
+    ),
+    "income_total": re.compile(
+        _NOT_FUND + r"(?:一般公共预算(?:当年)?(?:财政)?拨款收入|财政拨款收入)(?:为|是)?" + _AMOUNT
+    ),
+    "basic_expenditure": re.compile(
+        _NOT_FUND + r"(?:一般公共预算|财政拨款)(?:财政拨款)?基本支出(?:为|是)?" + _AMOUNT
+    ),
+}
+
+
+BASIC_FAMILY = {"basic_expenditure", "personnel_expenditure", "public_expenditure"}
+
+
+def _differs_for(differs: dict[tuple, bool], row: dict) -> bool:
+    """Whether the appropriation-only ``row`` must be left out: the 基本 family is judged on 基本支出 itself where
+    the document allows it, everything else on the totals."""
+    year_basis = (row["fiscal_year"], row["basis"])
+    if row["measure"] in BASIC_FAMILY and ("basic", *year_basis) in differs:
+        return differs[("basic", *year_basis)]
+    return differs.get(("total", *year_basis), False)
+
+
+def _whole_basic(rows: list[dict], scopes: list[str]) -> list[dict]:
+    """Whole-department 基本支出: stated, or the sum of stated whole-department 人员 and 公用 of the same year."""
+    stated = [r for r, s in zip(rows, scopes) if r["measure"] == "basic_expenditure" and s == "total"]
+    if stated:
+        return stated
+    pers = [r for r, s in zip(rows, scopes) if r["measure"] == "personnel_expenditure" and s == "total"]
+    pub = [r for r, s in zip(rows, scopes) if r["measure"] == "public_expenditure" and s == "total"]
+    out = []
+    for a in pers:
+        for b in pub:
+            if (a["fiscal_year"], a["basis"]) == (b["fiscal_year"], b["basis"]):
+                out.append({"fiscal_year": a["fiscal_year"], "basis": a["basis"],
+                            "value": float(Decimal(str(a["value"])) + Decimal(str(b["value"]))),
+                            "scale": "元", "decimals": 0,
+                            "_allowance": _allowance(a) + _allowance(b)})
+    return out
+
+
+def _appropriation_differs(text: str, rows: list[dict], scopes: list[str]) -> dict[tuple, bool]:
+    """Per ("total" | "basic", year, basis): True when the document states the 一般公共预算/财政拨款 part of its
+    income, expenditure or 基本支出 and that part differs from the whole department's; absent when no such pair
+    is stated."""
+    out: dict[tuple, bool] = {}
+    for measure, pattern in APPROPRIATION_PARTS.items():
+        family = "basic" if measure == "basic_expenditure" else "total"
+        if measure == "basic_expenditure":
+            whole = _whole_basic(rows, scopes)
+        else:
+            whole = [r for r, s in zip(rows, scopes) if r["measure"] == measure and s == "total"]
+        if not whole:
+            continue
+        parts = [r for r, s in zip(rows, scopes) if r["measure"] == measure and s == "appropriation"]
+        stated = [amount_from_match(m) for m in pattern.finditer(text)]
+        for w in whole:
+            same = [p for p in parts if p["fiscal_year"] == w["fiscal_year"] and p["basis"] == w["basis"]]
+            # The narrative's own statements are of the document's year (the one its whole figures mostly are).
+            same += [{"value": to_float(a.value), "scale": a.scale, "decimals": a.decimals} for a in stated]
+            if not same:
+                continue
+            key = (family, w["fiscal_year"], w["basis"])
+            if not any(_agree(w, p) for p in same):
+                out[key] = True
+            else:
+                out.setdefault(key, False)
+    return out
+
+
 def _allowance(row: dict) -> Decimal:
+    if "_allowance" in row:
+        return row["_allowance"]
     try:
         return allowance(str(row.get("scale") or "元"), int(row.get("decimals") or 0))
     except (KeyError, ValueError, TypeError):
