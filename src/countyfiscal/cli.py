@@ -13,7 +13,7 @@ def _cmd_extract(args: argparse.Namespace) -> int:
 
     try:
         s = run_extract(args.raw_dir, args.out, jobs=args.jobs, progress=None if not args.quiet else False,
-                        text_mining=args.text_mining, dask=args.dask)
+                        text_mining=args.text_mining, checks=args.checks, dask=args.dask)
     except RunError as exc:
         print(f"countyfiscal extract: {exc}", file=sys.stderr)
         return 2
@@ -65,6 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--no-text-mining", dest="text_mining", action="store_false",
                    help="for corpora too large to hold in memory: checks per document only; no metrics, "
                         "cross-document checks or text mining (run `countyfiscal check` afterwards)")
+    e.add_argument("--no-checks", dest="checks", action="store_false",
+                   help="with --no-text-mining: documents and figures only, no flags (run `countyfiscal check` later)")
     e.add_argument("--dask", metavar="ADDRESS", default=None,
                    help="run the documents on the dask.distributed scheduler at ADDRESS (tcp://host:8786) "
                         "instead of local processes; needs countyfiscal[dask]")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
@@ -52,7 +53,7 @@ def _empty_document(path: Path, data: bytes | None) -> dict:
 
 def process_file(path: str | Path) -> FileResult:
     """Read, describe and extract one input. Never raises: a failure becomes a rejected row with a reason."""
-    from countyfiscal.extract import extract_figures
+    from countyfiscal.extract import extract_all
     from countyfiscal.ingest import read_document
     from countyfiscal.metadata import describe
     from countyfiscal.model import RejectedInput
@@ -82,8 +83,7 @@ def process_file(path: str | Path) -> FileResult:
         if not meta.get("is_disclosure", True):
             row.update(status="rejected", reason=meta.get("not_disclosure_reason") or "not a fiscal disclosure")
             return FileResult(row, text=doc.text)
-        figures = extract_figures(doc, row["doc_kind"], row["fiscal_year"])
-        figures.extend(_table_figures(doc, path, row))
+        figures = extract_all(doc, row["doc_kind"], row["fiscal_year"], pdf_path=path if doc.format == "pdf" else None)
     except Exception:
         row.update(status="rejected", reason="could not be processed: an unexpected error (see extract.log)")
         return FileResult(row, text=doc.text, error=traceback.format_exc())
@@ -96,15 +96,6 @@ def process_file(path: str | Path) -> FileResult:
         row.update(status="ok", reason="")
     row["n_figures"] = len(figures)
     return FileResult(row, figures, doc.text)
-
-
-def _table_figures(doc, path: Path, row: dict) -> list[dict]:
-    try:
-        from countyfiscal.extract.tables import table_figures
-    except ImportError:
-        return []
-    pdf_path = path if doc.format == "pdf" else None
-    return table_figures(doc, row["fiscal_year"], row["doc_kind"], pdf_path=pdf_path)
 
 
 def _mark_duplicates(results: list[FileResult]) -> None:
@@ -128,6 +119,8 @@ def frame(table: str, rows: list[dict]) -> pd.DataFrame:
             df[f.name] = pd.to_numeric(df[f.name], errors="coerce").astype("Int64")
         elif f.dtype == "float64":
             df[f.name] = pd.to_numeric(df[f.name], errors="coerce").astype("float64")
+        elif f.dtype == "boolean":
+            df[f.name] = df[f.name].map({True: True, False: False, "True": True, "False": False}).astype("boolean")
         else:
             df[f.name] = df[f.name].fillna("").astype(str)
     return df
@@ -173,6 +166,7 @@ def run_extract(
     progress: bool | None = None,
     *,
     text_mining: bool = True,
+    checks: bool = True,
     dask: str | None = None,
     batch_rows: int = BATCH_ROWS,
 ) -> dict:
@@ -184,7 +178,8 @@ def run_extract(
 
     ``text_mining=False`` is the mode for corpora too large to hold: texts never reach this process; checks run per
     document in the workers; metrics, cross-document checks and text mining are skipped (``countyfiscal check``
-    computes metrics and checks afterwards from figures.csv).
+    computes metrics and checks afterwards from figures.csv). ``checks=False`` (with ``text_mining=False``) skips
+    the per-document checks too and writes no flags table: documents and figures only.
     """
     raw_dir, out_dir = Path(raw_dir), Path(out_dir)
     if not raw_dir.is_dir():
@@ -193,7 +188,12 @@ def run_extract(
     paths = list_inputs(raw_dir)
     if progress is None:
         progress = sys.stderr.isatty()
-    worker = process_file if text_mining else process_file_compact
+    if text_mining:
+        worker = process_file
+    elif checks:
+        worker = process_file_compact
+    else:
+        worker = functools.partial(process_file_compact, check=False)
     if dask:
         from countyfiscal.distributed import map_ordered
 
@@ -232,9 +232,15 @@ def run_extract(
             tables.update(_downstream(figures, documents, texts))
         else:
             writer.finish()
-            tables.update(_per_document_flags(flag_frames))
+            if checks:
+                tables.update(_per_document_flags(flag_frames))
     for name, df in tables.items():
         write_table(df, out_dir, name)
+    for name in TABLES:
+        # A table this run did not compute would otherwise be left describing an earlier run.
+        if name not in tables and name != "figures":
+            for suffix in (".csv", ".parquet"):
+                (out_dir / f"{name}{suffix}").unlink(missing_ok=True)
     status = documents["status"].value_counts()
     return {
         "files": len(documents),
@@ -247,8 +253,8 @@ def run_extract(
     }
 
 
-def process_file_compact(path: str | Path) -> FileResult:
-    """``process_file`` for a large run: the text is checked here (its flags kept) and then dropped.
+def process_file_compact(path: str | Path, check: bool = True) -> FileResult:
+    """``process_file`` for a large run: the text is checked here (``check``; its flags kept) and then dropped.
 
     Only a fingerprint of the text travels back, for spotting duplicates; figures and document row as usual.
     """
@@ -256,7 +262,7 @@ def process_file_compact(path: str | Path) -> FileResult:
     text, res.text = res.text, None
     if text is not None:
         res.text_key = text_key(text)
-        if res.document["status"] in ("ok", "partial"):
+        if check and res.document["status"] in ("ok", "partial"):
             res.flags = _document_flags(res, text)
     return res
 

@@ -1,0 +1,132 @@
+"""run_extract: one documents row per input, duplicates marked, figures streamed identically whatever the jobs."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from countyfiscal.pipeline import RunError, run_extract
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = sorted((ROOT / "data" / "raw").glob("*.txt"))
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def raw(tmp_path_factory) -> Path:
+    """Two seeds, a byte copy, a whitespace-only variant, an empty file and a text that is no disclosure."""
+    raw = tmp_path_factory.mktemp("raw")
+    a, b = SEEDS[1], SEEDS[2]  # the two with the fewest figures: quick to check
+    shutil.copy(a, raw / a.name)
+    shutil.copy(b, raw / b.name)
+    shutil.copy(a, raw / "zz_copy.txt")
+    (raw / "zz_spaced.txt").write_text(b.read_text(encoding="utf-8").replace("，", " ，"), encoding="utf-8")
+    (raw / "empty.txt").write_bytes(b"")
+    (raw / "notes.txt").write_text("会议通知：请各位于周五下午三点到三楼会议室开会。\n" * 5, encoding="utf-8")
+    (raw / "MANIFEST.csv").write_text("file,sha256\n", encoding="utf-8")  # describes inputs, is not one
+    return raw
+
+
+@pytest.fixture(scope="module")
+def streamed(raw, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("out1")
+    run_extract(raw, out, jobs=1, progress=False, text_mining=False, checks=False)
+    return out
+
+
+def test_every_input_has_a_documents_row_and_duplicates_name_their_original(streamed, raw):
+    docs = pd.read_csv(streamed / "documents.csv", dtype=str, keep_default_na=False).set_index("file")
+    assert sorted(docs.index) == sorted(p.name for p in raw.iterdir() if p.name != "MANIFEST.csv")
+    assert docs.loc[SEEDS[1].name, "status"] == "ok"
+    assert docs.loc[SEEDS[2].name, "status"] == "ok"
+    assert docs.loc["zz_copy.txt", "status"] == "duplicate"
+    assert docs.loc["zz_copy.txt", "duplicate_of"] == SEEDS[1].name
+    assert "same bytes" in docs.loc["zz_copy.txt", "reason"]
+    assert docs.loc["zz_spaced.txt", "status"] == "duplicate"
+    assert "same text" in docs.loc["zz_spaced.txt", "reason"]
+    assert docs.loc["empty.txt", "status"] == "rejected"
+    assert docs.loc["notes.txt", "status"] == "rejected"
+    assert docs.loc["zz_copy.txt", "n_figures"] == "0"
+
+
+def test_figures_only_from_originals_and_sorted(streamed):
+    figs = pd.read_csv(streamed / "figures.csv", keep_default_na=False, dtype={"file": str})
+    assert set(figs["file"]) == {SEEDS[1].name, SEEDS[2].name}
+    docs = pd.read_csv(streamed / "documents.csv", keep_default_na=False, dtype={"file": str})
+    assert figs.groupby("file").size().to_dict() == {
+        r.file: int(r.n_figures) for r in docs.itertuples() if r.status == "ok"
+    }
+    # sorted by file, then offset
+    assert list(figs["file"]) == sorted(figs["file"])
+    first = figs[figs["file"] == SEEDS[1].name]
+    assert list(first["start"]) == sorted(first["start"])
+
+
+def test_figures_dataset_is_partitioned_by_fiscal_year_and_holds_every_row(streamed):
+    flat = pd.read_parquet(streamed / "figures.parquet")
+    parts = sorted(p.name for p in (streamed / "figures").iterdir())
+    assert parts == [f"fiscal_year={y}" for y in sorted(flat["fiscal_year"].dropna().unique())]
+    ds = pd.read_parquet(streamed / "figures")
+    assert len(ds) == len(flat) == len(pd.read_csv(streamed / "figures.csv"))
+    assert sorted(ds["quote"]) == sorted(flat["quote"])
+    # a 2023 budget states 2023 figures, a 2022 self-evaluation 2022 figures: each in its year's partition
+    assert (pd.read_parquet(streamed / "figures" / "fiscal_year=2023")["file"] == SEEDS[1].name).any()
+    assert (pd.read_parquet(streamed / "figures" / "fiscal_year=2022")["file"] == SEEDS[2].name).any()
+
+
+def test_two_jobs_give_byte_identical_outputs(streamed, raw, tmp_path):
+    run_extract(raw, tmp_path, jobs=2, progress=False, text_mining=False, checks=False)
+    assert _tree(tmp_path) == _tree(streamed)
+
+
+def test_small_batches_give_the_same_tables(streamed, raw, tmp_path):
+    # Seven rows per batch: every file's figures are still written together and in order.
+    run_extract(raw, tmp_path, jobs=2, progress=False, text_mining=False, checks=False, batch_rows=7)
+    for name in ("documents.csv", "figures.csv"):
+        assert (tmp_path / name).read_bytes() == (streamed / name).read_bytes(), name
+    assert {p.name for p in (tmp_path / "figures").rglob("*.parquet")} >= {"part-00000.parquet", "part-00001.parquet"}
+    assert {p.name for p in (streamed / "figures").rglob("*.parquet")} == {"part-00000.parquet"}
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "figures.parquet"), pd.read_parquet(streamed / "figures.parquet"))
+    key = ["file", "start", "end", "measure", "code", "basis", "source"]
+    a = pd.read_parquet(tmp_path / "figures").sort_values(key).reset_index(drop=True)
+    b = pd.read_parquet(streamed / "figures").sort_values(key).reset_index(drop=True)
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_rerun_replaces_outputs_and_leaves_no_temp_files(streamed, raw, tmp_path):
+    out = tmp_path / "out"
+    run_extract(raw, out, jobs=1, progress=False, text_mining=False, checks=False)
+    first = _tree(out)
+    run_extract(raw, out, jobs=1, progress=False, text_mining=False, checks=False)
+    assert _tree(out) == first == _tree(streamed)
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]
+
+
+def test_default_run_adds_checks_metrics_and_text_tables_with_the_same_figures(streamed, raw, tmp_path):
+    assert not (streamed / "flags.csv").exists()  # checks=False: no flags table at all, not an empty one
+    full, large = tmp_path / "full", tmp_path / "large"
+    run_extract(raw, full, jobs=2, progress=False)
+    run_extract(raw, large, jobs=1, progress=False, text_mining=False)  # checks in the workers
+    assert (full / "figures.csv").read_bytes() == (streamed / "figures.csv").read_bytes()
+    assert (full / "documents.csv").read_bytes() == (streamed / "documents.csv").read_bytes()
+    for name in ("flags", "metrics", "sections", "keywords", "themes", "recurring_themes"):
+        assert (full / f"{name}.csv").is_file(), name
+    sections = pd.read_csv(full / "sections.csv", dtype={"file": str})
+    assert set(sections["file"]) == {SEEDS[1].name, SEEDS[2].name}  # duplicates and rejects are not mined
+    # Two departments, so no cross-document check applies: per-document checks give the same flags.
+    assert (large / "flags.csv").read_bytes() == (full / "flags.csv").read_bytes()
+    assert len(pd.read_csv(full / "flags.csv")) > 0
+    # Rerunning the large mode over the full run's folder removes the tables it does not compute.
+    run_extract(raw, full, jobs=1, progress=False, text_mining=False)
+    assert not (full / "metrics.csv").exists() and not (full / "sections.parquet").exists()
+
+
+def test_missing_raw_folder_is_a_run_error(tmp_path):
+    with pytest.raises(RunError, match="does not exist"):
+        run_extract(tmp_path / "nope", tmp_path / "out")
