@@ -58,7 +58,7 @@ def _scope(text: str, row: dict) -> str:
     return "appropriation" if APPROPRIATION_SCOPE.search(context) else "total"
 
 
-def _prefer_whole_department(text: str, rows: list[dict]) -> list[dict]:
+def _prefer_whole_department(text: str, rows: list[dict], fiscal_year: int | None = None) -> list[dict]:
     # Budgets state classes, 基本/项目 and 人员/公用 twice: for all funds and for 一般公共预算 only. Both are
     # "stated", but only the first is the department's; the second survives only where the document gives no
     # whole-department figure for the same measure, code, year and basis.
@@ -67,7 +67,7 @@ def _prefer_whole_department(text: str, rows: list[dict]) -> list[dict]:
     for r, s in zip(rows, scopes):
         if s == "total":
             totals.setdefault((r["measure"], r["code"], r["fiscal_year"], r["basis"]), []).append(r)
-    differs = _appropriation_differs(text, rows, scopes)
+    differs = _appropriation_differs(text, rows, scopes, fiscal_year)
     out = []
     for r, s in zip(rows, scopes):
         key = (r["measure"], r["code"], r["fiscal_year"], r["basis"])
@@ -130,7 +130,7 @@ def _whole_basic(rows: list[dict], scopes: list[str]) -> list[dict]:
     return out
 
 
-def _appropriation_differs(text: str, rows: list[dict], scopes: list[str]) -> dict[tuple, bool]:
+def _appropriation_differs(text: str, rows: list[dict], scopes: list[str], fiscal_year: int | None) -> dict[tuple, bool]:
     """Per ("total" | "basic", year, basis): True when the document states the 一般公共预算/财政拨款 part of its
     income, expenditure or 基本支出 and that part differs from the whole department's; absent when no such pair
     is stated."""
@@ -147,8 +147,9 @@ def _appropriation_differs(text: str, rows: list[dict], scopes: list[str]) -> di
         stated = [amount_from_match(m) for m in pattern.finditer(text)]
         for w in whole:
             same = [p for p in parts if p["fiscal_year"] == w["fiscal_year"] and p["basis"] == w["basis"]]
-            # The narrative's own statements are of the document's year (the one its whole figures mostly are).
-            same += [{"value": to_float(a.value), "scale": a.scale, "decimals": a.decimals} for a in stated]
+            if w["fiscal_year"] == fiscal_year:
+                # The narrative's own statements of these parts are of the document's year.
+                same += [{"value": to_float(a.value), "scale": a.scale, "decimals": a.decimals} for a in stated]
             if not same:
                 continue
             key = (family, w["fiscal_year"], w["basis"])
@@ -195,7 +196,7 @@ def extract_all(doc: Document, doc_kind: str = "", fiscal_year: int | None = Non
     rows = extract_narrative(doc.text, doc_kind, fiscal_year, page_at=doc.page_at)
     rows = [dict(r, source="text") for r in rows]
     rows += table_figures(doc, fiscal_year, doc_kind, pdf_path=pdf_path)
-    rows = _prefer_whole_department(doc.text, rows)
+    rows = _prefer_whole_department(doc.text, rows, fiscal_year)
     rows = _combined_vehicle_only_when_alone(rows)
     out = _as_rows(doc, rows)
     if not out:
