@@ -219,7 +219,7 @@ def plot_flag_summary(flags: pd.DataFrame) -> Figure:
     ax.set_xlim(0, max(1, left.max()) * 1.15)
     ax.set_xlabel("flags")
     ax.set_title(title)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return fig
 
 
@@ -320,7 +320,7 @@ def plot_expenditure_composition(figures: pd.DataFrame, documents: pd.DataFrame)
     ax.set_xlim(0, 125)
     ax.set_xlabel("% of 基本支出 + 项目支出")
     ax.set_title(title)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     _note(fig, _comparability_lines(wide.reset_index()))
     return fig
 
@@ -561,7 +561,7 @@ def plot_profile_figures(figures: pd.DataFrame, documents: pd.DataFrame, jurisdi
     ax.margins(x=0.2)
     ax.set_xlabel("万元")
     ax.set_title(title)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     _note(fig, ["Each bar is one fiscal year and basis (预算 budget / 决算 actual, hatched //); absent bars are not stated."])
     return fig
 
@@ -591,7 +591,7 @@ def plot_profile_themes(themes: pd.DataFrame, documents: pd.DataFrame, jurisdict
     ax.invert_yaxis()
     ax.set_xlabel(value)
     ax.set_title(title)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return fig
 
 
