@@ -88,8 +88,9 @@ def test_render_all_runs_the_rest_and_names_each_failure(tmp_path, monkeypatch, 
     for stem in ("01_corpus_overview", "10_county_profile"):
         shutil.copy(ROOT / "notebooks" / f"{stem}.ipynb", notebooks)
     broken = json.loads((ROOT / "notebooks" / "01_corpus_overview.ipynb").read_text(encoding="utf-8"))
-    broken["cells"].append({"cell_type": "code", "id": "planted", "metadata": {}, "execution_count": None,
-                            "outputs": [], "source": "raise RuntimeError('planted failure')"})
+    broken["cells"] = broken["cells"][:2] + [{"cell_type": "code", "id": "planted", "metadata": {},
+                                              "execution_count": None, "outputs": [],
+                                              "source": "raise RuntimeError('planted failure')"}]
     (notebooks / "99_broken.ipynb").write_text(json.dumps(broken, ensure_ascii=False), encoding="utf-8")
     config = tmp_path / "reports.yml"
     config.write_text(
