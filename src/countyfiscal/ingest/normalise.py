@@ -164,6 +164,7 @@ class Line:
     tag: Any = None
     # (offset within text, page) for every source line joined into this one
     segments: list[tuple[int, int]] = field(default_factory=list)
+    joined: bool = False  # set by a join pass: its seams still need the line rewrites
 
 
 def _width(s: str) -> float:
@@ -349,6 +350,7 @@ def join_lines(lines: list[Line], m: _Measure | None = None, spaced: bool = Fals
                 base = len(prev.text) + len(glue)
                 prev.text = prev.text + glue + ln.text
                 prev.segments.extend((base + o, p) for o, p in segs)
+                prev.joined = True
                 last_piece = ln.text
                 joins += 1
                 continue
@@ -424,7 +426,8 @@ def layout(lines: list[Line]) -> tuple[str, list[Line]]:
     for _ in range(10):
         current, joins = join_lines(current, m, spaced)
         for ln in current:
-            if not ln.fixed and len(ln.segments) > 1:
+            if ln.joined:
+                ln.joined = False
                 before = ln.text
                 ln.text = _rewrite_line(before)
                 if ln.text != before:
