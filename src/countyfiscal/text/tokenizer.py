@@ -101,11 +101,17 @@ class Tokenizer:
         stopwords: str | Path | None = None,
         cache_dir: str | Path | None = None,
         hmm: bool = False,
+        backend: str = "jieba",
     ) -> None:
         self.userdict = Path(userdict) if userdict else resource_path("userdict.txt")
         self.stopwords_path = Path(stopwords) if stopwords else resource_path("stopwords.txt")
         self.cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
         self.hmm = hmm
+        # "rjieba": jieba-rs, same tokens (tests/test_rjieba.py), several times faster; HMM off only.
+        # "auto": rjieba when installed and HMM is off, else jieba.
+        if backend not in ("auto", "jieba", "rjieba"):
+            raise ValueError(f"backend must be auto, jieba or rjieba, not {backend!r}")
+        self.backend = backend
         words = read_word_list(self.userdict)
         self.user_tags = {w: (tag or "n") for w, _, tag in words}
         # Words jieba would split (quotes, digits, brackets) are swapped for a placeholder before cutting.
@@ -129,6 +135,12 @@ class Tokenizer:
         """Our own jieba.Tokenizer, built on first use (loading the prefix dictionary takes about a second)."""
         if self._jieba_tokenizer is None:
             with _LOCK:
+                if self._jieba_tokenizer is None and self.backend != "jieba" and not self.hmm:
+                    from countyfiscal.text import rjieba_backend
+
+                    if self.backend == "rjieba" or rjieba_backend.available():
+                        self._jieba_tokenizer = rjieba_backend.RJiebaCutter(
+                            [(w, int(f) if f and int(f) > 0 else None) for w, f in self.plain_words])
                 if self._jieba_tokenizer is None:
                     import jieba
 
