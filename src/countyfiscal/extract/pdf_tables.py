@@ -16,6 +16,7 @@ from countyfiscal.extract.table_rules import RULES, classify_title, find_unit, i
 
 NUMBER_RE = re.compile(r"-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?")
 INDEX_MARKS = {"**", "栏次", "*", "——", "—"}
+_CJK_CHAR = re.compile(r"[\u4e00-\u9fff]")
 
 
 @dataclass
@@ -56,6 +57,7 @@ def _page_runs(textpage: pdfium.PdfTextPage, text: str) -> list[Run]:
         return l.value, r.value, b.value, t.value
 
     runs: list[Run] = []
+    spaced_runs: set[int] = set()
     prev_line_end = -1
     for m in re.finditer(r"[^\s\u3000]+", text):
         a = box(m.start())
@@ -69,9 +71,14 @@ def _page_runs(textpage: pdfium.PdfTextPage, text: str) -> list[Run]:
             gap = tok.x0 - last.x1
             h = max(last.height, tok.height, 1.0)
             both_numbers = last.numeric and NUMBER_RE.fullmatch(tok.text)
-            if -h < gap < 0.9 * h and not both_numbers and abs(tok.yc - last.yc) < h / 2:
+            # a label printed letter-spaced to fill its cell ('收 入 总 计') is one word
+            spaced = _CJK_CHAR.fullmatch(tok.text) and (len(runs) - 1 in spaced_runs or _CJK_CHAR.fullmatch(last.text))
+            near = gap < 0.9 * h or (spaced and gap < 2.2 * h)
+            if -h < gap and near and not both_numbers and abs(tok.yc - last.yc) < h / 2:
                 runs[-1] = Run(last.text + tok.text, last.x0, max(last.x1, tok.x1),
                                min(last.y0, tok.y0), max(last.y1, tok.y1))
+                if spaced:
+                    spaced_runs.add(len(runs) - 1)
                 prev_line_end = m.end()
                 continue
         runs.append(tok)
@@ -116,19 +123,32 @@ def _is_data_row(row: list[Run]) -> bool:
     return False
 
 
+_ITEM_START = re.compile(r"^(?:[（(]?[一二三四五六七八九十百]+[)）、.．]|[（(]\d+[)）]|\d+[、.．](?!\d)|其中)")
+_TOTAL_LABEL = re.compile(RULES["rows"]["own_row"])
+
+
+def _starts_own_row(text: str) -> bool:
+    """A label that opens a row of its own (an enumerated item, a 其中 line, a total), never the wrapped end of another."""
+    return bool(_ITEM_START.match(text) or _TOTAL_LABEL.match(text))
+
+
 def _join_wrapped(rows: list[list[Run]]) -> list[list[Run]]:
     """Fold the text-only lines of a label that wraps inside its cell into the row that holds the numbers.
 
     A wrapped line sits closer to its row than rows sit to each other; a label-only row of its own (a heading
-    row with blank cells) sits a full row pitch away and is kept.
+    row with blank cells) sits a full row pitch away and is kept. The pitch is measured between numeric rows
+    that follow each other directly: where most rows are label-only (a 收支总表 whose expenditure side lists
+    every class, most of them blank), the gap between numeric rows spans several rows. A line that starts an
+    item of its own ('二十六、…', '本年收入合计') is never folded into a row already labelled in that column.
     """
     ys = [sum(r.yc for r in row) / len(row) for row in rows]
     numeric = [any(r.numeric for r in row) for row in rows]
+    adjacent = [ys[i] - ys[i + 1] for i in range(len(rows) - 1) if numeric[i] and numeric[i + 1] and ys[i] > ys[i + 1]]
     num_y = [y for y, n in zip(ys, numeric) if n]
     gaps = [a - b for a, b in zip(num_y, num_y[1:]) if a - b > 0]
     if not gaps:
         return rows
-    pitch = median(gaps)
+    pitch = median(adjacent) if adjacent else median(gaps)
     merged: dict[int, list[Run]] = {i: list(row) for i, row in enumerate(rows)}
     for i, row in enumerate(rows):
         if numeric[i]:
@@ -137,9 +157,13 @@ def _join_wrapped(rows: list[list[Run]]) -> list[list[Run]]:
         if not near:
             continue
         j = min(near, key=lambda j: abs(ys[j] - ys[i]))
-        if abs(ys[j] - ys[i]) < 0.7 * pitch and j in merged and i in merged:
-            merged[j].extend(row)
-            del merged[i]
+        if not (abs(ys[j] - ys[i]) < 0.7 * pitch and j in merged and i in merged):
+            continue
+        if any(_starts_own_row(r.text) and any(_overlap(r.x0, r.x1, o.x0, o.x1) > 0 for o in rows[j] if not o.numeric)
+               for r in row):
+            continue
+        merged[j].extend(row)
+        del merged[i]
     out = []
     for i in sorted(merged):
         row = merged[i]
@@ -165,6 +189,29 @@ def _overlap(a0: float, a1: float, b0: float, b1: float) -> float:
     return max(0.0, min(a1, b1) - max(a0, b0))
 
 
+def _gap(x: float, a: float, b: float) -> float:
+    return 0.0 if a <= x <= b else min(abs(x - a), abs(x - b))
+
+
+def _place_offset_headers(unplaced: list[Run], cols: list[tuple[float, float, str]], header: list[list[str]]) -> None:
+    """Give a header that stands over no column to a number column that has no header at all, when each is the
+    other's nearest: tables print a header centred in its cell and the numbers right-aligned in it, so over a
+    wide cell the two need not overlap ('预算数' left of its column, '基本支出' left of its numbers). A header whose
+    nearest column is already named (the '公务用车购置费' over a column left blank) stays unplaced."""
+    claims: dict[int, list[tuple[float, Run]]] = {}
+    for r in unplaced:
+        mid = (r.x0 + r.x1) / 2
+        j = min(range(len(cols)), key=lambda k: _gap(mid, cols[k][0], cols[k][1]), default=None)
+        if j is None or cols[j][2] != "num" or header[j]:
+            continue
+        claims.setdefault(j, []).append((_gap(mid, cols[j][0], cols[j][1]), r))
+    for j, found in claims.items():
+        rows_of = {round(r.yc) for _, r in found}
+        if len(found) == 1 or len(rows_of) == len(found):
+            # one claimant per header line: a two-line header ('本年' over '预算数') reads top line first
+            header[j] = [r.text for _, r in sorted(found, key=lambda f: -f[1].yc)]
+
+
 def _segment_table(rows: list[list[Run]], head_rows: list[list[Run]], prev: dict[str, Any] | None) -> dict[str, Any]:
     """One table's rows on one page -> grid of cells with a header string per column."""
     data_rows = [r for r in rows]
@@ -184,6 +231,7 @@ def _segment_table(rows: list[list[Run]], head_rows: list[list[Run]], prev: dict
             line[best] = (line[best] + " " + r.text).strip() if line[best] else r.text
         cells.append(line)
     header: list[list[str]] = [[] for _ in cols]
+    unplaced: list[Run] = []
     for hrow in head_rows:
         for r in hrow:
             if r.text in INDEX_MARKS or (r.text.isdigit() and len(r.text) <= 2):
@@ -196,8 +244,11 @@ def _segment_table(rows: list[list[Run]], head_rows: list[list[Run]], prev: dict
                 mid = (r.x0 + r.x1) / 2
                 over = [j for j, (a, b, _k) in enumerate(cols) if a - (0.5 * (b - a) + 6) <= mid <= b + (0.5 * (b - a) + 6)]
                 over = over[:1] if len(over) == 1 else []
+            if not over:
+                unplaced.append(r)
             for j in over:
                 header[j].append(r.text)
+    _place_offset_headers(unplaced, cols, header)
     if prev is not None and not any(header[j] for j, c in enumerate(cols) if c[2] == "num"):
         # a continuation page that does not repeat the header: take it from the page before, by position
         for j, (a, b, _kind) in enumerate(cols):
@@ -234,7 +285,9 @@ def page_tables(rows: list[list[Run]], page: int, prev: dict[str, Any] | None) -
         upto = starts[0][0] if starts else len(rows)
         numeric_rows = [row for row in rows[:upto] if any(r.numeric for r in row)]
         ending = [row for row in numeric_rows if row[-1].numeric]
-        if len(ending) >= 2 and len(ending) >= 0.6 * len(numeric_rows):
+        # a table's last lines alone on the next page ('收入总计 99,230.46 支出总计 99,230.46') are enough
+        closing = [row for row in ending if not row[0].numeric and _TOTAL_LABEL.match(row[0].text)]
+        if (len(ending) >= 2 and len(ending) >= 0.6 * len(numeric_rows)) or closing:
             starts.insert(0, (-1, None))
     out: list[dict[str, Any]] = []
     for k, (i, title) in enumerate(starts):
@@ -277,12 +330,13 @@ def page_tables(rows: list[list[Run]], page: int, prev: dict[str, Any] | None) -
 
 
 _TABULAR_LINE = re.compile(r"\d\.\d+[ \t]*\r?$", re.M)
+_TOTAL_LINE = re.compile(r"^[ \t\u3000]*(?:本年)?(?:收[ \t\u3000]*入|支[ \t\u3000]*出)?[ \t\u3000]*[合总][ \t\u3000]*计[ \t\u3000]*-?\d[\d,]*\.\d+", re.M)
 
 
 def candidate_page(text: str, continuing: bool = False) -> bool:
     """Cheap test on a page's text: could it hold the start of a standard table (a title line), or -- when the page
     before ended inside a table -- its rest (lines ending in amounts)? Loading a page costs more than reading it."""
-    if continuing and len(_TABULAR_LINE.findall(text)) >= 2:
+    if continuing and (len(_TABULAR_LINE.findall(text)) >= 2 or _TOTAL_LINE.search(text)):
         return True
     return any(is_title_line(line) for line in text.splitlines())
 

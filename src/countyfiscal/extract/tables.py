@@ -202,6 +202,8 @@ def _figure_targets(table: dict, fiscal_year: int | None, doc_kind: str) -> list
     heads = [squeeze(h) for h in table["header"]]
     if any(sp and sp["role"] == "total" and heads[j] != "小计" for j, sp in enumerate(specs)):
         specs = [None if sp and heads[j] == "小计" else sp for j, sp in enumerate(specs)]
+    if kind == "sangong":
+        specs = _sangong_subtotal(specs, heads)
     # Under one label column only the leftmost "total" column is the row's total ("小计" under a spanning
     # "基本支出" or "本年收入" is a part of it).
     seen_roles: set[tuple[int, str, int | None, str]] = set()
@@ -231,10 +233,26 @@ def _figure_targets(table: dict, fiscal_year: int | None, doc_kind: str) -> list
             if target is None:
                 continue
             nth = sum(1 for k in range(j) if squeeze(cells[k]) == squeeze(cells[j]) and (k > (label_col or 0)))
-            out.append({**target, "fiscal_year": spec["fiscal_year"], "basis": spec["basis"],
+            out.append({**target, "fiscal_year": spec["fiscal_year"], "basis": spec["basis"], "col": j,
                         "row": squeeze(label or "") or code, "row_index": r, "column": table["header"][j],
                         "value_text": squeeze(cells[j]), "anchor": [squeeze(label or ""), code or ""], "nth": nth,
                         "page": table.get("page"), "row_page": (table.get("row_pages") or {}).get(r)})
+    return out
+
+
+_VEHICLE_PARTS = {"sangong_vehicle_purchase", "sangong_vehicle_operation"}
+
+
+def _sangong_subtotal(specs: list[dict | None], heads: list[str]) -> list[dict | None]:
+    """In a "三公" table the only bare "小计" is the vehicle group's (公务用车购置及运行费: 小计 | 购置费 | 运行费),
+    whose spanning header may not reach it: it is that subtotal when a vehicle part column follows it, else
+    nothing (its meaning is not certain)."""
+    out = list(specs)
+    for j, sp in enumerate(specs):
+        if sp is None or heads[j] != "小计":
+            continue
+        nxt = next((s for s in specs[j + 1:] if s is not None), None)
+        out[j] = dict(sp, role="sangong_vehicle_total") if nxt and nxt["role"] in _VEHICLE_PARTS else None
     return out
 
 
@@ -263,6 +281,24 @@ def _classify_row(name: str, code: str | None, ckind: str, parents: dict) -> tup
     return None, None
 
 
+def _total_kind(name: str, side: str, two_sided: bool) -> str | None:
+    """Which total a 收支总表 row states on its side: "this_year" (本年收入合计), "grand" (收入总计, this year's plus
+    上年结转) or "plain" (合计 / 收入合计: grand when the table also states a this-year total, else the only one)."""
+    other = "支出" if side == "income" else "收入"
+    if other in name:
+        return None
+    if _ROW["this_year_total"].match(name):
+        return "this_year"
+    bare = name in ("合计", "总计")
+    if bare and not two_sided:
+        return None  # a one-sided list's bare 合计 may be either side's
+    if _ROW["grand_total"].match(name):
+        return "grand"
+    if _ROW["plain_total"].match(name):
+        return "plain"
+    return None
+
+
 def _interpret(kind: str, name: str, code: str | None, sub: bool, side: str, spec: dict, parents: dict,
                two_sided: bool) -> dict | None:
     role = spec["role"]
@@ -270,12 +306,13 @@ def _interpret(kind: str, name: str, code: str | None, sub: bool, side: str, spe
     if kind == "sangong":
         if is_total:
             if role.startswith("sangong_"):
-                return {"measure": role}
-            return {"measure": "sangong_total"} if role == "total" else None
+                return {"measure": role, "_by": "column"}
+            return {"measure": "sangong_total", "_by": "row"} if role == "total" else None
         # rows per unit are not ours; a transposed table names the item in the row and the basis in the column
+        # (the vehicle parts stand as 其中 rows under 公务用车购置及运行费)
         item = next((r for r, p in _SANGONG_ROLES if p.search(name) and r != "sangong_total"), None)
-        if item and role == "total" and not sub:
-            return {"measure": item}
+        if item and role == "total" and (not sub or item in _VEHICLE_PARTS):
+            return {"measure": item, "_by": "row"}
         return None
     if kind == "agency_operating":
         if (is_total or _ROW["agency_operating"].search(name)) and role in ("total",):
@@ -288,31 +325,34 @@ def _interpret(kind: str, name: str, code: str | None, sub: bool, side: str, spe
     if kind in ("income_expenditure", "fiscal_appropriation"):
         if role != "total":
             return None
+        income_side = side == "income" or not two_sided
+        if kind == "income_expenditure":
+            total = _total_kind(name, "income" if income_side else "expenditure", two_sided)
+            if total:
+                return {"measure": "income_total" if income_side else "expenditure_total", "_total": total}
+            if _ROW["carry_over"].search(name):
+                return {"measure": "_carry", "_side": "income" if income_side else "expenditure"}
         if _ROW["carry_over"].search(name):
             return None
-        if side == "income" or not two_sided:
-            if kind == "income_expenditure" and (_ROW["income_total"].match(name) or (is_total and two_sided)):
-                return {"measure": "income_total"}
+        if income_side:
             if _ROW["fiscal_appropriation"].match(name) and not sub:
                 return {"measure": "fiscal_appropriation_income"}
             return None
         if kind == "fiscal_appropriation":
             return None
-        if _ROW["expenditure_total"].match(name) or is_total:
-            return {"measure": "expenditure_total"}
         if _ROW["basic"].match(name):
             return {"measure": "basic_expenditure"}
         if _ROW["project"].match(name):
             return {"measure": "project_expenditure"}
-        if sub:
+        if sub or is_total:
             return None
         c, lab = _classify_row(name, code, "functional", parents)
         if c and len(c) == 3:  # the 收支总表 lists 类 only; deeper rows there are unreliable
             return {"measure": "functional_expenditure", "code": c, "label": lab}
         return None
     if kind == "income":
-        if is_total and role == "total" and not spec.get("carry"):
-            return {"measure": "income_total", "_needs_no_carry": True}
+        if is_total and role == "total":
+            return {"measure": "income_total", "_total": "income_table"}
         return None
     if kind in ("expenditure", "general_function"):
         if is_total:
@@ -418,22 +458,15 @@ def table_figures(doc: Document, fiscal_year: int | None = None, doc_kind: str |
     seen: set[tuple] = set()
     regions: dict[tuple[int, int], list] = {}
     bounds = list(doc.page_starts) + [len(doc.text)]
-    for t in tables:
-        if t.get("unit") is None:
-            continue  # without the printed unit a table's numbers cannot be read as money
-        has_carry = any("上年结转" in h or "结转" in h for h in t["header"])
-        targets = _figure_targets(t, fy, doc_kind)
-        for tg in targets:
-            if tg.get("_needs_no_carry") and has_carry and not re.search(r"本年", tg["column"]):
-                continue  # 总计 of a 收入总表 with carry-over columns is not this year's income
-            if tg["measure"] == "income_total" and t["kind"] == "income" and re.search("结转", tg["column"]):
+    for group in _table_groups(tables):
+        found_targets = [(t, tg) for t in group for tg in _figure_targets(t, fy, doc_kind)]
+        found_targets = _choose_totals(found_targets, doc_kind)
+        if group[0]["kind"] == "sangong":
+            found_targets = _sangong_consistent(found_targets)
+        for t, tg in found_targets:
+            value = _value(tg["value_text"], t["unit"])
+            if value is None:
                 continue
-            try:
-                value = parse_amount(tg["value_text"].lstrip("-"), t["unit"])
-            except ValueError:
-                continue
-            if tg["value_text"].startswith("-"):
-                value = -value
             page = t.get("page")
             if page and len(bounds) > page:
                 lo, hi = bounds[page - 1], bounds[page]
@@ -462,6 +495,126 @@ def table_figures(doc: Document, fiscal_year: int | None = None, doc_kind: str |
             seen.add(key)
             out.append(row)
     return out
+
+
+def _value(text: str, unit: str) -> Decimal | None:
+    try:
+        value = parse_amount(text.lstrip("-"), unit)
+    except ValueError:
+        return None
+    return -value if text.startswith("-") else value
+
+
+def _table_groups(tables: list[dict]) -> list[list[dict]]:
+    """Tables as printed: a table's pages (continuations) together. Tables without a printed unit are left out:
+    without it their numbers cannot be read as money."""
+    groups: list[list[dict]] = []
+    for t in tables:
+        if t.get("unit") is None:
+            continue
+        if t.get("continued") and groups and groups[-1][-1]["title"] == t["title"]:
+            groups[-1].append(t)
+        else:
+            groups.append([t])
+    return groups
+
+
+def _choose_totals(targets: list[tuple[dict, dict]], doc_kind: str) -> list[tuple[dict, dict]]:
+    """Keep, of one table's income/expenditure totals, the one the document kind calls income_total /
+    expenditure_total (resources/table_titles.yml ``totals_by_doc_kind``); drop the carry-over markers."""
+    rule = RULES["totals_by_doc_kind"]
+    want = rule.get(doc_kind, rule["default"])
+    tagged = {}
+    for i, (t, tg) in enumerate(targets):
+        tag = tg.get("_total")
+        if tag == "income_table":
+            # 收入总表: the 总计 column includes 上年结转 where the table has a 结转 column; a 本年 column does not
+            carry_cols = any("结转" in squeeze(h) for h in t["header"])
+            if "结转" in tg["column"]:
+                tag = None
+            elif not carry_cols:
+                tag = "plain"
+            else:
+                tag = "this_year" if "本年" in tg["column"] else "grand"
+            if tag is None:
+                tagged[i] = "drop"
+                continue
+        if tag:
+            tagged[i] = tag
+    carry_zero = {}
+    for t, tg in targets:
+        if tg["measure"] == "_carry":
+            v = _value(tg["value_text"], t["unit"])
+            side = tg["_side"]
+            carry_zero[side] = carry_zero.get(side, True) and v is not None and v == 0
+    keep = set(range(len(targets))) - set(tagged)
+    for measure, side in (("income_total", "income"), ("expenditure_total", "expenditure")):
+        idx = [i for i in tagged if targets[i][1]["measure"] == measure and tagged[i] != "drop"]
+        tags = {tagged[i] for i in idx}
+        if "this_year" in tags or "grand" in tags:
+            kind_of = {i: ("grand" if tagged[i] == "plain" else tagged[i]) for i in idx}
+        else:
+            kind_of = {i: "only" for i in idx}
+        present = set(kind_of.values())
+        if "only" in present:
+            chosen = "only"
+        elif want in present:
+            chosen = want
+        elif carry_zero.get(side):
+            chosen = next(iter(present), None)  # the 结转 line is printed as zero: both totals are equal
+        else:
+            chosen = None
+        keep |= {i for i in idx if kind_of[i] == chosen}
+    return [x for i, x in enumerate(targets) if i in keep and x[1]["measure"] != "_carry"]
+
+
+_SANGONG_PARTS = ("sangong_overseas", "sangong_vehicle_total", "sangong_vehicle_purchase",
+                  "sangong_vehicle_operation", "sangong_reception")
+
+
+def _sangong_consistent(targets: list[tuple[dict, dict]]) -> list[tuple[dict, dict]]:
+    """Drop every figure of a "三公" line (a row of a table with one column per item, a column of a table with one row
+    per item) whose parts do not add up to its 合计 (or whose vehicle parts do not add up to their 小计): then the
+    columns or rows were not mapped to the right items, and no figure of that line is certain."""
+    lines: dict[tuple, list[int]] = {}
+    for i, (t, tg) in enumerate(targets):
+        key = (id(t), "row", tg["row_index"]) if tg.get("_by") == "column" else ("col", tg["col"], tg["fiscal_year"], tg["basis"])
+        lines.setdefault(key, []).append(i)
+    bad: set[int] = set()
+    for idx in lines.values():
+        vals: dict[str, list[tuple[Decimal, Decimal]]] = {}
+        for i in idx:
+            t, tg = targets[i]
+            v = _value(tg["value_text"], t["unit"])
+            if v is None:
+                continue
+            vals.setdefault(tg["measure"], []).append((v, allowance(t["unit"], decimals_of(tg["value_text"]))))
+        if any(len({v for v, _ in vs}) > 1 for vs in vals.values()):
+            bad.update(idx)  # one line stating two values for one item
+            continue
+        one = {m: vs[0] for m, vs in vals.items()}
+
+        def total_of(names: tuple[str, ...]) -> tuple[Decimal, Decimal]:
+            return (sum((one[n][0] for n in names if n in one), Decimal(0)),
+                    sum((one[n][1] for n in names if n in one), Decimal(0)))
+
+        checks = []
+        parts = ("sangong_vehicle_purchase", "sangong_vehicle_operation")
+        if "sangong_vehicle_total" in one and any(p in one for p in parts):
+            checks.append((one["sangong_vehicle_total"], total_of(parts)))
+        vehicle = ("sangong_vehicle_total",) if "sangong_vehicle_total" in one else parts
+        items = ("sangong_overseas", "sangong_reception") + vehicle
+        # Where the items are columns, a blank (or missing) column adds nothing; where they are rows, a line that
+        # does not print every item cannot be summed.
+        by_column = any(targets[i][1].get("_by") == "column" for i in idx)
+        complete = all(any(p in one for p in group) for group in (("sangong_overseas",), ("sangong_reception",),
+                                                                   ("sangong_vehicle_total",) + parts))
+        if "sangong_total" in one and any(p in one for p in items) and (by_column or complete):
+            checks.append((one["sangong_total"], total_of(items)))
+        for (whole, w_allow), (summed, s_allow) in checks:
+            if abs(whole - summed) > w_allow + s_allow:
+                bad.update(idx)
+    return [x for i, x in enumerate(targets) if i not in bad]
 
 
 def mark_precision(figures: pd.DataFrame) -> pd.DataFrame:
