@@ -48,6 +48,7 @@ FIGURES = pd.DataFrame(
         _figure_row("b.pdf", "basic_expenditure", 2023, "budget", 3_105_300.00),
         _figure_row("b.pdf", "project_expenditure", 2023, "budget", 1_000_000.00),
         _figure_row("b.pdf", "economic_expenditure", 2023, "budget", 2_500_000.0, "301", "工资福利支出"),
+        _figure_row("b.pdf", "economic_expenditure", 2023, "budget", 2_500_000.0, "501", "机关工资福利支出"),
         _figure_row("b.pdf", "staff_actual", 2023, "", 12, unit="count"),
     ]
 )
@@ -182,10 +183,10 @@ def test_metric_bars_print_values_and_warn_about_mixed_bases():
     fig = plots.plot_metric_bars(METRICS, ["expenditure_change_pct"], "change")
     ax = fig.axes[0]
     assert sorted(t.get_text() for t in ax.texts) == ["-4.06", "3.50"]
-    assert [t.get_text() for t in ax.get_xticklabels()] == ["乙区\n2023 预算", "甲县\n2023 决算"]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["乙区\n2023 预算 [1]", "甲县\n2023 决算"]
     note = fig.get_supxlabel()
     assert "预算 (budget" in note and "决算 (actual" in note
-    assert "budget figures" in note
+    assert "[1] budget figures" in note
 
 
 def test_expenditure_composition_shares():
@@ -199,8 +200,19 @@ def test_expenditure_composition_shares():
 def test_economic_composition_uses_only_lei_codes():
     fig = plots.plot_economic_composition(FIGURES, DOCUMENTS)
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    assert labels == ["301 工资福利支出", "302 商品和服务支出"]
-    assert "80.0" in [t.get_text() for t in fig.axes[0].texts]
+    assert labels == ["301 工资福利支出", "302 商品和服务支出", "501 机关工资福利支出"]
+    assert [t.get_text() for t in fig.axes[0].texts] == ["100.0", "80.0", "20.0", "100.0"]
+    # 301 and 501 describe the same money in two classifications: separate bars, never one total.
+    bars = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert bars == ["乙区 2023 预算 budget · 3xx", "乙区 2023 预算 budget · 5xx", "甲县 2023 决算 actual · 3xx"]
+
+
+def test_two_departments_of_one_place_get_separate_bars():
+    docs = pd.concat([DOCUMENTS, DOCUMENTS.iloc[[0]].assign(file="e.txt", department="甲县财政局")], ignore_index=True)
+    figs = pd.concat([FIGURES, FIGURES[FIGURES["file"].eq("a.txt")].assign(file="e.txt")], ignore_index=True)
+    fig = plots.plot_expenditure_composition(figs, docs)
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == [
+        "乙区 2023 预算 budget", "甲县·甲县信访局 2023 决算 actual", "甲县·甲县财政局 2023 决算 actual"]
 
 
 def test_save_figure_is_deterministic(tmp_path):

@@ -286,3 +286,21 @@ def recurring_table(recurring_themes: pd.DataFrame, scope: str = "work_summary")
     rows = rows.drop(columns=["scope"], errors="ignore")
     keys = [c for c in ["n_jurisdictions", "theme"] if c in rows]
     return _fixed(rows.sort_values(keys, ascending=[k != "n_jurisdictions" for k in keys]), 3)
+
+
+def place_labels(documents: pd.DataFrame) -> pd.Series:
+    """Who a document speaks for, indexed by file: the jurisdiction, or 'jurisdiction·department' where one
+    jurisdiction has several departments in the data (so two departments' figures are never merged into one bar).
+
+    >>> docs = pd.DataFrame({"file": ["a", "b", "c"], "jurisdiction": ["甲县", "甲县", "乙区"],
+    ...                      "department": ["甲县信访局", "甲县财政局", "乙区信访局"]})
+    >>> place_labels(docs).tolist()
+    ['甲县·甲县信访局', '甲县·甲县财政局', '乙区']
+    """
+    if documents.empty:
+        return pd.Series(dtype="str")
+    places = documents["jurisdiction"].fillna("").replace("", "(unknown)")
+    departments = documents["department"].fillna("") if "department" in documents else pd.Series("", index=documents.index)
+    several = departments.groupby(places).transform("nunique").gt(1)
+    labels = places.where(~several, places + "·" + departments)
+    return pd.Series(labels.to_numpy(), index=documents["file"].to_numpy())

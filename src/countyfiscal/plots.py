@@ -77,6 +77,9 @@ METRIC_LABELS = {
     "sangong_execution_pct": "“三公”经费 execution %",
     "personnel_per_staff": "人员经费 per person (yuan)",
 }
+METRIC_LABELS |= {
+    f"{part}_execution_pct": f"{name} execution %" for part, name in SANGONG_PARTS.items()
+}
 WAN = 10_000  # 万元: the unit disclosures print money in
 
 
@@ -119,10 +122,17 @@ def _comparability_lines(frame: pd.DataFrame) -> list[str]:
     years = sorted({int(y) for y in frame.get("fiscal_year", pd.Series(dtype="Int64")).dropna()})
     if len(years) > 1:
         lines.append("Fiscal years differ: " + ", ".join(str(y) for y in years) + " — labels show each bar's year.")
-    if "comparability" in frame:
-        for note in sorted({n for n in frame["comparability"].dropna() if n}):
-            lines.append("Note: " + note)
+    for note, marker in _note_markers(frame).items():
+        lines.append(f"{marker} {note}")
     return lines
+
+
+def _note_markers(frame: pd.DataFrame) -> dict[str, str]:
+    """Each distinct comparability note gets a marker ([1], [2] …) that the bars it concerns carry in their label."""
+    if "comparability" not in frame:
+        return {}
+    notes = sorted({n for n in frame["comparability"].dropna() if n})
+    return {note: f"[{i}]" for i, note in enumerate(notes, start=1)}
 
 
 def _basis_legend(ax, bases: Sequence[str]) -> None:
@@ -235,15 +245,20 @@ def plot_metric_bars(metrics: pd.DataFrame, metric_names: Sequence[str], title: 
     if frame.empty:
         return no_data_figure(title, "no data: the documents do not state the inputs of these metrics")
     present = [m for m in metric_names if m in set(frame["metric"])]
+    # Name the department too where one jurisdiction has several, so bars are never ambiguous.
+    several = frame.groupby("jurisdiction")["department"].transform("nunique").gt(1)
+    places = frame["jurisdiction"].where(~several, frame["jurisdiction"] + "·" + frame["department"])
     fig = _figure(max(7, 4.2 * min(len(present), 3)), 4.2 * ((len(present) + 2) // 3) + 0.8)
     axes = fig.subplots((len(present) + 2) // 3, min(len(present), 3), squeeze=False).ravel()
     for ax in axes[len(present):]:
         ax.set_axis_off()
     for ax, metric in zip(axes, present):
         rows = frame[frame["metric"].eq(metric)].sort_values(["jurisdiction", "fiscal_year", "basis", "department"])
+        markers = _note_markers(frame)
+        notes = rows["comparability"].fillna("") if "comparability" in rows else pd.Series("", index=rows.index)
         labels = [
-            f"{j}\n{y} {BASIS_LABELS.get(b, b).split()[0]}"
-            for j, y, b in zip(rows["jurisdiction"], rows["fiscal_year"], rows["basis"])
+            f"{j}\n{y} {BASIS_LABELS.get(b, b).split()[0]}" + (f" {markers[n]}" if n else "")
+            for j, y, b, n in zip(places.loc[rows.index], rows["fiscal_year"], rows["basis"], notes)
         ]
         xs = np.arange(len(rows))
         bases = rows["basis"].fillna("").tolist()
@@ -265,7 +280,9 @@ def plot_metric_bars(metrics: pd.DataFrame, metric_names: Sequence[str], title: 
         ax.set_xlim(-0.5 - max(0, 2 - len(xs)) * 0.5, len(xs) - 0.5 + max(0, 2 - len(xs)) * 0.5)  # no one-bar slabs
         ax.set_title(METRIC_LABELS.get(metric, metric), fontsize=10)
         ax.set_ylabel(unit)
-        ax.margins(y=0.18)
+        low, high = min(0.0, float(rows["value"].min())), max(0.0, float(rows["value"].max()))
+        span = (high - low) or 1.0  # an all-zero panel still gets a readable axis
+        ax.set_ylim(low - 0.15 * span * (low < 0), high + 0.15 * span)
         _basis_legend(ax, sorted(set(bases), key=list(BASIS_COLOURS).index))
     fig.suptitle(title)
     _note(fig, _comparability_lines(frame))
@@ -281,10 +298,8 @@ def _money_rows(figures: pd.DataFrame, documents: pd.DataFrame, measures: Sequen
         return figures
     rows = figures[figures["measure"].isin(measures) & figures["unit"].eq("yuan")]
     rows = rows[rows["code"].fillna("").eq("")] if "code" in rows else rows
-    rows = rows.assign(
-        jurisdiction=rows["file"].map(documents.set_index("file")["jurisdiction"]) if not documents.empty else "",
-    )
-    rows = rows.assign(jurisdiction=rows["jurisdiction"].fillna("").replace("", "(unknown)"))
+    # "jurisdiction" here is the place label: a jurisdiction, or jurisdiction·department where it has several.
+    rows = rows.assign(jurisdiction=rows["file"].map(load.place_labels(documents)).fillna("(unknown)"))
     # A figure stated twice (text and table) keeps its first statement; differences are the checks' business.
     rows = rows.sort_values(["file", "measure", "fiscal_year", "basis", "start"], na_position="last")
     return rows.drop_duplicates(["file", "measure", "fiscal_year", "basis"])
@@ -388,38 +403,49 @@ def plot_budget_vs_actual(figures: pd.DataFrame, documents: pd.DataFrame, measur
     return fig
 
 
+ECONOMIC_FAMILIES = {"3": "部门预算支出经济分类", "5": "政府预算支出经济分类"}
+
+
 def plot_economic_composition(figures: pd.DataFrame, documents: pd.DataFrame) -> Figure:
-    """Shares of the economic classification's 类 (301 工资福利支出, 302 商品和服务支出, …) per jurisdiction-year-basis."""
+    """Shares of the economic classification's 类 per document, year and basis; one bar per classification family.
+
+    Departmental (301 工资福利支出 …) and government (501 机关工资福利支出 …) classifications describe the same
+    money twice, so each family gets its own bar and never shares a total with the other.
+    """
     title = "Economic classification of expenditure (类, % of the stated 类 sum)"
     if figures.empty:
         return no_data_figure(title)
     rows = figures[figures["measure"].eq("economic_expenditure") & figures["code"].fillna("").str.fullmatch(r"\d{3}")]
     if rows.empty:
         return no_data_figure(title, "no document states its expenditure by economic classification 类")
-    jurisdictions = documents.set_index("file")["jurisdiction"] if not documents.empty else pd.Series(dtype=str)
-    rows = rows.assign(jurisdiction=rows["file"].map(jurisdictions).fillna("(unknown)"))
+    rows = rows.assign(place=rows["file"].map(load.place_labels(documents)).fillna("(unknown)"), family=rows["code"].str[0])
     rows = rows.sort_values(["file", "code", "fiscal_year", "basis", "start"]).drop_duplicates(["file", "code", "fiscal_year", "basis"])
     names = rows.groupby("code")["label"].first()
-    wide = rows.pivot_table(index=["jurisdiction", "fiscal_year", "basis"], columns="code", values="value", aggfunc="sum", fill_value=0).sort_index()
+    wide = rows.pivot_table(index=["place", "fiscal_year", "basis", "family", "file"], columns="code", values="value",
+                            aggfunc="sum", fill_value=0).sort_index()
     shares = wide.div(wide.sum(axis=1).replace(0, np.nan), axis=0).mul(100).fillna(0)
     fig = _figure(10, max(3, 0.5 * len(shares) + 2))
     ax = fig.add_subplot()
     ys = np.arange(len(shares))
     left = np.zeros(len(shares))
-    colours = sns.color_palette("Set2", len(shares.columns))
+    colours = sns.color_palette("Set2", 8) + sns.color_palette("Pastel2", 8) + sns.color_palette("tab20", 20)
     for colour, code in zip(colours, shares.columns):
         ax.barh(ys, shares[code], left=left, color=colour, label=f"{code} {names.get(code, '')}")
         for y, l, v in zip(ys, left, shares[code]):
             if v >= 6:
                 ax.text(l + v / 2, y, f"{v:.1f}", ha="center", va="center", fontsize=7)
         left = left + shares[code].to_numpy()
-    ax.set_yticks(ys, [f"{j} {y} {BASIS_LABELS.get(b, b)}" for j, y, b in shares.index], fontsize=8)
+    labels = [f"{p} {y} {BASIS_LABELS.get(b, b)} · {f}xx" for p, y, b, f, _ in shares.index]
+    ax.set_yticks(ys, labels, fontsize=8)
     ax.invert_yaxis()
     ax.set_xlim(0, 100)
-    ax.set_xlabel("% of the stated 类 total")
+    ax.set_xlabel("% of the stated 类 total of the bar's classification")
     ax.set_title(title)
     ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
-    _note(fig, _comparability_lines(shares.reset_index()))
+    families = sorted(set(shares.index.get_level_values("family")))
+    _note(fig, _comparability_lines(shares.reset_index())
+          + ["3xx = " + ECONOMIC_FAMILIES["3"] + ", 5xx = " + ECONOMIC_FAMILIES["5"] + "; each bar sums one family only."
+             if len(families) > 1 else ""])
     return fig
 
 
@@ -539,7 +565,9 @@ def plot_profile_figures(figures: pd.DataFrame, documents: pd.DataFrame, jurisdi
     rows = _money_rows(figures[figures["file"].isin(docs["file"])] if not figures.empty else figures, docs, list(PROFILE_MEASURES))
     if rows.empty:
         return no_data_figure(title)
-    rows = rows.assign(series=[f"{y} {BASIS_LABELS.get(b, b)}" for y, b in zip(rows["fiscal_year"], rows["basis"])])
+    # Several departments of one place: each keeps its own bars (the place label names the department).
+    prefix = rows["jurisdiction"] + " " if rows["jurisdiction"].nunique() > 1 else pd.Series("", index=rows.index)
+    rows = rows.assign(series=[f"{p}{y} {BASIS_LABELS.get(b, b)}" for p, y, b in zip(prefix, rows["fiscal_year"], rows["basis"])])
     series = sorted(rows["series"].unique())
     present = [m for m in PROFILE_MEASURES if m in set(rows["measure"])]
     fig = _figure(9, max(3.5, 0.32 * len(present) * len(series) + 1.5))
