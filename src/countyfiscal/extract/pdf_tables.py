@@ -193,23 +193,27 @@ def _gap(x: float, a: float, b: float) -> float:
     return 0.0 if a <= x <= b else min(abs(x - a), abs(x - b))
 
 
-def _place_offset_headers(unplaced: list[Run], cols: list[tuple[float, float, str]], header: list[list[str]]) -> None:
-    """Give a header that stands over no column to a number column that has no header at all, when each is the
-    other's nearest: tables print a header centred in its cell and the numbers right-aligned in it, so over a
-    wide cell the two need not overlap ('预算数' left of its column, '基本支出' left of its numbers). A header whose
-    nearest column is already named (the '公务用车购置费' over a column left blank) stays unplaced."""
-    claims: dict[int, list[tuple[float, Run]]] = {}
+def _place_offset_headers(unplaced: list[Run], cols: list[tuple[float, float, str]], header: list[list[str]],
+                          header_runs: list[list[Run]]) -> None:
+    """Give a header that stands over no column to its nearest number column when that column has no header yet,
+    or only headers on lines above it (a spanning '本年一般公共预算基本支出' over the leaf '人员经费'), and no other
+    such header claims it. Tables print a header centred in its cell and the numbers right-aligned in it, so over
+    a wide cell the two need not overlap ('预算数' left of its column). A header whose nearest column is named on
+    its own line already (the '公务用车购置费' over a column left blank) stays unplaced."""
+    claims: dict[int, list[Run]] = {}
     for r in unplaced:
         mid = (r.x0 + r.x1) / 2
         j = min(range(len(cols)), key=lambda k: _gap(mid, cols[k][0], cols[k][1]), default=None)
-        if j is None or cols[j][2] != "num" or header[j]:
+        if j is None or cols[j][2] != "num":
             continue
-        claims.setdefault(j, []).append((_gap(mid, cols[j][0], cols[j][1]), r))
+        above = all(h.yc > r.yc + h.height / 2 for h in header_runs[j])
+        if header[j] and not (above and _gap(mid, cols[j][0], cols[j][1]) <= r.x1 - r.x0):
+            continue
+        claims.setdefault(j, []).append(r)
     for j, found in claims.items():
-        rows_of = {round(r.yc) for _, r in found}
-        if len(found) == 1 or len(rows_of) == len(found):
+        if len(found) == 1 or len({round(r.yc) for r in found}) == len(found):
             # one claimant per header line: a two-line header ('本年' over '预算数') reads top line first
-            header[j] = [r.text for _, r in sorted(found, key=lambda f: -f[1].yc)]
+            header[j] = header[j] + [r.text for r in sorted(found, key=lambda r: -r.yc)]
 
 
 def _segment_table(rows: list[list[Run]], head_rows: list[list[Run]], prev: dict[str, Any] | None) -> dict[str, Any]:
@@ -231,6 +235,7 @@ def _segment_table(rows: list[list[Run]], head_rows: list[list[Run]], prev: dict
             line[best] = (line[best] + " " + r.text).strip() if line[best] else r.text
         cells.append(line)
     header: list[list[str]] = [[] for _ in cols]
+    header_runs: list[list[Run]] = [[] for _ in cols]
     unplaced: list[Run] = []
     for hrow in head_rows:
         for r in hrow:
@@ -248,7 +253,8 @@ def _segment_table(rows: list[list[Run]], head_rows: list[list[Run]], prev: dict
                 unplaced.append(r)
             for j in over:
                 header[j].append(r.text)
-    _place_offset_headers(unplaced, cols, header)
+                header_runs[j].append(r)
+    _place_offset_headers(unplaced, cols, header, header_runs)
     if prev is not None and not any(header[j] for j, c in enumerate(cols) if c[2] == "num"):
         # a continuation page that does not repeat the header: take it from the page before, by position
         for j, (a, b, _kind) in enumerate(cols):

@@ -218,13 +218,17 @@ def _figure_targets(table: dict, fiscal_year: int | None, doc_kind: str) -> list
     first_text = text_cols[0] if text_cols else None
     out = []
     parents: dict[tuple[str, int], str] = {}  # (kind, level) -> code of the last row seen at that level
+    row_texts = [{squeeze(c) for c, k in zip(cells, kinds) if k == "text" and c.strip()} for cells in table["cells"]]
     for r, cells in enumerate(table["cells"]):
+        row_values: list[str] = []
         for j, spec in enumerate(specs):
             if spec is None or not cells[j].strip() or not _numeric(cells[j]):
                 continue
             code, label, label_col = _row_code(cells, kinds, j)
             if not text_cols and len(table["cells"]) == 1 and not table.get("continued"):
                 label, label_col = "合计", -1  # a one-row table without a label column states only its total
+                # no label to find it by in the text: the row's values in order identify its line
+                row_values = [squeeze(c) for c in cells if c.strip() and _numeric(c)]
             if label is None and code is None:
                 continue
             name, sub = _clean_label(label or "")
@@ -235,7 +239,11 @@ def _figure_targets(table: dict, fiscal_year: int | None, doc_kind: str) -> list
             nth = sum(1 for k in range(j) if squeeze(cells[k]) == squeeze(cells[j]) and (k > (label_col or 0)))
             out.append({**target, "fiscal_year": spec["fiscal_year"], "basis": spec["basis"], "col": j,
                         "row": squeeze(label or "") or code, "row_index": r, "column": table["header"][j],
-                        "value_text": squeeze(cells[j]), "anchor": [squeeze(label or ""), code or ""], "nth": nth,
+                        "value_text": squeeze(cells[j]), "anchor": [] if row_values else [squeeze(label or ""), code or ""],
+                        "nth": nth, "row_values": row_values,
+                        # rows printing the same label ('其他一般公共服务支出' as 款 and as 项): which of them this is
+                        "label_nth": sum(squeeze(label or "") in row_texts[k] for k in range(r)),
+                        "label_rows": sum(squeeze(label or "") in texts for texts in row_texts),
                         "page": table.get("page"), "row_page": (table.get("row_pages") or {}).get(r)})
     return out
 
@@ -407,9 +415,14 @@ def _value_re(value: str) -> re.Pattern[str]:
 
 
 def _locate(text: str, lines: list[tuple[int, str, str, list[int]]], anchors: list[str], value: str,
-            nth: int) -> tuple[str, int, int] | None:
+            nth: int, label_nth: int = 0, label_rows: int = 1,
+            row_values: list[str] | None = None) -> tuple[str, int, int] | None:
     """Find the cell among ``lines``: the line holding the row label (or code), then the nth copy of the value on it
-    or on the next two lines. Returns (quote, start, end) with text[start:end] == quote, or None."""
+    or on the next two lines. Returns (quote, start, end) with text[start:end] == quote, or None.
+
+    Where several lines hold the label, those where it stands as a word of its own ('收入合计', not the tail of
+    '本年收入合计') and opens the line are preferred; where as many lines hold it as the table has rows printing
+    it, the row's rank among them decides. A row without a label is found by its values printed in order."""
     num_re = _value_re(value)
     for anchor in [a for a in anchors if a]:
         hits = []
@@ -424,14 +437,25 @@ def _locate(text: str, lines: list[tuple[int, str, str, list[int]]], anchors: li
             if len(found) > nth:
                 whole = bool(re.fullmatch(r"[\d\[\]（）()一二三四五六七八九十、.．:：其中]*", flat[:at]))
                 same_line = found[nth].end() <= off + len(ln)
-                hits.append((a_start, found[nth].end(), whole, same_line))
-        for keep in (lambda h: True, lambda h: h[2], lambda h: h[2] and h[3]):
+                bounded = at == 0 or not ("\u4e00" <= text[a_start - 1] <= "\u9fff")
+                hits.append((a_start, found[nth].end(), whole, same_line, bounded))
+        for keep in (lambda h: True, lambda h: h[4], lambda h: h[2], lambda h: h[2] and h[3]):
             hits = [h for h in hits if keep(h)] if len(hits) > 1 else hits
+        if len(hits) > 1 and len(hits) == label_rows and label_nth < len(hits):
+            hits = [hits[label_nth]]
         if len(hits) == 1:
             a_start, v_end = hits[0][:2]
             return text[a_start:v_end], a_start, v_end
         # several lines hold the label: do not guess which
-    return None
+    if row_values:
+        joined = "".join(row_values)
+        spots = [(off, ln, flat, idx) for off, ln, flat, idx in lines if joined in flat]
+        if len(spots) == 1:
+            off, ln, flat, idx = spots[0]
+            first = off + idx[flat.find(joined)]
+            found = list(num_re.finditer(text, first, off + len(ln)))
+            if len(found) > nth:
+                return text[first:found[nth].end()], first, found[nth].end()
     return None
 
 
@@ -476,7 +500,8 @@ def table_figures(doc: Document, fiscal_year: int | None = None, doc_kind: str |
                 lo, hi = 0, len(doc.text)
             if (lo, hi) not in regions:
                 regions[(lo, hi)] = _region_lines(doc.text, lo, hi)
-            found = _locate(doc.text, regions[(lo, hi)], tg["anchor"], tg["value_text"], tg["nth"])
+            found = _locate(doc.text, regions[(lo, hi)], tg["anchor"], tg["value_text"], tg["nth"],
+                            tg["label_nth"], tg["label_rows"], tg["row_values"])
             row = {c: "" for c in cols}
             row.update(
                 file=doc.file, measure=tg["measure"], fiscal_year=tg["fiscal_year"], basis=tg["basis"],
