@@ -86,6 +86,35 @@ def _page_runs(textpage: pdfium.PdfTextPage, text: str) -> list[Run]:
     return runs
 
 
+_CUT_NUMBER = re.compile(r"-?(?:\d{1,3}(?:,\d{3})+|\d+)\.\d?")
+
+
+def _join_wrapped_numbers(runs: list[Run]) -> list[Run]:
+    """Put back together an amount too wide for its cell that wraps its last digits onto a second line
+    ('24995.9' over '4'): the two parts end at the same right edge, the second is one or two bare digits that
+    complete two decimals, and the whole sits centred on its row between them."""
+    nums = [k for k, r in enumerate(runs) if r.numeric]
+    used: set[int] = set()
+    out = list(runs)
+    for k in nums:
+        a = runs[k]
+        if k in used or not _CUT_NUMBER.fullmatch(a.text):
+            continue
+        need = 2 - len(a.text.split(".")[1])
+        below = [m for m in nums if m not in used and m != k and runs[m].text.isdigit() and len(runs[m].text) == need
+                 and abs(runs[m].x1 - a.x1) < 1.5 and 0.5 * a.height < a.yc - runs[m].yc < 2.5 * a.height]
+        if len(below) != 1:
+            continue
+        b = runs[below[0]]
+        between = [r for r in runs if r is not a and r is not b and b.yc < r.yc < a.yc and _overlap(r.x0, r.x1, a.x0, a.x1) > 0]
+        if between:
+            continue
+        out[k] = Run(a.text + b.text, min(a.x0, b.x0), max(a.x1, b.x1), b.y0, a.y1)
+        used.update((k, below[0]))
+        out[below[0]] = None  # type: ignore[call-overload]
+    return [r for r in out if r is not None]
+
+
 def _rows(runs: list[Run]) -> list[list[Run]]:
     """Group runs into visual rows by vertical centre, top row first, each row left to right."""
     if not runs:
@@ -199,15 +228,18 @@ def _place_offset_headers(unplaced: list[Run], cols: list[tuple[float, float, st
     or only headers on lines above it (a spanning '本年一般公共预算基本支出' over the leaf '人员经费'), and no other
     such header claims it. Tables print a header centred in its cell and the numbers right-aligned in it, so over
     a wide cell the two need not overlap ('预算数' left of its column). A header whose nearest column is named on
-    its own line already (the '公务用车购置费' over a column left blank) stays unplaced."""
+    its own line already, or right of the column's numbers (the '公务用车购置费' over a column left blank), stays
+    unplaced."""
     claims: dict[int, list[Run]] = {}
     for r in unplaced:
         mid = (r.x0 + r.x1) / 2
         j = min(range(len(cols)), key=lambda k: _gap(mid, cols[k][0], cols[k][1]), default=None)
-        if j is None or cols[j][2] != "num":
-            continue
-        above = all(h.yc > r.yc + h.height / 2 for h in header_runs[j])
-        if header[j] and not (above and _gap(mid, cols[j][0], cols[j][1]) <= r.x1 - r.x0):
+        if j is None or cols[j][2] != "num" or mid > cols[j][1]:
+            continue  # numbers stand right-aligned in their cell: its header is never right of them
+        # under a spanning header: every header of the column is on a line above, and one spans this header
+        under = (all(h.yc > r.yc + h.height / 2 for h in header_runs[j])
+                 and any(h.x0 <= mid <= h.x1 for h in header_runs[j]))
+        if header[j] and not (under and _gap(mid, cols[j][0], cols[j][1]) <= r.x1 - r.x0):
             continue
         claims.setdefault(j, []).append(r)
     for j, found in claims.items():
@@ -373,7 +405,7 @@ def read_pdf_tables(path: str | Path, page_texts: list[str] | None = None) -> li
                 page.close()
                 prev = None
                 continue
-            found = page_tables(_rows(_page_runs(tp, text)), i + 1, prev)
+            found = page_tables(_rows(_join_wrapped_numbers(_page_runs(tp, text))), i + 1, prev)
             tp.close()
             page.close()
             tables.extend(found)

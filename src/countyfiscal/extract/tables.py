@@ -482,11 +482,14 @@ def table_figures(doc: Document, fiscal_year: int | None = None, doc_kind: str |
     seen: set[tuple] = set()
     regions: dict[tuple[int, int], list] = {}
     bounds = list(doc.page_starts) + [len(doc.text)]
+    per_group = []
     for group in _table_groups(tables):
         found_targets = [(t, tg) for t in group for tg in _figure_targets(t, fy, doc_kind)]
         found_targets = _choose_totals(found_targets, doc_kind)
         if group[0]["kind"] == "sangong":
             found_targets = _sangong_consistent(found_targets)
+        per_group.append(found_targets)
+    for found_targets in _broadest_economic(per_group):
         for t, tg in found_targets:
             value = _value(tg["value_text"], t["unit"])
             if value is None:
@@ -520,6 +523,16 @@ def table_figures(doc: Document, fiscal_year: int | None = None, doc_kind: str |
             seen.add(key)
             out.append(row)
     return out
+
+
+def _broadest_economic(per_group: list[list[tuple[dict, dict]]]) -> list[list[tuple[dict, dict]]]:
+    """Economic classes of the 基本支出 table only where no table gives them for all expenditure (一般公共预算支出经济
+    分类表): '302 商品和服务支出' of the basic part alone is another, smaller figure under the same key."""
+    broad = {(tg["fiscal_year"], tg["basis"]) for targets in per_group for t, tg in targets
+             if t["kind"] == "general_economic" and tg["measure"] == "economic_expenditure"}
+    return [[(t, tg) for t, tg in targets if not (t["kind"] == "basic_economic" and tg["measure"] == "economic_expenditure"
+                                                 and (tg["fiscal_year"], tg["basis"]) in broad)]
+            for targets in per_group]
 
 
 def _value(text: str, unit: str) -> Decimal | None:
