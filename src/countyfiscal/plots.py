@@ -32,7 +32,7 @@ matplotlib.rcParams["axes.unicode_minus"] = True  # Noto has a real minus sign
 matplotlib.rcParams["svg.hashsalt"] = "countyfiscal"
 matplotlib.rcParams["figure.dpi"] = 100
 matplotlib.rcParams["savefig.dpi"] = 100
-matplotlib.rcParams["savefig.bbox"] = "tight"
+# No "tight" bbox: constrained layout already fits every label, and "tight" would draw each figure twice.
 
 # Fixed colours so budget and actual never swap colours between figures.
 BASIS_COLOURS = {"budget": "#4C72B0", "actual": "#DD8452", "": "#8C8C8C"}
