@@ -220,3 +220,135 @@ def test_dev_corpus_hangzhou_meteorology():
     assert got[("functional_expenditure", "220", "一般公共预算支出预算表"[-8:])] == 52478700.0
     assert got[("functional_expenditure", "220", "部门支出预算总表"[-8:])] == 53714800.0
     assert not [r for r in rows if r["measure"] == "sangong_overseas"]  # its cell is blank
+
+
+# ---------------------------------------------------------------- layouts found in the dev corpus, rebuilt small
+
+def _pdf_pages(path: Path, pages: list[list[tuple]]) -> None:
+    """A landscape PDF: each page a list of (x, y, text, ha) in figure fractions, CJK font, text kept as text."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_pdf import PdfPages
+    from matplotlib.font_manager import FontProperties
+    import mplfonts
+
+    font = FontProperties(fname=str(Path(mplfonts.__file__).parent / "fonts" / "NotoSansCJKsc-Regular.otf"))
+    matplotlib.rcParams["pdf.fonttype"] = 42
+    with PdfPages(path) as pdf:
+        for items in pages:
+            fig = plt.figure(figsize=(11.69, 8.27))
+            for x, y, s, ha in items:
+                fig.text(x, y, s, fontproperties=font, fontsize=9, ha=ha)
+            pdf.savefig(fig)
+            plt.close(fig)
+
+
+def _pdf_document(path: Path) -> Document:
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(str(path))
+    texts = [pdf[i].get_textpage().get_text_range() + "\n" for i in range(len(pdf))]
+    starts = [sum(len(t) for t in texts[:i]) for i in range(len(texts))]
+    return Document(path.name, "pdf", "".join(texts), page_starts=starts, n_pages=len(texts))
+
+
+def _income_expenditure_pdf(path: Path) -> None:
+    """A 收支总表 as Fujian and Hangzhou print it: the expenditure side lists every class, most left blank; headers
+    centred in wide cells stand left of the right-aligned numbers; this year's totals, the 上年结转 line, and the grand
+    totals alone on the next page with a letter-spaced '收 入 总 计'; one amount too wide for its cell wraps."""
+    L, R = "left", "right"
+    page1 = [(0.35, 0.92, "表1 2026年部门收支总表", L), (0.80, 0.88, "单位：万元", L),
+             (0.10, 0.84, "收入项目", L), (0.30, 0.84, "预算数", L), (0.45, 0.84, "支出项目", L), (0.68, 0.84, "预算数", L)]
+    income = ["一、一般公共预算拨款收入", "二、政府性基金预算拨款收入"]
+    spending = [("一、一般公共服务支出", "60.00"), ("二、外交支出", ""), ("三、国防支出", ""),
+                ("四、公共安全支出", "60.00"), ("五、教育支出", ""), ("六、科学技术支出", "")]
+    for i, (name, amount) in enumerate(spending):
+        y = 0.80 - 0.025 * i
+        if i < len(income):
+            page1 += [(0.05, y, income[i], L), (0.40, y, ("100.00", "20.00")[i], R)]
+        page1 += [(0.45, y, name, L)] + ([(0.80, y, amount, R)] if amount else [])
+    y = 0.80 - 0.025 * len(spending)
+    page1 += [(0.05, y, "本年收入合计", L), (0.40, y, "120.00", R), (0.45, y, "本年支出合计", L),
+              (0.80, y + 0.008, "120.0", R), (0.80, y - 0.008, "0", R)]  # the wrapped '120.00'
+    y -= 0.025
+    page1 += [(0.05, y, "上年结转结余", L), (0.40, y, "5.00", R), (0.45, y, "年终结转结余", L), (0.80, y, "5.00", R)]
+    page2 = [(0.05, 0.90, "收 入 总 计", L), (0.40, 0.90, "125.00", R), (0.45, 0.90, "支 出 总 计", L),
+             (0.80, 0.90, "125.00", R), (0.05, 0.86, "注：本表金额四舍五入。", L)]
+    _pdf_pages(path, [page1, page2])
+
+
+def test_income_expenditure_totals_follow_the_document_kind(tmp_path):
+    path = tmp_path / "t.pdf"
+    _income_expenditure_pdf(path)
+    doc = _pdf_document(path)
+    budget = table_figures(doc, 2026, "budget", pdf_path=path)
+    _check_offsets(doc, budget)
+    got = {(r["measure"], r["code"]): r["value"] for r in budget}
+    # a budget's income/expenditure are the grand totals (incl. 上年结转), read off the table's second page
+    assert got == {
+        ("income_total", ""): 1250000.0,
+        ("expenditure_total", ""): 1250000.0,
+        ("functional_expenditure", "201"): 600000.0,
+        ("functional_expenditure", "204"): 600000.0,
+    }  # blank classes give nothing; '六、科学技术支出' is not folded into the totals line below it
+    assert {r["page"] for r in budget if r["measure"] == "income_total"} == {2}
+    final = table_figures(doc, 2026, "final_account", pdf_path=path)
+    got = {(r["measure"], r["code"]): r["value"] for r in final}
+    # a final account's are this year's own: 120.00, the expenditure one put back together from '120.0' / '0'
+    assert got[("income_total", "")] == 1200000.0 and got[("expenditure_total", "")] == 1200000.0
+
+
+def test_budget_total_stands_in_for_the_grand_one_only_when_the_carry_over_is_zero():
+    def doc(carry: str) -> Document:
+        cells = [["收入项目", "预算数", "支出项目", "预算数"], ["一、财政拨款收入", "120.00", "一、一般公共服务支出", "120.00"],
+                 ["本年收入合计", "120.00", "本年支出合计", "120.00"], ["上年结转结余", carry, "年终结转结余", carry]]
+        return _document([("2026年部门收支总表", "单位：万元", cells)], "html")
+
+    got = {r["measure"]: r["value"] for r in table_figures(doc("0.00"), 2026, "budget")}
+    assert got["income_total"] == 1200000.0 and got["expenditure_total"] == 1200000.0
+    got = {r["measure"] for r in table_figures(doc("3.00"), 2026, "budget")}
+    assert "income_total" not in got and "expenditure_total" not in got  # the grand total is not printed
+
+
+def test_vertical_sangong_table_with_vehicle_parts_as_sub_rows():
+    cells = [["项目", "预算数"], ["合计", "312.75"], ["1、因公出国（境）费用", "0.00"], ["2、公务接待费", "18.85"],
+             ["3、公务用车购置及运行费", "293.90"], ["其中：（1）公务用车购置费", "261.90"], ["（2）公务用车运行费", "32.00"]]
+    doc = _document([("2026年度一般公共预算“三公”经费支出预算表", "单位：万元", cells)], "html")
+    rows = table_figures(doc, 2026, "budget")
+    _check_offsets(doc, rows)
+    assert {r["measure"]: r["value"] for r in rows} == {
+        "sangong_total": 3127500.0, "sangong_overseas": 0.0, "sangong_reception": 188500.0,
+        "sangong_vehicle_total": 2939000.0, "sangong_vehicle_purchase": 2619000.0, "sangong_vehicle_operation": 320000.0,
+    }
+    # a line whose parts do not add up to its 合计 was not read right: none of it is kept
+    cells[1][1] = "412.75"
+    doc = _document([("2026年度一般公共预算“三公”经费支出预算表", "单位：万元", cells)], "html")
+    assert table_figures(doc, 2026, "budget") == []
+
+
+def _sangong_pdf(path: Path) -> None:
+    """重庆's one-row 三公 table: no row label; the vehicle group spans 小计 | 购置费 | 运行费, 购置费 left blank."""
+    L, C, R = "left", "center", "right"
+    _pdf_pages(path, [[
+        (0.30, 0.92, "2026年财政拨款“三公”经费支出情况表", L), (0.85, 0.88, "单位：万元", L),
+        (0.55, 0.84, "公务用车购置及运行费", C),
+        (0.15, 0.82, "合计", C), (0.30, 0.82, "因公出国（境）费", C), (0.85, 0.82, "公务接待费", C),
+        (0.45, 0.80, "小计", C), (0.57, 0.80, "公务用车购置费", C), (0.70, 0.80, "公务用车运行费", C),
+        (0.17, 0.76, "308.00", R), (0.33, 0.76, "20.00", R), (0.47, 0.76, "248.50", R), (0.73, 0.76, "248.50", R),
+        (0.87, 0.76, "39.50", R),
+    ]])
+
+
+def test_sangong_row_without_label_maps_values_to_their_columns(tmp_path):
+    path = tmp_path / "t.pdf"
+    _sangong_pdf(path)
+    doc = _pdf_document(path)
+    rows = table_figures(doc, 2026, "budget", pdf_path=path)
+    _check_offsets(doc, rows)
+    assert {r["measure"]: r["value"] for r in rows} == {
+        "sangong_total": 3080000.0, "sangong_overseas": 200000.0, "sangong_vehicle_total": 2485000.0,
+        "sangong_vehicle_operation": 2485000.0, "sangong_reception": 395000.0,
+    }  # the blank 购置费 column gives nothing; the bare 小计 is the vehicle subtotal, not the 合计
+    assert all(r["start"] is not None for r in rows)  # found in the text by the row's values in order

@@ -66,14 +66,15 @@ def _page_runs(textpage: pdfium.PdfTextPage, text: str) -> list[Run]:
             continue  # generated character without a box
         tok = Run(m.group(0), min(a[0], z[0]), max(a[1], z[1]), min(a[2], z[2]), max(a[3], z[3]))
         same_line = prev_line_end >= 0 and "\n" not in text[prev_line_end : m.start()]
-        if runs and same_line:
+        if runs:
             last = runs[-1]
             gap = tok.x0 - last.x1
             h = max(last.height, tok.height, 1.0)
             both_numbers = last.numeric and NUMBER_RE.fullmatch(tok.text)
-            # a label printed letter-spaced to fill its cell ('收 入 总 计') is one word
+            # a label printed letter-spaced to fill its cell ('收 入 总 计') is one word, on one baseline even where
+            # the text layer breaks the line between its characters
             spaced = _CJK_CHAR.fullmatch(tok.text) and (len(runs) - 1 in spaced_runs or _CJK_CHAR.fullmatch(last.text))
-            near = gap < 0.9 * h or (spaced and gap < 2.2 * h)
+            near = (same_line and gap < 0.9 * h) or (spaced and gap < 2.2 * h)
             if -h < gap and near and not both_numbers and abs(tok.yc - last.yc) < h / 2:
                 runs[-1] = Run(last.text + tok.text, last.x0, max(last.x1, tok.x1),
                                min(last.y0, tok.y0), max(last.y1, tok.y1))
