@@ -5,6 +5,7 @@ from __future__ import annotations
 import ctypes
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from statistics import median
 from typing import Any
@@ -29,15 +30,16 @@ class Run:
     y0: float
     y1: float
 
-    @property
+    # computed once: rows, columns and headers ask each run these many times
+    @cached_property
     def yc(self) -> float:
         return (self.y0 + self.y1) / 2
 
-    @property
+    @cached_property
     def height(self) -> float:
         return self.y1 - self.y0
 
-    @property
+    @cached_property
     def numeric(self) -> bool:
         return bool(NUMBER_RE.fullmatch(self.text))
 

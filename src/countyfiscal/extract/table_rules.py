@@ -23,6 +23,7 @@ _NOT_TITLE = re.compile(RULES["not_title"])
 _UNIT = re.compile(RULES["unit"])
 
 
+@lru_cache(maxsize=65536)  # table cells are squeezed again for every column, role and anchor that reads them
 def squeeze(text: str) -> str:
     """Text with all whitespace (including the ideographic space) removed."""
     return _SPACE.sub("", text)
