@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import math
 import re
+from bisect import bisect_left, bisect_right
+from collections import Counter
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 import pandas as pd
 import yaml
 
-from countyfiscal.amounts import AMOUNT_RE, Amount, amount_from_match, find_amounts
+from countyfiscal.amounts import AMOUNT_RE, Amount, amount_from_match
 
 COLUMNS = [
     "kind",  # change_amount · change_pct · share_pct · execution_pct · wording
@@ -56,7 +59,24 @@ EXECUTION = re.compile(rf"完成(?:年初|全年|调整)?预算(?:数)?(?:的)?\
 WORDING_CMP = re.compile(
     r"决算数?(?:据)?\s*(?P<op>大于|小于|等于|高于|低于|超过|少于|多于)\s*(?:年初|全年|调整)?\s*预算数?"
 )
-WORDING_SAME = re.compile(r"(?P<qual>基本|大体|总体|略有|大致)?(?:持平|无变化|没有变化|未发生变化|保持不变)")
+WORDING_SAME = re.compile(r"持平|无变化|没有变化|未发生变化|保持不变")
+# Right before WORDING_SAME, these admit a small change ("基本持平"): not a claim of equality. (Searched for apart from
+# the words, so the regex engine can skip ahead on the words' first characters.)
+SAME_QUALIFIERS = ("基本", "大体", "总体", "略有", "大致")
+
+# amounts.AMOUNT_RE, told that an amount starts with a digit (its look-behind otherwise keeps the engine from
+# skipping ahead): the same matches as amounts.find_amounts, in a third of the time.
+AMOUNT_AT_DIGIT = re.compile(r"(?=\d)" + AMOUNT_RE.pattern)
+PCT_RE = re.compile(PCT)
+PAREN_PCT = re.compile(rf"\s*[（(]\s*{PCT}\s*[）)]")
+UP_RE = re.compile(UP)
+BASIS_CUE = re.compile(r"决算|执行数|实际支出|(?<!公共)(?<!基金)(?<!经营)预算")
+QUOTE_MARKS = re.compile(r"[“”\"‘’'「」『』]")
+RESTRICTED_SCOPE = re.compile(r"一般公共预算|政府性基金|国有资本")
+TOTAL_WORD = re.compile(r"总(?=支出|收入)")
+SHARE_AFTER = re.compile(r"[，,]?\s*占")
+QIZHONG = re.compile(r"\s*其中")
+PRIOR_YEAR_WORD = re.compile(r"上年|去年|同期")
 
 _OP_WORDS = {
     "大于": "greater", "高于": "greater", "超过": "greater", "多于": "greater",
@@ -77,55 +97,96 @@ def _share_bases() -> dict[str, str]:
         return yaml.safe_load(fh)["share_bases"]
 
 
+@cache
+def _excludes() -> dict[str, list[str]]:
+    return {m: spec.get("exclude_before", []) or [] for m, spec in _measure_rules().items()}
+
+
 def _fold_quotes(s: str) -> str:
-    return re.sub(r"[“”\"‘’'「」『』]", "", s)
+    return QUOTE_MARKS.sub("", s)
+
+
+@lru_cache(maxsize=4)
+def _folded_text(text: str) -> str:
+    return _fold_quotes(text)
 
 
 @cache
 def _term_regex() -> tuple[re.Pattern, dict[str, str]]:
-    """All measure names of resources/measures.yml, longest first, matched on quote-folded text."""
+    """All measure names of resources/measures.yml, longest first, matched on quote-folded text; and the measure of
+    each matched text (brackets folded to full width, as the pattern lets either kind match)."""
     pairs = [(t, m) for m, spec in _measure_rules().items() for t in spec["terms"]]
     pairs.sort(key=lambda p: len(p[0]), reverse=True)
-    groups = {}
-    parts = []
-    for i, (term, measure) in enumerate(pairs):
-        pat = re.escape(term).replace("（", "[（(]").replace("）", "[）)]")
-        parts.append(f"(?P<t{i}>{pat})")
-        groups[f"t{i}"] = measure
-    return re.compile("|".join(parts)), groups
+    patterns, measures = [], {}
+    for term, measure in pairs:
+        patterns.append(re.escape(term).replace("（", "[（(]").replace("）", "[）)]"))
+        key = _fold_brackets(term)
+        if measures.setdefault(key, measure) != measure:
+            raise ValueError(f"measures.yml: {term!r} names two measures ({measures[key]}, {measure})")
+    # One plain alternation (no group per term): the regex engine can then skip ahead on the terms' first characters,
+    # a hundred times faster on a long text.
+    return re.compile("|".join(patterns)), measures
+
+
+def _fold_brackets(s: str) -> str:
+    return s.replace("(", "（").replace(")", "）")
+
+
+class _TextIndex:
+    """What the statement finders look up many times in one text, computed once: the text with quote marks folded
+    away (and where its characters were), and where sentences may begin."""
+
+    def __init__(self, text: str):
+        self.quotes = [m.start() for m in QUOTE_MARKS.finditer(text)]
+        self.folded = QUOTE_MARKS.sub("", text) if self.quotes else text
+        # Folded offset of each removed quote mark: folded j was at j + (quote marks removed at or before j).
+        self.folded_quotes = [q - k for k, q in enumerate(self.quotes)]
+        lists = [m.start() for m in LIST_LINE.finditer(text)]
+        self.sentence_marks = sorted([m.start() for m in SENTENCE_MARK.finditer(text)] + lists)
+        self.period_marks = sorted([m.start() for m in PERIOD_MARK.finditer(text)] + lists)
+
+    def folded_pos(self, pos: int) -> int:
+        return pos - bisect_left(self.quotes, pos)
+
+    def original_pos(self, folded_pos: int) -> int:
+        return folded_pos + bisect_right(self.folded_quotes, folded_pos)
+
+
+SENTENCE_MARK = re.compile(f"[{re.escape(SENTENCE_END)}]")
+PERIOD_MARK = re.compile("[。！？!?]")
+LIST_LINE = re.compile(r"(?=" + LIST_START.pattern + ")")
+
+
+@lru_cache(maxsize=8)
+def _text_index(text: str) -> _TextIndex:
+    return _TextIndex(text)
 
 
 def _last_term(text: str, start: int, end: int) -> tuple[str, int] | None:
     """The last measure named in text[start:end] (quote marks ignored), with its offset."""
     if end <= start:
         return None
-    segment = text[start:end]
-    folded, index = [], []
-    for i, ch in enumerate(segment):
-        if ch not in "“”\"‘’'「」『』":
-            folded.append(ch)
-            index.append(i)
-    folded_s = "".join(folded)
-    rx, groups = _term_regex()
-    excludes = {m: spec.get("exclude_before", []) or [] for m, spec in _measure_rules().items()}
+    ix = _text_index(text)
+    folded = ix.folded
+    lo, hi = ix.folded_pos(start), ix.folded_pos(end)
+    rx, measures = _term_regex()
+    excludes = _excludes()
     last = None
-    for m in rx.finditer(folded_s):
-        measure = groups[m.lastgroup]
-        before = folded_s[max(0, m.start() - 12) : m.start()]
+    for m in rx.finditer(folded, lo, hi):
+        measure = measures[_fold_brackets(m.group())]
+        before = folded[max(lo, m.start() - 12) : m.start()]
         if any(before.endswith(w) for w in excludes.get(measure, [])):
             continue
-        last = (measure, start + index[m.start()])
+        last = (measure, ix.original_pos(m.start()))
     return last
 
 
 def sentence_start(text: str, pos: int) -> int:
-    """Offset where the sentence holding ``pos`` begins."""
-    i = pos - 1
-    while i >= 0 and text[i] not in SENTENCE_END:
-        if text[i] == "\n" and LIST_START.match(text, i):
-            return i + 1
-        i -= 1
-    return i + 1
+    """Offset where the sentence holding ``pos`` begins: after the last sentence end before it, or at a line that
+    starts a numbered item."""
+    marks = _text_index(text).sentence_marks
+    i = bisect_left(marks, pos)
+    return marks[i - 1] + 1 if i else 0
 
 
 def _is_clause_end(text: str, i: int) -> bool:
@@ -144,18 +205,15 @@ def _clause_start(text: str, pos: int, floor: int) -> int:
 
 def period_start(text: str, pos: int) -> int:
     """Offset where the full sentence (up to "。", not "；") holding ``pos`` begins."""
-    i = pos - 1
-    while i >= 0 and text[i] not in "。！？!?":
-        if text[i] == "\n" and LIST_START.match(text, i):
-            return i + 1
-        i -= 1
-    return i + 1
+    marks = _text_index(text).period_marks
+    i = bisect_left(marks, pos)
+    return marks[i - 1] + 1 if i else 0
 
 
 def _direction(verb: str) -> int:
     if "/" in verb:
         return 0
-    return 1 if re.match(UP, verb) else -1
+    return 1 if UP_RE.match(verb) else -1
 
 
 def _decimals(num: str) -> int:
@@ -184,43 +242,120 @@ def _amount_before(text: str, amounts: list[Amount], pos: int, floor: int) -> Am
     """The last amount ending before ``pos`` and after ``floor``, not inside parentheses."""
     spans = _outside_parentheses(text, floor, pos)
     best = None
-    for a in amounts:
+    for a in _amounts_from(amounts, floor, pos):
         if a.start >= floor and a.end <= pos and any(s <= a.start and a.end <= e for s, e in spans):
             best = a
     return best
 
 
-def _figure_at(figures: pd.DataFrame, amount: Amount | None) -> dict | None:
+class _Amounts(list):
+    """The amounts of a text in text order, with their start offsets for bisecting."""
+
+    def __init__(self, amounts):
+        super().__init__(amounts)
+        self.starts = [a.start for a in self]
+
+
+def _amounts_from(amounts: list[Amount], lo: int, hi: int) -> list[Amount]:
+    """The amounts starting in [lo, hi) (all of them when the list carries no offsets)."""
+    starts = getattr(amounts, "starts", None)
+    if starts is None:
+        return amounts
+    return amounts[bisect_left(starts, lo):bisect_left(starts, hi)]
+
+
+def _missing(x) -> bool:
+    """None, NaN or pd.NA: what pandas would call missing, for one scalar."""
+    return x is None or x is pd.NA or (isinstance(x, float) and math.isnan(x))
+
+
+def _same(x, value) -> bool:
+    """x == value for one cell, a missing cell equal to nothing (pandas' elementwise ==)."""
+    return not _missing(x) and x == value
+
+
+def _number(x) -> int | float | None:
+    """One cell as pd.to_numeric(errors="coerce") reads it; None when it is not a number."""
+    if _missing(x) or isinstance(x, bool):
+        return None
+    if isinstance(x, (int, float)):
+        return x
+    try:
+        return int(str(x))
+    except ValueError:
+        try:
+            value = float(str(x))
+        except ValueError:
+            return None
+        return None if math.isnan(value) else value
+
+
+def figure_records(figures) -> list[dict]:
+    """A document's figures (DataFrame or list of dicts) as dicts with the same keys, offsets numeric; figures
+    without offsets dropped (they cannot be placed in the text)."""
+    if figures is None:
+        return []
+    if isinstance(figures, pd.DataFrame):
+        records = figures.to_dict("records")
+    else:
+        records = [dict(r) for r in figures]
+        keys = dict.fromkeys(k for r in records for k in r)
+        for r in records:
+            if len(r) != len(keys):
+                for k in keys:
+                    r.setdefault(k, None)
+    out = []
+    for r in records:
+        start, end = _number(r["start"]), _number(r["end"])
+        if start is None or end is None:
+            continue
+        out.append({**r, "start": start, "end": end})
+    return out
+
+
+def _stated_here(fig: dict) -> bool:
+    method = fig.get("method", "stated")
+    return _missing(method) or method == "stated"
+
+
+def _figure_at(figures: list[dict], amount: Amount | None) -> dict | None:
     """The stated figure whose quote covers ``amount``, if the extractor emitted one."""
-    if amount is None or figures.empty or "start" not in figures:
+    if amount is None or not figures:
         return None
-    hits = figures[(figures["start"] <= amount.start) & (figures["end"] >= amount.end)]
-    if "method" in hits:
-        hits = hits[hits["method"].fillna("stated") == "stated"]
-    if hits.empty:
-        return None
-    # Several quotes can cover one amount ("年初预算为0.00元，决算为0.00元"): the one ending with it is its figure.
-    hits = hits.assign(_gap=(hits["end"] - amount.end).abs(), _len=hits["end"] - hits["start"])
-    return hits.sort_values(["_gap", "_len"]).iloc[0].drop(["_gap", "_len"]).to_dict()
+    best, best_key = None, None
+    for f in figures:
+        if f["start"] <= amount.start and f["end"] >= amount.end and _stated_here(f):
+            # Several quotes can cover one amount ("年初预算为0.00元，决算为0.00元"): the one ending with it is its figure.
+            key = (abs(f["end"] - amount.end), f["end"] - f["start"])
+            if best_key is None or key < best_key:
+                best, best_key = f, key
+    return None if best is None else dict(best)
 
 
-def _doc_year_and_basis(figures: pd.DataFrame) -> tuple[int | None, str]:
-    if figures.empty:
+def _doc_year_and_basis(figures: list[dict]) -> tuple[int | None, str]:
+    if not figures:
         return None, ""
-    years = pd.to_numeric(figures["fiscal_year"], errors="coerce").dropna()
-    year = int(years.max()) if len(years) else None
-    money = figures[(figures["unit"] == "yuan")] if "unit" in figures else figures
-    if year is not None:
-        money = money[pd.to_numeric(money["fiscal_year"], errors="coerce") == year]
-    bases = money["basis"].dropna()
-    bases = bases[bases != ""]
-    basis = bases.mode().iloc[0] if len(bases) else ""
-    return year, basis
+    years = [y for y in (_number(f.get("fiscal_year")) for f in figures) if y is not None]
+    year = int(max(years)) if years else None
+    has_unit = "unit" in figures[0]
+    counts = Counter()
+    for f in figures:
+        if has_unit and not _same(f["unit"], "yuan"):
+            continue
+        if year is not None and _number(f.get("fiscal_year")) != year:
+            continue
+        basis = f.get("basis")
+        if not _missing(basis) and basis != "":
+            counts[basis] += 1
+    if not counts:
+        return year, ""
+    most = max(counts.values())
+    return year, min(b for b, n in counts.items() if n == most)  # pandas' mode: the smallest of the most frequent
 
 
 def _basis_cue(segment: str) -> str:
     found = ""
-    for m in re.finditer(r"决算|执行数|实际支出|(?<!公共)(?<!基金)(?<!经营)预算", segment):
+    for m in BASIS_CUE.finditer(segment):
         found = "actual" if m.group(0) in ("决算", "执行数", "实际支出") else "budget"
     return found
 
@@ -234,27 +369,32 @@ def _subject(text, pos, sent, amounts, figures, doc_year, doc_basis) -> dict:
     if named and _names_subject(text, named, pos):
         return {"measure": named[0], "code": "", "fiscal_year": doc_year, "basis": cue or doc_basis}
     fig = None
-    if not figures.empty and "start" in figures:
-        before = figures[(figures["end"] <= pos) & (figures["start"] >= sent)]
-        if "method" in before:
-            before = before[before["method"].fillna("stated") == "stated"]
-        before = before[before["unit"].fillna("yuan") == "yuan"] if "unit" in before else before
-        if not before.empty:
-            fig = before.sort_values(["end", "start"]).iloc[-1].to_dict()
+    if figures:
+        # The last figure before pos in the sentence (latest end, then latest start; the later one on a tie).
+        best_key = None
+        for f in figures:
+            if f["end"] <= pos and f["start"] >= sent and _stated_here(f):
+                unit = f.get("unit", "yuan")
+                if not (_missing(unit) or unit == "yuan"):
+                    continue
+                key = (f["end"], f["start"])
+                if best_key is None or key >= best_key:
+                    fig, best_key = f, key
+        if fig is not None:
             # "收入预算515.3万元，…主要是政府性基金收入较上年下降45.9%": words between name another subject.
             gap = _fold_quotes(text[int(fig["end"]):pos])
             if not SUBJECT_GAP.fullmatch(gap):
                 fig = None
     if fig is not None:
         year = fig.get("fiscal_year")
-        year = int(year) if pd.notna(year) else doc_year
+        year = int(year) if not _missing(year) else doc_year
         # "比上年 0.23万元减少 0.03万元": the figure is last year's; the change belongs to this year.
         if doc_year is not None and year < doc_year:
             year = doc_year
         code = fig.get("code")
         return {
             "measure": fig["measure"],
-            "code": "" if code is None or pd.isna(code) else str(code),
+            "code": "" if _missing(code) else str(code),
             "fiscal_year": year,
             "basis": fig.get("basis") if isinstance(fig.get("basis"), str) and fig.get("basis") else cue or doc_basis,
         }
@@ -287,7 +427,7 @@ def _compare_context(text: str, pos: int, sent: int) -> bool:
     period = period_start(text, pos)
     if COMPARE_CUE.search(text, period, pos):
         return True
-    if re.match(r"\s*其中", text[period:pos]) and period > 0:
+    if QIZHONG.match(text, period, pos) and period > 0:
         prev = period_start(text, period - 1)
         return COMPARE_CUE.search(text, prev, period) is not None
     return False
@@ -317,7 +457,7 @@ def _changes(text, amounts, figures, doc_year, doc_basis) -> list[dict]:
     for m in VERB.finditer(text):
         after = m.end()
         am = AMOUNT_RE.match(text, after)
-        pm = re.compile(PCT).match(text, after)
+        pm = PCT_RE.match(text, after)
         if not am and not pm:
             continue
         sent = sentence_start(text, m.start())
@@ -333,7 +473,7 @@ def _changes(text, amounts, figures, doc_year, doc_basis) -> list[dict]:
             rows.append(row)
             last_chain = row
             # "较上年增加0.05万元（7.69%）": the percentage in brackets qualifies the amount.
-            paren = re.compile(rf"\s*[（(]\s*{PCT}\s*[）)]").match(text, a.end)
+            paren = PAREN_PCT.match(text, a.end)
             if paren:
                 rows.append(_row(kind="change_pct", value=float(paren.group("pct")), scale="%",
                                  decimals=_decimals(paren.group("pct")), direction=direction,
@@ -367,38 +507,39 @@ IMPLICIT_BASE = {
 }
 
 
-def _find_base(text: str, phrase: str, figures: pd.DataFrame, doc_year, basis, measure: str | None = None) -> dict:
+def _find_base(text: str, phrase: str, figures: list[dict], doc_year, basis, measure: str | None = None) -> dict:
     """The amount a share is "of": a measure the phrase names, else the phrase stated with an amount elsewhere."""
     phrase_f = _fold_quotes(phrase).strip()
     bases = _share_bases()
     measure = measure or bases.get(phrase_f)
     if measure is None:
         named = _last_term(phrase_f, 0, len(phrase_f))
-        if named and len(phrase_f) <= len(named[0]) + 8 and not re.search(r"一般公共预算|政府性基金|国有资本", phrase_f):
+        if named and len(phrase_f) <= len(named[0]) + 8 and not RESTRICTED_SCOPE.search(phrase_f):
             measure = named[0]
-    if measure and not figures.empty:
+    if measure and figures:
         cue = _basis_cue(phrase_f) or basis
-        hit = figures[(figures["measure"] == measure) & (pd.to_numeric(figures["fiscal_year"], errors="coerce") == doc_year)]
-        if "method" in hit:
-            hit = hit[hit["method"].fillna("stated") == "stated"]
-        if cue and (hit["basis"] == cue).any():
-            hit = hit[hit["basis"] == cue]
-        if len(hit) and hit["value"].nunique() == 1:
-            first = hit.sort_values("start").iloc[0]
+        hit = [f for f in figures if _same(f["measure"], measure) and doc_year is not None
+               and _number(f["fiscal_year"]) == doc_year and _stated_here(f)]
+        if cue and any(_same(f["basis"], cue) for f in hit):
+            hit = [f for f in hit if _same(f["basis"], cue)]
+        values = {f["value"] for f in hit if not _missing(f["value"])}
+        if hit and len(values) == 1:
+            first = min(hit, key=lambda f: f["start"])
             return {"base_value": float(first["value"]), "base_scale": first.get("scale") or "元",
                     "base_decimals": first.get("decimals"), "base_quote": first.get("quote")}
         return {}
     if measure:
         return {}
     # The phrase itself, written with an amount elsewhere ("一般公共预算财政拨款支出2,777,536.87元").
-    core = re.sub(r"总(?=支出|收入)", "", phrase_f)
+    core = TOTAL_WORD.sub("", phrase_f)
     if len(core) < 4:
         return {}
     pat = re.escape(core).replace("（", "[（(]").replace("）", "[）)]")
     rx = re.compile(pat + r"(?:决算|预算|数|合计|总额|为|是|：|:|\s){0,4}")
     found: dict[Decimal, Amount] = {}
-    for m in rx.finditer(_fold_quotes(text)):
-        am = AMOUNT_RE.match(_fold_quotes(text), m.end())
+    folded = _folded_text(text)
+    for m in rx.finditer(folded):
+        am = AMOUNT_RE.match(folded, m.end())
         if am:
             a = amount_from_match(am)
             found.setdefault(a.value, a)
@@ -423,8 +564,8 @@ def _shares(text, amounts, figures, doc_year, doc_basis) -> list[dict]:
         subject = _subject(text, num.end, sent, amounts, figures, doc_year, doc_basis)
         if fig is not None:
             code = fig.get("code")
-            subject = {"measure": fig["measure"], "code": "" if code is None or pd.isna(code) else str(code),
-                       "fiscal_year": int(fig["fiscal_year"]) if pd.notna(fig.get("fiscal_year")) else doc_year,
+            subject = {"measure": fig["measure"], "code": "" if _missing(code) else str(code),
+                       "fiscal_year": int(fig["fiscal_year"]) if not _missing(fig.get("fiscal_year")) else doc_year,
                        "basis": fig.get("basis") or subject["basis"]}
         elif _last_term(text, _clause_start(text, num.start, sent), num.start) is None:
             subject = {**subject, "measure": "", "code": ""}
@@ -435,10 +576,10 @@ def _shares(text, amounts, figures, doc_year, doc_basis) -> list[dict]:
         else:
             # "本年支出合计295.02万元，其中：基本支出255.51万元，占87%": the sentence's leading amount.
             period = period_start(text, num.start)
-            for a in amounts:
+            for a in _amounts_from(amounts, period, num.start):
                 if a.start < period or a.start >= num.start:
                     continue
-                if re.match(r"[，,]?\s*占", text[a.end:a.end + 3]):
+                if SHARE_AFTER.match(text[a.end:a.end + 3]):
                     continue
                 base = {"base_value": float(a.value), "base_scale": a.scale, "base_decimals": a.decimals,
                         "base_quote": a.quote}
@@ -466,8 +607,8 @@ def _executions(text, amounts, figures, doc_year, doc_basis) -> list[dict]:
         fig = _figure_at(figures, num)
         if fig is not None:
             code = fig.get("code")
-            subject = {"measure": fig["measure"], "code": "" if code is None or pd.isna(code) else str(code),
-                       "fiscal_year": int(fig["fiscal_year"]) if pd.notna(fig.get("fiscal_year")) else doc_year,
+            subject = {"measure": fig["measure"], "code": "" if _missing(code) else str(code),
+                       "fiscal_year": int(fig["fiscal_year"]) if not _missing(fig.get("fiscal_year")) else doc_year,
                        "basis": "actual"}
         else:
             subject = _subject(text, m.start(), sent, amounts, figures, doc_year, doc_basis)
@@ -487,7 +628,8 @@ def _wordings(text, amounts, figures, doc_year, doc_basis, subjects: list[dict])
         if s["measure"] or _amount_before(text, amounts, pos, sent) is not None:
             return s
         # "…完成预算100%…。决算数小于预算数的主要原因是…": the subject carries over from the sentence before.
-        earlier = [r for r in subjects if r["end"] <= pos and r["measure"] and r["start"] >= sentence_start(text, max(sent - 1, 0))]
+        previous = sentence_start(text, max(sent - 1, 0))
+        earlier = [r for r in subjects if r["end"] <= pos and r["measure"] and r["start"] >= previous]
         if earlier:
             last = max(earlier, key=lambda r: r["end"])
             return {k: last[k] for k in ("measure", "code", "fiscal_year", "basis")}
@@ -499,10 +641,10 @@ def _wordings(text, amounts, figures, doc_year, doc_basis, subjects: list[dict])
         rows.append(_row(kind="wording", words=_OP_WORDS[m.group("op")], quote=m.group(0), start=m.start(),
                          end=m.end(), sentence_start=sent, chain=-1, direction=0, **s))
     for m in WORDING_SAME.finditer(text):
-        if m.group("qual"):
-            continue  # "基本持平" admits a small change: not a claim of equality
+        if text[max(m.start() - 2, 0):m.start()] in SAME_QUALIFIERS:
+            continue
         sent = sentence_start(text, m.start())
-        if not _compare_context(text, m.end(), sent) and not re.search(r"上年|去年|同期", text[sent:m.end()]):
+        if not _compare_context(text, m.end(), sent) and not PRIOR_YEAR_WORD.search(text, sent, m.end()):
             continue
         s = carried_subject(m.start(), sent)
         rows.append(_row(kind="wording", words="unchanged", quote=text[_clause_start(text, m.start(), sent):m.end()],
@@ -522,16 +664,17 @@ def find_statements(text: str, figures: pd.DataFrame) -> pd.DataFrame:
     >>> st[["kind", "measure", "value", "direction"]].values.tolist()
     [['change_amount', 'basic_expenditure', 500.0, 1], ['change_pct', 'basic_expenditure', 33.33, 1]]
     """
-    figures = figures.copy() if figures is not None else pd.DataFrame()
-    if not figures.empty:
-        for col in ("start", "end"):
-            figures[col] = pd.to_numeric(figures[col], errors="coerce")
-        figures = figures.dropna(subset=["start", "end"])
-    amounts = find_amounts(text)
+    return pd.DataFrame(statement_records(text, figures), columns=COLUMNS)
+
+
+def statement_records(text: str, figures) -> list[dict]:
+    """``find_statements`` as a list of dicts (keys COLUMNS), in the same order; ``figures`` a DataFrame, a list of
+    dicts, or what ``figure_records`` made of them."""
+    figures = figure_records(figures)
+    amounts = _Amounts(amount_from_match(m) for m in AMOUNT_AT_DIGIT.finditer(text))
     doc_year, doc_basis = _doc_year_and_basis(figures)
     rows = _changes(text, amounts, figures, doc_year, doc_basis)
     rows += _shares(text, amounts, figures, doc_year, doc_basis)
     rows += _executions(text, amounts, figures, doc_year, doc_basis)
     rows += _wordings(text, amounts, figures, doc_year, doc_basis, rows)
-    out = pd.DataFrame(rows, columns=COLUMNS)
-    return out.sort_values(["start", "kind"], kind="stable").reset_index(drop=True)
+    return sorted(rows, key=lambda r: (r["start"], r["kind"]))
