@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from collections.abc import Sequence
@@ -63,7 +64,6 @@ def expand_runs(runs: Sequence[dict[str, Any]], documents) -> list[Run]:
 def _execute(run: Run, notebooks_dir: Path, out_dir: Path, processed_dir: Path, figures_dir: Path, kernel: str) -> tuple[str, str]:
     """Execute one run and export its HTML; returns (run name, '' or the error in one line). Runs in a worker process."""
     import papermill
-    from nbconvert import HTMLExporter
 
     # Paths relative to the notebook folder, where the kernel runs: executed notebooks then hold no machine paths.
     parameters = {
@@ -86,10 +86,17 @@ def _execute(run: Run, notebooks_dir: Path, out_dir: Path, processed_dir: Path, 
         lines = [line for line in str(exc).strip().splitlines() if line.strip()]
         error = f"{type(exc).__name__}: {lines[-1] if lines else ''}"
     if output.exists():
-        exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
-        body, _ = exporter.from_filename(str(output))
+        body, _ = _html_exporter().from_filename(str(output))
         (out_dir / f"{run.name}.html").write_text(body, encoding="utf-8")
     return run.name, error
+
+
+@functools.cache
+def _html_exporter():
+    """One exporter per worker process: building its templates costs more than exporting a notebook."""
+    from nbconvert import HTMLExporter
+
+    return HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
 
 
 def _quiet_worker(log_path: str) -> None:
