@@ -157,16 +157,26 @@ def test_cjk_font_is_the_bundled_noto():
     assert "NotoSansCJK" in str(found)
 
 
-@pytest.mark.parametrize("frames", [FULL, EMPTY], ids=["data", "empty"])
-def test_every_figure_renders_chinese_without_missing_glyphs(frames):
-    figs = _all_figures(frames)
+@pytest.fixture(scope="module")
+def full_figures():
+    """Every figure built once from FULL (drawing them is the slow part of this module); inputs checked unchanged."""
+    before = {k: v.copy() for k, v in FULL.items()}
+    figs = _all_figures(FULL)
+    for name, frame in FULL.items():
+        pd.testing.assert_frame_equal(frame, before[name])  # figure functions never mutate their input
+    return figs
+
+
+@pytest.mark.parametrize("frames", ["data", "empty"])
+def test_every_figure_renders_chinese_without_missing_glyphs(frames, full_figures):
+    figs = full_figures if frames == "data" else _all_figures(EMPTY)
     assert all(isinstance(fig, Figure) for fig in figs.values())
     glyph = [m for m in _draw_everything(figs) if "Glyph" in m]
     assert glyph == []
 
 
-def test_figures_show_data_not_placeholder_when_data_exists():
-    figs = _all_figures(FULL)
+def test_figures_show_data_not_placeholder_when_data_exists(full_figures):
+    figs = full_figures
     placeholders = [name for name, fig in figs.items() if any(t.get_text() == "no data" for ax in fig.axes for t in ax.texts)]
     assert placeholders == ["no_data"]
 
@@ -232,13 +242,6 @@ def test_figure_name_rejects_paths():
     assert plots.figure_name("10_county_profile", "themes", "甲县") == "10_county_profile__themes__甲县"
     with pytest.raises(ValueError):
         plots.figure_name("01", "../x")
-
-
-def test_figure_functions_do_not_mutate_inputs():
-    before = {k: v.copy() for k, v in FULL.items()}
-    _all_figures(FULL)
-    for name, frame in FULL.items():
-        pd.testing.assert_frame_equal(frame, before[name])
 
 
 def test_text_figures_keep_to_one_scope_and_method():
