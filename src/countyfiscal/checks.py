@@ -6,14 +6,16 @@ import itertools
 import os
 import re
 import tempfile
+from collections import defaultdict
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
 
 from countyfiscal import fields
 from countyfiscal.amounts import SCALES, allowance, find_amounts
-from countyfiscal.statements import find_statements
+from countyfiscal.statements import _missing, _number, _same, statement_records
 
 FEN = 0.005  # two floats closer than half a fen are the same amount
 SANGONG_PARTS = ("sangong_overseas", "sangong_vehicle_purchase", "sangong_vehicle_operation", "sangong_reception")
@@ -25,20 +27,24 @@ SANGONG_PARTS = ("sangong_overseas", "sangong_vehicle_purchase", "sangong_vehicl
 def _scale_decimals(fig: dict) -> tuple[str, int | None]:
     """The printed unit and decimals of a figure; read back from its quote when the extractor did not say."""
     scale, decimals = fig.get("scale"), fig.get("decimals")
-    if isinstance(scale, str) and scale in SCALES and decimals is not None and not pd.isna(decimals):
+    if isinstance(scale, str) and scale in SCALES and not _missing(decimals):
         return scale, int(decimals)
     quote = fig.get("quote") if isinstance(fig.get("quote"), str) else ""
     value = fig.get("value")
-    amounts = find_amounts(quote)
-    for a in amounts:
-        if value is not None and abs(float(a.value) - float(value)) < FEN:
+    return _precision_in_quote(quote, None if value is None else float(value))
+
+
+@lru_cache(maxsize=4096)
+def _precision_in_quote(quote: str, value: float | None) -> tuple[str, int | None]:
+    for a in find_amounts(quote):
+        if value is not None and abs(float(a.value) - value) < FEN:
             return a.scale, a.decimals
     return "元", None
 
 
 def figure_allowance(fig: dict) -> float:
     """Half a unit of the last printed place of a figure, in yuan (0 when the precision is unknown: exact)."""
-    if fig.get("unit") == "count":
+    if _same(fig.get("unit"), "count"):
         return 0.0
     scale, decimals = _scale_decimals(fig)
     if decimals is None:
@@ -146,44 +152,102 @@ def _comparable(a: dict, b: dict) -> bool:
     return sa == sb and (a.get("table") or "") == (b.get("table") or "")
 
 
-def _stated(figs: pd.DataFrame) -> pd.DataFrame:
-    if "method" not in figs:
-        return figs
-    return figs[figs["method"].fillna("stated").isin(["stated", ""])]
+def _text(x) -> str:
+    """One cell as fillna("").astype(str) makes it."""
+    return "" if _missing(x) else str(x)
 
 
-def _norm(figs: pd.DataFrame) -> pd.DataFrame:
-    out = figs.copy()
-    for col in ("code", "basis", "quote", "source", "table"):
-        if col not in out:
-            out[col] = ""
-        out[col] = out[col].fillna("").astype(str)
-    out["code"] = out["code"].str.replace(r"\.0$", "", regex=True)
-    out["fiscal_year"] = pd.to_numeric(out["fiscal_year"], errors="coerce").astype("Int64")
-    out["value"] = pd.to_numeric(out["value"], errors="coerce")
-    for col in ("start", "end"):
-        if col in out:
-            out[col] = pd.to_numeric(out[col], errors="coerce")
-    if "unit" not in out:
-        out["unit"] = "yuan"
-    return out
+def _year(x) -> int | None:
+    n = _number(x)
+    return None if n is None else int(n)
 
 
-def _values(figs: pd.DataFrame, measure: str, year, basis: str, code: str = "") -> list[dict]:
-    """Distinct stated values of one measure (first statement of each), in text order."""
-    sel = figs[(figs["measure"] == measure) & (figs["fiscal_year"] == year) & (figs["code"] == code)]
-    if basis:
-        sel = sel[sel["basis"] == basis]
-    if "start" in sel:
-        sel = sel.sort_values("start", na_position="last")
+def _records(figures) -> list[dict]:
+    """Figures (a DataFrame or a list of dicts) as dicts sharing the same keys (missing ones None)."""
+    if figures is None:
+        return []
+    if isinstance(figures, pd.DataFrame):
+        return figures.to_dict("records")
+    records = [dict(r) for r in figures]
+    keys = dict.fromkeys(k for r in records for k in r)
+    for r in records:
+        if len(r) != len(keys):
+            for k in keys:
+                r.setdefault(k, None)
+    return records
+
+
+def _start_key(row: dict) -> tuple:
+    """Text order, figures without an offset last."""
+    start = row.get("start")
+    return (1, 0) if start is None else (0, start)
+
+
+class Figures:
+    """The stated figures of one document (or of several), normalised as the checks compare them: code, basis, quote,
+    source and table as text (code without a trailing ".0"), fiscal_year an int or None, value a float, offsets
+    numbers or None, unit "yuan" when the table has no unit column. Built once; every lookup is a dict access."""
+
+    def __init__(self, figures):
+        records = _records(figures)
+        columns = set(records[0]) if records else set()
+        self.has_start = "start" in columns
+        rows = []
+        for r in records:
+            if "method" in columns and not (_missing(r["method"]) or r["method"] in ("stated", "")):
+                continue
+            row = dict(r)
+            for col in ("code", "basis", "quote", "source", "table"):
+                row[col] = _text(r.get(col))
+            if row["code"].endswith(".0"):
+                row["code"] = row["code"][:-2]
+            row["fiscal_year"] = _year(r.get("fiscal_year"))
+            value = _number(r.get("value"))
+            row["value"] = float("nan") if value is None else value
+            for col in ("start", "end"):
+                if col in columns:
+                    row[col] = _number(r[col])
+            if "unit" not in columns:
+                row["unit"] = "yuan"
+            row["_scope"] = figure_scope(row)
+            row["_money"] = _missing(row["unit"]) or row["unit"] == "yuan"
+            rows.append(row)
+        self.rows = rows
+        self._by_key: dict[tuple, list[dict]] = defaultdict(list)  # (measure, year, code) -> rows in input order
+        for row in rows:
+            if row["fiscal_year"] is not None:
+                self._by_key[(row["measure"], row["fiscal_year"], row["code"])].append(row)
+        self._values: dict[tuple, list[dict]] = {}
+
+    def values(self, measure: str, year, basis: str, code: str = "", scope: str | None = None,
+               money: bool = False) -> list[dict]:
+        """Distinct stated values of one measure (first statement of each), in text order; ``basis`` "" for any
+        basis, ``scope`` and ``money`` to keep only figures of one scope, only money."""
+        key = (measure, year, basis, code, scope, money)
+        if key not in self._values:
+            sel = [r for r in self._by_key.get((measure, year, code), ())
+                   if (not basis or r["basis"] == basis) and (scope is None or r["_scope"] == scope)
+                   and (not money or r["_money"])]
+            if self.has_start:
+                sel = sorted(sel, key=_start_key)
+            self._values[key] = _distinct(sel)
+        return self._values[key]
+
+
+def _distinct(rows: list[dict]) -> list[dict]:
+    """The first row of each value (within half a fen) and scope."""
     out, seen = [], []
-    for row in sel.to_dict("records"):
-        key = figure_scope(row)
+    for row in rows:
+        key = row["_scope"]
         if any(abs(row["value"] - v) < FEN and k == key for v, k in seen):
             continue
         seen.append((row["value"], key))
         out.append(row)
     return out
+
+
+def _figures(figs) -> Figures:
+    return figs if isinstance(figs, Figures) else Figures(figs)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -233,16 +297,18 @@ def _gap(flag: dict) -> float:
         return float("inf")
 
 
-def check_sums(figs: pd.DataFrame, file: str) -> list[dict]:
+def check_sums(figs, file: str) -> list[dict]:
     """Totals against their parts: total = 基本 + 项目, 基本 = 人员 + 公用, "三公" = its parts, classes = total."""
-    figs = _norm(_stated(figs))
-    figs = figs[figs["unit"].fillna("yuan") == "yuan"]
+    figs = _figures(figs)
     # Parts are added only to totals of the same money: narrative with narrative, one table scope with itself.
-    figs = figs.assign(_scope=[figure_scope(r) for r in figs.to_dict("records")])
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    for r in figs.rows:
+        if r["_money"] and r["fiscal_year"] is not None:
+            groups[(r["fiscal_year"], r["basis"], r["_scope"])].append(r)
     rows: list[dict] = []
-    for (year, basis, _scope), g in figs.groupby(["fiscal_year", "basis", "_scope"], dropna=True):
+    for (year, basis, scope), g in sorted(groups.items(), key=lambda kv: kv[0]):
         def v(measure, code=""):
-            return _values(g, measure, year, basis, code)
+            return figs.values(measure, year, basis, code, scope=scope, money=True)
 
         total, basic, project = v("expenditure_total"), v("basic_expenditure"), v("project_expenditure")
         personnel, public = v("personnel_expenditure"), v("public_expenditure")
@@ -277,18 +343,18 @@ def check_sums(figs: pd.DataFrame, file: str) -> list[dict]:
                                           [st[0].get("quote")] + [opts[0].get("quote") for opts in present]))
         # Functional and economic classes: the coarsest level stated, against the totals they may add up to.
         for measure, families in (("functional_expenditure", ("2",)), ("economic_expenditure", ("3", "5"))):
-            cls = g[g["measure"] == measure]
-            if cls.empty:
+            cls = [r["code"] for r in g if r["measure"] == measure]
+            if not cls:
                 continue
             for family in families:
-                fam = cls[cls["code"].str.startswith(family)] if measure == "economic_expenditure" else cls
-                if fam.empty:
+                fam = [c for c in cls if c.startswith(family)] if measure == "economic_expenditure" else cls
+                if not fam:
                     continue
-                level = min(fam["code"].str.len())
-                fam = fam[fam["code"].str.len() == level]
-                if fam["code"].nunique() < 2:
+                level = min(len(c) for c in fam)
+                codes = sorted({c for c in fam if len(c) == level})
+                if len(codes) < 2:
                     continue
-                parts = [v(measure, c) for c in sorted(fam["code"].unique())]
+                parts = [v(measure, c) for c in codes]
                 candidates = total + (basic if measure == "economic_expenditure" else [])
                 if not candidates:
                     continue
@@ -319,12 +385,14 @@ def check_sums(figs: pd.DataFrame, file: str) -> list[dict]:
 # Restatements
 
 
-def check_restatements(figs: pd.DataFrame, file: str) -> list[dict]:
+def check_restatements(figs, file: str) -> list[dict]:
     """One measure, year, basis and code stated with different values (text vs text, or text vs table)."""
-    figs = _norm(_stated(figs))
+    figs = _figures(figs)
+    keys = sorted({(r["measure"], r["fiscal_year"], r["basis"], r["code"]) for r in figs.rows
+                   if r["fiscal_year"] is not None and not _missing(r["measure"])})
     rows = []
-    for (measure, year, basis, code), g in figs.groupby(["measure", "fiscal_year", "basis", "code"], dropna=True):
-        vals = _values(g, measure, year, basis, code)
+    for measure, year, basis, code in keys:
+        vals = figs.values(measure, year, basis, code)
         if len(vals) < 2:
             continue
         for i, other in enumerate(vals[1:], start=1):
@@ -347,19 +415,34 @@ def check_restatements(figs: pd.DataFrame, file: str) -> list[dict]:
     return rows
 
 
-def check_cross_document(figures: pd.DataFrame, documents: pd.DataFrame) -> list[dict]:
+def check_cross_document(figures, documents: pd.DataFrame) -> list[dict]:
     """The same department's figure for the same year and basis stated differently by two of its documents."""
-    if figures.empty or documents.empty:
+    return _cross_document([_figures(figures)], documents)
+
+
+def _cross_document(figure_sets, documents: pd.DataFrame) -> list[dict]:
+    figure_sets = list(figure_sets)
+    if documents is None or documents.empty or not any(f.rows for f in figure_sets):
         return []
-    docs = documents[["file", "jurisdiction", "department"]].fillna("")
-    figs = _norm(_stated(figures)).merge(docs, on="file", how="inner")
-    figs = figs[(figs["department"] != "") & (figs["unit"].fillna("yuan") == "yuan")]
-    rows = []
-    keys = ["jurisdiction", "department", "measure", "fiscal_year", "basis", "code"]
-    for key, g in figs.groupby(keys, dropna=True):
-        if g["file"].nunique() < 2:
+    has_start = figure_sets[0].has_start
+    owners: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for d in documents[["file", "jurisdiction", "department"]].to_dict("records"):
+        owners[_text(d["file"])].append((_text(d["jurisdiction"]), _text(d["department"])))
+    # (jurisdiction, department, measure, year, basis, code) -> file -> that file's figures, in input order
+    groups: dict[tuple, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
+    for r in (r for figs in figure_sets for r in figs.rows):
+        if not r["_money"] or r["fiscal_year"] is None or _missing(r["measure"]) or _missing(r.get("file")):
             continue
-        per_file = [(f, _values(gg, key[2], key[3], key[4], key[5])) for f, gg in g.groupby("file")]
+        for jurisdiction, department in owners.get(r["file"], ()):
+            if department != "":
+                groups[(jurisdiction, department, r["measure"], r["fiscal_year"], r["basis"], r["code"])][r["file"]].append(r)
+    rows = []
+    for key in sorted(groups):
+        by_file = groups[key]
+        if len(by_file) < 2:
+            continue
+        per_file = [(f, _distinct(sorted(by_file[f], key=_start_key) if has_start else by_file[f]))
+                    for f in sorted(by_file)]
         # Compare files pairwise on their first value (within-file conflicts are restatements already).
         for (fa, va), (fb, vb) in itertools.combinations(per_file, 2):
             a, b = va[0], vb[0]
@@ -377,38 +460,44 @@ def check_cross_document(figures: pd.DataFrame, documents: pd.DataFrame) -> list
 # Stated changes, shares, execution rates and wording
 
 
-def _pick(figs: pd.DataFrame, measure: str, year, basis: str, code: str, near: int | None = None) -> list[dict]:
-    if not measure or year is None or pd.isna(year):
+def _pick(figs: Figures, measure: str, year, basis: str, code: str, near: int | None = None) -> list[dict]:
+    """The distinct values of a measure (any basis when ``basis`` is ""), nearest to ``near`` first."""
+    if not measure or _missing(year):
         return []
-    vals = _values(figs, measure, int(year), basis, code)
-    if not vals and basis:
-        return []
+    vals = figs.values(measure, int(year), basis, code)
     if near is not None and len(vals) > 1:
-        vals.sort(key=lambda r: abs((r.get("start") or 0) - near))
+        vals = sorted(vals, key=lambda r: abs((r.get("start") or 0) - near))
     return vals
+
+
+def _statement_rows(st) -> list[dict]:
+    """Statements (find_statements' DataFrame or statement_records' list) as dicts, code and basis as text."""
+    records = st.to_dict("records") if isinstance(st, pd.DataFrame) else st
+    return [{**r, "code": _text(r["code"]), "basis": _text(r["basis"])} for r in records]
 
 
 def _pct(v: float, d: int) -> str:
     return f"{v:.{d}f}%"
 
 
-def check_statements(st: pd.DataFrame, figs: pd.DataFrame, file: str, doc_kind: str = "") -> list[dict]:
-    """Every stated change, share, execution rate and comparative wording against the figures it is about."""
-    figs = _norm(_stated(figs))
+def check_statements(st, figs, file: str, doc_kind: str = "") -> list[dict]:
+    """Every stated change, share, execution rate and comparative wording against the figures it is about.
+
+    ``st``: find_statements' table or statement_records' list; ``figs``: the document's figures (DataFrame, list of
+    dicts or Figures)."""
     rows: list[dict] = []
-    if st.empty:
+    st = _statement_rows(st)
+    if not st:
         return rows
-    st = st.copy()
-    st["code"] = st["code"].fillna("").astype(str)
-    st["basis"] = st["basis"].fillna("").astype(str)
-    amounts_by_start = {r["start"]: r for r in st[st["kind"] == "change_amount"].to_dict("records")}
+    figs = _figures(figs)
+    amounts_by_start = {r["start"]: r for r in st if r["kind"] == "change_amount"}
 
     def cur_prior(r):
         cur = _pick(figs, r["measure"], r["fiscal_year"], r["basis"], r["code"], r["start"])
         prior = _pick(figs, r["measure"], (r["fiscal_year"] or 0) - 1, r["basis"], r["code"], r["start"])
         return (cur[0] if cur else None), (prior[0] if prior else None)
 
-    for r in st.to_dict("records"):
+    for r in st:
         kind = r["kind"]
         m, code, year, basis = r["measure"], r["code"], r["fiscal_year"], r["basis"]
         if kind == "change_amount" and m:
@@ -480,11 +569,11 @@ def check_statements(st: pd.DataFrame, figs: pd.DataFrame, file: str, doc_kind: 
                                   f"The stated change of {m} ({_pct(reported, d)}) does not match the "
                                   f"{_pct(shown, max(d, 1) + 1)} given by {inputs}{note}.", quotes))
         elif kind == "share_pct":
-            if pd.isna(r.get("base_value")) or r.get("base_value") in (None, 0) or pd.isna(r.get("figure_value")):
+            if _missing(r.get("base_value")) or r.get("base_value") in (None, 0) or _missing(r.get("figure_value")):
                 continue
             n, b = float(r["figure_value"]), float(r["base_value"])
             an = float(allowance(r["figure_scale"], int(r["figure_decimals"])))
-            ab = float(allowance(r["base_scale"], int(r["base_decimals"]))) if pd.notna(r.get("base_decimals")) else 0.0
+            ab = float(allowance(r["base_scale"], int(r["base_decimals"]))) if not _missing(r.get("base_decimals")) else 0.0
             d = int(r["decimals"])
             center = n / b * 100
             lo, hi = _corners(lambda n_, b_: n_ / b_ * 100, (n - an, n + an), (max(b - ab, 1e-9), b + ab))
@@ -515,7 +604,7 @@ def check_statements(st: pd.DataFrame, figs: pd.DataFrame, file: str, doc_kind: 
                                       f"The stated execution rate of {m} ({_pct(r['value'], d)}) does not match "
                                       f"决算 {_fmt_fig(a_)} / 年初预算 {_fmt_fig(b_)} = {_pct(center, d + 2)}{note}.",
                                       [r["quote"], a_.get("quote"), b_.get("quote")]))
-            elif m.startswith("sangong") and not budget and pd.notna(r.get("figure_value")) and r["figure_value"] > 0 \
+            elif m.startswith("sangong") and not budget and not _missing(r.get("figure_value")) and r["figure_value"] > 0 \
                     and doc_kind in ("final_account", ""):
                 rows.append(_flag(file, "execution_rate", "insufficient_data", m, code, year, "actual",
                                   _pct(r["value"], d), "",
@@ -527,7 +616,7 @@ def check_statements(st: pd.DataFrame, figs: pd.DataFrame, file: str, doc_kind: 
     return rows
 
 
-def _check_wording(r: dict, st: pd.DataFrame, figs: pd.DataFrame, file: str) -> list[dict]:
+def _check_wording(r: dict, st: list[dict], figs: Figures, file: str) -> list[dict]:
     m, code, year = r["measure"], r["code"], r["fiscal_year"]
     words = r["words"]
     if words in ("greater", "less", "equal"):
@@ -546,10 +635,10 @@ def _check_wording(r: dict, st: pd.DataFrame, figs: pd.DataFrame, file: str) -> 
                           f"The document says {r['quote']} but its 决算 {_fmt_fig(a)} and 年初预算 {_fmt_fig(b)} say otherwise.",
                           [r["quote"], a.get("quote"), b.get("quote")])]
         # No budget figure: the stated execution rate of the same measure says which way it went.
-        rates = st[(st["kind"] == "execution_pct") & (st["measure"] == m) & (st["start"] < r["start"])]
-        if rates.empty:
+        rates = [x for x in st if x["kind"] == "execution_pct" and x["measure"] == m and x["start"] < r["start"]]
+        if not rates:
             return []
-        rate = rates.sort_values("start").iloc[-1]
+        rate = sorted(rates, key=lambda x: x["start"])[-1]
         v, d = float(rate["value"]), int(rate["decimals"])
         half = 0.5 * 10 ** -d
         implied = "equal" if v == 100 else ("greater" if v > 100 else "less")
@@ -564,8 +653,8 @@ def _check_wording(r: dict, st: pd.DataFrame, figs: pd.DataFrame, file: str) -> 
                       + (" (possible only if the rate was rounded to 100%)." if status == "rounding" else "."),
                       [rate["quote"], r["quote"]])]
     if words == "unchanged":
-        changes = st[(st["kind"] == "change_amount") & (st["measure"] == m) & (st["fiscal_year"] == year)
-                     & (st["sentence_start"] == r["sentence_start"])]
+        changes = [x for x in st if x["kind"] == "change_amount" and x["measure"] == m and not _missing(year)
+                   and x["fiscal_year"] == year and x["sentence_start"] == r["sentence_start"]]
         cur = _pick(figs, m, year, r["basis"], code, r["start"])
         prior = _pick(figs, m, (year or 0) - 1, r["basis"], code, r["start"])
         if cur and prior:
@@ -577,8 +666,8 @@ def _check_wording(r: dict, st: pd.DataFrame, figs: pd.DataFrame, file: str) -> 
                               f"change of {_fmt_amount(diff)}",
                               f"The document says {m} is unchanged but states {_fmt_fig(prior[0])} → {_fmt_fig(cur[0])}.",
                               [r["quote"], prior[0].get("quote"), cur[0].get("quote")])]
-        elif not changes.empty:
-            c = changes.iloc[0]
+        elif changes:
+            c = changes[0]
             if c["value"] > float(allowance(c["scale"], int(c["decimals"]))):
                 return [_flag(file, "wording", "mismatch", m, code, year, r["basis"], r["quote"], c["quote"],
                               f"The document says {m} is unchanged but states a change of {c['quote']}.",
@@ -586,13 +675,19 @@ def _check_wording(r: dict, st: pd.DataFrame, figs: pd.DataFrame, file: str) -> 
     return []
 
 
-def _check_repeated_changes(st: pd.DataFrame, file: str) -> list[dict]:
+def _check_repeated_changes(st: list[dict], file: str) -> list[dict]:
     """The same year-on-year change stated twice with different values."""
     rows = []
     for kind in ("change_amount", "change_pct"):
-        sel = st[(st["kind"] == kind) & (st["measure"] != "") & (st["direction"] != 0)]
-        for (m, code, year, basis), g in sel.groupby(["measure", "code", "fiscal_year", "basis"], dropna=False):
-            recs = g.sort_values("start").to_dict("records")
+        groups: dict[tuple, list[dict]] = defaultdict(list)
+        for x in st:
+            if x["kind"] == kind and x["measure"] != "" and x["direction"] != 0:
+                year = None if _missing(x["fiscal_year"]) else x["fiscal_year"]
+                groups[(x["measure"], x["code"], year, x["basis"])].append(x)
+        # Sorted as pandas groups them: a statement of no year last.
+        for (m, code, year, basis), g in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2] is None,
+                                                                               kv[0][2] or 0, kv[0][3])):
+            recs = sorted(g, key=lambda x: x["start"])
             first = recs[0]
             done = set()
             for other in recs[1:]:
@@ -624,6 +719,8 @@ TITLE_YEAR = re.compile(r"(?<![比较与])(?P<y>20\d\d)\s*年度?\s*(?:部门|�
 YEAR_END_DATE = re.compile(r"(?:截至|截止|截止到|截至到)\s*(?P<y>20\d\d)\s*年\s*(?:12\s*月\s*31\s*日|底|末|年末|年底)")
 PLACEHOLDER = re.compile(r"(?<![A-Za-z])(?:[XxＸｘ×]{2,}|某某|＊{2,}|\*{3,})(?![A-Za-z])")
 _KIND_WORD = {"budget": "预算", "final_account": "决算"}
+COMPARED_WITH = re.compile(r"(?:比|较|与|上年|去年|对比)\s*$")
+HANZI = re.compile(r"[\u4e00-\u9fff]")
 
 
 def _context(text: str, start: int, end: int, width: int = 10) -> str:
@@ -634,7 +731,7 @@ def check_document_year(text: str, doc: dict) -> list[dict]:
     """Headings and year-end dates that name a different year than the document's fiscal year."""
     file, kind = doc.get("file", ""), doc.get("doc_kind") or ""
     fy = doc.get("fiscal_year")
-    if fy is None or pd.isna(fy):
+    if _missing(fy):
         return []
     fy = int(fy)
     rows = []
@@ -643,7 +740,7 @@ def check_document_year(text: str, doc: dict) -> list[dict]:
         y = int(m.group("y"))
         if _KIND_WORD.get(kind) != m.group("kind") or y == fy:
             continue
-        if re.search(r"(?:比|较|与|上年|去年|对比)\s*$", text[max(0, m.start() - 4):m.start()]):
+        if COMPARED_WITH.search(text[max(0, m.start() - 4):m.start()]):
             continue
         q = _context(text, m.start(), m.end(), 0)
         if q in seen:
@@ -671,7 +768,7 @@ def check_placeholders(text: str, file: str) -> list[dict]:
     rows, seen = [], set()
     for m in PLACEHOLDER.finditer(text):
         before, after = text[m.start() - 1:m.start()], text[m.end():m.end() + 1]
-        if not (re.match(r"[\u4e00-\u9fff]", before) or re.match(r"[\u4e00-\u9fff]", after)):
+        if not (HANZI.match(before) or HANZI.match(after)):
             continue
         q = _context(text, m.start(), m.end(), 6)
         if q in seen:
@@ -682,8 +779,10 @@ def check_placeholders(text: str, file: str) -> list[dict]:
     return rows
 
 
-def check_execution_inputs(figures: pd.DataFrame, documents: pd.DataFrame) -> list[dict]:
-    """"三公" parts with a zero 年初预算: no execution rate exists (never inf), so say so."""
+def check_execution_inputs(figures, documents) -> list[dict]:
+    """"三公" parts with a zero 年初预算: no execution rate exists (never inf), so say so.
+
+    ``figures`` and ``documents``: DataFrames or lists of dicts."""
     from countyfiscal.metrics import sangong_execution_pairs
 
     rows = []
@@ -706,45 +805,90 @@ def empty_flags() -> pd.DataFrame:
     return pd.DataFrame({f.name: pd.Series(dtype=f.dtype) for f in fields.TABLES["flags"]})
 
 
-def _frame(rows: list[dict]) -> pd.DataFrame:
+FLAG_ORDER = ["file", "check", "measure", "code", "fiscal_year", "basis", "status", "reported", "quotes"]
+
+
+def flags_table(rows: list[dict]) -> pd.DataFrame:
+    """Flag dicts -> the flags table: its columns and dtypes, duplicates dropped, sorted by FLAG_ORDER (stable)."""
     if not rows:
         return empty_flags()
-    out = pd.DataFrame(rows)
-    for f in fields.TABLES["flags"]:
-        if f.name not in out:
-            out[f.name] = None
-    out = out[fields.columns("flags")]
-    out["fiscal_year"] = pd.to_numeric(out["fiscal_year"], errors="coerce").astype("Int64")
-    for f in fields.TABLES["flags"]:
-        if f.dtype == "string":
-            out[f.name] = out[f.name].fillna("").astype(str)
-    out = out.drop_duplicates()
-    return out.sort_values(["file", "check", "measure", "code", "fiscal_year", "basis", "status", "reported", "quotes"],
-                           kind="stable", na_position="last").reset_index(drop=True)
+    specs = fields.TABLES["flags"]
+    seen, out = set(), []
+    for r in rows:
+        rec = tuple(_year(r.get(f.name)) if f.dtype == "Int64" else _text(r.get(f.name)) for f in specs)
+        if rec not in seen:
+            seen.add(rec)
+            out.append(rec)
+    names = [f.name for f in specs]
+    order = [names.index(c) for c in FLAG_ORDER]
+
+    def key(rec):
+        # A missing year sorts last, as pandas' na_position="last".
+        return tuple((rec[i] is None, rec[i] or 0) if specs[i].dtype == "Int64" else rec[i] for i in order)
+
+    out.sort(key=key)
+    columns = list(zip(*out))
+    return pd.DataFrame({f.name: pd.array(list(col), dtype="Int64") if f.dtype == "Int64" else pd.Series(list(col), dtype=str)
+                         for f, col in zip(specs, columns)})
+
+
+def _figure_checks(figs: Figures, file: str) -> list[dict]:
+    """The checks that need only a document's figures."""
+    return check_sums(figs, file) + check_restatements(figs, file)
+
+
+def _text_checks(raw: list[dict], figs: Figures, doc: dict, text: str) -> list[dict]:
+    """The checks that read the document's text: stated changes, shares, rates, wording, year, placeholders."""
+    file = doc.get("file")
+    st = statement_records(text, raw)
+    return (check_statements(st, figs, file, doc.get("doc_kind") or "") + check_document_year(text, doc)
+            + check_placeholders(text, file))
+
+
+def _readable(doc: dict) -> bool:
+    return doc.get("status") in ("ok", "partial")
+
+
+def check_document(figures, document: dict, text: str | None) -> list[dict]:
+    """Flag dicts of ONE document: every check but the cross-document ones (``flags_table`` makes them a table).
+
+    ``figures``: that document's figures (DataFrame or list of dicts); ``text``: its normalised text (None: only the
+    checks of figures run). Gives the same flags as ``run_checks`` on that document alone.
+    """
+    raw = _records(figures)
+    figs = Figures(raw)
+    rows = _figure_checks(figs, document.get("file")) if raw else []
+    if _readable(document) and text is not None:
+        rows += _text_checks(raw, figs, document, text)
+    if raw:
+        rows += check_execution_inputs(raw, [document])
+    return rows
 
 
 def run_checks(figures: pd.DataFrame, documents: pd.DataFrame, texts: dict[str, str]) -> pd.DataFrame:
-    """Every check on every document: one row per check that did not pass (columns of fields.TABLES["flags"])."""
-    figures = figures if figures is not None else pd.DataFrame()
-    rows: list[dict] = []
+    """Every check on every document: one row per check that did not pass (columns of fields.TABLES["flags"]).
+
+    Per document as ``check_document``; then the same department's figures across its documents."""
+    raw = _records(figures)
     docs = documents.to_dict("records") if documents is not None and not documents.empty else []
-    by_file = {f: g for f, g in figures.groupby("file")} if not figures.empty else {}
-    for file, figs in by_file.items():
-        rows += check_sums(figs, file)
-        rows += check_restatements(figs, file)
+    by_file: dict[str, list[dict]] = defaultdict(list)
+    for r in raw:
+        if not _missing(r.get("file")):
+            by_file[r["file"]].append(r)
+    prepared = {file: Figures(by_file[file]) for file in sorted(by_file)}
+    rows: list[dict] = []
+    for file, figs in prepared.items():
+        rows += _figure_checks(figs, file)
     for doc in docs:
         file = doc.get("file")
-        if doc.get("status") not in ("ok", "partial") or file not in texts:
+        if not _readable(doc) or file not in texts:
             continue
-        text = texts[file]
-        figs = by_file.get(file, pd.DataFrame(columns=fields.columns("figures")))
-        st = find_statements(text, figs)
-        rows += check_statements(st, figs, file, doc.get("doc_kind") or "")
-        rows += check_document_year(text, doc)
-        rows += check_placeholders(text, file)
-    rows += check_cross_document(figures, documents) if documents is not None else []
-    rows += check_execution_inputs(figures, documents) if documents is not None and not figures.empty else []
-    return _frame(rows)
+        rows += _text_checks(by_file.get(file, []), prepared.get(file) or Figures([]), doc, texts[file])
+    if documents is not None:
+        rows += _cross_document(prepared.values(), documents)
+    if documents is not None and raw:
+        rows += check_execution_inputs(raw, docs)
+    return flags_table(rows)
 
 
 def _write_atomic(frame: pd.DataFrame, path: Path) -> None:

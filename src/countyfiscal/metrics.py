@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from countyfiscal import fields
+from countyfiscal.statements import _missing, _number
 
 COMPRESSION = {
     "expenditure_total": ("expenditure_change_pct", "支出合计"),
@@ -26,47 +27,80 @@ VALUE_DECIMALS = 4
 MONEY_DECIMALS = 2
 
 
-def _prepare(figures: pd.DataFrame, documents: pd.DataFrame) -> pd.DataFrame:
-    """Stated money and staff figures with the department they belong to; document order kept for tie-breaks."""
-    if figures is None or figures.empty or documents is None or documents.empty:
-        return pd.DataFrame()
-    figs = figures.copy()
-    if "method" in figs:
-        figs = figs[figs["method"].fillna("stated").isin(["stated", ""])]
-    for col in ("code", "basis", "quote"):
-        if col not in figs:
-            figs[col] = ""
-        figs[col] = figs[col].fillna("").astype(str).str.replace(r"\.0$", "", regex=True) if col == "code" else figs[col].fillna("").astype(str)
-    figs["fiscal_year"] = pd.to_numeric(figs["fiscal_year"], errors="coerce").astype("Int64")
-    figs["value"] = pd.to_numeric(figs["value"], errors="coerce")
-    if "start" not in figs:
-        figs["start"] = range(len(figs))
-    figs["start"] = pd.to_numeric(figs["start"], errors="coerce")
-    docs = documents[[c for c in ("file", "jurisdiction", "department", "fiscal_year", "doc_kind", "status") if c in documents]]
-    docs = docs.rename(columns={"fiscal_year": "doc_year"}).copy()
-    if "status" in docs:
-        docs = docs[docs["status"].fillna("ok").isin(["ok", "partial"])]
-    for col in ("jurisdiction", "department", "doc_kind"):
-        docs[col] = docs[col].fillna("").astype(str)
-    docs["doc_year"] = pd.to_numeric(docs["doc_year"], errors="coerce").astype("Int64")
-    out = figs.merge(docs, on="file", how="inner")
-    out = out[out["department"] != ""]
-    return out.sort_values(["file", "start"], kind="stable")
+def _text(x) -> str:
+    return "" if _missing(x) else str(x)
 
 
-def _first(sel: pd.DataFrame) -> dict | None:
-    return None if sel.empty else sel.iloc[0].to_dict()
+def _records(table) -> list[dict]:
+    if table is None:
+        return []
+    if isinstance(table, pd.DataFrame):
+        return table.to_dict("records")
+    records = [dict(r) for r in table]
+    keys = dict.fromkeys(k for r in records for k in r)
+    for r in records:
+        if len(r) != len(keys):
+            for k in keys:
+                r.setdefault(k, None)
+    return records
 
 
-def _get(g: pd.DataFrame, measure: str, year, basis: str | None, code: str = "", file: str | None = None) -> dict | None:
-    sel = g[(g["measure"] == measure) & (g["fiscal_year"] == year) & (g["code"] == code)]
-    if basis is not None:
-        sel = sel[sel["basis"] == basis]
-    if file is not None:
-        sel = sel[sel["file"] == file]
-    # A document reporting on this year beats one that only mentions it as a comparison.
-    sel = sel.assign(_own=(sel["doc_year"] != year).astype(int)).sort_values(["_own", "file", "start"], kind="stable")
-    return _first(sel.drop(columns="_own"))
+def _prepare(figures, documents) -> list[dict]:
+    """Stated money and staff figures with the department they belong to, sorted by file and text order.
+
+    ``figures`` and ``documents``: DataFrames or lists of dicts."""
+    figs, docs = _records(figures), _records(documents)
+    if not figs or not docs:
+        return []
+    columns = set(figs[0])
+    if "method" in columns:
+        figs = [r for r in figs if _missing(r["method"]) or r["method"] in ("stated", "")]
+    owners: dict = {}
+    doc_columns = set(docs[0])
+    for d in docs:
+        if "status" in doc_columns and not (_missing(d["status"]) or d["status"] in ("ok", "partial")):
+            continue
+        owner = {"jurisdiction": _text(d["jurisdiction"]), "department": _text(d["department"]),
+                 "doc_kind": _text(d["doc_kind"]), "doc_year": _year(d.get("fiscal_year"))}
+        if "status" in doc_columns:
+            owner["status"] = d["status"]
+        owners.setdefault(d["file"], []).append(owner)
+    out = []
+    for i, r in enumerate(figs):
+        row = dict(r)
+        code = _text(r.get("code"))
+        row["code"] = code[:-2] if code.endswith(".0") else code
+        row["basis"], row["quote"] = _text(r.get("basis")), _text(r.get("quote"))
+        row["fiscal_year"] = _year(r.get("fiscal_year"))
+        value = _number(r.get("value"))
+        row["value"] = float("nan") if value is None else value
+        row["start"] = _number(r["start"]) if "start" in columns else i
+        for owner in owners.get(r.get("file"), ()):
+            if owner["department"] != "":
+                out.append({**row, **owner})
+    # Text order within each file; a figure without an offset last.
+    out.sort(key=lambda r: (r["file"], r["start"] is None, r["start"] or 0))
+    return out
+
+
+def _year(x) -> int | None:
+    n = _number(x)
+    return None if n is None else int(n)
+
+
+def _get(g: list[dict], measure: str, year, basis: str | None, code: str = "", file: str | None = None) -> dict | None:
+    best, best_key = None, None
+    for r in g:
+        if r["measure"] != measure or r["fiscal_year"] != year or r["code"] != code or year is None:
+            continue
+        if (basis is not None and r["basis"] != basis) or (file is not None and r["file"] != file):
+            continue
+        # A document reporting on this year beats one that only mentions it as a comparison.
+        start = r["start"]
+        key = (r["doc_year"] != year, r["file"], start is None, start or 0)
+        if best_key is None or key < best_key:
+            best, best_key = r, key
+    return None if best is None else dict(best)
 
 
 def _row(dept: tuple[str, str], year, basis, metric, value, num, den, formula, inputs, comparability="") -> dict:
@@ -77,25 +111,28 @@ def _row(dept: tuple[str, str], year, basis, metric, value, num, den, formula, i
     }
 
 
-def _stated_changes(texts: dict[str, str] | None, g: pd.DataFrame) -> dict:
+def _stated_changes(texts: dict[str, str] | None, g: list[dict]) -> dict:
     """(file, measure, year, basis) -> signed change stated in that file's text (for a prior year it omits)."""
     if not texts:
         return {}
-    from countyfiscal.statements import find_statements
+    from countyfiscal.statements import statement_records
 
+    by_file: dict[str, list[dict]] = {}
+    for r in g:
+        by_file.setdefault(r["file"], []).append(r)
     out: dict = {}
-    for file, fg in g.groupby("file"):
+    for file in sorted(by_file):
         if file not in texts:
             continue
-        st = find_statements(texts[file], fg)
-        st = st[(st["kind"] == "change_amount") & (st["direction"] != 0) & (st["measure"].isin(list(COMPRESSION)))]
-        for r in st.sort_values("start").to_dict("records"):
+        st = [r for r in statement_records(texts[file], by_file[file])
+              if r["kind"] == "change_amount" and r["direction"] != 0 and r["measure"] in COMPRESSION]
+        for r in sorted(st, key=lambda r: r["start"]):
             key = (file, r["measure"], r["fiscal_year"], r["basis"])
             out.setdefault(key, r)
     return out
 
 
-def _personnel(g: pd.DataFrame, year, basis) -> tuple[dict | None, float | None, str, list[str]]:
+def _personnel(g: list[dict], year, basis) -> tuple[dict | None, float | None, str, list[str]]:
     """人员经费 stated, or derived from the economic classes 301 + 303 (said so in comparability)."""
     p = _get(g, "personnel_expenditure", year, basis)
     if p is not None:
@@ -109,17 +146,30 @@ def _personnel(g: pd.DataFrame, year, basis) -> tuple[dict | None, float | None,
     return wages, value, note, [wages["file"]] + ([transfers["file"]] if transfers is not None else [])
 
 
-def sangong_execution_pairs(figures: pd.DataFrame, documents: pd.DataFrame) -> list[dict]:
-    """决算 and 年初预算 of each "三公" item for a department-year: from one final account, or budget + final linked."""
-    g_all = _prepare(figures, documents)
-    if g_all.empty:
-        return []
+def _departments(prepared: list[dict]) -> list[tuple[tuple[str, str], list[dict]]]:
+    """(jurisdiction, department) and its figures (in prepared order), departments sorted."""
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for r in prepared:
+        groups.setdefault((r["jurisdiction"], r["department"]), []).append(r)
+    return sorted(groups.items(), key=lambda kv: kv[0])
+
+
+def sangong_execution_pairs(figures, documents) -> list[dict]:
+    """决算 and 年初预算 of each "三公" item for a department-year: from one final account, or budget + final linked.
+
+    ``figures`` and ``documents``: DataFrames or lists of dicts."""
+    return _sangong_pairs(_prepare(figures, documents))
+
+
+def _sangong_pairs(prepared: list[dict]) -> list[dict]:
     pairs = []
-    for dept, g in g_all.groupby(["jurisdiction", "department"]):
-        g = g[g["measure"].isin(list(SANGONG))]
-        for (measure, year), gg in g.groupby(["measure", "fiscal_year"]):
-            actuals = gg[(gg["basis"] == "actual")]
-            if actuals.empty:
+    for dept, g in _departments(prepared):
+        groups: dict[tuple, list[dict]] = {}
+        for r in g:
+            if r["measure"] in SANGONG and r["fiscal_year"] is not None:
+                groups.setdefault((r["measure"], r["fiscal_year"]), []).append(r)
+        for (measure, year), gg in sorted(groups.items(), key=lambda kv: kv[0]):
+            if not any(r["basis"] == "actual" for r in gg):
                 continue
             actual = _get(gg, measure, year, "actual")
             # The final account's own 年初预算 first; else the department's budget document for that year.
@@ -136,21 +186,23 @@ def empty_metrics() -> pd.DataFrame:
     return pd.DataFrame({f.name: pd.Series(dtype=f.dtype) for f in fields.TABLES["metrics"]})
 
 
-def compute_metrics(figures: pd.DataFrame, documents: pd.DataFrame, texts: dict[str, str] | None = None) -> pd.DataFrame:
+def compute_metrics(figures, documents, texts: dict[str, str] | None = None) -> pd.DataFrame:
     """One row per metric per department-year (columns of fields.TABLES["metrics"]), rounded and sorted.
 
     ``texts`` (file -> normalised text) lets a stated change ("比上年增加99,607.46元") supply last year's figure
     when the document does not state it.
     """
-    g_all = _prepare(figures, documents)
+    prepared = _prepare(figures, documents)
     rows: list[dict] = []
-    if g_all.empty:
+    if not prepared:
         return empty_metrics()
-    for dept, g in g_all.groupby(["jurisdiction", "department"]):
-        money = g[g["unit"].fillna("yuan") == "yuan"] if "unit" in g else g
+    has_unit = "unit" in prepared[0]
+    for dept, g in _departments(prepared):
+        money = [r for r in g if _missing(r["unit"]) or r["unit"] == "yuan"] if has_unit else g
         changes = _stated_changes(texts, money)
-        years_bases = money[money["basis"] != ""][["fiscal_year", "basis"]].drop_duplicates().dropna()
-        for year, basis in years_bases.itertuples(index=False):
+        years_bases = list(dict.fromkeys((r["fiscal_year"], r["basis"]) for r in money
+                                         if r["basis"] != "" and r["fiscal_year"] is not None))
+        for year, basis in years_bases:
             year = int(year)
             # Compression: like with like (budget with budget, actual with actual).
             for measure, (metric, name) in COMPRESSION.items():
@@ -189,18 +241,20 @@ def compute_metrics(figures: pd.DataFrame, documents: pd.DataFrame, texts: dict[
                     pname = "(工资福利支出 + 对个人和家庭的补助)" if note else "人员经费"
                     rows.append(_row(dept, year, basis, metric, pval / den["value"] * 100, pval, den["value"],
                                      f"{pname} / {name} × 100", pfiles + [den["file"]], note))
-                staff = g[(g["measure"] == "staff_actual") & (g["fiscal_year"] == year) & (g["file"] == pfig["file"])]
+                staff = [r for r in g if r["measure"] == "staff_actual" and r["fiscal_year"] == year
+                         and r["file"] == pfig["file"]]
                 staff_note = ""
-                if staff.empty:
-                    staff = g[(g["measure"] == "staff_authorised") & (g["fiscal_year"] == year) & (g["file"] == pfig["file"])]
+                if not staff:
+                    staff = [r for r in g if r["measure"] == "staff_authorised" and r["fiscal_year"] == year
+                             and r["file"] == pfig["file"]]
                     staff_note = "authorised posts (编制), not staff in post (实有人数)"
-                if not staff.empty and staff.iloc[0]["value"]:
-                    n = float(staff.iloc[0]["value"])
+                if staff and staff[0]["value"]:
+                    n = float(staff[0]["value"])
                     pname = "(工资福利支出 + 对个人和家庭的补助)" if note else "人员经费"
                     rows.append(_row(dept, year, basis, "personnel_per_staff", pval / n, pval, n,
                                      f"{pname} / {'编制人数' if staff_note else '实有人数'} (yuan per person)",
                                      pfiles, "; ".join(x for x in (note, staff_note) if x)))
-    for p in sangong_execution_pairs(figures, documents):
+    for p in _sangong_pairs(prepared):
         b = p["budget"]["value"]
         if not b:
             continue  # no ratio for a zero budget; checks.check_execution_inputs flags it
