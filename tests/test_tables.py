@@ -279,9 +279,15 @@ def _income_expenditure_pdf(path: Path) -> None:
     _pdf_pages(path, [page1, page2])
 
 
-def test_income_expenditure_totals_follow_the_document_kind(tmp_path):
-    path = tmp_path / "t.pdf"
+@pytest.fixture(scope="module")
+def income_expenditure_pdf(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("ie") / "t.pdf"
     _income_expenditure_pdf(path)
+    return path
+
+
+def test_income_expenditure_totals_follow_the_document_kind(income_expenditure_pdf):
+    path = income_expenditure_pdf
     doc = _pdf_document(path)
     budget = table_figures(doc, 2026, "budget", pdf_path=path)
     _check_offsets(doc, budget)
@@ -352,3 +358,14 @@ def test_sangong_row_without_label_maps_values_to_their_columns(tmp_path):
         "sangong_vehicle_operation": 2485000.0, "sangong_reception": 395000.0,
     }  # the blank 购置费 column gives nothing; the bare 小计 is the vehicle subtotal, not the 合计
     assert all(r["start"] is not None for r in rows)  # found in the text by the row's values in order
+
+
+def test_tables_read_from_the_words_ingest_kept(income_expenditure_pdf):
+    from countyfiscal.ingest import read_document
+
+    doc = read_document(income_expenditure_pdf)
+    assert {t["page"] for t in doc.tables if t.get("words")} == {1, 2}  # pages with lines ending in amounts
+    rows = table_figures(doc, 2026, "budget")  # no pdf_path: the PDF is not opened again
+    _check_offsets(doc, rows)
+    got = {(r["measure"], r["code"]): r["value"] for r in rows}
+    assert got[("income_total", "")] == 1250000.0 and got[("functional_expenditure", "204")] == 600000.0

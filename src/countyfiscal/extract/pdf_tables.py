@@ -44,48 +44,63 @@ class Run:
         return bool(NUMBER_RE.fullmatch(self.text))
 
 
-def _page_runs(textpage: pdfium.PdfTextPage, text: str) -> list[Run]:
-    """Whitespace-separated tokens with their boxes, merged into runs where the gap is narrower than a character.
+# A positioned word: text, x0, x1, y0, y1 (PDF points, y upwards), and whether the text layer starts a new line
+# before it. What ingest collects while it has a page's text open (Document.tables entries with "words").
+Word = tuple[str, float, float, float, float, bool]
+_TOKEN = re.compile(r"[^\s\u3000]+")
+
+
+def page_words(textpage: pdfium.PdfTextPage, text: str) -> list[Word]:
+    """Whitespace-separated tokens of a page with their boxes (the page's ``get_text_range()`` is ``text``).
 
     Only the first and last character of each token are measured: per-character boxes cost 4x more and tokens
-    of one line share a baseline anyway.
+    of one line share a baseline anyway. Generated characters without a box are left out.
     """
     raw = textpage.raw
     l, r, b, t = (ctypes.c_double() for _ in range(4))
     refs = tuple(ctypes.byref(v) for v in (l, r, b, t))
+    get_box = pdfium_c.FPDFText_GetCharBox
+    words: list[Word] = []
+    prev_end = 0
+    for m in _TOKEN.finditer(text):
+        i, k = m.start(), m.end() - 1
+        get_box(raw, i, *refs)
+        a = (l.value, r.value, b.value, t.value)
+        if k != i:
+            get_box(raw, k, *refs)
+            z = (l.value, r.value, b.value, t.value)
+        else:
+            z = a
+        if a[3] <= a[2] and z[3] <= z[2]:
+            continue
+        new_line = not words or "\n" in text[prev_end:i]
+        words.append((m.group(0), min(a[0], z[0]), max(a[1], z[1]), min(a[2], z[2]), max(a[3], z[3]), new_line))
+        prev_end = m.end()
+    return words
 
-    def box(i: int) -> tuple[float, float, float, float]:
-        pdfium_c.FPDFText_GetCharBox(raw, i, *refs)
-        return l.value, r.value, b.value, t.value
 
+def _page_runs(words: list[Word]) -> list[Run]:
+    """Words merged into runs where the gap is narrower than a character: one table cell's text in practice."""
     runs: list[Run] = []
     spaced_runs: set[int] = set()
-    prev_line_end = -1
-    for m in re.finditer(r"[^\s\u3000]+", text):
-        a = box(m.start())
-        z = box(m.end() - 1) if m.end() - 1 != m.start() else a
-        if a[3] <= a[2] and z[3] <= z[2]:
-            continue  # generated character without a box
-        tok = Run(m.group(0), min(a[0], z[0]), max(a[1], z[1]), min(a[2], z[2]), max(a[3], z[3]))
-        same_line = prev_line_end >= 0 and "\n" not in text[prev_line_end : m.start()]
+    for text, x0, x1, y0, y1, new_line in words:
+        tok = Run(text, x0, x1, y0, y1)
         if runs:
             last = runs[-1]
             gap = tok.x0 - last.x1
             h = max(last.height, tok.height, 1.0)
-            both_numbers = last.numeric and NUMBER_RE.fullmatch(tok.text)
+            both_numbers = last.numeric and tok.numeric
             # a label printed letter-spaced to fill its cell ('收 入 总 计') is one word, on one baseline even where
             # the text layer breaks the line between its characters
             spaced = _CJK_CHAR.fullmatch(tok.text) and (len(runs) - 1 in spaced_runs or _CJK_CHAR.fullmatch(last.text))
-            near = (same_line and gap < 0.9 * h) or (spaced and gap < 2.2 * h)
+            near = (not new_line and gap < 0.9 * h) or (spaced and gap < 2.2 * h)
             if -h < gap and near and not both_numbers and abs(tok.yc - last.yc) < h / 2:
                 runs[-1] = Run(last.text + tok.text, last.x0, max(last.x1, tok.x1),
                                min(last.y0, tok.y0), max(last.y1, tok.y1))
                 if spaced:
                     spaced_runs.add(len(runs) - 1)
-                prev_line_end = m.end()
                 continue
         runs.append(tok)
-        prev_line_end = m.end()
     return runs
 
 
@@ -382,39 +397,52 @@ def candidate_page(text: str, continuing: bool = False) -> bool:
     return any(is_title_line(line) for line in text.splitlines())
 
 
-def read_pdf_tables(path: str | Path, page_texts: list[str] | None = None) -> list[dict[str, Any]]:
+def read_pdf_tables(path: str | Path | None, page_texts: list[str] | None = None,
+                    words: dict[int, list[Word]] | None = None) -> list[dict[str, Any]]:
     """All disclosure tables of a PDF, one dict per table per page, in reading order.
 
     Each dict: ``cells`` (rows of str, blank cell = ""), ``header`` (one string per column), ``title`` (as printed),
     ``kind`` (standard table kind or None), ``unit`` (元/万元/亿元 or None), ``page`` (1-based), ``continued``
     (True for a later page of a table that began earlier), ``start``/``end`` None (offsets are found later in the
     document text). ``page_texts`` (the text of each page, if the caller already has it) lets pages that cannot
-    hold a table be skipped without loading them again.
+    hold a table be skipped without loading them again; ``words`` (1-based page -> positioned words, as ingest
+    collects them) spares loading those pages at all. Without ``path``, only pages with words are read.
     """
-    pdf = pdfium.PdfDocument(str(path))
+    pdf = None
     tables: list[dict[str, Any]] = []
     try:
+        if path is not None and (page_texts is None or words is None):
+            pdf = pdfium.PdfDocument(str(path))
+        n = len(page_texts) if page_texts is not None else len(pdf) if pdf is not None else 0
         prev: dict[str, Any] | None = None
-        for i in range(len(pdf)):
-            pre_text = page_texts[i] if page_texts is not None and i < len(page_texts) else None
+        for i in range(n):
+            pre_text = page_texts[i] if page_texts is not None else None
             if pre_text is not None and not candidate_page(pre_text, prev is not None):
                 prev = None
                 continue
-            page = pdf[i]
-            tp = page.get_textpage()
-            text = tp.get_text_range()
-            if pre_text is None and not candidate_page(text, prev is not None):
+            page_words_ = (words or {}).get(i + 1)
+            if page_words_ is None:
+                if pdf is None and path is not None:
+                    pdf = pdfium.PdfDocument(str(path))
+                if pdf is None or i >= len(pdf):
+                    prev = None
+                    continue
+                page = pdf[i]
+                tp = page.get_textpage()
+                text = tp.get_text_range()
+                if pre_text is not None or candidate_page(text, prev is not None):
+                    page_words_ = page_words(tp, text)
                 tp.close()
                 page.close()
-                prev = None
-                continue
-            found = page_tables(_rows(_join_wrapped_numbers(_page_runs(tp, text))), i + 1, prev)
-            tp.close()
-            page.close()
+                if page_words_ is None:
+                    prev = None
+                    continue
+            found = page_tables(_rows(_join_wrapped_numbers(_page_runs(page_words_))), i + 1, prev)
             tables.extend(found)
             prev = found[-1] if found else None
     finally:
-        pdf.close()
+        if pdf is not None:
+            pdf.close()
     for t in tables:
         for k in ("_header_parts", "_spans"):
             t[k] = [list(x) for x in t[k]]

@@ -95,13 +95,18 @@ def _structure_table(raw: dict[str, Any], before: str) -> dict[str, Any] | None:
 
 
 def read_document_tables(doc: Document, pdf_path: str | Path | None = None) -> list[dict[str, Any]]:
-    """The standard tables of a document: rebuilt from positions for a PDF, from doc.tables for docx/html."""
-    if doc.format == "pdf" and pdf_path is not None:
+    """The standard tables of a document: rebuilt from positioned words for a PDF (those ingest kept, else read
+    again from ``pdf_path``), from doc.tables cells for docx/html."""
+    if doc.format == "pdf":
+        # ingest leaves the positioned words of the pages that may hold a table in doc.tables ("words" entries)
+        words = {t["page"]: t["words"] for t in doc.tables if "words" in t and t.get("page")}
+        if pdf_path is None and not words:
+            return []
         texts = None
         if doc.page_starts:
             bounds = list(doc.page_starts) + [len(doc.text)]
             texts = [doc.text[a:b] for a, b in zip(bounds, bounds[1:])]
-        return [t for t in read_pdf_tables(pdf_path, page_texts=texts) if t.get("kind")]
+        return [t for t in read_pdf_tables(pdf_path, page_texts=texts, words=words if words else None) if t.get("kind")]
     out = []
     for raw in doc.tables:
         start = raw.get("start")
