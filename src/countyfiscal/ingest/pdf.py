@@ -7,6 +7,7 @@ from itertools import islice
 
 import pypdfium2 as pdfium
 
+from countyfiscal.extract.pdf_tables import page_words
 from countyfiscal.ingest.normalise import normalise_pages
 from countyfiscal.model import Document, RejectedInput
 
@@ -17,8 +18,16 @@ _MEANINGFUL = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 _ERR_FORMAT, _ERR_PASSWORD, _ERR_SECURITY = 3, 4, 5
 
 
-def page_texts(data: bytes) -> list[str]:
-    """Text of every page, in order, as PDFium lays it out; raises RejectedInput for unreadable PDFs."""
+# A page with a line ending in an amount may hold a disclosure table: its positioned words are kept while the page
+# is open, so the table reader need not load it again (loading a page costs more than reading its text).
+_TABULAR_LINE = re.compile(r"\d\.\d+[ \t]*\r?$", re.M)
+
+
+def page_texts(data: bytes, words: dict[int, list] | None = None) -> list[str]:
+    """Text of every page, in order, as PDFium lays it out; raises RejectedInput for unreadable PDFs.
+
+    With ``words`` (a dict), the positioned words of each page that may hold a table are added to it by 1-based page.
+    """
     if b"%%EOF" not in data[-2048:]:
         # PDFium happily rebuilds a cut-off file and returns the pages it finds: a silent partial read.
         raise RejectedInput("corrupt or truncated PDF: no end-of-file marker")
@@ -37,6 +46,8 @@ def page_texts(data: bytes) -> list[str]:
                 textpage = page.get_textpage()
                 try:
                     texts.append(textpage.get_text_range())
+                    if words is not None and _TABULAR_LINE.search(texts[-1]):
+                        words[i + 1] = page_words(textpage, texts[-1])
                 finally:
                     textpage.close()
             finally:
@@ -55,7 +66,8 @@ def _short(exc: Exception) -> str:
 
 
 def read_pdf(data: bytes, file: str) -> Document:
-    texts = page_texts(data)
+    words: dict[int, list] = {}
+    texts = page_texts(data, words)
     n = len(texts)
     if n == 0:
         raise RejectedInput("corrupt or truncated PDF: no pages")
@@ -63,7 +75,8 @@ def read_pdf(data: bytes, file: str) -> Document:
     needed = max(20, 5 * n)
     if sum(1 for _ in islice(_MEANINGFUL.finditer(text), needed)) < needed:
         raise RejectedInput(NO_TEXT)
-    doc = Document(file=file, format="pdf", text=text, page_starts=starts, n_pages=n)
+    doc = Document(file=file, format="pdf", text=text, page_starts=starts, n_pages=n,
+                   tables=[{"cells": [], "page": p, "start": None, "end": None, "words": w} for p, w in words.items()])
     blank = [i + 1 for i, t in enumerate(texts) if sum(1 for _ in islice(_MEANINGFUL.finditer(t), 5)) < 5]
     if blank:
         doc.warnings.append(f"pages without a text layer: {_ranges(blank)} of {n}")
