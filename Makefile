@@ -7,7 +7,7 @@ export MPLCONFIGDIR := $(CURDIR)/.cache/matplotlib
 export PYTHONHASHSEED := 0
 
 .DEFAULT_GOAL := help
-.PHONY: help venv extract check figures test test-fast bench clean
+.PHONY: help venv extract check figures notebooks test test-fast bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -30,6 +30,9 @@ check: $(STAMP) ## re-run the checks and metrics on data/processed
 
 figures: extract ## main job: extract, then run every notebook of reports.yml into reports/ (index.html, figures)
 	$(VENV)/bin/countyfiscal figures --config reports.yml --reports reports --processed data/processed
+
+notebooks: extract ## re-run the committed notebooks with their defaults (do this when a number changed on purpose)
+	$(PY) -c "from pathlib import Path; from countyfiscal.render import execute_in_place; execute_in_place(sorted(Path('notebooks').glob('*.ipynb')))"
 
 test: extract ## every test: unit tests, the seed labels, and nbval over the committed notebooks
 	$(PY) -m pytest tests -q -p no:cacheprovider
