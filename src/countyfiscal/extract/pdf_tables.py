@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import ctypes
 import re
-from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
 from statistics import median
 from typing import Any
@@ -20,28 +18,20 @@ INDEX_MARKS = {"**", "栏次", "*", "——", "—"}
 _CJK_CHAR = re.compile(r"[\u4e00-\u9fff]")
 
 
-@dataclass
 class Run:
     """A stretch of text on one line with no wide gap: one table cell's text in practice."""
 
-    text: str
-    x0: float
-    x1: float
-    y0: float
-    y1: float
+    # plain slots, geometry computed once: rows, columns and headers ask each run these many times
+    __slots__ = ("text", "x0", "x1", "y0", "y1", "yc", "height", "numeric")
 
-    # computed once: rows, columns and headers ask each run these many times
-    @cached_property
-    def yc(self) -> float:
-        return (self.y0 + self.y1) / 2
+    def __init__(self, text: str, x0: float, x1: float, y0: float, y1: float) -> None:
+        self.text, self.x0, self.x1, self.y0, self.y1 = text, x0, x1, y0, y1
+        self.yc = (y0 + y1) / 2
+        self.height = y1 - y0
+        self.numeric = bool(NUMBER_RE.fullmatch(text))
 
-    @cached_property
-    def height(self) -> float:
-        return self.y1 - self.y0
-
-    @cached_property
-    def numeric(self) -> bool:
-        return bool(NUMBER_RE.fullmatch(self.text))
+    def __repr__(self) -> str:
+        return f"Run({self.text!r}, {self.x0:.1f}, {self.x1:.1f}, {self.y0:.1f}, {self.y1:.1f})"
 
 
 # A positioned word: text, x0, x1, y0, y1 (PDF points, y upwards), and whether the text layer starts a new line
