@@ -15,7 +15,8 @@ import pandas as pd
 
 from countyfiscal import fields
 from countyfiscal.amounts import SCALES, allowance, find_amounts
-from countyfiscal.statements import _missing, _number, _same, statement_records
+from countyfiscal.statements import (DOCUMENT_COLUMNS, FIGURE_COLUMNS, _missing, _number, _same, statement_records,
+                                     table_records)
 
 FEN = 0.005  # two floats closer than half a fen are the same amount
 SANGONG_PARTS = ("sangong_overseas", "sangong_vehicle_purchase", "sangong_vehicle_operation", "sangong_reception")
@@ -164,17 +165,26 @@ def _year(x) -> int | None:
 
 def _records(figures) -> list[dict]:
     """Figures (a DataFrame or a list of dicts) as dicts sharing the same keys (missing ones None)."""
-    if figures is None:
-        return []
-    if isinstance(figures, pd.DataFrame):
-        return figures.to_dict("records")
-    records = [dict(r) for r in figures]
-    keys = dict.fromkeys(k for r in records for k in r)
-    for r in records:
-        if len(r) != len(keys):
-            for k in keys:
-                r.setdefault(k, None)
-    return records
+    return table_records(figures, FIGURE_COLUMNS)
+
+
+def _like_frame(figures: list[dict]) -> list[dict]:
+    """Figure dicts as the extractor emits them, each cell as pipeline.frame("figures", …) would make it (a missing
+    text "", a missing number None), so that checking the dicts and checking their table give the same flags."""
+    specs = [f for f in fields.TABLES["figures"] if f.name in FIGURE_COLUMNS]
+    out = []
+    for r in figures:
+        row = {}
+        for f in specs:
+            v = r.get(f.name)
+            if f.dtype == "string":
+                row[f.name] = _text(v)
+            else:
+                n = _number(v)
+                row[f.name] = (None if n is None else int(n)) if f.dtype == "Int64" else (
+                    float("nan") if n is None else float(n))
+        out.append(row)
+    return out
 
 
 def _start_key(row: dict) -> tuple:
@@ -189,7 +199,7 @@ class Figures:
     numbers or None, unit "yuan" when the table has no unit column. Built once; every lookup is a dict access."""
 
     def __init__(self, figures):
-        records = _records(figures)
+        records = _records(figures)  # (a list is copied: rows are never the caller's dicts)
         columns = set(records[0]) if records else set()
         self.has_start = "start" in columns
         rows = []
@@ -417,16 +427,17 @@ def check_restatements(figs, file: str) -> list[dict]:
 
 def check_cross_document(figures, documents: pd.DataFrame) -> list[dict]:
     """The same department's figure for the same year and basis stated differently by two of its documents."""
-    return _cross_document([_figures(figures)], documents)
+    return _cross_document([_figures(figures)], table_records(documents, DOCUMENT_COLUMNS))
 
 
-def _cross_document(figure_sets, documents: pd.DataFrame) -> list[dict]:
+def _cross_document(figure_sets, documents: list[dict]) -> list[dict]:
     figure_sets = list(figure_sets)
-    if documents is None or documents.empty or not any(f.rows for f in figure_sets):
-        return []
+    files = {r.get("file") for f in figure_sets for r in f.rows}
+    if len(documents) < 2 or len(files) < 2:
+        return []  # one document: nothing to compare across
     has_start = figure_sets[0].has_start
     owners: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    for d in documents[["file", "jurisdiction", "department"]].to_dict("records"):
+    for d in documents:
         owners[_text(d["file"])].append((_text(d["jurisdiction"]), _text(d["department"])))
     # (jurisdiction, department, measure, year, basis, code) -> file -> that file's figures, in input order
     groups: dict[tuple, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
@@ -801,8 +812,13 @@ def check_execution_inputs(figures, documents) -> list[dict]:
 # Entry points
 
 
+_EMPTY_FLAGS: list[pd.DataFrame] = []
+
+
 def empty_flags() -> pd.DataFrame:
-    return pd.DataFrame({f.name: pd.Series(dtype=f.dtype) for f in fields.TABLES["flags"]})
+    if not _EMPTY_FLAGS:  # built once: a DataFrame of typed empty columns costs milliseconds
+        _EMPTY_FLAGS.append(pd.DataFrame({f.name: pd.Series(dtype=f.dtype) for f in fields.TABLES["flags"]}))
+    return _EMPTY_FLAGS[0].copy()
 
 
 FLAG_ORDER = ["file", "check", "measure", "code", "fiscal_year", "basis", "status", "reported", "quotes"]
@@ -828,7 +844,7 @@ def flags_table(rows: list[dict]) -> pd.DataFrame:
 
     out.sort(key=key)
     columns = list(zip(*out))
-    return pd.DataFrame({f.name: pd.array(list(col), dtype="Int64") if f.dtype == "Int64" else pd.Series(list(col), dtype=str)
+    return pd.DataFrame({f.name: pd.array(list(col), dtype="Int64" if f.dtype == "Int64" else str)
                          for f, col in zip(specs, columns)})
 
 
@@ -852,10 +868,12 @@ def _readable(doc: dict) -> bool:
 def check_document(figures, document: dict, text: str | None) -> list[dict]:
     """Flag dicts of ONE document: every check but the cross-document ones (``flags_table`` makes them a table).
 
-    ``figures``: that document's figures (DataFrame or list of dicts); ``text``: its normalised text (None: only the
-    checks of figures run). Gives the same flags as ``run_checks`` on that document alone.
+    ``figures``: that document's figures, a DataFrame or the extractor's list of dicts (read as
+    ``pipeline.frame("figures", …)`` would make them); ``document``: its documents.csv row as a dict; ``text``: its
+    normalised text (None: only the checks of figures run). Gives the same flags as ``run_checks`` on that document
+    alone, without building any DataFrame.
     """
-    raw = _records(figures)
+    raw = _records(figures) if isinstance(figures, pd.DataFrame) else _like_frame(figures or [])
     figs = Figures(raw)
     rows = _figure_checks(figs, document.get("file")) if raw else []
     if _readable(document) and text is not None:
@@ -870,7 +888,7 @@ def run_checks(figures: pd.DataFrame, documents: pd.DataFrame, texts: dict[str, 
 
     Per document as ``check_document``; then the same department's figures across its documents."""
     raw = _records(figures)
-    docs = documents.to_dict("records") if documents is not None and not documents.empty else []
+    docs = table_records(documents, DOCUMENT_COLUMNS)
     by_file: dict[str, list[dict]] = defaultdict(list)
     for r in raw:
         if not _missing(r.get("file")):
@@ -885,7 +903,7 @@ def run_checks(figures: pd.DataFrame, documents: pd.DataFrame, texts: dict[str, 
             continue
         rows += _text_checks(by_file.get(file, []), prepared.get(file) or Figures([]), doc, texts[file])
     if documents is not None:
-        rows += _cross_document(prepared.values(), documents)
+        rows += _cross_document(prepared.values(), docs)
     if documents is not None and raw:
         rows += check_execution_inputs(raw, docs)
     return flags_table(rows)

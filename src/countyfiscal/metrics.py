@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from countyfiscal import fields
-from countyfiscal.statements import _missing, _number
+from countyfiscal.statements import DOCUMENT_COLUMNS, FIGURE_COLUMNS, _missing, _number, table_records
 
 COMPRESSION = {
     "expenditure_total": ("expenditure_change_pct", "支出合计"),
@@ -31,25 +31,11 @@ def _text(x) -> str:
     return "" if _missing(x) else str(x)
 
 
-def _records(table) -> list[dict]:
-    if table is None:
-        return []
-    if isinstance(table, pd.DataFrame):
-        return table.to_dict("records")
-    records = [dict(r) for r in table]
-    keys = dict.fromkeys(k for r in records for k in r)
-    for r in records:
-        if len(r) != len(keys):
-            for k in keys:
-                r.setdefault(k, None)
-    return records
-
-
 def _prepare(figures, documents) -> list[dict]:
     """Stated money and staff figures with the department they belong to, sorted by file and text order.
 
     ``figures`` and ``documents``: DataFrames or lists of dicts."""
-    figs, docs = _records(figures), _records(documents)
+    figs, docs = table_records(figures, FIGURE_COLUMNS), table_records(documents, DOCUMENT_COLUMNS)
     if not figs or not docs:
         return []
     columns = set(figs[0])

@@ -290,20 +290,38 @@ def _number(x) -> int | float | None:
         return None if math.isnan(value) else value
 
 
+# The columns of figures.csv and documents.csv that statements, checks and metrics read; only these are converted
+# from a DataFrame (its other columns cost time and are never looked at).
+FIGURE_COLUMNS = ("file", "measure", "fiscal_year", "basis", "code", "value", "unit", "method", "quote", "start", "end",
+                  "source", "table", "scale", "decimals")
+DOCUMENT_COLUMNS = ("file", "status", "doc_kind", "fiscal_year", "department", "jurisdiction")
+
+
+def table_records(table, columns: tuple[str, ...] | None = None) -> list[dict]:
+    """Rows of a DataFrame (those of its ``columns`` it has) or of a list of dicts, as dicts sharing the same keys.
+
+    A DataFrame's cells come out as its ``tolist`` gives them (a missing number is pd.NA), much faster than
+    ``to_dict("records")``; a list's dicts are copied, each given every key of the others (None where absent).
+    """
+    if table is None:
+        return []
+    if isinstance(table, pd.DataFrame):
+        names = [c for c in (columns or table.columns) if c in table.columns]
+        cells = [table[c].tolist() for c in names]
+        return [dict(zip(names, row)) for row in zip(*cells)]
+    records = [dict(r) for r in table]
+    keys = dict.fromkeys(k for r in records for k in r)
+    for r in records:
+        if len(r) != len(keys):
+            for k in keys:
+                r.setdefault(k, None)
+    return records
+
+
 def figure_records(figures) -> list[dict]:
     """A document's figures (DataFrame or list of dicts) as dicts with the same keys, offsets numeric; figures
     without offsets dropped (they cannot be placed in the text)."""
-    if figures is None:
-        return []
-    if isinstance(figures, pd.DataFrame):
-        records = figures.to_dict("records")
-    else:
-        records = [dict(r) for r in figures]
-        keys = dict.fromkeys(k for r in records for k in r)
-        for r in records:
-            if len(r) != len(keys):
-                for k in keys:
-                    r.setdefault(k, None)
+    records = table_records(figures, FIGURE_COLUMNS)
     out = []
     for r in records:
         start, end = _number(r["start"]), _number(r["end"])
