@@ -21,9 +21,14 @@ SCOPED_MEASURES = {"income_total", "expenditure_total", "basic_expenditure", "pr
 
 
 def _sentence(text: str, start: int, end: int) -> str:
+    """The sentence holding text[start:end]; a sentence opening with 其中 belongs to the one before it."""
     a = start
     while a > 0 and text[a - 1] not in SENTENCE_END:
         a -= 1
+    if text[a : a + 2] == "其中" and a > 0:
+        a -= 1
+        while a > 0 and text[a - 1] not in SENTENCE_END:
+            a -= 1
     b = end
     while b < len(text) and text[b] not in SENTENCE_END:
         b += 1
