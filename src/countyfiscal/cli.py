@@ -66,7 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="for corpora too large to hold in memory: checks per document only; no metrics, "
                         "cross-document checks or text mining (run `countyfiscal check` afterwards)")
     e.add_argument("--no-checks", dest="checks", action="store_false",
-                   help="with --no-text-mining: documents and figures only, no flags (run `countyfiscal check` later)")
+                   help="no checks, no flags table (run `countyfiscal check` later); with --no-text-mining: "
+                        "documents and figures only")
     e.add_argument("--dask", metavar="ADDRESS", default=None,
                    help="run the documents on the dask.distributed scheduler at ADDRESS (tcp://host:8786) "
                         "instead of local processes; needs countyfiscal[dask]")

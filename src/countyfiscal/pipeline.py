@@ -178,8 +178,8 @@ def run_extract(
 
     ``text_mining=False`` is the mode for corpora too large to hold: texts never reach this process; checks run per
     document in the workers; metrics, cross-document checks and text mining are skipped (``countyfiscal check``
-    computes metrics and checks afterwards from figures.csv). ``checks=False`` (with ``text_mining=False``) skips
-    the per-document checks too and writes no flags table: documents and figures only.
+    computes metrics and checks afterwards from figures.csv). ``checks=False`` skips the checks and writes no flags
+    table (with ``text_mining=False``: documents and figures only).
     """
     raw_dir, out_dir = Path(raw_dir), Path(out_dir)
     if not raw_dir.is_dir():
@@ -229,7 +229,7 @@ def run_extract(
         tables = {"documents": documents}
         if text_mining:
             figures = writer.finish_and_read()
-            tables.update(_downstream(figures, documents, texts))
+            tables.update(_downstream(figures, documents, texts, checks))
         else:
             writer.finish()
             if checks:
@@ -408,13 +408,15 @@ class _FigureWriter:
         return pd.read_parquet(self.out_dir / "figures.parquet")
 
 
-def _downstream(figures: pd.DataFrame, documents: pd.DataFrame, texts: dict[str, str]) -> dict[str, pd.DataFrame]:
-    """Checks, metrics and text mining over what was extracted."""
+def _downstream(figures: pd.DataFrame, documents: pd.DataFrame, texts: dict[str, str],
+                checks: bool = True) -> dict[str, pd.DataFrame]:
+    """Checks (unless ``checks`` is False), metrics and text mining over what was extracted."""
     from countyfiscal.checks import run_checks
     from countyfiscal.metrics import compute_metrics
     from countyfiscal.text import mine
 
-    out = {"flags": run_checks(figures, documents, texts), "metrics": compute_metrics(figures, documents, texts)}
+    out = {"flags": run_checks(figures, documents, texts)} if checks else {}
+    out["metrics"] = compute_metrics(figures, documents, texts)
     out.update(mine(texts, documents))
     return out
 
