@@ -726,9 +726,11 @@ def _check_repeated_changes(st: list[dict], file: str) -> list[dict]:
 # ---------------------------------------------------------------------------------------------------------------
 # Document year and placeholders
 
-TITLE_YEAR = re.compile(r"(?<![比较与])(?P<y>20\d\d)\s*年度?\s*(?:部门|单位)(?:整体支出)?\s*(?P<kind>预算|决算)")
+# Each pattern that opens with a look-behind starts with a look-ahead for its first characters: the same matches, but
+# the regex engine can skip ahead to where they may start (several times faster on a long text).
+TITLE_YEAR = re.compile(r"(?=20)(?<![比较与])(?P<y>20\d\d)\s*年度?\s*(?:部门|单位)(?:整体支出)?\s*(?P<kind>预算|决算)")
 YEAR_END_DATE = re.compile(r"(?:截至|截止|截止到|截至到)\s*(?P<y>20\d\d)\s*年\s*(?:12\s*月\s*31\s*日|底|末|年末|年底)")
-PLACEHOLDER = re.compile(r"(?<![A-Za-z])(?:[XxＸｘ×]{2,}|某某|＊{2,}|\*{3,})(?![A-Za-z])")
+PLACEHOLDER = re.compile(r"(?=[XxＸｘ×某＊*])(?<![A-Za-z])(?:[XxＸｘ×]{2,}|某某|＊{2,}|\*{3,})(?![A-Za-z])")
 _KIND_WORD = {"budget": "预算", "final_account": "决算"}
 COMPARED_WITH = re.compile(r"(?:比|较|与|上年|去年|对比)\s*$")
 HANZI = re.compile(r"[\u4e00-\u9fff]")

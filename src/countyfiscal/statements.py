@@ -220,10 +220,14 @@ def _decimals(num: str) -> int:
     return len(num.split(".", 1)[1]) if "." in num else 0
 
 
+PARENTHESIS = re.compile(r"[（()）]")
+
+
 def _outside_parentheses(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """Spans of text[start:end] at parenthesis depth 0 (so "（分别为：…80,660.50元…）" is skipped)."""
     spans, depth, span_start = [], 0, start
-    for i in range(start, end):
+    for m in PARENTHESIS.finditer(text, start, end):
+        i = m.start()
         ch = text[i]
         if ch in "（(":
             if depth == 0 and i > span_start:
@@ -266,7 +270,7 @@ def _amounts_from(amounts: list[Amount], lo: int, hi: int) -> list[Amount]:
 
 def _missing(x) -> bool:
     """None, NaN or pd.NA: what pandas would call missing, for one scalar."""
-    return x is None or x is pd.NA or (isinstance(x, float) and math.isnan(x))
+    return x is None or x is pd.NA or (isinstance(x, float) and x != x)
 
 
 def _same(x, value) -> bool:
@@ -321,6 +325,8 @@ def table_records(table, columns: tuple[str, ...] | None = None) -> list[dict]:
 def figure_records(figures) -> list[dict]:
     """A document's figures (DataFrame or list of dicts) as dicts with the same keys, offsets numeric; figures
     without offsets dropped (they cannot be placed in the text)."""
+    if isinstance(figures, _FigureIndex):
+        return figures
     records = table_records(figures, FIGURE_COLUMNS)
     out = []
     for r in records:
@@ -328,7 +334,32 @@ def figure_records(figures) -> list[dict]:
         if start is None or end is None:
             continue
         out.append({**r, "start": start, "end": end})
-    return out
+    return _FigureIndex(out)
+
+
+class _FigureIndex(list):
+    """A document's figures (``figure_records``), with the stated ones and the possible subjects of a statement
+    (stated money figures, by end then start offset) set apart once."""
+
+    def __init__(self, figures: list[dict]):
+        super().__init__(figures)
+        self.stated = [f for f in self if _stated_here(f)]
+        money = [f for f in self.stated if _missing(f.get("unit", "yuan")) or f.get("unit", "yuan") == "yuan"]
+        self.subjects = sorted(money, key=lambda f: (f["end"], f["start"]))
+        self.subject_ends = [f["end"] for f in self.subjects]
+        self.ordered = all(f["start"] <= f["end"] for f in self.subjects)
+
+    def subject_before(self, pos: int, sent: int) -> dict | None:
+        """The stated money figure inside [sent, pos) that ends last (then starts last; the later one on a tie)."""
+        i = bisect_right(self.subject_ends, pos)
+        while i > 0:
+            i -= 1
+            f = self.subjects[i]
+            if f["start"] >= sent:
+                return f
+            if self.ordered and f["end"] < sent:
+                return None
+        return None
 
 
 def _stated_here(fig: dict) -> bool:
@@ -336,13 +367,13 @@ def _stated_here(fig: dict) -> bool:
     return _missing(method) or method == "stated"
 
 
-def _figure_at(figures: list[dict], amount: Amount | None) -> dict | None:
+def _figure_at(figures: _FigureIndex, amount: Amount | None) -> dict | None:
     """The stated figure whose quote covers ``amount``, if the extractor emitted one."""
     if amount is None or not figures:
         return None
     best, best_key = None, None
-    for f in figures:
-        if f["start"] <= amount.start and f["end"] >= amount.end and _stated_here(f):
+    for f in figures.stated:
+        if f["start"] <= amount.start and f["end"] >= amount.end:
             # Several quotes can cover one amount ("年初预算为0.00元，决算为0.00元"): the one ending with it is its figure.
             key = (abs(f["end"] - amount.end), f["end"] - f["start"])
             if best_key is None or key < best_key:
@@ -386,23 +417,12 @@ def _subject(text, pos, sent, amounts, figures, doc_year, doc_basis) -> dict:
     cue = _basis_cue(text[sent:pos])
     if named and _names_subject(text, named, pos):
         return {"measure": named[0], "code": "", "fiscal_year": doc_year, "basis": cue or doc_basis}
-    fig = None
-    if figures:
-        # The last figure before pos in the sentence (latest end, then latest start; the later one on a tie).
-        best_key = None
-        for f in figures:
-            if f["end"] <= pos and f["start"] >= sent and _stated_here(f):
-                unit = f.get("unit", "yuan")
-                if not (_missing(unit) or unit == "yuan"):
-                    continue
-                key = (f["end"], f["start"])
-                if best_key is None or key >= best_key:
-                    fig, best_key = f, key
-        if fig is not None:
-            # "收入预算515.3万元，…主要是政府性基金收入较上年下降45.9%": words between name another subject.
-            gap = _fold_quotes(text[int(fig["end"]):pos])
-            if not SUBJECT_GAP.fullmatch(gap):
-                fig = None
+    fig = figures.subject_before(pos, sent) if figures else None
+    if fig is not None:
+        # "收入预算515.3万元，…主要是政府性基金收入较上年下降45.9%": words between name another subject.
+        gap = _fold_quotes(text[int(fig["end"]):pos])
+        if not SUBJECT_GAP.fullmatch(gap):
+            fig = None
     if fig is not None:
         year = fig.get("fiscal_year")
         year = int(year) if not _missing(year) else doc_year
@@ -525,7 +545,7 @@ IMPLICIT_BASE = {
 }
 
 
-def _find_base(text: str, phrase: str, figures: list[dict], doc_year, basis, measure: str | None = None) -> dict:
+def _find_base(text: str, phrase: str, figures: _FigureIndex, doc_year, basis, measure: str | None = None) -> dict:
     """The amount a share is "of": a measure the phrase names, else the phrase stated with an amount elsewhere."""
     phrase_f = _fold_quotes(phrase).strip()
     bases = _share_bases()
@@ -536,8 +556,8 @@ def _find_base(text: str, phrase: str, figures: list[dict], doc_year, basis, mea
             measure = named[0]
     if measure and figures:
         cue = _basis_cue(phrase_f) or basis
-        hit = [f for f in figures if _same(f["measure"], measure) and doc_year is not None
-               and _number(f["fiscal_year"]) == doc_year and _stated_here(f)]
+        hit = [f for f in figures.stated if _same(f["measure"], measure) and doc_year is not None
+               and _number(f["fiscal_year"]) == doc_year]
         if cue and any(_same(f["basis"], cue) for f in hit):
             hit = [f for f in hit if _same(f["basis"], cue)]
         values = {f["value"] for f in hit if not _missing(f["value"])}
