@@ -20,8 +20,13 @@ SCOPED_MEASURES = {"income_total", "expenditure_total", "basic_expenditure", "pr
                    "personnel_expenditure", "public_expenditure", "functional_expenditure", "economic_expenditure"}
 
 
-def _sentence(text: str, start: int, end: int) -> str:
-    """The sentence holding text[start:end]; a sentence opening with 其中 belongs to the one before it."""
+SHARE_AFTER = re.compile(r"[，,]\s*占[^，,；;。\n]*")
+
+
+def _lead_in(text: str, start: int, end: int) -> str:
+    """What qualifies a figure: its sentence up to the figure, and a share clause right after it
+    ("…支出2,090,097.89元，占一般公共预算财政拨款总支出的75.25%"). Items listed after it ("其中：财政拨款收入…")
+    do not. A sentence opening with 其中 belongs to the one before it."""
     a = start
     while a > 0 and text[a - 1] not in SENTENCE_END:
         a -= 1
@@ -29,10 +34,8 @@ def _sentence(text: str, start: int, end: int) -> str:
         a -= 1
         while a > 0 and text[a - 1] not in SENTENCE_END:
             a -= 1
-    b = end
-    while b < len(text) and text[b] not in SENTENCE_END:
-        b += 1
-    return text[a:b]
+    share = SHARE_AFTER.match(text, end)
+    return text[a:end] + (share.group(0) if share else "")
 
 
 HEADING = re.compile(
@@ -59,7 +62,7 @@ def _scope(text: str, row: dict) -> str:
     elif row.get("start") in (None, ""):
         return "total"
     else:
-        context = _sentence(text, row["start"], row["end"]) + _heading_before(text, row["start"])
+        context = _lead_in(text, row["start"], row["end"]) + _heading_before(text, row["start"])
     return "appropriation" if APPROPRIATION_SCOPE.search(context) else "total"
 
 

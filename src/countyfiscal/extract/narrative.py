@@ -178,29 +178,32 @@ def _excluded(text: str, term_start: int, words: Iterable[str], floor: int) -> b
 
 
 def _measure_term(text: str, window_start: int, amount_start: int):
-    """The measure term nearest before the amount in its clause, with the gap after it."""
+    """The measure term nearest before the amount in its clause that names the department's figure.
+
+    A nearer term that names only a part ("财政拨款支出预算" after "“三公”经费") is passed over, so the caller sees
+    the earlier term with everything after it as the gap (which must then be filler).
+    """
     pattern, group_to_measure, excludes = _term_index()
-    last = None
+    found = []
     for m in pattern.finditer(text, window_start, amount_start):
-        if last is not None and m.start() == last.end() and group_to_measure[m.lastgroup] in GENERIC_MEASURES:
+        if found and m.start() == found[-1].end() and group_to_measure[m.lastgroup] in GENERIC_MEASURES:
             continue  # "机关运行经费预算支出": a generic second term only continues the first phrase
-        last = m
-    if last is None:
-        return None
-    measure = group_to_measure[last.lastgroup]
-    if _excluded(text, last.start(), excludes.get(measure, []), window_start):
-        return None
-    if measure in GENERIC_MEASURES and last.start() > 0:
-        # "公务用车购置预算支出 0 万元" is not the department's 预算支出: generic terms must start a phrase.
-        ch = text[last.start() - 1]
-        if _is_cjk(ch) and ch not in TERM_INTRODUCERS:
+        found.append(m)
+    for i in range(len(found) - 1, -1, -1):
+        last = found[i]
+        measure = group_to_measure[last.lastgroup]
+        if _excluded(text, last.start(), excludes.get(measure, []), window_start):
+            continue
+        if measure in GENERIC_MEASURES and last.start() > 0:
+            # "公务用车购置预算支出 0 万元" is not the department's 预算支出: generic terms must start a phrase.
+            ch = text[last.start() - 1]
+            if _is_cjk(ch) and ch not in TERM_INTRODUCERS:
+                continue
+        if i > 0 and CONJUNCTION_BEFORE.search(text[window_start : last.start()]):
+            # "基本支出和项目支出合计：…" states the sum of two measures, not either one.
             return None
-    if CONJUNCTION_BEFORE.search(text[window_start : last.start()]) and pattern.search(
-        text, window_start, last.start()
-    ):
-        # "基本支出和项目支出合计：…" states the sum of two measures, not either one.
-        return None
-    return measure, last.start(), last.end()
+        return measure, last.start(), last.end()
+    return None
 
 
 def _class_term(text: str, window_start: int, amount_start: int, doc_kind: str):

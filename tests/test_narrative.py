@@ -1,0 +1,126 @@
+"""Narrative extraction on inline text in the wordings of the national templates (决算 2015–2023, 预算), not the seeds."""
+
+from __future__ import annotations
+
+import pytest
+
+from countyfiscal.extract import extract_all
+from countyfiscal.extract.narrative import extract_narrative
+from countyfiscal.ingest.normalise import normalise
+from countyfiscal.model import Document
+
+# A 部门决算 narrative in the Ministry of Finance template's words, with made-up numbers that add up.
+FINAL_ACCOUNT = """第二部分 2019年度部门决算情况说明
+一、收入支出决算总体情况说明
+2019年度收、支总计各1,234.56万元。与2018年度相比，收、支总计各增加100.00万元，增长8.82%。
+二、收入决算情况说明
+2019年度收入合计1,200.00万元，其中：财政拨款收入1,150.00万元，占95.83%；其他收入50.00万元，占4.17%。
+三、支出决算情况说明
+2019年度支出合计1,180.00万元，其中：基本支出900.00万元，占76.27%；项目支出280.00万元，占23.73%。
+四、一般公共预算财政拨款基本支出决算情况说明
+2019年度一般公共预算财政拨款基本支出900.00万元，其中：人员经费800.00万元，主要包括：基本工资、津贴补贴；公用经费100.00万元，主要包括：办公费、印刷费。
+五、“三公”经费财政拨款支出决算情况说明
+2019年度“三公”经费财政拨款支出预算为20.00万元，支出决算为15.00万元，完成预算的75.00%，其中：因公出国（境）费支出预算为0万元，支出决算为0万元，完成预算的0%；公务用车购置及运行费支出预算为12.00万元，支出决算为10.00万元，完成预算的83.33%；公务接待费支出预算为8.00万元，支出决算为5.00万元，完成预算的62.50%。
+2.公务用车购置及运行维护费支出10.00万元。其中：公务用车购置支出0万元；公务用车运行维护费支出10.00万元。
+六、其他重要事项的情况说明
+（一）机关运行经费支出情况
+2019年度，本部门机关运行经费支出100.00万元，比2018年度减少5.00万元，下降4.76%。
+（二）政府采购支出情况
+2019年度，本部门政府采购支出总额30.00万元，其中：政府采购货物支出10.00万元。
+（三）国有资产占用情况
+截至2019年12月31日，本部门资产总额500.00万元，共有车辆2辆。
+"""
+
+
+def _figures(text: str, kind: str, year: int) -> dict[tuple, set[float]]:
+    doc = Document("t.txt", "txt", normalise(text))
+    out: dict[tuple, set[float]] = {}
+    for r in extract_all(doc, kind, year):
+        assert doc.text[r["start"] : r["end"]] == r["quote"]
+        out.setdefault((r["measure"], r["fiscal_year"], r["basis"], r["code"]), set()).add(r["value"])
+    return out
+
+
+def test_final_account_template():
+    got = _figures(FINAL_ACCOUNT, "final_account", 2019)
+    expected = {
+        ("income_total", 2019, "actual", ""): 12_000_000.0,
+        ("fiscal_appropriation_income", 2019, "actual", ""): 11_500_000.0,
+        ("expenditure_total", 2019, "actual", ""): 11_800_000.0,
+        ("basic_expenditure", 2019, "actual", ""): 9_000_000.0,
+        ("project_expenditure", 2019, "actual", ""): 2_800_000.0,
+        ("personnel_expenditure", 2019, "actual", ""): 8_000_000.0,
+        ("public_expenditure", 2019, "actual", ""): 1_000_000.0,
+        ("sangong_total", 2019, "budget", ""): 200_000.0,
+        ("sangong_total", 2019, "actual", ""): 150_000.0,
+        ("sangong_overseas", 2019, "budget", ""): 0.0,
+        ("sangong_overseas", 2019, "actual", ""): 0.0,
+        ("sangong_reception", 2019, "budget", ""): 80_000.0,
+        ("sangong_reception", 2019, "actual", ""): 50_000.0,
+        ("sangong_vehicle_purchase", 2019, "actual", ""): 0.0,
+        ("sangong_vehicle_operation", 2019, "actual", ""): 100_000.0,
+        ("agency_operating_expenses", 2019, "actual", ""): 1_000_000.0,
+        ("government_procurement", 2019, "actual", ""): 300_000.0,
+        ("assets_total", 2019, "actual", ""): 5_000_000.0,
+    }
+    for key, value in expected.items():
+        assert got.get(key) == {value}, key
+    # 收、支总计 includes carry-overs: it is not 收入合计, and a change is never a figure.
+    assert 12_345_600.0 not in {v for vs in got.values() for v in vs}
+    assert 1_000_000.0 not in got.get(("income_total", 2018, "actual", ""), set())
+    # The combined vehicle figure is dropped where the parts are given.
+    assert ("sangong_vehicle_total", 2019, "actual", "") not in got
+
+
+def test_prior_year_values_in_comparisons():
+    text = "2024年本部门收入预算总额 305.63 万元，比 2023 年度 318.55 万元减少了 12.92 万元。" \
+           "基本支出 157.63 万元，比上年 123.54 万元增加 34.09 万元。" \
+           "机关运行经费支出 17.27 万元，比去年预算数 17.32 万元减少 0.05 万元。"
+    got = _figures(text, "budget", 2024)
+    assert got[("income_total", 2023, "budget", "")] == {3_185_500.0}
+    assert got[("basic_expenditure", 2023, "budget", "")] == {1_235_400.0}
+    assert got[("agency_operating_expenses", 2023, "budget", "")] == {173_200.0}
+    # 12.92, 34.09 and 0.05 are changes, not figures of any year
+    values = {v for vs in got.values() for v in vs}
+    assert not values & {129_200.0, 340_900.0, 500.0}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "公务用车购置预算支出 0 万元，与上年预算数相同。",  # a part of 三公, not the department's 预算支出
+        "2026 年政府性基金支出预算支出 0 万元。",
+        "2026 年一般公共预算基本支出 70,724.29 万元",  # a general-budget part; no whole-department figure to judge
+        "基本支出和项目支出合计：2846343.88元",  # the sum of two measures is neither
+        "其他一般公共服务支出0.00元",  # a 款 name containing a 类 name
+    ],
+)
+def test_partial_figures_are_not_department_totals(text):
+    rows = extract_narrative(normalise(text), "budget", 2026)
+    assert [r for r in rows if r["measure"] in ("expenditure_total", "income_total", "project_expenditure")] == []
+    assert [r for r in rows if r["measure"] == "functional_expenditure" and r["code"] == "201"] == []
+
+
+def test_heading_names_the_measure_of_the_next_line():
+    text = "六、一般公共预算“三公”经费支出情况\n（二）公务接待费\n2026 年预算安排 5.00 万元，与上年持平。"
+    got = _figures(text, "budget", 2026)
+    assert got[("sangong_reception", 2026, "budget", "")] == {50_000.0}
+
+
+def test_class_items_with_printed_codes():
+    text = ("2023年度一般公共预算财政拨款支出295.02万元。\n"
+            "4.卫生健康210（类）行政事业单位医疗21011（款）行政单位医疗2101101（项）事业单位医疗2101102（项）:支出决算为15.62万元。\n"
+            "（1）行政运行（2010301）68.12万元，较上年增加68.12万元；\n"
+            "工资福利支出（301）161.01万元；对个人和家庭的补助支出 11.47 万元")
+    got = _figures(text, "final_account", 2023)
+    assert got[("functional_expenditure", 2023, "actual", "210")] == {156_200.0}
+    assert got[("functional_expenditure", 2023, "actual", "2010301")] == {681_200.0}
+    assert got[("economic_expenditure", 2023, "actual", "301")] == {1_610_100.0}
+    assert got[("economic_expenditure", 2023, "actual", "303")] == {114_700.0}
+
+
+def test_staff_counts_are_totals_not_parts():
+    text = "2023年末实有人员编制14人。其中：行政编制9人，事业编制5人；实有在职人员 12人。"
+    got = _figures(text, "final_account", 2023)
+    assert got[("staff_authorised", 2023, "", "")] == {14.0}
+    assert got[("staff_actual", 2023, "", "")] == {12.0}
