@@ -35,7 +35,7 @@ class FileResult:
     text: str | None = None
     error: str = ""  # traceback of an unexpected failure, for the log file only
     text_key: str = ""  # fingerprint of the text when the text itself is not carried (process_file_compact)
-    flags: pd.DataFrame | None = None  # this document's check results, when checked in the worker
+    flags: list[dict] | None = None  # this document's flag rows, when checked in the worker
 
 
 def list_inputs(raw_dir: Path) -> list[Path]:
@@ -81,7 +81,9 @@ def process_file(path: str | Path) -> FileResult:
             row[key] = meta.get(key) or ""
         row["fiscal_year"] = meta.get("fiscal_year")
         if not meta.get("is_disclosure", True):
-            row.update(status="rejected", reason=meta.get("not_disclosure_reason") or "not a fiscal disclosure")
+            # A kind or year read off a page that is not a disclosure would only mislead: keep the names, drop those.
+            row.update(status="rejected", reason=meta.get("not_disclosure_reason") or "not a fiscal disclosure",
+                       doc_kind="", fiscal_year=None)
             return FileResult(row, text=doc.text)
         figures = extract_all(doc, row["doc_kind"], row["fiscal_year"], pdf_path=path if doc.format == "pdf" else None)
     except Exception:
@@ -206,7 +208,7 @@ def run_extract(
     documents_rows: list[dict] = []
     errors: list[tuple[str, str]] = []
     texts: dict[str, str] = {}
-    flag_frames: list[pd.DataFrame] = []
+    flag_rows: list[pd.DataFrame] = []
     dupes = _DuplicateMarker()
     n_figures = 0
     with _FigureWriter(out_dir, batch_rows) as writer:
@@ -219,7 +221,7 @@ def run_extract(
             if res.text is not None and res.document["status"] in ("ok", "partial"):
                 texts[res.document["file"]] = res.text
             if res.flags is not None and res.document["status"] in ("ok", "partial"):
-                flag_frames.append(res.flags)
+                flag_rows.append(res.flags)
             n_figures += len(res.figures)
             writer.add(res.figures)
         bar.close()
@@ -233,7 +235,7 @@ def run_extract(
         else:
             writer.finish()
             if checks:
-                tables.update(_per_document_flags(flag_frames))
+                tables.update(_per_document_flags(flag_rows))
     for name, df in tables.items():
         write_table(df, out_dir, name)
     for name in TABLES:
@@ -267,28 +269,16 @@ def process_file_compact(path: str | Path, check: bool = True) -> FileResult:
     return res
 
 
-def _document_flags(res: FileResult, text: str) -> pd.DataFrame | None:
-    try:
-        from countyfiscal.checks import run_checks
-    except ImportError:
-        return None
-    doc = frame("documents", [res.document])
-    figs = frame("figures", res.figures)
-    return run_checks(figs, doc, {res.document["file"]: text})
+def _document_flags(res: FileResult, text: str) -> list[dict]:
+    from countyfiscal.checks import check_document
+
+    return check_document(res.figures, res.document, text)
 
 
-def _per_document_flags(frames: list[pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    try:
-        from countyfiscal.checks import empty_flags
-    except ImportError:
-        return {}
-    frames = [f for f in frames if not f.empty]
-    if not frames:
-        return {"flags": empty_flags()}
-    out = pd.concat(frames, ignore_index=True).drop_duplicates()
-    # The order checks.run_checks gives its table.
-    keys = ["file", "check", "measure", "code", "fiscal_year", "basis", "status", "reported", "quotes"]
-    return {"flags": out.sort_values(keys, kind="stable", na_position="last").reset_index(drop=True)}
+def _per_document_flags(per_document: list[list[dict]]) -> dict[str, pd.DataFrame]:
+    from countyfiscal.checks import flags_table
+
+    return {"flags": flags_table([row for rows in per_document for row in rows])}
 
 
 def text_key(text: str) -> str:
