@@ -208,7 +208,7 @@ def run_extract(
     documents_rows: list[dict] = []
     errors: list[tuple[str, str]] = []
     texts: dict[str, str] = {}
-    flag_rows: list[pd.DataFrame] = []
+    flag_rows: list[list[dict]] = []
     dupes = _DuplicateMarker()
     n_figures = 0
     with _FigureWriter(out_dir, batch_rows) as writer:
