@@ -3,9 +3,11 @@
 Usage: .venv/bin/python benchmarks/bench_checks.py [--repeat N] [--dev DIR]
 Prints `name value unit` lines; the claim is checks_ms_per_document <= 10 ms on the seeds. Each document's figures
 and text come from `pipeline.process_file` (not timed); then `checks.run_checks(figures, document, {file: text})`
-runs once per document to warm up (rule files, regexes) and N more times. Times are CPU seconds of this process
-(time.process_time), so other work on a shared machine inflates them less than wall time would. The dev-corpus line
-is skipped when ../shared/dev-corpus is absent.
+(tables in, table out, as pipeline._document_flags calls it) runs once per document to warm up (rule files, regexes)
+and N more times. `check_document_ms_per_document` times `checks.check_document(res.figures, res.document, text)`
+on the extractor's own dicts (flag dicts out, no DataFrame at all). Times are CPU seconds of this process
+(time.process_time), so other work on a shared machine inflates them less than wall time would. The dev-corpus lines
+are skipped when ../shared/dev-corpus is absent.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from countyfiscal.checks import run_checks
+from countyfiscal.checks import check_document, run_checks
 from countyfiscal.metrics import compute_metrics
 from countyfiscal.pipeline import frame, process_file
 
@@ -24,26 +26,31 @@ ROOT = Path(__file__).resolve().parents[1]
 DEV = ROOT.parent / "shared" / "dev-corpus"
 
 
-def extract(paths: list[Path]) -> list[tuple[pd.DataFrame, pd.DataFrame, dict[str, str]]]:
-    """(figures, one-row documents, {file: text}) of each readable input: what a worker holds after extraction."""
+def extract(paths: list[Path]) -> list:
+    """Each readable input's extraction result (FileResult): what a worker holds after extracting it."""
     out = []
     for path in paths:
         res = process_file(path)
         if res.document["status"] in ("ok", "partial") and res.text:
-            out.append((frame("figures", res.figures), frame("documents", [res.document]),
-                        {res.document["file"]: res.text}))
+            out.append(res)
     return out
 
 
-def per_document_ms(docs, repeat: int) -> tuple[float, float]:
-    """Mean CPU milliseconds of run_checks per document over ``repeat`` passes, and the slowest document's mean."""
-    for figs, doc, texts in docs:  # warm-up
-        run_checks(figs, doc, texts)
+def as_tables(results) -> list[tuple[pd.DataFrame, pd.DataFrame, dict[str, str]]]:
+    """(figures, one-row documents, {file: text}) of each result, the arguments of run_checks."""
+    return [(frame("figures", r.figures), frame("documents", [r.document]), {r.document["file"]: r.text})
+            for r in results]
+
+
+def per_document_ms(fn, args: list[tuple], repeat: int) -> tuple[float, float]:
+    """Mean CPU milliseconds of fn(*a) per document over ``repeat`` passes, and the slowest document's mean."""
+    for a in args:  # warm-up
+        fn(*a)
     each = []
-    for figs, doc, texts in docs:
+    for a in args:
         t0 = time.process_time()
         for _ in range(repeat):
-            run_checks(figs, doc, texts)
+            fn(*a)
         each.append((time.process_time() - t0) / repeat * 1000)
     return sum(each) / len(each), max(each)
 
@@ -70,11 +77,14 @@ def main() -> None:
     if dev.is_dir():
         sets["_dev_pdf"] = sorted(p for p in dev.glob("*.pdf") if not p.name.startswith("neg_"))
     for suffix, paths in sets.items():
-        docs = extract(paths)
-        mean, worst = per_document_ms(docs, args.repeat)
+        results = extract(paths)
+        docs = as_tables(results)
+        mean, worst = per_document_ms(run_checks, docs, args.repeat)
         print(f"documents{suffix} {len(docs)} documents")
         print(f"checks_ms_per_document{suffix} {mean:.2f} ms")
         print(f"checks_ms_slowest_document{suffix} {worst:.2f} ms")
+        raw = [(r.figures, r.document, r.text) for r in results]
+        print(f"check_document_ms_per_document{suffix} {per_document_ms(check_document, raw, args.repeat)[0]:.2f} ms")
         print(f"metrics_ms_per_document{suffix} {metrics_ms(docs, args.repeat):.2f} ms")
 
 

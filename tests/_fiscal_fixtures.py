@@ -13,12 +13,22 @@ RAW = ROOT / "data" / "raw"
 DEV = ROOT.parent / "shared" / "dev-corpus"
 
 
+# Both are computed once per test process (functools.cache) and shared by every module that asks: extracting the
+# seeds is the slow part of these tests.
+@cache
+def seed_results() -> tuple:
+    """pipeline.process_file of each of the five seeds (FileResult: document dict, figure dicts, text)."""
+    from countyfiscal.pipeline import process_file
+
+    return tuple(process_file(p) for p in sorted(RAW.glob("0*.txt")))
+
+
 @cache
 def seed_run() -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str]]:
     """documents, figures and texts of the five seeds, from the real pipeline (no labels involved)."""
-    from countyfiscal.pipeline import frame, process_file
+    from countyfiscal.pipeline import frame
 
-    results = [process_file(p) for p in sorted(RAW.glob("0*.txt"))]
+    results = seed_results()
     docs = frame("documents", [r.document for r in results])
     figs = frame("figures", [f for r in results for f in r.figures])
     texts = {r.document["file"]: r.text for r in results if r.text}

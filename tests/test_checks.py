@@ -8,7 +8,7 @@ import pytest
 from countyfiscal import checks
 from countyfiscal.fields import columns
 
-from _fiscal_fixtures import DEV, PLANTS, planted, run_text, seed_run
+from _fiscal_fixtures import DEV, PLANTS, planted, run_text, seed_results, seed_run
 
 
 def fig(measure, value, quote, start, *, year=2023, basis="actual", code="", scale="万元", decimals=2, source="text",
@@ -120,6 +120,46 @@ def test_seed_flags_are_sorted_and_deterministic(seed_flags):
     again = checks.run_checks(figs, docs, texts)
     pd.testing.assert_frame_equal(seed_flags, again)
     assert list(seed_flags.columns) == columns("flags")
+
+
+def test_check_document_on_the_extractors_dicts_gives_the_flags_of_the_whole_run(seed_flags):
+    # What a worker does per document (the extractor's own dicts, no table) adds up to the in-memory run: the seeds
+    # are five departments, so there is nothing to compare across documents.
+    from countyfiscal.pipeline import frame
+
+    rows = []
+    for res in seed_results():
+        mine = checks.check_document(res.figures, res.document, res.text)
+        alone = checks.run_checks(frame("figures", res.figures), frame("documents", [res.document]),
+                                  {res.document["file"]: res.text})
+        pd.testing.assert_frame_equal(checks.flags_table(mine), alone)
+        rows += mine
+    together = checks.flags_table(rows)
+    pd.testing.assert_frame_equal(together, seed_flags)
+    assert _has(together, "003", "restatement", "mismatch", "functional_expenditure", "18.05万元", "15.62万元")
+
+
+def test_check_document_without_text_checks_the_figures_only():
+    res = next(r for r in seed_results() if r.document["file"].startswith("003"))
+    rows = checks.check_document(res.figures, res.document, None)
+    assert {r["check"] for r in rows} <= {"sum_of_parts", "restatement", "table_vs_text", "execution_rate"}
+    assert any(r["check"] == "restatement" and r["code"] == "210" for r in rows)
+    assert checks.check_document([], res.document, None) == []
+
+
+def test_cross_document_restatement_between_two_documents_of_one_department():
+    figs = pd.DataFrame([fig("basic_expenditure", 2555100.0, "基本支出255.51万元", 0),
+                         {**fig("basic_expenditure", 2655100.0, "基本支出265.51万元", 0), "file": "b.txt"},
+                         {**fig("project_expenditure", 395100.0, "项目支出39.51万元", 30), "file": "b.txt"},
+                         fig("project_expenditure", 395100.0, "项目支出39.51万元", 30)])
+    docs = pd.DataFrame([{"file": f, "status": "ok", "doc_kind": "final_account", "fiscal_year": 2023,
+                          "department": "信访局", "jurisdiction": "某县"} for f in ("a.txt", "b.txt")])
+    [flag] = checks.check_cross_document(figs, docs)
+    assert (flag["file"], flag["measure"], flag["reported"], flag["expected"]) == (
+        "a.txt;b.txt", "basic_expenditure", "265.51万元", "255.51万元")
+    # Another department's figure is never compared.
+    other = docs.assign(department=["信访局", "财政局"])
+    assert checks.check_cross_document(figs, other) == []
 
 
 # --- a real disclosure with planted contradictions ---------------------------------------------------------------

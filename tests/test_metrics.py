@@ -55,3 +55,19 @@ def test_zero_budget_gives_no_ratio_but_a_flag(metrics):
     flags = run_checks(figs, docs, texts)
     zero = flags[(flags["check"] == "execution_rate") & flags["file"].str.startswith("000")]
     assert set(zero["measure"]) == {"sangong_overseas", "sangong_vehicle_purchase"}
+
+
+def test_a_document_of_unknown_year_gives_no_compression_but_does_not_stop_the_others(metrics):
+    docs, figs, texts = seed_run()
+    unknown = docs.assign(fiscal_year=docs["fiscal_year"].where(~docs["file"].str.startswith("004")))
+    m = compute_metrics(figs, unknown, texts=texts)
+    zengdu = m[m["department"] == "曾都区信访局"]
+    assert not zengdu["metric"].str.endswith("_change_pct").any()  # no year of its own: nothing to compress
+    assert "personnel_share_of_basic" in set(zengdu["metric"])
+    others = m[m["department"] != "曾都区信访局"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(others, metrics[metrics["department"] != "曾都区信访局"].reset_index(drop=True))
+
+
+def test_lists_of_dicts_give_the_same_metrics_as_tables(metrics):
+    docs, figs, texts = seed_run()
+    pd.testing.assert_frame_equal(compute_metrics(figs.to_dict("records"), docs.to_dict("records"), texts), metrics)

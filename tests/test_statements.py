@@ -73,3 +73,19 @@ def test_seed_zengdu_project_decrease_is_found_twice():
     project = st[(st["kind"] == "change_amount") & (st["measure"] == "project_expenditure")]
     assert sorted(project["value"].tolist()) == [350000.0, 470000.0]
     assert set(project["direction"]) == {-1}
+
+
+def test_brackets_of_either_width_name_the_same_measure_and_qualified_wording_is_no_claim():
+    text = ("因公出国(境)费比上年减少0.50万元。因公出国（境）费比上年减少0.50万元。"
+            "公务接待费与上年持平。公务用车运行维护费与上年基本持平。")
+    st = find_statements(text, EMPTY)
+    assert st[["kind", "measure"]].values.tolist() == [
+        ["change_amount", "sangong_overseas"], ["change_amount", "sangong_overseas"], ["wording", "sangong_reception"]]
+    assert st["words"].iloc[-1] == "unchanged"
+
+
+def test_a_list_of_figure_dicts_gives_the_same_statements_as_their_table():
+    docs, figs, texts = seed_run()
+    for file, text in texts.items():
+        table = figs[figs["file"] == file]
+        pd.testing.assert_frame_equal(find_statements(text, table.to_dict("records")), find_statements(text, table))
