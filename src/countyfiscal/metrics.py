@@ -31,8 +31,9 @@ def _text(x) -> str:
     return "" if _missing(x) else str(x)
 
 
-def _prepare(figures, documents) -> list[dict]:
-    """Stated money and staff figures with the department they belong to, sorted by file and text order.
+def _prepare(figures, documents, measures=None) -> list[dict]:
+    """Stated money and staff figures (of ``measures`` only, if given) with the department they belong to, sorted by
+    file and text order.
 
     ``figures`` and ``documents``: DataFrames or lists of dicts."""
     figs, docs = table_records(figures, FIGURE_COLUMNS), table_records(documents, DOCUMENT_COLUMNS)
@@ -41,6 +42,8 @@ def _prepare(figures, documents) -> list[dict]:
     columns = set(figs[0])
     if "method" in columns:
         figs = [r for r in figs if _missing(r["method"]) or r["method"] in ("stated", "")]
+    if measures is not None:
+        figs = [r for r in figs if r["measure"] in measures]
     owners: dict = {}
     doc_columns = set(docs[0])
     for d in docs:
@@ -144,7 +147,7 @@ def sangong_execution_pairs(figures, documents) -> list[dict]:
     """决算 and 年初预算 of each "三公" item for a department-year: from one final account, or budget + final linked.
 
     ``figures`` and ``documents``: DataFrames or lists of dicts."""
-    return _sangong_pairs(_prepare(figures, documents))
+    return _sangong_pairs(_prepare(figures, documents, measures=SANGONG))
 
 
 def _sangong_pairs(prepared: list[dict]) -> list[dict]:

@@ -260,6 +260,26 @@ class _Amounts(list):
         self.starts = [a.start for a in self]
 
 
+class _LazyAmount:
+    """An amount found in the text, parsed (amounts.amount_from_match) only when its value is asked for: most
+    amounts of a text only ever serve as positions."""
+
+    __slots__ = ("match", "start", "end", "_amount")
+
+    def __init__(self, match: re.Match):
+        self.match, self.start, self.end, self._amount = match, match.start(), match.end(), None
+
+    def _parsed(self) -> Amount:
+        if self._amount is None:
+            self._amount = amount_from_match(self.match)
+        return self._amount
+
+    value = property(lambda self: self._parsed().value)
+    scale = property(lambda self: self._parsed().scale)
+    decimals = property(lambda self: self._parsed().decimals)
+    quote = property(lambda self: self.match.group(0))
+
+
 def _amounts_from(amounts: list[Amount], lo: int, hi: int) -> list[Amount]:
     """The amounts starting in [lo, hi) (all of them when the list carries no offsets)."""
     starts = getattr(amounts, "starts", None)
@@ -344,6 +364,10 @@ class _FigureIndex(list):
     def __init__(self, figures: list[dict]):
         super().__init__(figures)
         self.stated = [f for f in self if _stated_here(f)]
+        self.stated_by_measure: dict = {}  # measure -> stated figures of it, in order
+        for f in self.stated:
+            if not _missing(f["measure"]):
+                self.stated_by_measure.setdefault(f["measure"], []).append(f)
         money = [f for f in self.stated if _missing(f.get("unit", "yuan")) or f.get("unit", "yuan") == "yuan"]
         self.subjects = sorted(money, key=lambda f: (f["end"], f["start"]))
         self.subject_ends = [f["end"] for f in self.subjects]
@@ -556,7 +580,7 @@ def _find_base(text: str, phrase: str, figures: _FigureIndex, doc_year, basis, m
             measure = named[0]
     if measure and figures:
         cue = _basis_cue(phrase_f) or basis
-        hit = [f for f in figures.stated if _same(f["measure"], measure) and doc_year is not None
+        hit = [f for f in figures.stated_by_measure.get(measure, ()) if doc_year is not None
                and _number(f["fiscal_year"]) == doc_year]
         if cue and any(_same(f["basis"], cue) for f in hit):
             hit = [f for f in hit if _same(f["basis"], cue)]
@@ -709,7 +733,7 @@ def statement_records(text: str, figures) -> list[dict]:
     """``find_statements`` as a list of dicts (keys COLUMNS), in the same order; ``figures`` a DataFrame, a list of
     dicts, or what ``figure_records`` made of them."""
     figures = figure_records(figures)
-    amounts = _Amounts(amount_from_match(m) for m in AMOUNT_AT_DIGIT.finditer(text))
+    amounts = _Amounts(_LazyAmount(m) for m in AMOUNT_AT_DIGIT.finditer(text))
     doc_year, doc_basis = _doc_year_and_basis(figures)
     rows = _changes(text, amounts, figures, doc_year, doc_basis)
     rows += _shares(text, amounts, figures, doc_year, doc_basis)
