@@ -15,8 +15,8 @@ import pandas as pd
 
 from countyfiscal import fields
 from countyfiscal.amounts import SCALES, allowance, find_amounts
-from countyfiscal.statements import (DOCUMENT_COLUMNS, FIGURE_COLUMNS, _missing, _number, _same, statement_records,
-                                     table_records)
+from countyfiscal.statements import (DOCUMENT_COLUMNS, FIGURE_COLUMNS, as_number, cell_equals, is_missing,
+                                     statement_records, table_records)
 
 FEN = 0.005  # two floats closer than half a fen are the same amount
 SANGONG_PARTS = ("sangong_overseas", "sangong_vehicle_purchase", "sangong_vehicle_operation", "sangong_reception")
@@ -28,7 +28,7 @@ SANGONG_PARTS = ("sangong_overseas", "sangong_vehicle_purchase", "sangong_vehicl
 def _scale_decimals(fig: dict) -> tuple[str, int | None]:
     """The printed unit and decimals of a figure; read back from its quote when the extractor did not say."""
     scale, decimals = fig.get("scale"), fig.get("decimals")
-    if isinstance(scale, str) and scale in SCALES and not _missing(decimals):
+    if isinstance(scale, str) and scale in SCALES and not is_missing(decimals):
         return scale, int(decimals)
     quote = fig.get("quote") if isinstance(fig.get("quote"), str) else ""
     value = fig.get("value")
@@ -45,7 +45,7 @@ def _precision_in_quote(quote: str, value: float | None) -> tuple[str, int | Non
 
 def figure_allowance(fig: dict) -> float:
     """Half a unit of the last printed place of a figure, in yuan (0 when the precision is unknown: exact)."""
-    if _same(fig.get("unit"), "count"):
+    if cell_equals(fig.get("unit"), "count"):
         return 0.0
     scale, decimals = _scale_decimals(fig)
     if decimals is None:
@@ -155,11 +155,11 @@ def _comparable(a: dict, b: dict) -> bool:
 
 def _text(x) -> str:
     """One cell as fillna("").astype(str) makes it."""
-    return "" if _missing(x) else str(x)
+    return "" if is_missing(x) else str(x)
 
 
 def _year(x) -> int | None:
-    n = _number(x)
+    n = as_number(x)
     return None if n is None else int(n)
 
 
@@ -180,7 +180,7 @@ def _like_frame(figures: list[dict]) -> list[dict]:
             if f.dtype == "string":
                 row[f.name] = _text(v)
             else:
-                n = _number(v)
+                n = as_number(v)
                 row[f.name] = (None if n is None else int(n)) if f.dtype == "Int64" else (
                     float("nan") if n is None else float(n))
         out.append(row)
@@ -204,7 +204,7 @@ class Figures:
         self.has_start = "start" in columns
         rows = []
         for r in records:
-            if "method" in columns and not (_missing(r["method"]) or r["method"] in ("stated", "")):
+            if "method" in columns and not (is_missing(r["method"]) or r["method"] in ("stated", "")):
                 continue
             row = dict(r)
             for col in ("code", "basis", "quote", "source", "table"):
@@ -212,15 +212,15 @@ class Figures:
             if row["code"].endswith(".0"):
                 row["code"] = row["code"][:-2]
             row["fiscal_year"] = _year(r.get("fiscal_year"))
-            value = _number(r.get("value"))
+            value = as_number(r.get("value"))
             row["value"] = float("nan") if value is None else value
             for col in ("start", "end"):
                 if col in columns:
-                    row[col] = _number(r[col])
+                    row[col] = as_number(r[col])
             if "unit" not in columns:
                 row["unit"] = "yuan"
             row["_scope"] = figure_scope(row)
-            row["_money"] = _missing(row["unit"]) or row["unit"] == "yuan"
+            row["_money"] = is_missing(row["unit"]) or row["unit"] == "yuan"
             rows.append(row)
         self.rows = rows
         self._by_key: dict[tuple, list[dict]] = defaultdict(list)  # (measure, year, code) -> rows in input order
@@ -399,7 +399,7 @@ def check_restatements(figs, file: str) -> list[dict]:
     """One measure, year, basis and code stated with different values (text vs text, or text vs table)."""
     figs = _figures(figs)
     keys = sorted({(r["measure"], r["fiscal_year"], r["basis"], r["code"]) for r in figs.rows
-                   if r["fiscal_year"] is not None and not _missing(r["measure"])})
+                   if r["fiscal_year"] is not None and not is_missing(r["measure"])})
     rows = []
     for measure, year, basis, code in keys:
         vals = figs.values(measure, year, basis, code)
@@ -442,7 +442,7 @@ def _cross_document(figure_sets, documents: list[dict]) -> list[dict]:
     # (jurisdiction, department, measure, year, basis, code) -> file -> that file's figures, in input order
     groups: dict[tuple, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
     for r in (r for figs in figure_sets for r in figs.rows):
-        if not r["_money"] or r["fiscal_year"] is None or _missing(r["measure"]) or _missing(r.get("file")):
+        if not r["_money"] or r["fiscal_year"] is None or is_missing(r["measure"]) or is_missing(r.get("file")):
             continue
         for jurisdiction, department in owners.get(r["file"], ()):
             if department != "":
@@ -473,7 +473,7 @@ def _cross_document(figure_sets, documents: list[dict]) -> list[dict]:
 
 def _pick(figs: Figures, measure: str, year, basis: str, code: str, near: int | None = None) -> list[dict]:
     """The distinct values of a measure (any basis when ``basis`` is ""), nearest to ``near`` first."""
-    if not measure or _missing(year):
+    if not measure or is_missing(year):
         return []
     vals = figs.values(measure, int(year), basis, code)
     if near is not None and len(vals) > 1:
@@ -580,11 +580,11 @@ def check_statements(st, figs, file: str, doc_kind: str = "") -> list[dict]:
                                   f"The stated change of {m} ({_pct(reported, d)}) does not match the "
                                   f"{_pct(shown, max(d, 1) + 1)} given by {inputs}{note}.", quotes))
         elif kind == "share_pct":
-            if _missing(r.get("base_value")) or r.get("base_value") in (None, 0) or _missing(r.get("figure_value")):
+            if is_missing(r.get("base_value")) or r.get("base_value") in (None, 0) or is_missing(r.get("figure_value")):
                 continue
             n, b = float(r["figure_value"]), float(r["base_value"])
             an = float(allowance(r["figure_scale"], int(r["figure_decimals"])))
-            ab = float(allowance(r["base_scale"], int(r["base_decimals"]))) if not _missing(r.get("base_decimals")) else 0.0
+            ab = float(allowance(r["base_scale"], int(r["base_decimals"]))) if not is_missing(r.get("base_decimals")) else 0.0
             d = int(r["decimals"])
             center = n / b * 100
             lo, hi = _corners(lambda n_, b_: n_ / b_ * 100, (n - an, n + an), (max(b - ab, 1e-9), b + ab))
@@ -615,7 +615,7 @@ def check_statements(st, figs, file: str, doc_kind: str = "") -> list[dict]:
                                       f"The stated execution rate of {m} ({_pct(r['value'], d)}) does not match "
                                       f"决算 {_fmt_fig(a_)} / 年初预算 {_fmt_fig(b_)} = {_pct(center, d + 2)}{note}.",
                                       [r["quote"], a_.get("quote"), b_.get("quote")]))
-            elif m.startswith("sangong") and not budget and not _missing(r.get("figure_value")) and r["figure_value"] > 0 \
+            elif m.startswith("sangong") and not budget and not is_missing(r.get("figure_value")) and r["figure_value"] > 0 \
                     and doc_kind in ("final_account", ""):
                 rows.append(_flag(file, "execution_rate", "insufficient_data", m, code, year, "actual",
                                   _pct(r["value"], d), "",
@@ -664,7 +664,7 @@ def _check_wording(r: dict, st: list[dict], figs: Figures, file: str) -> list[di
                       + (" (possible only if the rate was rounded to 100%)." if status == "rounding" else "."),
                       [rate["quote"], r["quote"]])]
     if words == "unchanged":
-        changes = [x for x in st if x["kind"] == "change_amount" and x["measure"] == m and not _missing(year)
+        changes = [x for x in st if x["kind"] == "change_amount" and x["measure"] == m and not is_missing(year)
                    and x["fiscal_year"] == year and x["sentence_start"] == r["sentence_start"]]
         cur = _pick(figs, m, year, r["basis"], code, r["start"])
         prior = _pick(figs, m, (year or 0) - 1, r["basis"], code, r["start"])
@@ -693,7 +693,7 @@ def _check_repeated_changes(st: list[dict], file: str) -> list[dict]:
         groups: dict[tuple, list[dict]] = defaultdict(list)
         for x in st:
             if x["kind"] == kind and x["measure"] != "" and x["direction"] != 0:
-                year = None if _missing(x["fiscal_year"]) else x["fiscal_year"]
+                year = None if is_missing(x["fiscal_year"]) else x["fiscal_year"]
                 groups[(x["measure"], x["code"], year, x["basis"])].append(x)
         # Sorted as pandas groups them: a statement of no year last.
         for (m, code, year, basis), g in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2] is None,
@@ -744,7 +744,7 @@ def check_document_year(text: str, doc: dict) -> list[dict]:
     """Headings and year-end dates that name a different year than the document's fiscal year."""
     file, kind = doc.get("file", ""), doc.get("doc_kind") or ""
     fy = doc.get("fiscal_year")
-    if _missing(fy):
+    if is_missing(fy):
         return []
     fy = int(fy)
     rows = []
@@ -893,7 +893,7 @@ def run_checks(figures: pd.DataFrame, documents: pd.DataFrame, texts: dict[str, 
     docs = table_records(documents, DOCUMENT_COLUMNS)
     by_file: dict[str, list[dict]] = defaultdict(list)
     for r in raw:
-        if not _missing(r.get("file")):
+        if not is_missing(r.get("file")):
             by_file[r["file"]].append(r)
     prepared = {file: Figures(by_file[file]) for file in sorted(by_file)}
     rows: list[dict] = []

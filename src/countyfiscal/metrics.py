@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from countyfiscal import fields
-from countyfiscal.statements import DOCUMENT_COLUMNS, FIGURE_COLUMNS, _missing, _number, table_records
+from countyfiscal.statements import DOCUMENT_COLUMNS, FIGURE_COLUMNS, as_number, is_missing, table_records
 
 COMPRESSION = {
     "expenditure_total": ("expenditure_change_pct", "支出合计"),
@@ -28,7 +28,7 @@ MONEY_DECIMALS = 2
 
 
 def _text(x) -> str:
-    return "" if _missing(x) else str(x)
+    return "" if is_missing(x) else str(x)
 
 
 def _prepare(figures, documents, measures=None) -> list[dict]:
@@ -41,13 +41,13 @@ def _prepare(figures, documents, measures=None) -> list[dict]:
         return []
     columns = set(figs[0])
     if "method" in columns:
-        figs = [r for r in figs if _missing(r["method"]) or r["method"] in ("stated", "")]
+        figs = [r for r in figs if is_missing(r["method"]) or r["method"] in ("stated", "")]
     if measures is not None:
         figs = [r for r in figs if r["measure"] in measures]
     owners: dict = {}
     doc_columns = set(docs[0])
     for d in docs:
-        if "status" in doc_columns and not (_missing(d["status"]) or d["status"] in ("ok", "partial")):
+        if "status" in doc_columns and not (is_missing(d["status"]) or d["status"] in ("ok", "partial")):
             continue
         owner = {"jurisdiction": _text(d["jurisdiction"]), "department": _text(d["department"]),
                  "doc_kind": _text(d["doc_kind"]), "doc_year": _year(d.get("fiscal_year"))}
@@ -61,9 +61,9 @@ def _prepare(figures, documents, measures=None) -> list[dict]:
         row["code"] = code[:-2] if code.endswith(".0") else code
         row["basis"], row["quote"] = _text(r.get("basis")), _text(r.get("quote"))
         row["fiscal_year"] = _year(r.get("fiscal_year"))
-        value = _number(r.get("value"))
+        value = as_number(r.get("value"))
         row["value"] = float("nan") if value is None else value
-        row["start"] = _number(r["start"]) if "start" in columns else i
+        row["start"] = as_number(r["start"]) if "start" in columns else i
         for owner in owners.get(r.get("file"), ()):
             if owner["department"] != "":
                 out.append({**row, **owner})
@@ -73,7 +73,7 @@ def _prepare(figures, documents, measures=None) -> list[dict]:
 
 
 def _year(x) -> int | None:
-    n = _number(x)
+    n = as_number(x)
     return None if n is None else int(n)
 
 
@@ -187,7 +187,7 @@ def compute_metrics(figures, documents, texts: dict[str, str] | None = None) -> 
         return empty_metrics()
     has_unit = "unit" in prepared[0]
     for dept, g in _departments(prepared):
-        money = [r for r in g if _missing(r["unit"]) or r["unit"] == "yuan"] if has_unit else g
+        money = [r for r in g if is_missing(r["unit"]) or r["unit"] == "yuan"] if has_unit else g
         changes = _stated_changes(texts, money)
         years_bases = list(dict.fromkeys((r["fiscal_year"], r["basis"]) for r in money
                                          if r["basis"] != "" and r["fiscal_year"] is not None))

@@ -288,19 +288,19 @@ def _amounts_from(amounts: list[Amount], lo: int, hi: int) -> list[Amount]:
     return amounts[bisect_left(starts, lo):bisect_left(starts, hi)]
 
 
-def _missing(x) -> bool:
+def is_missing(x) -> bool:
     """None, NaN or pd.NA: what pandas would call missing, for one scalar."""
     return x is None or x is pd.NA or (isinstance(x, float) and x != x)
 
 
-def _same(x, value) -> bool:
+def cell_equals(x, value) -> bool:
     """x == value for one cell, a missing cell equal to nothing (pandas' elementwise ==)."""
-    return not _missing(x) and x == value
+    return not is_missing(x) and x == value
 
 
-def _number(x) -> int | float | None:
+def as_number(x) -> int | float | None:
     """One cell as pd.to_numeric(errors="coerce") reads it; None when it is not a number."""
-    if _missing(x) or isinstance(x, bool):
+    if is_missing(x) or isinstance(x, bool):
         return None
     if isinstance(x, (int, float)):
         return x
@@ -350,7 +350,7 @@ def figure_records(figures) -> list[dict]:
     records = table_records(figures, FIGURE_COLUMNS)
     out = []
     for r in records:
-        start, end = _number(r["start"]), _number(r["end"])
+        start, end = as_number(r["start"]), as_number(r["end"])
         if start is None or end is None:
             continue
         out.append({**r, "start": start, "end": end})
@@ -366,9 +366,9 @@ class _FigureIndex(list):
         self.stated = [f for f in self if _stated_here(f)]
         self.stated_by_measure: dict = {}  # measure -> stated figures of it, in order
         for f in self.stated:
-            if not _missing(f["measure"]):
+            if not is_missing(f["measure"]):
                 self.stated_by_measure.setdefault(f["measure"], []).append(f)
-        money = [f for f in self.stated if _missing(f.get("unit", "yuan")) or f.get("unit", "yuan") == "yuan"]
+        money = [f for f in self.stated if is_missing(f.get("unit", "yuan")) or f.get("unit", "yuan") == "yuan"]
         self.subjects = sorted(money, key=lambda f: (f["end"], f["start"]))
         self.subject_ends = [f["end"] for f in self.subjects]
         self.ordered = all(f["start"] <= f["end"] for f in self.subjects)
@@ -388,7 +388,7 @@ class _FigureIndex(list):
 
 def _stated_here(fig: dict) -> bool:
     method = fig.get("method", "stated")
-    return _missing(method) or method == "stated"
+    return is_missing(method) or method == "stated"
 
 
 def _figure_at(figures: _FigureIndex, amount: Amount | None) -> dict | None:
@@ -408,17 +408,17 @@ def _figure_at(figures: _FigureIndex, amount: Amount | None) -> dict | None:
 def _doc_year_and_basis(figures: list[dict]) -> tuple[int | None, str]:
     if not figures:
         return None, ""
-    years = [y for y in (_number(f.get("fiscal_year")) for f in figures) if y is not None]
+    years = [y for y in (as_number(f.get("fiscal_year")) for f in figures) if y is not None]
     year = int(max(years)) if years else None
     has_unit = "unit" in figures[0]
     counts = Counter()
     for f in figures:
-        if has_unit and not _same(f["unit"], "yuan"):
+        if has_unit and not cell_equals(f["unit"], "yuan"):
             continue
-        if year is not None and _number(f.get("fiscal_year")) != year:
+        if year is not None and as_number(f.get("fiscal_year")) != year:
             continue
         basis = f.get("basis")
-        if not _missing(basis) and basis != "":
+        if not is_missing(basis) and basis != "":
             counts[basis] += 1
     if not counts:
         return year, ""
@@ -449,14 +449,14 @@ def _subject(text, pos, sent, amounts, figures, doc_year, doc_basis) -> dict:
             fig = None
     if fig is not None:
         year = fig.get("fiscal_year")
-        year = int(year) if not _missing(year) else doc_year
+        year = int(year) if not is_missing(year) else doc_year
         # "比上年 0.23万元减少 0.03万元": the figure is last year's; the change belongs to this year.
         if doc_year is not None and year < doc_year:
             year = doc_year
         code = fig.get("code")
         return {
             "measure": fig["measure"],
-            "code": "" if _missing(code) else str(code),
+            "code": "" if is_missing(code) else str(code),
             "fiscal_year": year,
             "basis": fig.get("basis") if isinstance(fig.get("basis"), str) and fig.get("basis") else cue or doc_basis,
         }
@@ -581,10 +581,10 @@ def _find_base(text: str, phrase: str, figures: _FigureIndex, doc_year, basis, m
     if measure and figures:
         cue = _basis_cue(phrase_f) or basis
         hit = [f for f in figures.stated_by_measure.get(measure, ()) if doc_year is not None
-               and _number(f["fiscal_year"]) == doc_year]
-        if cue and any(_same(f["basis"], cue) for f in hit):
-            hit = [f for f in hit if _same(f["basis"], cue)]
-        values = {f["value"] for f in hit if not _missing(f["value"])}
+               and as_number(f["fiscal_year"]) == doc_year]
+        if cue and any(cell_equals(f["basis"], cue) for f in hit):
+            hit = [f for f in hit if cell_equals(f["basis"], cue)]
+        values = {f["value"] for f in hit if not is_missing(f["value"])}
         if hit and len(values) == 1:
             first = min(hit, key=lambda f: f["start"])
             return {"base_value": float(first["value"]), "base_scale": first.get("scale") or "元",
@@ -626,8 +626,8 @@ def _shares(text, amounts, figures, doc_year, doc_basis) -> list[dict]:
         subject = _subject(text, num.end, sent, amounts, figures, doc_year, doc_basis)
         if fig is not None:
             code = fig.get("code")
-            subject = {"measure": fig["measure"], "code": "" if _missing(code) else str(code),
-                       "fiscal_year": int(fig["fiscal_year"]) if not _missing(fig.get("fiscal_year")) else doc_year,
+            subject = {"measure": fig["measure"], "code": "" if is_missing(code) else str(code),
+                       "fiscal_year": int(fig["fiscal_year"]) if not is_missing(fig.get("fiscal_year")) else doc_year,
                        "basis": fig.get("basis") or subject["basis"]}
         elif _last_term(text, _clause_start(text, num.start, sent), num.start) is None:
             subject = {**subject, "measure": "", "code": ""}
@@ -669,8 +669,8 @@ def _executions(text, amounts, figures, doc_year, doc_basis) -> list[dict]:
         fig = _figure_at(figures, num)
         if fig is not None:
             code = fig.get("code")
-            subject = {"measure": fig["measure"], "code": "" if _missing(code) else str(code),
-                       "fiscal_year": int(fig["fiscal_year"]) if not _missing(fig.get("fiscal_year")) else doc_year,
+            subject = {"measure": fig["measure"], "code": "" if is_missing(code) else str(code),
+                       "fiscal_year": int(fig["fiscal_year"]) if not is_missing(fig.get("fiscal_year")) else doc_year,
                        "basis": "actual"}
         else:
             subject = _subject(text, m.start(), sent, amounts, figures, doc_year, doc_basis)
