@@ -199,7 +199,7 @@ def extract_all(doc: Document, doc_kind: str = "", fiscal_year: int | None = Non
     """Every figure the document states, in its narrative and in its disclosure tables, reconciled:
     whole-department figures preferred over 一般公共预算-only restatements that differ from them, the combined
     vehicle figure only where the parts are not given, and ``more_precise`` set between agreeing statements."""
-    from .tables import mark_precision, table_figures
+    from .tables import table_figures
 
     rows = extract_narrative(doc.text, doc_kind, fiscal_year, page_at=doc.page_at)
     rows = [dict(r, source="text") for r in rows]
@@ -207,14 +207,29 @@ def extract_all(doc: Document, doc_kind: str = "", fiscal_year: int | None = Non
     rows = _prefer_whole_department(doc.text, rows, fiscal_year)
     rows = _combined_vehicle_only_when_alone(rows)
     out = _as_rows(doc, rows)
-    if not out:
-        return out
-    import pandas as pd
-
-    marked = mark_precision(pd.DataFrame(out))["more_precise"].tolist()
-    for row, flag in zip(out, marked):
-        row["more_precise"] = "" if flag is pd.NA or flag is None else bool(flag)
+    _mark_precision(out)
     return out
+
+
+def _mark_precision(rows: list[dict]) -> None:
+    """Set ``more_precise`` in place, as ``tables.mark_precision`` does for a DataFrame, without pandas: among
+    statements of one figure that agree within rounding, True for the most precisely printed, False for the others,
+    "" for a figure stated once."""
+    groups: dict[tuple, list[dict]] = {}
+    for r in rows:
+        r["more_precise"] = ""
+        groups.setdefault((r["measure"], r["code"], r["fiscal_year"], r["basis"]), []).append(r)
+    for grp in groups.values():
+        if len(grp) < 2:
+            continue
+        allows = [_allowance(r) if r.get("scale") not in ("", None, "count") else Decimal("Infinity") for r in grp]
+        values = [Decimal(str(r["value"])) for r in grp]
+        for i, r in enumerate(grp):
+            agreeing = [k for k in range(len(grp)) if k != i and abs(values[k] - values[i]) <= max(allows[i], allows[k])]
+            if not agreeing:
+                continue
+            best = min(allows[k] for k in agreeing + [i])
+            r["more_precise"] = allows[i] == best and any(allows[k] > best for k in agreeing + [i])
 
 
 def _as_rows(doc: Document, rows: list[dict]) -> list[dict]:
