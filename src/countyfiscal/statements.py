@@ -623,14 +623,17 @@ def _shares(text, amounts, figures, doc_year, doc_basis) -> list[dict]:
         if num is None:
             continue
         fig = _figure_at(figures, num)
-        subject = _subject(text, num.end, sent, amounts, figures, doc_year, doc_basis)
         if fig is not None:
             code = fig.get("code")
             subject = {"measure": fig["measure"], "code": "" if is_missing(code) else str(code),
                        "fiscal_year": int(fig["fiscal_year"]) if not is_missing(fig.get("fiscal_year")) else doc_year,
-                       "basis": fig.get("basis") or subject["basis"]}
-        elif _last_term(text, _clause_start(text, num.start, sent), num.start) is None:
-            subject = {**subject, "measure": "", "code": ""}
+                       # (the words before it are read only when the figure has no basis of its own)
+                       "basis": fig.get("basis")
+                       or _subject(text, num.end, sent, amounts, figures, doc_year, doc_basis)["basis"]}
+        else:
+            subject = _subject(text, num.end, sent, amounts, figures, doc_year, doc_basis)
+            if _last_term(text, _clause_start(text, num.start, sent), num.start) is None:
+                subject = {**subject, "measure": "", "code": ""}
         base_phrase = m.group("base").strip()
         base: dict = {}
         if base_phrase:
