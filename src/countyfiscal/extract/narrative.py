@@ -94,20 +94,29 @@ def _term_pattern(term: str) -> str:
     return pat.replace("三公", f"[{QUOTE_OPEN}]?三公[{QUOTE_CLOSE}]?")
 
 
+def _canonical_term(matched: str) -> str:
+    """A matched term in its canonical spelling: no spaces or quote marks, full-width brackets."""
+    out = matched.replace(" ", "").replace("(", "（").replace(")", "）")
+    return "".join(ch for ch in out if ch not in QUOTE_OPEN + QUOTE_CLOSE)
+
+
 @cache
 def _term_index() -> tuple[re.Pattern, dict[str, str], dict[str, list[str]]]:
+    """One alternation of every term (longest first, no group per term: groups stop the engine skipping ahead)
+    and a map from a match's canonical spelling to its measure."""
     rules = _rules()["measures"]
-    term_to_measure: dict[str, str] = {}
+    canonical_to_measure: dict[str, str] = {}
     for measure, spec in rules.items():
         for term in spec["terms"]:
-            term_to_measure[term] = measure
-    terms = sorted(term_to_measure, key=len, reverse=True)
-    alternation = "|".join(f"(?P<t{i}>{_term_pattern(t)})" for i, t in enumerate(terms))
-    # The quote before 三公 belongs to the term, so the term may start at an opening quote.
-    pattern = re.compile(alternation)
-    group_to_measure = {f"t{i}": term_to_measure[t] for i, t in enumerate(terms)}
+            canonical_to_measure[_canonical_term(term)] = measure
+    terms = sorted({t for spec in rules.values() for t in spec["terms"]}, key=len, reverse=True)
+    pattern = re.compile("|".join(_term_pattern(t) for t in terms))
     excludes = {m: spec.get("exclude_before", []) or [] for m, spec in rules.items()}
-    return pattern, group_to_measure, excludes
+    return pattern, canonical_to_measure, excludes
+
+
+def _measure_of(m: re.Match) -> str:
+    return _term_index()[1][_canonical_term(m.group(0))]
 
 
 @cache
@@ -183,15 +192,15 @@ def _measure_term(text: str, window_start: int, amount_start: int):
     A nearer term that names only a part ("财政拨款支出预算" after "“三公”经费") is passed over, so the caller sees
     the earlier term with everything after it as the gap (which must then be filler).
     """
-    pattern, group_to_measure, excludes = _term_index()
+    pattern, _, excludes = _term_index()
     found = []
     for m in pattern.finditer(text, window_start, amount_start):
-        if found and m.start() == found[-1].end() and group_to_measure[m.lastgroup] in GENERIC_MEASURES:
+        if found and m.start() == found[-1].end() and _measure_of(m) in GENERIC_MEASURES:
             continue  # "机关运行经费预算支出": a generic second term only continues the first phrase
         found.append(m)
     for i in range(len(found) - 1, -1, -1):
         last = found[i]
-        measure = group_to_measure[last.lastgroup]
+        measure = _measure_of(last)
         if _excluded(text, last.start(), excludes.get(measure, []), window_start):
             continue
         if measure in GENERIC_MEASURES and last.start() > 0:
@@ -416,11 +425,11 @@ def _heading_term(text: str, line_start: int) -> tuple[str, int] | None:
     m = HEADING_LINE.match(text, prev_start, line_start - 1)
     if not m:
         return None
-    pattern, group_to_measure, _ = _term_index()
+    pattern, _, _ = _term_index()
     t = pattern.fullmatch(m.group("term").strip())
     if not t:
         return None
-    return group_to_measure[t.lastgroup], m.start("term")
+    return _measure_of(t), m.start("term")
 
 
 def to_float_dec(value: Decimal) -> Decimal:
