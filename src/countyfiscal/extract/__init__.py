@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 from decimal import Decimal
 
@@ -44,14 +45,24 @@ HEADING = re.compile(
 )
 
 
-def _heading_before(text: str, pos: int) -> str:
-    last = ""
-    for m in HEADING.finditer(text, 0, pos):
-        last = m.group(0)
-    return last
+class _Headings:
+    """The section headings of a text, found once, so each figure's heading is a bisection (linear in the text)."""
+
+    def __init__(self, text: str):
+        self.starts: list[int] = []
+        self.lines: list[str] = []
+        for m in HEADING.finditer(text):
+            self.starts.append(m.start())
+            self.lines.append(m.group(0))
+
+    def before(self, pos: int) -> str:
+        """The last heading starting before ``pos``, up to ``pos`` (a figure on a heading's own line is read with
+        the words of that line before it)."""
+        i = bisect.bisect_left(self.starts, pos) - 1
+        return self.lines[i][: pos - self.starts[i]] if i >= 0 else ""
 
 
-def _scope(text: str, row: dict) -> str:
+def _scope(text: str, row: dict, headings: _Headings) -> str:
     """Whether a figure covers the whole department or only its fiscal appropriations.
 
     A table figure is scoped by its table's title ("一般公共预算支出表"); a narrative one by its sentence and the
@@ -62,7 +73,7 @@ def _scope(text: str, row: dict) -> str:
     elif row.get("start") in (None, ""):
         return "total"
     else:
-        context = _lead_in(text, row["start"], row["end"]) + _heading_before(text, row["start"])
+        context = _lead_in(text, row["start"], row["end"]) + headings.before(row["start"])
     return "appropriation" if APPROPRIATION_SCOPE.search(context) else "total"
 
 
@@ -70,7 +81,8 @@ def _prefer_whole_department(text: str, rows: list[dict], fiscal_year: int | Non
     # Budgets state classes, 基本/项目 and 人员/公用 twice: for all funds and for 一般公共预算 only. Both are
     # "stated", but only the first is the department's; the second survives only where the document gives no
     # whole-department figure for the same measure, code, year and basis.
-    scopes = [_scope(text, r) if r["measure"] in SCOPED_MEASURES else "" for r in rows]
+    headings = _Headings(text)
+    scopes = [_scope(text, r, headings) if r["measure"] in SCOPED_MEASURES else "" for r in rows]
     totals: dict[tuple, list[dict]] = {}
     for r, s in zip(rows, scopes):
         if s == "total":
