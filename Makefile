@@ -35,7 +35,7 @@ notebooks: extract ## re-run the committed notebooks with their defaults (do thi
 	$(PY) -c "from pathlib import Path; from countyfiscal.render import execute_in_place; execute_in_place(sorted(Path('notebooks').glob('*.ipynb')))"
 
 test: extract ## every test: unit tests, the seed labels, and nbval over the committed notebooks
-	$(PY) -m pytest tests -q -p no:cacheprovider
+	$(PY) -m pytest tests src/countyfiscal --doctest-modules -q -p no:cacheprovider
 	$(PY) -m pytest --nbval-lax notebooks/ -q -p no:cacheprovider
 
 test-fast: $(STAMP) ## unit tests only

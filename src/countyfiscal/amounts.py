@@ -1,4 +1,4 @@
-"""Money as printed ("2,777,536.87元", "226.7万元", "305.63 万元") -> Decimal yuan, with its printed precision."""
+"""Money as printed ("3,456,789.12元", "318.4万元", "412.38 万元") -> Decimal yuan, with its printed precision."""
 
 from __future__ import annotations
 
@@ -46,10 +46,10 @@ def normalise_scale(unit: str) -> str:
 def parse_amount(num: str, unit: str = "元") -> Decimal:
     """Parse a printed number and unit into yuan.
 
-    >>> parse_amount("2,777,536.87", "元")
-    Decimal('2777536.87')
-    >>> parse_amount("226.7", "万元")
-    Decimal('2267000.0')
+    >>> parse_amount("3,456,789.12", "元")
+    Decimal('3456789.12')
+    >>> parse_amount("318.4", "万元")
+    Decimal('3184000.0')
     """
     if unit not in SCALES:
         raise ValueError(f"unknown money unit {unit!r}")
@@ -60,7 +60,7 @@ def parse_amount(num: str, unit: str = "元") -> Decimal:
 
 
 def decimals_of(num: str) -> int:
-    """Decimal places as printed: "295.02" -> 2, "148" -> 0."""
+    """Decimal places as printed: "187.46" -> 2, "148" -> 0."""
     return len(num.split(".", 1)[1]) if "." in num else 0
 
 

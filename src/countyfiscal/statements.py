@@ -592,7 +592,7 @@ def _find_base(text: str, phrase: str, figures: _FigureIndex, doc_year, basis, m
         return {}
     if measure:
         return {}
-    # The phrase itself, written with an amount elsewhere ("一般公共预算财政拨款支出2,777,536.87元").
+    # The phrase itself, written with an amount elsewhere ("一般公共预算财政拨款支出3,456,789.12元").
     core = TOTAL_WORD.sub("", phrase_f)
     if len(core) < 4:
         return {}
@@ -639,7 +639,7 @@ def _shares(text, amounts, figures, doc_year, doc_basis) -> list[dict]:
         if base_phrase:
             base = _find_base(text, base_phrase, figures, doc_year, subject["basis"] or doc_basis)
         else:
-            # "本年支出合计295.02万元，其中：基本支出255.51万元，占87%": the sentence's leading amount.
+            # "本年支出合计187.46万元，其中：基本支出163.25万元，占87%": the sentence's leading amount.
             period = period_start(text, num.start)
             for a in _amounts_from(amounts, period, num.start):
                 if a.start < period or a.start >= num.start:

@@ -14,7 +14,7 @@ import yaml
 from countyfiscal import classification
 from countyfiscal.amounts import Amount, find_amounts, to_float
 
-# Clause delimiters for the window before an amount. The colon is not one: "收入合计：2851958.99元".
+# Clause delimiters for the window before an amount. The colon is not one: "收入合计：1834567.12元".
 CLAUSE_END = "，,；;。！？!?\n、"
 # Sentence delimiters: a subject ("“三公”经费") carries over clauses ("年初预算为…，决算为…") up to here.
 SENTENCE_END = "。；;！？!?"
@@ -352,7 +352,7 @@ def extract_narrative(text: str, doc_kind: str, fiscal_year: int | None, page_at
                 if not prior and basis == carried.basis and carried.year == fiscal_year:
                     hit = None  # the same measure, year and basis again is a different figure (a part): skip
         elif hit is None and prev and prev[1] is None and prior and prev[0].end > sentence_start:
-            # "经费拨款（补助）305.63 万元，比 2022 年度 318.55 万元" after "收入预算总额 305.63 万元":
+            # "经费拨款（补助）412.38 万元，比 2022 年度 318.55 万元" after "收入预算总额 412.38 万元":
             # the prior-year value belongs to the subject only if the unnamed amount repeats the subject's value.
             subject = _last_hit_in_sentence(rows, sentence_start)
             if subject and Decimal(str(subject["value"])) == to_float_dec(prev[0].value):

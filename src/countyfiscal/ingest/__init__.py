@@ -45,8 +45,8 @@ def read_bytes(data: bytes, file: str) -> Document:
 def read_document(path: str | Path) -> Document:
     """Read one disclosure file; raises RejectedInput (one plain sentence) for files that are not readable.
 
-    >>> doc = read_document("data/raw/004_70dee09d8603147c.txt")  # doctest: +SKIP
-    >>> "比去年预算数 17.32 万元减少" in doc.text  # doctest: +SKIP
+    >>> doc = read_document("data/raw/004_70dee09d8603147c.txt")
+    >>> "比去年预算数 17.32 万元减少" in doc.text
     True
     """
     p = Path(path)

@@ -49,7 +49,7 @@ _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _RE_SPACES = re.compile(r" {2,}")
 _RE_SPACE_TAB = re.compile(r" *\t *")
 _RE_FW_DOT = re.compile(r"(?<=\d)．(?=\d)")
-# "2，777，536.87" (digit groups of three) -> "2,777,536.87"; a list "1，2，3" or "2023，100人" is left alone.
+# "3，456，789.12" (digit groups of three) -> "3,456,789.12"; a list "1，2，3" or "2023，100人" is left alone.
 _RE_THOUSANDS = re.compile(r"(?<![\d.,，])\d{1,3}(?:[，,]\d{3})+(?![\d]|[，,]\d)")
 # letter-spaced runs: ≥3 single CJK characters each separated by one space ("本 年 收 入 合 计")
 _RE_LETTERSPACED = re.compile(rf"(?<!\S)[{_CJK}](?: [{_CJK}]){{2,}}(?!\S)")
@@ -476,8 +476,8 @@ def page_starts(lines: list[Line], n_pages: int, text_len: int) -> list[int]:
 def normalise(raw: str) -> str:
     """The normalised form of an extracted text; form feeds separate pages (page furniture is removed).
 
-    >>> normalise("本 年 收 入 合 计 2，777，536.87元\\r\\n比 2022 年度 318.55 万元减少")
-    '本年收入合计 2,777,536.87元\\n比 2022 年度 318.55 万元减少'
+    >>> normalise("本 年 收 入 合 计 3，456，789.12元\\r\\n比 2022 年度 318.55 万元减少")
+    '本年收入合计 3,456,789.12元\\n比 2022 年度 318.55 万元减少'
     """
     return normalise_pages(raw.split("\f"))[0]
 
