@@ -20,6 +20,7 @@ HMM segmentation is not mirrored (jieba's HMM keeps force-split state); the back
 
 from __future__ import annotations
 
+import bisect
 import re
 from pathlib import Path
 
@@ -58,45 +59,55 @@ class RJiebaCutter:
         import rjieba
 
         self._rj = rjieba.Jieba.empty()
-        # Mirror of jieba's FREQ table (prefix fragments as 0) and total, for suggest_freq.
-        freq: dict[str, int] = {}
+        add = self._rj.add_word
+        # jieba's FREQ table (without its zero-frequency prefix fragments, looked up lazily in _prefixes) and
+        # total, for suggest_freq; what jieba-rs holds, to know its total.
+        self._freq: dict[str, int] = {}
+        self._sorted_words: list[str] | None = None
         total = 0
-        rs_freq: dict[str, int] = {}  # what jieba-rs holds, to know its total
+        rs_freq: dict[str, int] = {}
         path = Path(dictionary) if dictionary else jieba_dict_path()
-        with open(path, "rb") as f:
-            for line in f:
-                line = line.strip().decode("utf-8")
-                word, n = line.split(" ")[:2]
-                n = int(n)
-                freq[word] = n
-                total += n
-                for i in range(1, len(word)):
-                    freq.setdefault(word[:i], 0)
-                if n > 0:  # jieba leaves zero-frequency words out of its word graph
-                    self._rj.add_word(word, n, None)
-                    rs_freq[word] = n
-        for word, n in user_words:
-            n = int(n) if n is not None else self._suggest_freq(word, freq, total)
-            freq[word] = n
+        for line in path.read_text(encoding="utf-8").splitlines():
+            word, n = line.strip().split(" ")[:2]
+            n = int(n)
+            self._freq[word] = n
             total += n
-            for i in range(1, len(word)):
-                freq.setdefault(word[:i], 0)
+            if n > 0:  # jieba leaves zero-frequency words out of its word graph
+                add(word, n, None)
+                rs_freq[word] = n
+        for word, n in user_words:
+            n = int(n) if n is not None else self._suggest_freq(word, total)
+            if self._sorted_words is not None and word not in self._freq:
+                bisect.insort(self._sorted_words, word)
+            self._freq[word] = n
+            total += n
             if n <= 0:
                 raise ValueError(f"user word {word!r} with frequency 0 is a jieba force-split; not supported")
-            self._rj.add_word(word, n, None)
+            add(word, n, None)
             rs_freq[word] = n
         gap = total - sum(rs_freq.values())
         if gap > 0:
-            self._rj.add_word(_FILLER, gap, None)
+            add(_FILLER, gap, None)
         self.total = total
 
-    def _suggest_freq(self, word: str, freq: dict[str, int], total: int) -> int:
+    def _jieba_freq(self, seg: str) -> int:
+        """``jieba.Tokenizer.FREQ.get(seg, 1)``: jieba also holds every prefix of a word, with frequency 0."""
+        n = self._freq.get(seg)
+        if n is not None:
+            return n
+        if self._sorted_words is None:  # sorted on first need (a set of all prefixes takes longer to build)
+            self._sorted_words = sorted(self._freq)
+        i = bisect.bisect_left(self._sorted_words, seg)
+        # seg is not a word, so the first word sorting at or after it is the first that could start with it.
+        return 0 if i < len(self._sorted_words) and self._sorted_words[i].startswith(seg) else 1
+
+    def _suggest_freq(self, word: str, total: int) -> int:
         # jieba.Tokenizer.suggest_freq(word, tune=False), same float operations in the same order.
         ftotal = float(total)
         f = 1
         for seg in self.lcut(word):
-            f *= freq.get(seg, 1) / ftotal
-        return max(int(f * total) + 1, freq.get(word, 1))
+            f *= self._jieba_freq(seg) / ftotal
+        return max(int(f * total) + 1, self._jieba_freq(word))
 
     def lcut(self, text: str, HMM: bool = False) -> list[str]:  # noqa: N803 (jieba's spelling)
         """Tokens of ``text`` as ``jieba.Tokenizer.lcut(text, HMM=False)`` gives them."""

@@ -18,9 +18,20 @@ _BRACKETS = {"（": "[（(]", "(": "[（(]", "）": "[）)]", ")": "[）)]"}
 # one char, so offsets computed on folded text stay valid in the original.
 _WIDTH_FOLD = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F) if chr(cp - 0xFEE0).isalnum() or chr(cp - 0xFEE0) in "+#&._%-"}
 _WIDTH_FOLD[0x3000] = 0x20
+# Runs of characters fold_width changes: most texts hold none, so one scan usually decides there is nothing to do
+# (str.translate with a dict looks up every character: ~10 MB/s on Chinese text).
+_FOLD_CHARS = "".join(sorted(map(chr, _WIDTH_FOLD)))
+_FOLD_RE = re.compile(f"[{_FOLD_CHARS}]+")
 # Private-use characters stand in for protected phrases while jieba cuts (jieba yields each one as its own token).
 _PUA_BASE = 0xE000
 _PUA_RE = re.compile("[\ue000-\uf8ff]")
+# Anything prepare() must fold or blank out, in one class, for the common case of a text that needs neither.
+_FOLD_OR_PUA_RE = re.compile(f"[{_FOLD_CHARS}\ue000-\uf8ff]")
+# Whitespace tokens the backends yield: one \s character, or \r\n (no character above U+3000 is whitespace).
+# A set lookup per token is cheaper than calling str.isspace() on each.
+_SPACE_TOKENS = frozenset([chr(c) for c in range(0x3001) if chr(c).isspace()] + ["\r\n"])
+# How far back from a protected phrase's first fixed character its leading quotes/brackets are looked for.
+_LEAD_WINDOW = 32
 _CJK_RE = re.compile("[\u3400-\u9fff\uf900-\ufaff]")
 _CJK_ONLY_RE = re.compile("^[\u4e00-\u9fd5]+$")
 _CONTENT_RE = re.compile("[\u3400-\u9fffA-Za-z]")
@@ -44,7 +55,32 @@ def fold_width(text: str) -> str:
     >>> fold_width("１２３４５热线　ＡＢ")
     '12345热线 AB'
     """
-    return text.translate(_WIDTH_FOLD)
+    if not _FOLD_RE.search(text):
+        return text
+    return _FOLD_RE.sub(lambda m: m.group().translate(_WIDTH_FOLD), text)
+
+
+def _phrase_parts(folded: str) -> list[str]:
+    """One regex piece per character of a width-folded phrase: quotes optional, brackets either width."""
+    quote = "[" + re.escape(QUOTES) + "]"
+    parts = []
+    for ch in folded:
+        if ch in QUOTES:
+            parts.append(rf"\s*{quote}?\s*")
+        elif ch in _BRACKETS:
+            parts.append(rf"\s*{_BRACKETS[ch]}\s*")
+        else:
+            parts.append(re.escape(ch))
+    return parts
+
+
+def _strip_spaces(pattern: str, lead: bool = True, trail: bool = True) -> str:
+    # Spaces may sit around inner quotes only: a leading/trailing \s* would make every space a match attempt.
+    if lead and pattern.startswith(r"\s*"):
+        pattern = pattern[3:]
+    if trail and pattern.endswith(r"\s*"):
+        pattern = pattern[:-3]
+    return pattern
 
 
 def phrase_pattern(phrase: str) -> str:
@@ -55,22 +91,34 @@ def phrase_pattern(phrase: str) -> str:
     >>> bool(re.fullmatch(phrase_pattern("“三公”经费"), "三公经费"))
     True
     """
-    quote = "[" + re.escape(QUOTES) + "]"
-    parts = []
-    for ch in fold_width(phrase):
-        if ch in QUOTES:
-            parts.append(rf"\s*{quote}?\s*")
-        elif ch in _BRACKETS:
-            parts.append(rf"\s*{_BRACKETS[ch]}\s*")
-        else:
-            parts.append(re.escape(ch))
-    # Spaces may sit around inner quotes only: a leading/trailing \s* would make every space a match attempt.
-    pattern = "".join(parts)
-    if pattern.startswith(r"\s*"):
-        pattern = pattern[3:]
-    if pattern.endswith(r"\s*"):
-        pattern = pattern[:-3]
-    return pattern
+    return _strip_spaces("".join(_phrase_parts(fold_width(phrase))))
+
+
+def protect_regex(phrases: tuple[str, ...]) -> tuple[re.Pattern, tuple[re.Pattern | None, ...]]:
+    """One regex finding any of ``phrases`` (as ``phrase_pattern`` would), and per phrase a regex for its lead.
+
+    Each alternative starts at the phrase's first fixed character (not a quote or bracket), so every alternative
+    begins with a literal and ``re`` skips ahead in C to the next character that can start one; a leading ``\\s*``
+    or optional quote would make it try every alternative at every position (three times slower). What comes
+    before that character (the lead: “ of “三公”经费) is matched backwards by the second regex, which must end
+    where the first match starts. Group ``i + 1`` of the first regex is the rest of phrase ``i``.
+
+    >>> body, leads = protect_regex(("“三公”经费",))
+    >>> m = body.search('严控"三公" 经费'); m.group(), m.lastindex, leads[0].search('严控"', 0, m.start()).start()
+    ('三公" 经费', 1, 2)
+    """
+    alternatives, leads = [], []
+    for phrase in phrases:
+        folded = fold_width(phrase)
+        k = next((i for i, ch in enumerate(folded) if ch not in QUOTES and ch not in _BRACKETS and not ch.isspace()),
+                 None)
+        if k is None:
+            raise ValueError(f"protected phrase {phrase!r} holds nothing but quotes and brackets")
+        parts = _phrase_parts(folded)
+        alternatives.append(f"{parts[k]}({_strip_spaces(''.join(parts[k + 1:]), lead=False)})")
+        lead = _strip_spaces("".join(parts[:k]), trail=False)
+        leads.append(re.compile(f"(?:{lead})\\Z") if lead else None)
+    return re.compile("|".join(alternatives)), tuple(leads)
 
 
 def read_word_list(path: Path) -> list[tuple[str, str | None, str | None]]:
@@ -101,7 +149,7 @@ class Tokenizer:
         stopwords: str | Path | None = None,
         cache_dir: str | Path | None = None,
         hmm: bool = False,
-        backend: str = "jieba",
+        backend: str = "auto",
     ) -> None:
         self.userdict = Path(userdict) if userdict else resource_path("userdict.txt")
         self.stopwords_path = Path(stopwords) if stopwords else resource_path("stopwords.txt")
@@ -117,10 +165,7 @@ class Tokenizer:
         # Words jieba would split (quotes, digits, brackets) are swapped for a placeholder before cutting.
         self.protected = tuple(sorted({w for w, _, _ in words if not _CJK_ONLY_RE.match(w)}, key=lambda w: (-len(w), w)))
         self.plain_words = tuple((w, f) for w, f, _ in words if _CJK_ONLY_RE.match(w))
-        self._protect_re = (
-            re.compile("|".join(f"(?P<p{i}>{phrase_pattern(w)})" for i, w in enumerate(self.protected)))
-            if self.protected else None
-        )
+        self._protect_re, self._protect_leads = protect_regex(self.protected) if self.protected else (None, ())
         self._placeholders = {chr(_PUA_BASE + i): w for i, w in enumerate(self.protected)}
         self.stopwords = frozenset(w.lower() for w, _, _ in read_word_list(self.stopwords_path))
         self._long_stopwords = frozenset(w for w in self.stopwords if len(w) >= 2)
@@ -128,7 +173,8 @@ class Tokenizer:
         self._jieba_tokenizer = None
 
     def __repr__(self) -> str:
-        return f"Tokenizer(userdict={str(self.userdict)!r}, stopwords={str(self.stopwords_path)!r}, hmm={self.hmm})"
+        return (f"Tokenizer(userdict={str(self.userdict)!r}, stopwords={str(self.stopwords_path)!r}, hmm={self.hmm}, "
+                f"backend={self.backend!r})")
 
     # -- backend -------------------------------------------------------------------------------------
     def _backend(self):
@@ -163,23 +209,42 @@ class Tokenizer:
     # -- pre/post-processing --------------------------------------------------------------------------
     def prepare(self, text: str) -> str:
         """Width-fold, drop stray private-use characters, and swap protected phrases for placeholders."""
-        text = _PUA_RE.sub(" ", fold_width(text))
+        return self._prepare(text)[0]
+
+    def _prepare(self, text: str) -> tuple[str, bool]:
+        """``prepare(text)`` and whether it holds a placeholder (if not, ``cut`` skips restoring them)."""
+        if _FOLD_OR_PUA_RE.search(text):
+            text = _PUA_RE.sub(" ", fold_width(text))
         if self._protect_re is None:
-            return text
-
-        def swap(m: re.Match) -> str:
-            return chr(_PUA_BASE + int(m.lastgroup[1:]))
-
-        return self._protect_re.sub(swap, text)
+            return text, False
+        pieces = []
+        pos = 0
+        leads = self._protect_leads
+        for m in self._protect_re.finditer(text):
+            start = m.start()
+            i = m.lastindex - 1
+            if leads[i] is not None:
+                lead = leads[i].search(text, max(pos, start - _LEAD_WINDOW), start)
+                if lead is None:  # a lead the phrase cannot do without (a bracket) is missing
+                    continue
+                start = lead.start()
+            pieces.append(text[pos:start])
+            pieces.append(chr(_PUA_BASE + i))
+            pos = m.end()
+        if not pieces:
+            return text, False
+        pieces.append(text[pos:])
+        return "".join(pieces), True
 
     def cut(self, text: str) -> list[str]:
         """Every token of ``text`` except whitespace, protected phrases in their canonical form."""
-        out = []
-        for tok in self._raw_cut(self.prepare(text)):
-            if tok.isspace() or not tok:
-                continue
-            out.append(self._placeholders.get(tok, tok))
-        return out
+        prepared, has_placeholders = self._prepare(text)
+        tokens = self._raw_cut(prepared)
+        space = _SPACE_TOKENS
+        if has_placeholders:
+            restore = self._placeholders.get
+            return [restore(t, t) for t in tokens if t not in space]
+        return [t for t in tokens if t not in space]
 
     def is_stopword(self, token: str) -> bool:
         """In the stopword list, or a dictionary compound of listed multi-character stopwords (切实做好 = 切实 + 做好).
