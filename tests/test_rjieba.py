@@ -39,6 +39,7 @@ def test_backends_are_what_was_asked(pair, monkeypatch):
             self.words = words
 
     monkeypatch.setattr(rjieba_backend, "RJiebaCutter", Stub)
+    assert Tokenizer().backend == "auto"  # the default
     auto = Tokenizer(backend="auto")._backend()
     assert isinstance(auto, Stub) and ("信访工作条例", None) in auto.words  # auto picks rjieba when installed
     assert type(Tokenizer(hmm=True, backend="auto")._backend()).__name__ == "Tokenizer"  # HMM is jieba's alone
@@ -50,6 +51,26 @@ def test_identical_tokens_over_the_corpus(pair):
     jieba_tok, rj_tok = pair
     for text in _corpus():
         assert rj_tok.cut(text) == jieba_tok.cut(text)
+
+
+DEV_CORPUS = ROOT.parent / "shared" / "dev-corpus"
+
+
+@pytest.mark.skipif(not DEV_CORPUS.is_dir(), reason="shared dev corpus not present")
+def test_identical_tokens_over_the_dev_corpus_pdfs(pair):
+    from countyfiscal.ingest import read_document
+    from countyfiscal.model import RejectedInput
+
+    jieba_tok, rj_tok = pair
+    n = 0
+    for path in sorted(DEV_CORPUS.glob("*.pdf")):
+        try:
+            text = read_document(path).text
+        except RejectedInput:
+            continue
+        n += 1
+        assert rj_tok.cut(text) == jieba_tok.cut(text), path.name
+    assert n >= 16  # the 16 budgets at least; a reader that fails them all would make this test empty
 
 
 def test_identical_raw_cut_on_random_strings_with_the_characters_that_differ(pair):

@@ -100,3 +100,22 @@ def test_jieba_global_tokenizer_is_untouched():
 def test_cut_is_deterministic_across_instances(tok):
     text = "坚持和发展“枫桥经验”，把矛盾隐患消除在萌芽状态，拨打12345热线。"
     assert Tokenizer().cut(text) == tok.cut(text) == tok.cut(text)
+
+
+def test_protected_phrases_with_a_required_leading_bracket_and_spaces_around_quotes(tmp_path):
+    # The bracket before 试 is part of the phrase (not optional like a quote): without it nothing is protected.
+    userdict = tmp_path / "dict.txt"
+    userdict.write_text("（试行）办法\n“三公”经费\n", encoding="utf-8")
+    stop = tmp_path / "stop.txt"
+    stop.write_text("的\n", encoding="utf-8")
+    t = Tokenizer(userdict=userdict, stopwords=stop, backend="jieba")
+    assert t.cut("按(试行)办法执行") == ["按", "（试行）办法", "执行"]
+    assert "（试行）办法" not in t.cut("按试行)办法执行")
+    assert t.cut('严控 " 三公 " 经费') == ["严控", "“三公”经费"]
+    assert t.cut("“三公”经费和“三公”经费") == ["“三公”经费", "和", "“三公”经费"]
+
+
+def test_private_use_characters_in_the_input_are_blanked_not_restored_as_phrases(tok):
+    # U+E000 is the placeholder of the first protected phrase; a stray one in a text must not turn into it.
+    assert tok.cut("严控\ue000\ue001经费") == ["严控", "经费"]
+    assert tok.prepare("ＡＢ\ue000") == "AB "

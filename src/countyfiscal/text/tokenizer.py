@@ -167,6 +167,7 @@ class Tokenizer:
         self.plain_words = tuple((w, f) for w, f, _ in words if _CJK_ONLY_RE.match(w))
         self._protect_re, self._protect_leads = protect_regex(self.protected) if self.protected else (None, ())
         self._placeholders = {chr(_PUA_BASE + i): w for i, w in enumerate(self.protected)}
+        self._restore = dict.fromkeys(_SPACE_TOKENS, "") | self._placeholders
         self.stopwords = frozenset(w.lower() for w, _, _ in read_word_list(self.stopwords_path))
         self._long_stopwords = frozenset(w for w in self.stopwords if len(w) >= 2)
         self._filler_cache: dict[str, bool] = {}
@@ -240,10 +241,10 @@ class Tokenizer:
         """Every token of ``text`` except whitespace, protected phrases in their canonical form."""
         prepared, has_placeholders = self._prepare(text)
         tokens = self._raw_cut(prepared)
-        space = _SPACE_TOKENS
         if has_placeholders:
-            restore = self._placeholders.get
-            return [restore(t, t) for t in tokens if t not in space]
+            # Whitespace tokens map to "" and filter(None, …) drops them: one pass, no Python-level loop.
+            return list(filter(None, map(self._restore.get, tokens, tokens)))
+        space = _SPACE_TOKENS
         return [t for t in tokens if t not in space]
 
     def is_stopword(self, token: str) -> bool:
