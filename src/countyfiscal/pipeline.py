@@ -6,6 +6,7 @@ import functools
 import hashlib
 import logging
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -86,18 +87,46 @@ def process_file(path: str | Path) -> FileResult:
                        doc_kind="", fiscal_year=None)
             return FileResult(row, text=doc.text)
         figures = extract_all(doc, row["doc_kind"], row["fiscal_year"], pdf_path=path if doc.format == "pdf" else None)
+        if not figures and not _AMOUNT.search(doc.text):
+            # The title and vocabulary of a disclosure without a single sum of money: a guide or a form's notes.
+            row.update(status="rejected", reason="not a fiscal disclosure (it states no amount of money)",
+                       doc_kind="", fiscal_year=None)
+            return FileResult(row, text=doc.text)
     except Exception:
         row.update(status="rejected", reason="could not be processed: an unexpected error (see extract.log)")
         return FileResult(row, text=doc.text, error=traceback.format_exc())
-    missing = [k for k in ("doc_kind", "fiscal_year") if not row[k]]
-    if missing:
-        row.update(status="partial", reason=f"read, but its {' and '.join(missing)} could not be determined")
-    elif not figures:
-        row.update(status="partial", reason="read, but no figure could be extracted")
-    else:
-        row.update(status="ok", reason="")
+    gaps = _gaps(row, figures, doc.warnings)
+    row.update(status="partial" if gaps else "ok", reason=f"read, but {'; '.join(gaps)}" if gaps else "")
     row["n_figures"] = len(figures)
     return FileResult(row, figures, doc.text)
+
+
+# A sum of money as any disclosure states many: digits, then a yuan unit (the normalised text has ASCII digits).
+_AMOUNT = re.compile(r"\d[\d,]*(?:\.\d+)?[ \t]*(?:亿元|万元|千元|元)")
+
+# What every complete disclosure of a kind states (all 21 seed and dev-corpus budgets and final accounts do): a read
+# document without one of them was most likely cut off, or has a part the extractor could not read. Self-evaluations
+# vary too much in what they state to expect any one figure.
+_TOTALS = {"income_total": "income total", "expenditure_total": "expenditure total", "sangong_total": "三公 total"}
+EXPECTED_PARTS = {"budget": _TOTALS, "final_account": _TOTALS}
+
+
+def _gaps(row: dict, figures: list[dict], warnings: list[str]) -> list[str]:
+    """Why a read document is only ``partial``, as clauses of one sentence ([] when it is complete)."""
+    gaps = []
+    missing = [k for k in ("doc_kind", "fiscal_year") if not row[k]]
+    if missing:
+        gaps.append(f"its {' and '.join(missing)} could not be determined")
+    if not figures:
+        gaps.append("no figure could be extracted")
+    else:
+        stated = {f["measure"] for f in figures}
+        absent = [label for measure, label in EXPECTED_PARTS.get(row["doc_kind"], {}).items() if measure not in stated]
+        if absent:
+            listed = absent[0] if len(absent) == 1 else f"{', '.join(absent[:-1])} or {absent[-1]}"
+            gaps.append(f"it states no {listed} (truncated?)")
+    gaps.extend(warnings)  # ingest's: parts of the file it could not read (PDF pages without a text layer)
+    return gaps
 
 
 def _mark_duplicates(results: list[FileResult]) -> None:
@@ -146,6 +175,22 @@ def _atomic(target: Path, write) -> None:
         raise
 
 
+def _remove_leftovers(out_dir: Path) -> None:
+    """Delete the temporary files and folders a killed run left in out_dir (all hidden, named by _atomic,
+    _FigureWriter and _check_out_dir). A run killed between moving the previous figures dataset aside and moving
+    the new one in left no ``figures`` folder: the previous one is put back first."""
+    target = out_dir / "figures"
+    if not target.exists():
+        for old in sorted(out_dir.glob(".figures.old.*/figures"))[:1]:
+            os.replace(old, target)
+    for p in out_dir.glob(".*"):
+        if p.name.endswith(".tmp") or p.name.startswith((".figures.old.", ".probe.")):
+            if p.is_dir() and not p.is_symlink():
+                shutil.rmtree(p, ignore_errors=True)
+            else:
+                p.unlink(missing_ok=True)
+
+
 def _check_out_dir(out_dir: Path) -> None:
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -187,6 +232,7 @@ def run_extract(
     if not raw_dir.is_dir():
         raise RunError(f"the raw folder {raw_dir} does not exist")
     _check_out_dir(out_dir)
+    _remove_leftovers(out_dir)
     paths = list_inputs(raw_dir)
     if progress is None:
         progress = sys.stderr.isatty()
@@ -382,11 +428,17 @@ class _FigureWriter:
         os.replace(self.csv_path, self.out_dir / "figures.csv")
         os.replace(self.parquet_path, self.out_dir / "figures.parquet")
         target = self.out_dir / "figures"
-        old = None
-        if target.exists():
-            old = Path(tempfile.mkdtemp(prefix=".figures.old.", dir=self.out_dir))
-            os.replace(target, old / "figures")
-        os.replace(self.dataset_dir, target)
+        old = Path(tempfile.mkdtemp(prefix=".figures.old.", dir=self.out_dir)) if target.exists() else None
+        try:
+            if old is not None:
+                os.replace(target, old / "figures")
+            os.replace(self.dataset_dir, target)
+        except BaseException:
+            if old is not None:  # interrupted: the previous dataset goes back in place
+                if (old / "figures").exists() and not target.exists():
+                    os.replace(old / "figures", target)
+                shutil.rmtree(old, ignore_errors=True)
+            raise
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
         shutil.rmtree(self.tmp_dir, ignore_errors=True)

@@ -79,7 +79,7 @@ def read_pdf(data: bytes, file: str) -> Document:
                    tables=[{"cells": [], "page": p, "start": None, "end": None, "words": w} for p, w in words.items()])
     blank = [i + 1 for i, t in enumerate(texts) if sum(1 for _ in islice(_MEANINGFUL.finditer(t), 5)) < 5]
     if blank:
-        doc.warnings.append(f"pages without a text layer: {_ranges(blank)} of {n}")
+        doc.warnings.append(f"pages {_ranges(blank)} of {n} have no text layer (OCR needed)")
     return doc
 
 
