@@ -147,10 +147,22 @@ def jurisdictions(documents: pd.DataFrame) -> list[str]:
 
 
 def pick_jurisdiction(documents: pd.DataFrame, jurisdiction: str = "") -> str:
-    """The jurisdiction asked for, or the first one in the data when none is given ('' when there is no data)."""
-    if jurisdiction:
-        return jurisdiction
+    """The jurisdiction asked for, or the first one in the data when none is given ('' when there is no data).
+
+    A jurisdiction that no read document belongs to is an error (a typo would otherwise give an empty profile);
+    with no read document at all, any name is returned as given, so the notebooks still run and say "no data".
+
+    >>> pick_jurisdiction(pd.DataFrame({"jurisdiction": ["甲区"], "status": ["ok"]}), "乙县")
+    Traceback (most recent call last):
+    ...
+    ValueError: jurisdiction '乙县' is not in the data; the documents read are from: 甲区
+    """
     found = jurisdictions(documents)
+    if jurisdiction:
+        if found and jurisdiction not in found:
+            listed = ", ".join(found[:10]) + (f" and {len(found) - 10} more" if len(found) > 10 else "")
+            raise ValueError(f"jurisdiction {jurisdiction!r} is not in the data; the documents read are from: {listed}")
+        return jurisdiction
     return found[0] if found else ""
 
 
