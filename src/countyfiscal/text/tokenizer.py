@@ -156,7 +156,7 @@ class Tokenizer:
         self.cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
         self.hmm = hmm
         # "rjieba": jieba-rs, same tokens (tests/test_rjieba.py), several times faster; HMM off only.
-        # "auto": rjieba when installed and HMM is off, else jieba.
+        # "auto" (the default): rjieba when installed and HMM is off, else jieba. cache_dir is jieba's alone.
         if backend not in ("auto", "jieba", "rjieba"):
             raise ValueError(f"backend must be auto, jieba or rjieba, not {backend!r}")
         self.backend = backend
