@@ -11,6 +11,7 @@ import shutil
 import sys
 import tempfile
 import traceback
+import unicodedata
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -328,8 +329,14 @@ def _per_document_flags(per_document: list[list[dict]]) -> dict[str, pd.DataFram
 
 
 def text_key(text: str) -> str:
-    """Fingerprint of a text ignoring whitespace: two inputs with the same key are duplicates ("same text")."""
-    return hashlib.sha256("".join(text.split()).encode("utf-8")).hexdigest()
+    """Fingerprint of a text ignoring whitespace and character width: two inputs with the same key are duplicates
+    ("same text"). Width is folded (NFKC) because a copy typed with full-width digits and stops (１．) is the same
+    document, while the normalised text keeps a full-width stop that is not between digits.
+
+    >>> text_key("1．预算 2,777.5 元") == text_key("１．预算\\n２，７７７．５元")
+    True
+    """
+    return hashlib.sha256("".join(unicodedata.normalize("NFKC", text).split()).encode("utf-8")).hexdigest()
 
 
 class _DuplicateMarker:
