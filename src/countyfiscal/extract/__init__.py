@@ -87,6 +87,7 @@ def _prefer_whole_department(text: str, rows: list[dict], fiscal_year: int | Non
     for r, s in zip(rows, scopes):
         if s == "total":
             totals.setdefault((r["measure"], r["code"], r["fiscal_year"], r["basis"]), []).append(r)
+    totals = {k: _distinct(v) for k, v in totals.items()}  # repeats add nothing to compare against
     differs = _appropriation_differs(text, rows, scopes, fiscal_year)
     out = []
     for r, s in zip(rows, scopes):
@@ -136,9 +137,9 @@ def _whole_basic(rows: list[dict], scopes: list[str]) -> list[dict]:
     """Whole-department 基本支出: stated, or the sum of stated whole-department 人员 and 公用 of the same year."""
     stated = [r for r, s in zip(rows, scopes) if r["measure"] == "basic_expenditure" and s == "total"]
     if stated:
-        return stated
-    pers = [r for r, s in zip(rows, scopes) if r["measure"] == "personnel_expenditure" and s == "total"]
-    pub = [r for r, s in zip(rows, scopes) if r["measure"] == "public_expenditure" and s == "total"]
+        return _distinct(stated)
+    pers = _distinct([r for r, s in zip(rows, scopes) if r["measure"] == "personnel_expenditure" and s == "total"])
+    pub = _distinct([r for r, s in zip(rows, scopes) if r["measure"] == "public_expenditure" and s == "total"])
     out = []
     for a in pers:
         for b in pub:
@@ -163,8 +164,9 @@ def _appropriation_differs(text: str, rows: list[dict], scopes: list[str], fisca
             whole = [r for r, s in zip(rows, scopes) if r["measure"] == measure and s == "total"]
         if not whole:
             continue
-        parts = [r for r, s in zip(rows, scopes) if r["measure"] == measure and s == "appropriation"]
-        stated = [amount_from_match(m) for m in pattern.finditer(text)]
+        whole = _distinct(whole)
+        parts = _distinct([r for r, s in zip(rows, scopes) if r["measure"] == measure and s == "appropriation"])
+        stated = list({(a.value, a.scale, a.decimals): a for a in map(amount_from_match, pattern.finditer(text))}.values())
         for w in whole:
             same = [p for p in parts if p["fiscal_year"] == w["fiscal_year"] and p["basis"] == w["basis"]]
             if w["fiscal_year"] == fiscal_year:
@@ -178,6 +180,14 @@ def _appropriation_differs(text: str, rows: list[dict], scopes: list[str], fisca
             else:
                 out.setdefault(key, False)
     return out
+
+
+def _distinct(rows: list[dict]) -> list[dict]:
+    """One row per distinct (value, printed precision): comparisons stay linear however often a figure repeats."""
+    seen: dict[tuple, dict] = {}
+    for r in rows:
+        seen.setdefault((r["value"], r.get("scale"), r.get("decimals")), r)
+    return list(seen.values())
 
 
 def _allowance(row: dict) -> Decimal:
@@ -234,14 +244,28 @@ def _mark_precision(rows: list[dict]) -> None:
     for grp in groups.values():
         if len(grp) < 2:
             continue
-        allows = [_allowance(r) if r.get("scale") not in ("", None, "count") else Decimal("Infinity") for r in grp]
-        values = [Decimal(str(r["value"])) for r in grp]
-        for i, r in enumerate(grp):
-            agreeing = [k for k in range(len(grp)) if k != i and abs(values[k] - values[i]) <= max(allows[i], allows[k])]
+        # Statements are compared as distinct (value, allowance) pairs, so a figure repeated many times costs
+        # no more than one stated once (linear in the document).
+        pairs: dict[tuple[Decimal, Decimal], int] = {}
+        keyed = []
+        for r in grp:
+            allow = _allowance(r) if r.get("scale") not in ("", None, "count") else Decimal("Infinity")
+            pair = (Decimal(str(r["value"])), allow)
+            pairs[pair] = pairs.get(pair, 0) + 1
+            keyed.append(pair)
+        verdict: dict[tuple[Decimal, Decimal], object] = {}
+        for pair, count in pairs.items():
+            value, allow = pair
+            agreeing = [a for (v, a) in pairs if (v, a) != pair and abs(v - value) <= max(allow, a)]
+            if count > 1:
+                agreeing.append(allow)
             if not agreeing:
+                verdict[pair] = ""
                 continue
-            best = min(allows[k] for k in agreeing + [i])
-            r["more_precise"] = allows[i] == best and any(allows[k] > best for k in agreeing + [i])
+            best = min(agreeing + [allow])
+            verdict[pair] = allow == best and any(a > best for a in agreeing + [allow])
+        for r, pair in zip(grp, keyed):
+            r["more_precise"] = verdict[pair]
 
 
 def _as_rows(doc: Document, rows: list[dict]) -> list[dict]:
