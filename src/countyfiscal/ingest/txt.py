@@ -21,6 +21,8 @@ _READABLE = re.compile(
     r"[\t\n\r\f\x20-\x7e\u00a0-\u024f\u2000-\u206f\u2100-\u27ff\u2e80-\u2fdf\u3000-\u303f\u3040-\u30ff"
     r"\u3200-\u33ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef\ufeff\u0391-\u03c9\u0401-\u0451]"
 )
+# ...and the characters it is not made of: counting these (rare) is ~20x faster than counting the readable ones.
+_UNREADABLE = re.compile("[^" + _READABLE.pattern[1:])
 
 
 def _utf16_guess(data: bytes) -> str | None:
@@ -51,7 +53,7 @@ def readable_ratio(s: str) -> float:
     sample = s[:20000]
     if not sample:
         return 1.0
-    return len(_READABLE.findall(sample)) / len(sample)
+    return (len(sample) - len(_UNREADABLE.findall(sample))) / len(sample)
 
 
 def decode_text(data: bytes) -> tuple[str, str]:
