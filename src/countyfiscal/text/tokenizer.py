@@ -26,8 +26,10 @@ _FOLD_RE = re.compile(f"[{_FOLD_CHARS}]+")
 # Private-use characters stand in for protected phrases while jieba cuts (jieba yields each one as its own token).
 _PUA_BASE = 0xE000
 _PUA_RE = re.compile("[\ue000-\uf8ff]")
-# Anything prepare() must fold or blank out, in one class, for the common case of a text that needs neither.
+# Anything prepare() must fold or blank out, in one class: one re.sub scans the text once (it returns the text itself
+# when nothing matches), and a single-character class scans about twice as fast as a run ("+") would.
 _FOLD_OR_PUA_RE = re.compile(f"[{_FOLD_CHARS}\ue000-\uf8ff]")
+_FOLD_MAP = {chr(c): chr(f) for c, f in _WIDTH_FOLD.items()}
 # Whitespace tokens the backends yield: one \s character, or \r\n (no character above U+3000 is whitespace).
 # A set lookup per token is cheaper than calling str.isspace() on each.
 _SPACE_TOKENS = frozenset([chr(c) for c in range(0x3001) if chr(c).isspace()] + ["\r\n"])
@@ -62,6 +64,10 @@ def fold_width(text: str) -> str:
     if not _FOLD_RE.search(text):
         return text
     return _FOLD_RE.sub(lambda m: m.group().translate(_WIDTH_FOLD), text)
+
+
+def _fold_or_blank(m: re.Match) -> str:
+    return _FOLD_MAP.get(m.group(), " ")
 
 
 def _phrase_parts(folded: str) -> list[str]:
@@ -224,8 +230,8 @@ class Tokenizer:
 
     def _prepare(self, text: str) -> tuple[str, bool]:
         """``prepare(text)`` and whether it holds a placeholder (if not, ``cut`` skips restoring them)."""
-        if _FOLD_OR_PUA_RE.search(text):
-            text = _PUA_RE.sub(" ", fold_width(text))
+        # Width-fold; a private-use character (anything else the class matches) becomes a space.
+        text = _FOLD_OR_PUA_RE.sub(_fold_or_blank, text)
         if self._protect_re is None:
             return text, False
         pieces = []
