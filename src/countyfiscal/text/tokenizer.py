@@ -149,6 +149,8 @@ class Tokenizer:
 
     Pre- and post-processing (width folding, protected phrases, stopwords) live here; only ``_raw_cut``
     talks to the segmentation backend, so another backend can replace it and give the same tokens.
+    ``cut`` memoises the tokens of up to ``cache_size`` whitespace-separated pieces (0: no memo); the tokens are
+    the same either way, ``clear_cache()`` forgets them and ``cache_info()`` says how often the memo served.
 
     >>> Tokenizer().cut("严控“三公”经费，拨打１２３４５热线")
     ['严控', '“三公”经费', '，', '拨打', '12345热线']
