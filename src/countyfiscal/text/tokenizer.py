@@ -259,7 +259,8 @@ class Tokenizer:
     def cut(self, text: str) -> list[str]:
         """Every token of ``text`` except whitespace, protected phrases in their canonical form.
 
-        Both backends (jieba and jieba-rs, HMM off) cut each run of word characters on its own and yield every
+        Both backends (jieba, with or without HMM, and jieba-rs) cut each run of word characters on its own (no
+        state carries from one run to the next: jieba's ``cut``, jieba-rs's ``cut_internal``) and yield every
         other character alone, so a whitespace character is always a token boundary and the tokens of a text are
         the tokens of its whitespace-separated pieces, in order (whitespace tokens are dropped anyway). Pieces
         repeat a lot in disclosures (table headers, templated sentences), so their tokens are memoised: the
