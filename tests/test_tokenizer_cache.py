@@ -119,6 +119,15 @@ def test_memo_stays_bounded_over_many_distinct_documents():
     assert t.cache_info()["pieces"] == 400 * 5
 
 
+def test_a_text_with_more_new_pieces_than_the_memo_holds_is_cut_whole():
+    t = _shared(8)
+    t.cut("信访 预算")
+    text = " ".join(f"支出{i}" for i in range(20)) + " 信访 “三公”经费"
+    assert t.cut(text) == _uncached(t, text)
+    assert t.cut(text)[-2:] == ["信访", "“三公”经费"]
+    assert set(t._cut_cache) == {"信访", "预算"}  # untouched: never more than twice the bound
+
+
 def test_after_clear_cache_the_same_tokens_and_fresh_counts():
     t = _shared(1000)
     text = TRICKY[0] + "\n" + TRICKY[1]

@@ -278,7 +278,14 @@ class Tokenizer:
         missing = list(dict.fromkeys(filterfalse(cache.__contains__, pieces)))
         stats = self._cache_stats
         stats[0] += len(pieces)
-        stats[2] += sum(map(len, pieces))
+        chars = sum(map(len, pieces))
+        stats[2] += chars
+        if len(missing) > self.cache_size:
+            # More new pieces than the memo may hold (a huge text): cut it whole, so the memo never holds more than
+            # twice cache_size entries.
+            stats[1] += len(pieces)
+            stats[3] += chars
+            return self._cut_uncached(prepared, has_placeholders)
         if missing:
             stats[1] += len(missing)
             stats[3] += sum(map(len, missing))
