@@ -331,7 +331,8 @@ class Tokenizer:
     def cache_info(self) -> dict[str, float]:
         """Pieces held, and the share of pieces and of characters served from the memo since the last clear."""
         looked, cut, chars, chars_cut = self._cache_stats
-        return {"entries": len(self._cut_cache), "pieces": looked, "piece_hit_rate": 1 - cut / looked if looked else 0.0,
+        return {"entries": len(self._cut_cache), "pieces": looked,
+                "piece_hit_rate": 1 - cut / looked if looked else 0.0,
                 "char_hit_rate": 1 - chars_cut / chars if chars else 0.0}
 
     def is_stopword(self, token: str) -> bool:
