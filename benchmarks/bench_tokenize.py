@@ -19,7 +19,7 @@ Times are CPU seconds of this process (``time.process_time``), best of ``--repea
 - tokenize_rjieba_nocache_mb_per_s    the headline corpus with the memo off (cache_size=0)
 - segment_rjieba_mb_per_s             rjieba's own cut of each prepared text alone (what an unmemoised cut costs)
 - tokenize_cache_piece_hit_rate / tokenize_cache_char_hit_rate   share of pieces / characters served by the memo
-                                      in one cold pass over the headline corpus
+                                      in one cold pass over the headline corpus (_dev_corpus: over the dev texts alone)
 - tokenize_jieba_mb_per_s, plain_jieba_lcut_mb_per_s, tokenize_overhead_vs_plain_jieba_lcut
                                       jieba backend (memo off: the cost of our own steps) vs plain
                                       ``jieba.lcut(text, HMM=False)`` on 1 MB of the seeds; the claim is <= 1.3
@@ -149,6 +149,12 @@ def main() -> None:
     info = rj.cache_info()
     line("tokenize_cache_piece_hit_rate", f"{info['piece_hit_rate']:.3f}", "(one cold pass over the headline corpus)")
     line("tokenize_cache_char_hit_rate", f"{info['char_hit_rate']:.3f}", "(characters of pieces served by the memo)")
+    if dev:
+        rj.clear_cache()
+        for t in dev:
+            rj.cut(t)
+        line("tokenize_cache_char_hit_rate_dev_corpus", f"{rj.cache_info()['char_hit_rate']:.3f}",
+             "(one cold pass over the dev-corpus texts alone)")
 
     if args.threads:
         runs = [two_threads(rj, docs) for _ in range(args.repeat)]
