@@ -5,13 +5,15 @@ Usage:
     .venv/bin/python benchmarks/run.py --sizes 10000,100000 --pdf 200 --figures   # the full set in RESULTS.md
 
 Figures:
-- extract: `countyfiscal extract --no-text-mining --no-checks` over N synthetic text disclosures (benchmarks/synth.py),
-  as a subprocess; wall seconds, documents/s and peak RSS of the whole process tree (parent + workers, sampled
+- extract: `countyfiscal extract --no-text-mining` (the large-corpus mode: figures, documents and each document's
+  checks, computed in the workers; `--no-checks` with this script's --no-checks) over N synthetic text disclosures
+  (benchmarks/synth.py), as a subprocess; wall seconds, documents/s and peak RSS of the whole process tree (parent + workers, sampled
   every 0.1 s with psutil) and of the largest single process. Jobs 1 and 2 on the smallest size give the speed-up;
   the sizes give the seconds per 1,000 documents, which stay flat if time grows linearly.
 - pdf: read + describe + extract of synthetic PDFs (matplotlib, Noto Sans CJK SC, TrueType) on one core, pages/s.
-- tokenize: Tokenizer.cut (width folding, protected phrases, segmentation) over seed and synthetic texts, MB/s of
-  UTF-8 input, jieba vs the rjieba backend, and whether their tokens are identical.
+- tokenize: benchmarks/bench_tokenize.py — Tokenizer.cut (width folding, protected phrases, memo, segmentation) over
+  distinct dev-corpus and synthetic texts with a cold memo, MB/s of UTF-8 input, jieba vs the rjieba backend, and
+  whether their tokens are identical.
 - figures: `make figures` (extract the seeds, run every notebook) wall seconds, with --figures.
 Corpora are written to benchmarks/.corpus/ (git-ignored) and reused.
 """
@@ -89,7 +91,7 @@ def run_measured(cmd: list[str]) -> tuple[float, float, float]:
     return wall, peak_tree / 2**20, peak_one / 2**20
 
 
-def bench_extract(sizes: list[int], compare_jobs: bool) -> None:
+def bench_extract(sizes: list[int], compare_jobs: bool, checks: bool = True) -> None:
     exe = str(ROOT / ".venv" / "bin" / "countyfiscal")
     out = CORPUS / "out"
     smallest = min(sizes)
@@ -100,7 +102,7 @@ def bench_extract(sizes: list[int], compare_jobs: bool) -> None:
         folder = txt_corpus(n)
         shutil.rmtree(out, ignore_errors=True)
         wall, tree, one = run_measured([exe, "extract", str(folder), "--out", str(out), "--jobs", str(jobs), "--quiet",
-                                        "--no-text-mining", "--no-checks"])
+                                        "--no-text-mining"] + ([] if checks else ["--no-checks"]))
         per_s[(n, jobs)] = n / wall
         line(f"extract_seconds_n{n}_jobs{jobs}", f"{wall:.1f}", "s")
         line(f"extract_docs_per_s_n{n}_jobs{jobs}", f"{n / wall:.1f}", "documents/s")
@@ -137,31 +139,11 @@ def bench_pdf(n: int) -> None:
     line("pdf_docs_per_s_one_core", f"{n / dt:.2f}", "documents/s")
 
 
-def bench_tokenize(n_synth: int = 200, repeat: int = 3) -> None:
-    from countyfiscal.text.tokenizer import Tokenizer
-
-    texts = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "data" / "raw").glob("*.txt"))]
-    texts += [synth.variant(i)[1] for i in range(5, 5 + n_synth)]
-    mb = sum(len(t.encode("utf-8")) for t in texts) / 1e6
-    line("tokenize_input", f"{mb:.2f}", f"MB of UTF-8 ({len(texts)} texts)")
-    tokens = {}
-    for backend in ("jieba", "rjieba"):
-        tok = Tokenizer(backend=backend)
-        tok.cut(texts[0])  # build the dictionary outside the timing
-        prepared = [tok.prepare(t) for t in texts]
-        best_cut = best_raw = float("inf")
-        for _ in range(repeat if backend == "rjieba" else 1):
-            t0 = time.perf_counter()
-            out = [tok.cut(t) for t in texts]
-            best_cut = min(best_cut, time.perf_counter() - t0)
-            t0 = time.perf_counter()
-            for t in prepared:
-                tok._raw_cut(t)
-            best_raw = min(best_raw, time.perf_counter() - t0)
-        tokens[backend] = out
-        line(f"tokenize_{backend}_mb_per_s", f"{mb / best_cut:.2f}", "MB/s (Tokenizer.cut: fold, protect, segment)")
-        line(f"segment_{backend}_mb_per_s", f"{mb / best_raw:.2f}", "MB/s (segmentation alone, prepared text)")
-    line("tokenize_identical_tokens", int(tokens["jieba"] == tokens["rjieba"]), "(1 = every token identical)")
+def bench_tokenize(repeat: int = 5) -> None:
+    """benchmarks/bench_tokenize.py (distinct documents, cold memo each pass; see its docstring), lines passed on."""
+    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_tokenize.py"), "--repeat", str(repeat)],
+                         cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    print(out, end="", flush=True)
 
 
 def bench_figures() -> None:
@@ -174,6 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="2000", help="comma-separated corpus sizes for the extract runs")
     ap.add_argument("--no-jobs-compare", action="store_true", help="skip the --jobs 1 run")
+    ap.add_argument("--no-checks", action="store_true", help="extract runs without the per-document checks")
     ap.add_argument("--pdf", type=int, default=40, help="number of synthetic PDFs to read (0: skip)")
     ap.add_argument("--figures", action="store_true", help="also time `make figures` (rewrites data/processed, reports)")
     ap.add_argument("--only", default="", help="comma-separated subset of: extract,pdf,tokenize,figures")
@@ -185,7 +168,8 @@ def main(argv: list[str] | None = None) -> int:
     if (not only or "pdf" in only) and args.pdf:
         bench_pdf(args.pdf)
     if not only or "extract" in only:
-        bench_extract([int(s) for s in args.sizes.split(",")], not args.no_jobs_compare)
+        line("extract_checks", int(not args.no_checks), "(1 = each document's checks run in the workers, as by default)")
+        bench_extract([int(s) for s in args.sizes.split(",")], not args.no_jobs_compare, not args.no_checks)
     if args.figures or "figures" in only:
         bench_figures()
     print(f"# load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
