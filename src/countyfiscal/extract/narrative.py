@@ -12,7 +12,7 @@ from typing import Iterable
 import yaml
 
 from countyfiscal import classification
-from countyfiscal.amounts import Amount, find_amounts, to_float
+from countyfiscal.amounts import AMOUNT_RE, amount_from_match, to_float
 
 # Clause delimiters for the window before an amount. The colon is not one: "收入合计：1834567.12元".
 CLAUSE_END = "，,；;。！？!?\n、"
@@ -69,7 +69,7 @@ class _Hit:
     code: str
     label: str
     term_start: int
-    amount: Amount
+    amount: re.Match  # of AMOUNT_RE
     year: int | None
     basis: str
 
@@ -150,14 +150,42 @@ def _class_names() -> tuple[re.Pattern, re.Pattern] | None:
     return functional, economic
 
 
-def _clause_start(text: str, pos: int, floor: int) -> int:
-    i = pos - 1
-    while i >= floor:
-        ch = text[i]
-        if ch in CLAUSE_END and not (ch == "\n" and _ends_with_term(text, i)):
-            break
-        i -= 1
-    return i + 1
+# The same delimiters as character classes, searched in the reversed text: one search in C finds the nearest
+# delimiter before a position, instead of a Python loop stepping back one character at a time.
+_CLAUSE_END_REV = re.compile(f"[{re.escape(CLAUSE_END)}]")
+# A sentence ends at SENTENCE_END, or at a line break unless the line before ends in "：" or "，" (in the reversed
+# text the character before the break is the one after it).
+_SENTENCE_END_REV = re.compile(f"[{re.escape(SENTENCE_END)}]|\n(?=[^：:，,])")
+
+
+class _Backward:
+    """Backward searches in one text (clause and sentence starts), run on its reversal made once per document."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.rev = text[::-1]
+        self.n = len(text)
+
+    def clause_start(self, pos: int, floor: int) -> int:
+        """Just after the last clause delimiter before ``pos`` (not before ``floor``); a line break right after a
+        measure term does not end the clause."""
+        if pos <= floor:
+            return pos
+        n, text = self.n, self.text
+        r = n - pos
+        while True:
+            m = _CLAUSE_END_REV.search(self.rev, r, n - floor)
+            if m is None:
+                return floor
+            i = n - 1 - m.start()
+            if text[i] == "\n" and _ends_with_term(text, i):
+                r = m.start() + 1
+                continue
+            return i + 1
+
+    def sentence_start(self, pos: int) -> int:
+        m = _SENTENCE_END_REV.search(self.rev, self.n - pos)
+        return self.n - m.start() if m else 0
 
 
 def _ends_with_term(text: str, pos: int) -> bool:
@@ -165,15 +193,6 @@ def _ends_with_term(text: str, pos: int) -> bool:
     pattern, _, _ = _term_index()
     tail_start = max(0, pos - 16)
     return any(m.end() == pos for m in pattern.finditer(text, tail_start, pos))
-
-
-def _sentence_start(text: str, pos: int) -> int:
-    i = pos - 1
-    while i >= 0 and text[i] not in SENTENCE_END:
-        if text[i] == "\n" and i > 0 and text[i - 1] not in "：:，,":
-            break
-        i -= 1
-    return i + 1
 
 
 def _default_basis(doc_kind: str) -> str:
@@ -215,8 +234,9 @@ def _measure_term(text: str, window_start: int, amount_start: int):
     return None
 
 
-def _class_term(text: str, window_start: int, amount_start: int, doc_kind: str):
+def _class_term(back: _Backward, window_start: int, amount_start: int, doc_kind: str):
     """A functional or economic class named right before the amount, with its code."""
+    text = back.text
     window = text[window_start:amount_start]
     # "行政运行（2010301）68.12万元", "工资福利支出（301）161.01万元": the printed code decides.
     m = CODE_IN_PARENS.search(window)
@@ -225,7 +245,7 @@ def _class_term(text: str, window_start: int, amount_start: int, doc_kind: str):
         kind = classification.kind_of(code)
         if kind is None:
             return None
-        name_start = _clause_start(text, window_start + m.start(), window_start)
+        name_start = back.clause_start(window_start + m.start(), window_start)
         printed = LIST_MARKER.sub("", text[name_start : window_start + m.start()]).strip()
         label = classification.label(code, kind) or printed
         if not label:
@@ -306,56 +326,57 @@ def extract_narrative(text: str, doc_kind: str, fiscal_year: int | None, page_at
     """
     rows: list[dict] = []
     default_basis = _default_basis(doc_kind)
-    amounts = find_amounts(text)
-    prev: tuple[Amount, _Hit | None] | None = None
-    for amount in amounts:
-        floor = prev[0].end if prev else 0
-        clause_start = max(_clause_start(text, amount.start, 0), floor)
-        before = text[clause_start : amount.start]
-        sentence_start = _sentence_start(text, amount.start)
+    back = _Backward(text)
+    filler = _filler()
+    # The previous amount (as its match: most amounts are only positions, parsed when a figure is emitted) and
+    # the figure read from it, if any.
+    prev: tuple[re.Match, _Hit | None] | None = None
+    for amount in AMOUNT_RE.finditer(text):
+        a_start = amount.start()
+        floor = prev[0].end() if prev else 0
+        clause_start = back.clause_start(a_start, floor)
         hit: _Hit | None = None
-        if CHANGE_BEFORE.search(before):
+        if CHANGE_BEFORE.search(text, clause_start, a_start):
             prev = (amount, None)
             continue
-        prior = PRIOR_BEFORE.search(text, max(clause_start, amount.start - 30), amount.start)
-        term = _measure_term(text, clause_start, amount.start)
+        sentence_start = back.sentence_start(a_start)
+        prior = PRIOR_BEFORE.search(text, max(clause_start, a_start - 30), a_start)
+        term = _measure_term(text, clause_start, a_start)
         if term:
             measure, t_start, t_end = term
-            gap = text[t_end : amount.start]
-            if prior:
-                gap = text[t_end : prior.start()]
-            if _filler().fullmatch(gap):
+            gap = text[t_end : prior.start() if prior else a_start]
+            if filler.fullmatch(gap):
                 hit = _Hit(measure, "", "", t_start, amount, _year_in(gap, fiscal_year), _basis_in(gap) or default_basis)
-        if hit is None and not term and clause_start == _line_start(text, amount.start):
+        if hit is None and not term and clause_start == _line_start(text, a_start):
             # "（二）公务接待费⏎2026 年预算安排 5.00 万元": the heading names the measure of the line below it.
             heading = _heading_term(text, clause_start)
             if heading:
                 measure, t_start = heading
-                gap = text[clause_start : amount.start]
-                if _filler().fullmatch(gap) and not prior:
+                gap = text[clause_start : a_start]
+                if filler.fullmatch(gap) and not prior:
                     hit = _Hit(measure, "", "", t_start, amount, _year_in(gap, fiscal_year),
                                _basis_in(gap) or default_basis)
         if hit is None and not term:
-            cls = _class_term(text, clause_start, amount.start, doc_kind)
+            cls = _class_term(back, clause_start, a_start, doc_kind)
             if cls:
                 measure, code, label, n_start = cls
-                gap = text[n_start : amount.start]
+                gap = text[n_start : a_start]
                 hit = _Hit(measure, code, label, n_start, amount, fiscal_year, _basis_in(gap) or default_basis)
-        if hit is None and prev and prev[1] is not None and prev[0].end > sentence_start:
+        if hit is None and prev and prev[1] is not None and prev[0].end() > sentence_start:
             # No name in this clause: "…年初预算为50,537.00元，决算为11,668.09元" or "…，比上年 123.54 万元增加".
             carried = prev[1]
-            own = text[clause_start : amount.start]
+            own = text[clause_start : a_start]
             basis = _basis_in(own)
             if prior or basis:
                 hit = _Hit(carried.measure, carried.code, carried.label, carried.term_start, amount,
                            fiscal_year, basis or carried.basis)
                 if not prior and basis == carried.basis and carried.year == fiscal_year:
                     hit = None  # the same measure, year and basis again is a different figure (a part): skip
-        elif hit is None and prev and prev[1] is None and prior and prev[0].end > sentence_start:
+        elif hit is None and prev and prev[1] is None and prior and prev[0].end() > sentence_start:
             # "经费拨款（补助）412.38 万元，比 2022 年度 318.55 万元" after "收入预算总额 412.38 万元":
             # the prior-year value belongs to the subject only if the unnamed amount repeats the subject's value.
             subject = _last_hit_in_sentence(rows, sentence_start)
-            if subject and Decimal(str(subject["value"])) == to_float_dec(prev[0].value):
+            if subject and Decimal(str(subject["value"])) == to_float_dec(amount_from_match(prev[0]).value):
                 hit = _Hit(subject["measure"], subject["code"], subject["label"], subject["_term_start"], amount,
                            fiscal_year, subject["basis"])
         if hit is not None and prior:
@@ -368,7 +389,7 @@ def extract_narrative(text: str, doc_kind: str, fiscal_year: int | None, page_at
         elif hit is not None and hit.measure == "assets_total":
             hit.year = _assets_year(text, sentence_start, hit.term_start, doc_kind, fiscal_year)
             hit.basis = "actual"
-        elif hit is not None and PRIOR_ANYWHERE.search(text[hit.term_start : amount.start]):
+        elif hit is not None and PRIOR_ANYWHERE.search(text, hit.term_start, a_start):
             hit = None  # "上年预算数 X" without a comparison frame: year is unclear from here; precision first
         if hit is not None and hit.year is None:
             hit = None
@@ -452,14 +473,15 @@ def _prior_year(prior: re.Match, fiscal_year: int | None) -> int | None:
 
 
 def _row(text: str, hit: _Hit, page_at) -> dict:
-    start, end = hit.term_start, hit.amount.end
+    amount = amount_from_match(hit.amount)
+    start, end = hit.term_start, amount.end
     return {
         "measure": hit.measure,
         "fiscal_year": hit.year,
         "basis": hit.basis,
         "code": hit.code,
         "label": hit.label,
-        "value": to_float(hit.amount.value),
+        "value": to_float(amount.value),
         "unit": "yuan",
         "method": "stated",
         "formula": "",
@@ -468,8 +490,8 @@ def _row(text: str, hit: _Hit, page_at) -> dict:
         "end": end,
         "page": page_at(start) if page_at else None,
         "source": "text",
-        "scale": hit.amount.scale,
-        "decimals": hit.amount.decimals,
+        "scale": amount.scale,
+        "decimals": amount.decimals,
         "_term_start": start,
     }
 
