@@ -45,6 +45,7 @@ CLASS_MARK = re.compile(r"[（(]\s*(类|款|项)\s*[）)]")
 CLASS_MARK_LEAD = re.compile(r"^\s*[（(]\s*类\s*[）)]")
 CLASS_WITH_CODE = re.compile(r"(?P<name>[\u4e00-\u9fff]{2,20}?)\s*(?P<code>2\d{2})\s*[（(]\s*类\s*[）)]")
 CODE_IN_PARENS = re.compile(r"[（(\[【]\s*(?P<code>[235]\d{2}(?:\d{2}){0,2})\s*[）)\]】]\s*$")
+_CLOSING_BRACKETS = ("）", ")", "]", "】")
 
 
 LIST_MARKER = re.compile(r"^\s*(?:[（(]?\d{1,2}[）).、．]|[（(][一二三四五六七八九十]+[）)]|[一二三四五六七八九十]+、)\s*")
@@ -125,7 +126,13 @@ def _term_index() -> tuple[re.Pattern, dict[str, str], dict[str, list[str]]]:
 
 
 def _measure_of(m: re.Match) -> str:
-    return _term_index()[1][_canonical_term(m.group(0))]
+    return _measure_of_spelling(m.group(0))
+
+
+@cache
+def _measure_of_spelling(matched: str) -> str:
+    # Memoised: a term is printed in a handful of spellings (spaces, quote marks), met over and over.
+    return _term_index()[1][_canonical_term(matched)]
 
 
 @cache
@@ -248,7 +255,9 @@ def _class_term(back: _Backward, window_start: int, amount_start: int, doc_kind:
     text = back.text
     window = text[window_start:amount_start]
     # "行政运行（2010301）68.12万元", "工资福利支出（301）161.01万元": the printed code decides.
-    m = CODE_IN_PARENS.search(window)
+    # Cheap tests first (most windows hold neither): a printed code in brackets must end the window, and a
+    # "…210（类）" needs its 类.
+    m = CODE_IN_PARENS.search(window) if window.rstrip().endswith(_CLOSING_BRACKETS) else None
     if m:
         code = m.group("code")
         kind = classification.kind_of(code)
@@ -261,7 +270,7 @@ def _class_term(back: _Backward, window_start: int, amount_start: int, doc_kind:
             return None
         measure = "functional_expenditure" if kind == "functional" else "economic_expenditure"
         return measure, code, label, name_start
-    m = CLASS_WITH_CODE.search(window)
+    m = CLASS_WITH_CODE.search(window) if "类" in window else None
     if m:
         # "卫生健康210（类）…": name and printed code must agree.
         code = m.group("code")
