@@ -121,6 +121,22 @@ APPROPRIATION_PARTS = {
 }
 
 
+# Every APPROPRIATION_PARTS statement opens with one of these words (after its look-behinds).
+APPROPRIATION_WORDS = re.compile(r"一般公共预算|财政拨款")
+
+
+def _appropriation_statements(text: str, starts: list[int], pattern: re.Pattern) -> list:
+    """The amounts ``pattern`` states in ``text``, one per distinct (value, scale, decimals).
+
+    The same as parsing ``pattern.finditer(text)``, but matched only where one of APPROPRIATION_WORDS starts
+    (``starts``, found once per document): a pattern opening with look-behinds would otherwise be tried at every
+    character of the text. A match tried inside an earlier one reads the same amount (the words hold no digits),
+    so it adds nothing after de-duplication.
+    """
+    found = (pattern.match(text, s) for s in starts)
+    return list({(a.value, a.scale, a.decimals): a for a in map(amount_from_match, filter(None, found))}.values())
+
+
 BASIC_FAMILY = {"basic_expenditure", "personnel_expenditure", "public_expenditure"}
 
 
@@ -156,6 +172,7 @@ def _appropriation_differs(text: str, rows: list[dict], scopes: list[str], fisca
     income, expenditure or 基本支出 and that part differs from the whole department's; absent when no such pair
     is stated."""
     out: dict[tuple, bool] = {}
+    starts: list[int] | None = None
     for measure, pattern in APPROPRIATION_PARTS.items():
         family = "basic" if measure == "basic_expenditure" else "total"
         if measure == "basic_expenditure":
@@ -166,7 +183,9 @@ def _appropriation_differs(text: str, rows: list[dict], scopes: list[str], fisca
             continue
         whole = _distinct(whole)
         parts = _distinct([r for r, s in zip(rows, scopes) if r["measure"] == measure and s == "appropriation"])
-        stated = list({(a.value, a.scale, a.decimals): a for a in map(amount_from_match, pattern.finditer(text))}.values())
+        if starts is None:
+            starts = [m.start() for m in APPROPRIATION_WORDS.finditer(text)]
+        stated = _appropriation_statements(text, starts, pattern)
         for w in whole:
             same = [p for p in parts if p["fiscal_year"] == w["fiscal_year"] and p["basis"] == w["basis"]]
             if w["fiscal_year"] == fiscal_year:
