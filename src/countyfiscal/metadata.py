@@ -113,6 +113,8 @@ def quote_in(text: str, fragment: str) -> str:
     """
     if not fragment:
         return ""
+    if _is_compact(fragment):
+        return _quote_at(text, compact(text).find(fragment), len(fragment))
     parts = []
     for ch in fragment:
         if "0" <= ch <= "9":
@@ -121,6 +123,39 @@ def quote_in(text: str, fragment: str) -> str:
             parts.append(re.escape(ch))
     m = re.search(r"\s*".join(parts), text)
     return m.group(0) if m else ""
+
+
+_WHITESPACE = re.compile(r"\s+")
+
+
+def _is_compact(fragment: str) -> bool:
+    """Whether ``fragment`` reads as itself in compact text (no whitespace, no full-width digits)."""
+    return fragment.split() == [fragment] and not _FULLWIDTH_DIGIT.search(fragment)
+
+
+def _quote_at(text: str, j: int, length: int) -> str:
+    """The stretch of ``text`` that ``compact(text)[j : j + length]`` was made from ("" for j < 0).
+
+    What quote_in's pattern (the fragment's characters with ``\s*`` between them) finds, without compiling a
+    pattern per fragment: regex ``\s`` and str.split() agree on whitespace, and compact() keeps every other
+    character, full-width digits made ASCII (matched by the pattern too), so the first match starts at the j-th
+    character that is not whitespace. Whitespace runs are walked only up to the fragment's end.
+    """
+    if j < 0:
+        return ""
+    last = j + length - 1  # index in flat of the fragment's last character
+    shift = 0  # whitespace seen so far
+    start = None
+    for m in _WHITESPACE.finditer(text):
+        kept = m.start() - shift  # characters of flat before this run
+        if start is None and kept > j:
+            start = j + shift
+        if kept > last:
+            return text[start : last + shift + 1]
+        shift += m.end() - m.start()
+    if start is None:
+        start = j + shift
+    return text[start : last + shift + 1]
 
 
 class _Flat:
@@ -140,6 +175,16 @@ class _Flat:
         if self._full is None:
             self._full = compact(self.text)
         return self._full
+
+    def quote(self, fragment: str) -> str:
+        """quote_in(self.text, fragment), using the compact text already made (head first)."""
+        if not fragment or not _is_compact(fragment):
+            return quote_in(self.text, fragment)
+        # The head is a prefix of the whole: a fragment found in it is the first in the whole too.
+        j = self.head.find(fragment)
+        if j < 0 and not self.complete:
+            j = self.full.find(fragment)
+        return _quote_at(self.text, j, len(fragment))
 
     def covering(self, end: int) -> str:
         """The head if it holds everything up to ``end`` (with a margin for matches cut at its edge), else the whole."""
@@ -381,7 +426,7 @@ def describe(text: str, file: str = "") -> dict:
 
     kind, year, t_start, t_end = _find_title(flat, rules)
     out["doc_kind"], out["fiscal_year"] = kind, year
-    title_quote = quote_in(text, flat.covering(t_end)[t_start:t_end]) if t_start >= 0 else ""
+    title_quote = flat.quote(flat.covering(t_end)[t_start:t_end]) if t_start >= 0 else ""
     if kind:
         evidence["doc_kind"] = title_quote
     if year is not None:
@@ -390,7 +435,7 @@ def describe(text: str, file: str = "") -> dict:
     dept = _pick_department(flat, rules, (t_start, t_end))
     if dept:
         out["department"] = dept
-        dept_quote = quote_in(text, dept)
+        dept_quote = flat.quote(dept)
         evidence["department"] = dept_quote
         core = _strip_party(dept, rules)
         local = _local_places(core, rules)
@@ -420,6 +465,6 @@ def describe(text: str, file: str = "") -> dict:
 
     ok, reason, cue = _disclosure(flat, kind, rules)
     out["is_disclosure"], out["not_disclosure_reason"] = ok, reason
-    evidence["is_disclosure"] = title_quote if ok else quote_in(text, cue)
+    evidence["is_disclosure"] = title_quote if ok else flat.quote(cue)
     out["evidence"] = {k: v for k, v in evidence.items() if v}
     return out
