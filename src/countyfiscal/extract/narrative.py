@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 from importlib import resources
-from typing import Iterable
 
 import yaml
 
@@ -34,6 +33,8 @@ PRIOR_BEFORE = re.compile(
     r"|(?<![\u4e00-\u9fff])(?:上年度?|去年|上一年度?)\s*(?P<basis2>年初预算数|预算数|决算数|执行数)\s*(?:为|是))\s*$"
 )
 PRIOR_ANYWHERE = re.compile(r"上年|去年|上一年")
+# A character every PRIOR_BEFORE match holds.
+_PRIOR_CUE = re.compile(r"[比较与上去]")
 YEAR_END = re.compile(r"(?:截至|截止|截止到|截至到)\s*(?P<y>20\d\d)\s*年\s*(?:底|末|12\s*月\s*31\s*日)")
 CONJUNCTION_BEFORE = re.compile(r"[和与及、]\s*$")
 STAFF_RE = re.compile(
@@ -111,7 +112,7 @@ def _canonical_term(matched: str) -> str:
 
 
 @cache
-def _term_index() -> tuple[re.Pattern, dict[str, str], dict[str, list[str]]]:
+def _term_index() -> tuple[re.Pattern, dict[str, str], dict[str, tuple[str, ...]]]:
     """One alternation of every term (longest first, no group per term: groups stop the engine skipping ahead)
     and a map from a match's canonical spelling to its measure."""
     rules = _rules()["measures"]
@@ -121,7 +122,7 @@ def _term_index() -> tuple[re.Pattern, dict[str, str], dict[str, list[str]]]:
             canonical_to_measure[_canonical_term(term)] = measure
     terms = sorted({t for spec in rules.values() for t in spec["terms"]}, key=len, reverse=True)
     pattern = re.compile("|".join(_term_pattern(t) for t in terms))
-    excludes = {m: spec.get("exclude_before", []) or [] for m, spec in rules.items()}
+    excludes = {m: tuple(spec.get("exclude_before", []) or ()) for m, spec in rules.items()}
     return pattern, canonical_to_measure, excludes
 
 
@@ -157,13 +158,17 @@ def _basis_in(segment: str) -> str | None:
 
 
 @cache
-def _class_names() -> tuple[re.Pattern, re.Pattern] | None:
+def _class_names() -> tuple[re.Pattern, re.Pattern, re.Pattern] | None:
+    """The functional and economic class-name patterns, and both as one alternation: a window in which the
+    alternation finds nothing holds no name of either kind, so most windows cost one search instead of two scans."""
     try:
         functional = classification.names_regex("functional", "类")
         economic = classification.names_regex("economic", "类")
     except Exception:  # the tables are data; a broken table must not stop extraction of everything else
         return None
-    return functional, economic
+    # Joined as one flat alternation: wrapping each in a group would hide their first characters from the engine.
+    either = re.compile(f"{functional.pattern}|{economic.pattern}", functional.flags | economic.flags)
+    return functional, economic, either
 
 
 # The same delimiters as character classes, searched in the reversed text: one search in C finds the nearest
@@ -215,10 +220,14 @@ def _default_basis(doc_kind: str) -> str:
     return "budget" if doc_kind == "budget" else "actual"
 
 
-def _excluded(text: str, term_start: int, words: Iterable[str], floor: int) -> bool:
+def _excluded(text: str, term_start: int, words: tuple[str, ...], floor: int) -> bool:
+    if not words:
+        return False
     before = text[max(floor, term_start - 12) : term_start]
-    before = before.rstrip(f" {QUOTE_OPEN}")
-    return any(before.endswith(w) for w in words)
+    return before.rstrip(_SPACE_OR_OPENING).endswith(words)
+
+
+_SPACE_OR_OPENING = f" {QUOTE_OPEN}"
 
 
 def _measure_term(text: str, window_start: int, amount_start: int):
@@ -236,7 +245,7 @@ def _measure_term(text: str, window_start: int, amount_start: int):
     for i in range(len(found) - 1, -1, -1):
         last = found[i]
         measure = _measure_of(last)
-        if _excluded(text, last.start(), excludes.get(measure, []), window_start):
+        if _excluded(text, last.start(), excludes.get(measure, ()), window_start):
             continue
         if measure in GENERIC_MEASURES and last.start() > 0:
             # "公务用车购置预算支出 0 万元" is not the department's 预算支出: generic terms must start a phrase.
@@ -280,10 +289,10 @@ def _class_term(back: _Backward, window_start: int, amount_start: int, doc_kind:
         return _class_list_item(text, window_start + m.end(), amount_start, "functional", code,
                                 window_start + m.start("name"))
     names = _class_names()
-    if names is None:
+    if names is None or not names[2].search(text, window_start, amount_start):
         return None
     best = None
-    for kind, rx in zip(("functional", "economic"), names):
+    for kind, rx in zip(("functional", "economic"), names[:2]):
         for n in rx.finditer(text, window_start, amount_start):
             if best is None or n.end() > best[1].end():
                 best = (kind, n)
@@ -357,8 +366,9 @@ def extract_narrative(text: str, doc_kind: str, fiscal_year: int | None, page_at
         if CHANGE_BEFORE.search(text, clause_start, a_start):
             prev = (amount, None)
             continue
-        sentence_start = back.sentence_start(a_start)
-        prior = PRIOR_BEFORE.search(text, max(clause_start, a_start - 30), a_start)
+        prior_start = max(clause_start, a_start - 30)
+        # PRIOR_BEFORE names the comparison (比, 较, 与) or the year (上年, 去年): without those characters no search.
+        prior = PRIOR_BEFORE.search(text, prior_start, a_start) if _PRIOR_CUE.search(text, prior_start, a_start) else None
         term = _measure_term(text, clause_start, a_start)
         if term:
             measure, t_start, t_end = term
@@ -380,6 +390,9 @@ def extract_narrative(text: str, doc_kind: str, fiscal_year: int | None, page_at
                 measure, code, label, n_start = cls
                 gap = text[n_start : a_start]
                 hit = _Hit(measure, code, label, n_start, amount, fiscal_year, _basis_in(gap) or default_basis)
+        # Where the sentence starts matters only for an amount with no name of its own, or an 资产总额.
+        needs_sentence = (hit is None and prev is not None) or (hit is not None and hit.measure == "assets_total")
+        sentence_start = back.sentence_start(a_start) if needs_sentence else 0
         if hit is None and prev and prev[1] is not None and prev[0].end() > sentence_start:
             # No name in this clause: "…年初预算为50,537.00元，决算为11,668.09元" or "…，比上年 123.54 万元增加".
             carried = prev[1]
