@@ -13,6 +13,9 @@ import yaml
 from countyfiscal import classification
 from countyfiscal.amounts import AMOUNT_RE, amount_from_match, to_float
 
+# libyaml's parser where PyYAML has it (the same safe loading, done once per process, ~10x faster)
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 # Clause delimiters for the window before an amount. The colon is not one: "收入合计：1834567.12元".
 CLAUSE_END = "，,；;。！？!?\n、"
 # Sentence delimiters: a subject ("“三公”经费") carries over clauses ("年初预算为…，决算为…") up to here.
@@ -79,7 +82,7 @@ class _Hit:
 @cache
 def _rules() -> dict:
     with resources.files("countyfiscal.resources").joinpath("measures.yml").open(encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+        return yaml.load(fh, Loader=_YAML_LOADER)
 
 
 def _term_pattern(term: str) -> str:
