@@ -128,9 +128,6 @@ def quote_in(text: str, fragment: str) -> str:
     return m.group(0) if m else ""
 
 
-_WHITESPACE = re.compile(r"\s+")
-
-
 def _is_compact(fragment: str) -> bool:
     """Whether ``fragment`` reads as itself in compact text (no whitespace, no full-width digits)."""
     return fragment.split() == [fragment] and not _FULLWIDTH_DIGIT.search(fragment)
@@ -141,24 +138,29 @@ def _quote_at(text: str, j: int, length: int) -> str:
 
     What quote_in's pattern (the fragment's characters with ``\s*`` between them) finds, without compiling a
     pattern per fragment: regex ``\s`` and str.split() agree on whitespace, and compact() keeps every other
-    character, full-width digits made ASCII (matched by the pattern too), so the first match starts at the j-th
-    character that is not whitespace. Whitespace runs are walked only up to the fragment's end.
+    character, full-width digits made ASCII (matched by the pattern too), so the first match runs from the j-th
+    character that is not whitespace to the (j + length - 1)-th.
     """
     if j < 0:
         return ""
-    last = j + length - 1  # index in flat of the fragment's last character
-    shift = 0  # whitespace seen so far
-    start = None
-    for m in _WHITESPACE.finditer(text):
-        kept = m.start() - shift  # characters of flat before this run
-        if start is None and kept > j:
-            start = j + shift
-        if kept > last:
-            return text[start : last + shift + 1]
-        shift += m.end() - m.start()
-    if start is None:
-        start = j + shift
-    return text[start : last + shift + 1]
+    start, seen = _offset_of(text, j, 0, 0)
+    end, _ = _offset_of(text, j + length - 1, start, seen)
+    return text[start : end + 1]
+
+
+_NOT_SPACE = re.compile(r"\S")
+
+
+def _offset_of(text: str, k: int, x: int, seen: int) -> tuple[int, int]:
+    """(offset of the k-th character of ``text`` that is not whitespace, k), given that ``text[:x]`` holds ``seen``
+    such characters (seen <= k). Counted by str.split() on slices, in C: no Python step per whitespace run."""
+    while seen < k and x < len(text):
+        # The next k - seen characters hold at most that many non-whitespace ones: never overshoots.
+        y = x + (k - seen)
+        seen += len("".join(text[x:y].split()))
+        x = y
+    m = _NOT_SPACE.search(text, x)
+    return (m.start() if m else len(text)), k
 
 
 class _Flat:
@@ -234,14 +236,17 @@ def _department_candidates(window: str, rules: _Rules) -> list[tuple[str, int]]:
     # reversed window, so the cost is the run's length), and skip runs with no place ending (市, 县 …) and no 国.
     rev = window[::-1]
     n = len(window)
+    # A document repeats its own names: each distinct run is read once (the reading depends on the run alone).
+    name_of: dict[tuple[str, int], str] = {}
     for m in rules.suffix.finditer(window):
         k = len(_CJK_PREFIX.match(rev, n - m.start()).group())
         if k == 0:
             continue
         run = window[m.start() - k : m.end()]
-        if not (place_end.search(run, 0, k) or "国" in run):
-            continue
-        name = _name_in_run(run, k, rules)
+        name = name_of.get((run, k))
+        if name is None:
+            place_like = place_end.search(run, 0, k) or "国" in run
+            name = name_of[run, k] = _name_in_run(run, k, rules) if place_like else ""
         if name:
             # 泉州市人民政府 inside 泉州市人民政府办公室: the name goes on, keep the longer one from that start.
             start = m.end() - len(name)
