@@ -161,17 +161,13 @@ def _basis_in(segment: str) -> str | None:
 
 
 @cache
-def _class_names() -> tuple[re.Pattern, re.Pattern, re.Pattern] | None:
-    """The functional and economic class-name patterns, and both as one alternation: a window in which the
-    alternation finds nothing holds no name of either kind, so most windows cost one search instead of two scans."""
+def _class_names() -> tuple[re.Pattern, re.Pattern] | None:
     try:
         functional = classification.names_regex("functional", "类")
         economic = classification.names_regex("economic", "类")
     except Exception:  # the tables are data; a broken table must not stop extraction of everything else
         return None
-    # Joined as one flat alternation: wrapping each in a group would hide their first characters from the engine.
-    either = re.compile(f"{functional.pattern}|{economic.pattern}", functional.flags | economic.flags)
-    return functional, economic, either
+    return functional, economic
 
 
 # The same delimiters as character classes, searched in the reversed text: one search in C finds the nearest
@@ -292,10 +288,13 @@ def _class_term(back: _Backward, window_start: int, amount_start: int, doc_kind:
         return _class_list_item(text, window_start + m.end(), amount_start, "functional", code,
                                 window_start + m.start("name"))
     names = _class_names()
-    if names is None or not names[2].search(text, window_start, amount_start):
+    if names is None:
         return None
+    functional, economic = names
+    if not (functional.search(text, window_start, amount_start) or economic.search(text, window_start, amount_start)):
+        return None  # most windows name no class: a search each, before collecting matches
     best = None
-    for kind, rx in zip(("functional", "economic"), names[:2]):
+    for kind, rx in zip(("functional", "economic"), names):
         for n in rx.finditer(text, window_start, amount_start):
             if best is None or n.end() > best[1].end():
                 best = (kind, n)
