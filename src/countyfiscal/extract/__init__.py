@@ -45,15 +45,24 @@ HEADING = re.compile(
 )
 
 
+# HEADING for the lines after the first, anchored on their line break: a pattern opening with a literal character
+# lets the engine skip from break to break instead of testing every character for a line start.
+HEADING_AFTER_BREAK = re.compile("\n(?P<line>" + HEADING.pattern.removeprefix("^").removesuffix("$") + ")")
+
+
 class _Headings:
     """The section headings of a text, found once, so each figure's heading is a bisection (linear in the text)."""
 
     def __init__(self, text: str):
         self.starts: list[int] = []
         self.lines: list[str] = []
-        for m in HEADING.finditer(text):
-            self.starts.append(m.start())
-            self.lines.append(m.group(0))
+        first = HEADING.match(text)
+        if first:
+            self.starts.append(0)
+            self.lines.append(first.group(0))
+        for m in HEADING_AFTER_BREAK.finditer(text):
+            self.starts.append(m.start("line"))
+            self.lines.append(m.group("line"))
 
     def before(self, pos: int) -> str:
         """The last heading starting before ``pos``, up to ``pos`` (a figure on a heading's own line is read with
