@@ -11,7 +11,7 @@ from importlib import resources
 import yaml
 
 from countyfiscal import classification
-from countyfiscal.amounts import AMOUNT_RE, amount_from_match, to_float
+from countyfiscal.amounts import AMOUNT_RE, amount_from_match, decimals_of, normalise_scale, parse_amount, to_float
 
 # libyaml's parser where PyYAML has it (the same safe loading, done once per process, ~10x faster)
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -47,6 +47,10 @@ STAFF_RE = re.compile(
 STAFF_EXCLUDE_BEFORE = re.compile(r"(?:行政|事业|参公|工勤|参照公务员法管理|政法|离退休|退休|离休|编外|其他|临时|聘用|全额|差额|自收自支)\s*$")
 CLASS_MARK = re.compile(r"[（(]\s*(类|款|项)\s*[）)]")
 CLASS_MARK_LEAD = re.compile(r"^\s*[（(]\s*类\s*[）)]")
+ITEM_MARK = re.compile(r"[（(]项[）)]")
+LEVEL_MARK = re.compile(r"[（(](?:款|项|类)[）)]")
+_LEADING_DIGIT = re.compile(r"\s*\d")
+_DIGIT = re.compile(r"\d")
 CLASS_WITH_CODE = re.compile(r"(?P<name>[\u4e00-\u9fff]{2,20}?)\s*(?P<code>2\d{2})\s*[（(]\s*类\s*[）)]")
 CODE_IN_PARENS = re.compile(r"[（(\[【]\s*(?P<code>[235]\d{2}(?:\d{2}){0,2})\s*[）)\]】]\s*$")
 _CLOSING_BRACKETS = ("）", ")", "]", "】")
@@ -310,7 +314,7 @@ def _class_term(back: _Backward, window_start: int, amount_start: int, doc_kind:
     # A bare "其他支出" is too often a line of the income/expenditure table, not class 229.
     if name.startswith("其他") and not marked:
         return None
-    if re.match(r"\s*\d", after):
+    if _LEADING_DIGIT.match(after):
         return None  # a printed code after the name is read by CLASS_WITH_CODE above, or the name is something else
     code = classification.lookup(name, kind, level="类")
     if code is None and kind == "economic":
@@ -328,12 +332,12 @@ def _class_list_item(text: str, name_end: int, amount_start: int, kind: str, cod
     gap = CLASS_MARK_LEAD.sub("", gap, count=1)
     # "卫生健康210（类）行政事业单位医疗21011（款）…（项）:支出决算为15.62万元" — when several items are
     # listed the amount is the class's; with exactly one item it would be the item's, so emit nothing then.
-    items = len(re.findall(r"[（(]项[）)]", gap))
+    items = len(ITEM_MARK.findall(gap))
     if items:
         if items < 2:
             return None
-        tail = re.split(r"[（(]项[）)]", gap)[-1]
-        if re.search(r"\d", re.sub(r"[（(](?:款|项|类)[）)]", "", tail)):
+        tail = ITEM_MARK.split(gap)[-1]
+        if _DIGIT.search(LEVEL_MARK.sub("", tail)):
             return None
         gap = tail
     elif "（款）" in gap or "(款)" in gap:
@@ -506,15 +510,15 @@ def _prior_year(prior: re.Match, fiscal_year: int | None) -> int | None:
 
 
 def _row(text: str, hit: _Hit, page_at) -> dict:
-    amount = amount_from_match(hit.amount)
-    start, end = hit.term_start, amount.end
+    num, unit = hit.amount.group("num", "unit")  # read as amounts.amount_from_match reads it
+    start, end = hit.term_start, hit.amount.end()
     return {
         "measure": hit.measure,
         "fiscal_year": hit.year,
         "basis": hit.basis,
         "code": hit.code,
         "label": hit.label,
-        "value": to_float(amount.value),
+        "value": to_float(parse_amount(num, unit)),
         "unit": "yuan",
         "method": "stated",
         "formula": "",
@@ -523,8 +527,8 @@ def _row(text: str, hit: _Hit, page_at) -> dict:
         "end": end,
         "page": page_at(start) if page_at else None,
         "source": "text",
-        "scale": amount.scale,
-        "decimals": amount.decimals,
+        "scale": normalise_scale(unit),
+        "decimals": decimals_of(num),
         "_term_start": start,
     }
 
