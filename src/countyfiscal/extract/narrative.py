@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 import yaml
@@ -137,7 +137,7 @@ def _measure_of(m: re.Match) -> str:
     return _measure_of_spelling(m.group(0))
 
 
-@cache
+@lru_cache(maxsize=4096)
 def _measure_of_spelling(matched: str) -> str:
     # Memoised: a term is printed in a handful of spellings (spaces, quote marks), met over and over.
     return _term_index()[1][_canonical_term(matched)]
@@ -215,8 +215,10 @@ class _Backward:
 def _ends_with_term(text: str, pos: int) -> bool:
     """Whether a measure term ends right at ``pos`` (a line broken between a term and its amount)."""
     pattern, _, _ = _term_index()
-    tail_start = max(0, pos - 16)
-    return any(m.end() == pos for m in pattern.finditer(text, tail_start, pos))
+    for m in pattern.finditer(text, max(0, pos - 16), pos):
+        if m.end() == pos:
+            return True
+    return False
 
 
 def _default_basis(doc_kind: str) -> str:
