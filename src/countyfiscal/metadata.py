@@ -12,6 +12,9 @@ import yaml
 
 from countyfiscal import divisions
 
+# libyaml's parser where PyYAML has it (the same safe loading, done once per process, ~10x faster)
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 # Whitespace inside titles and names is layout, not content (PDFs letter-space them): matching runs on the text
 # without it (see compact), and quotes are mapped back onto the original text (see quote_in).
 # Full-width digits occur in titles typed in some word processors.
@@ -67,7 +70,7 @@ def _alternation(words) -> str:
 @lru_cache(maxsize=1)
 def _rules() -> _Rules:
     path = resources.files("countyfiscal").joinpath("resources", "metadata_rules.yaml")
-    cfg = yaml.safe_load(path.read_text(encoding="utf-8"))
+    cfg = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
     kind_of = {w: kind for kind, words in cfg["doc_kinds"].items() for w in words}
     kinds = _alternation(kind_of)
     gap = int(cfg["title_gap"])
@@ -113,6 +116,8 @@ def quote_in(text: str, fragment: str) -> str:
     """
     if not fragment:
         return ""
+    if _is_compact(fragment):
+        return _quote_at(text, compact(text).find(fragment), len(fragment))
     parts = []
     for ch in fragment:
         if "0" <= ch <= "9":
@@ -121,6 +126,41 @@ def quote_in(text: str, fragment: str) -> str:
             parts.append(re.escape(ch))
     m = re.search(r"\s*".join(parts), text)
     return m.group(0) if m else ""
+
+
+def _is_compact(fragment: str) -> bool:
+    """Whether ``fragment`` reads as itself in compact text (no whitespace, no full-width digits)."""
+    return fragment.split() == [fragment] and not _FULLWIDTH_DIGIT.search(fragment)
+
+
+def _quote_at(text: str, j: int, length: int) -> str:
+    """The stretch of ``text`` that ``compact(text)[j : j + length]`` was made from ("" for j < 0).
+
+    What quote_in's pattern (the fragment's characters with ``\s*`` between them) finds, without compiling a
+    pattern per fragment: regex ``\s`` and str.split() agree on whitespace, and compact() keeps every other
+    character, full-width digits made ASCII (matched by the pattern too), so the first match runs from the j-th
+    character that is not whitespace to the (j + length - 1)-th.
+    """
+    if j < 0:
+        return ""
+    start, seen = _offset_of(text, j, 0, 0)
+    end, _ = _offset_of(text, j + length - 1, start, seen)
+    return text[start : end + 1]
+
+
+_NOT_SPACE = re.compile(r"\S")
+
+
+def _offset_of(text: str, k: int, x: int, seen: int) -> tuple[int, int]:
+    """(offset of the k-th character of ``text`` that is not whitespace, k), given that ``text[:x]`` holds ``seen``
+    such characters (seen <= k). Counted by str.split() on slices, in C: no Python step per whitespace run."""
+    while seen < k and x < len(text):
+        # The next k - seen characters hold at most that many non-whitespace ones: never overshoots.
+        y = x + (k - seen)
+        seen += len("".join(text[x:y].split()))
+        x = y
+    m = _NOT_SPACE.search(text, x)
+    return (m.start() if m else len(text)), k
 
 
 class _Flat:
@@ -140,6 +180,16 @@ class _Flat:
         if self._full is None:
             self._full = compact(self.text)
         return self._full
+
+    def quote(self, fragment: str) -> str:
+        """quote_in(self.text, fragment), using the compact text already made (head first)."""
+        if not fragment or not _is_compact(fragment):
+            return quote_in(self.text, fragment)
+        # The head is a prefix of the whole: a fragment found in it is the first in the whole too.
+        j = self.head.find(fragment)
+        if j < 0 and not self.complete:
+            j = self.full.find(fragment)
+        return _quote_at(self.text, j, len(fragment))
 
     def covering(self, end: int) -> str:
         """The head if it holds everything up to ``end`` (with a margin for matches cut at its edge), else the whole."""
@@ -186,14 +236,17 @@ def _department_candidates(window: str, rules: _Rules) -> list[tuple[str, int]]:
     # reversed window, so the cost is the run's length), and skip runs with no place ending (市, 县 …) and no 国.
     rev = window[::-1]
     n = len(window)
+    # A document repeats its own names: each distinct run is read once (the reading depends on the run alone).
+    name_of: dict[tuple[str, int], str] = {}
     for m in rules.suffix.finditer(window):
         k = len(_CJK_PREFIX.match(rev, n - m.start()).group())
         if k == 0:
             continue
         run = window[m.start() - k : m.end()]
-        if not (place_end.search(run, 0, k) or "国" in run):
-            continue
-        name = _name_in_run(run, k, rules)
+        name = name_of.get((run, k))
+        if name is None:
+            place_like = place_end.search(run, 0, k) or "国" in run
+            name = name_of[run, k] = _name_in_run(run, k, rules) if place_like else ""
         if name:
             # 泉州市人民政府 inside 泉州市人民政府办公室: the name goes on, keep the longer one from that start.
             start = m.end() - len(name)
@@ -381,7 +434,7 @@ def describe(text: str, file: str = "") -> dict:
 
     kind, year, t_start, t_end = _find_title(flat, rules)
     out["doc_kind"], out["fiscal_year"] = kind, year
-    title_quote = quote_in(text, flat.covering(t_end)[t_start:t_end]) if t_start >= 0 else ""
+    title_quote = flat.quote(flat.covering(t_end)[t_start:t_end]) if t_start >= 0 else ""
     if kind:
         evidence["doc_kind"] = title_quote
     if year is not None:
@@ -390,7 +443,7 @@ def describe(text: str, file: str = "") -> dict:
     dept = _pick_department(flat, rules, (t_start, t_end))
     if dept:
         out["department"] = dept
-        dept_quote = quote_in(text, dept)
+        dept_quote = flat.quote(dept)
         evidence["department"] = dept_quote
         core = _strip_party(dept, rules)
         local = _local_places(core, rules)
@@ -420,6 +473,6 @@ def describe(text: str, file: str = "") -> dict:
 
     ok, reason, cue = _disclosure(flat, kind, rules)
     out["is_disclosure"], out["not_disclosure_reason"] = ok, reason
-    evidence["is_disclosure"] = title_quote if ok else quote_in(text, cue)
+    evidence["is_disclosure"] = title_quote if ok else flat.quote(cue)
     out["evidence"] = {k: v for k, v in evidence.items() if v}
     return out

@@ -45,15 +45,24 @@ HEADING = re.compile(
 )
 
 
+# HEADING for the lines after the first, anchored on their line break: a pattern opening with a literal character
+# lets the engine skip from break to break instead of testing every character for a line start.
+HEADING_AFTER_BREAK = re.compile("\n(?P<line>" + HEADING.pattern.removeprefix("^").removesuffix("$") + ")")
+
+
 class _Headings:
     """The section headings of a text, found once, so each figure's heading is a bisection (linear in the text)."""
 
     def __init__(self, text: str):
         self.starts: list[int] = []
         self.lines: list[str] = []
-        for m in HEADING.finditer(text):
-            self.starts.append(m.start())
-            self.lines.append(m.group(0))
+        first = HEADING.match(text)
+        if first:
+            self.starts.append(0)
+            self.lines.append(first.group(0))
+        for m in HEADING_AFTER_BREAK.finditer(text):
+            self.starts.append(m.start("line"))
+            self.lines.append(m.group("line"))
 
     def before(self, pos: int) -> str:
         """The last heading starting before ``pos``, up to ``pos`` (a figure on a heading's own line is read with
@@ -121,6 +130,22 @@ APPROPRIATION_PARTS = {
 }
 
 
+# Every APPROPRIATION_PARTS statement opens with one of these words (after its look-behinds).
+APPROPRIATION_WORDS = re.compile(r"一般公共预算|财政拨款")
+
+
+def _appropriation_statements(text: str, starts: list[int], pattern: re.Pattern) -> list:
+    """The amounts ``pattern`` states in ``text``, one per distinct (value, scale, decimals).
+
+    The same as parsing ``pattern.finditer(text)``, but matched only where one of APPROPRIATION_WORDS starts
+    (``starts``, found once per document): a pattern opening with look-behinds would otherwise be tried at every
+    character of the text. A match tried inside an earlier one reads the same amount (the words hold no digits),
+    so it adds nothing after de-duplication.
+    """
+    found = (pattern.match(text, s) for s in starts)
+    return list({(a.value, a.scale, a.decimals): a for a in map(amount_from_match, filter(None, found))}.values())
+
+
 BASIC_FAMILY = {"basic_expenditure", "personnel_expenditure", "public_expenditure"}
 
 
@@ -156,6 +181,7 @@ def _appropriation_differs(text: str, rows: list[dict], scopes: list[str], fisca
     income, expenditure or 基本支出 and that part differs from the whole department's; absent when no such pair
     is stated."""
     out: dict[tuple, bool] = {}
+    starts: list[int] | None = None
     for measure, pattern in APPROPRIATION_PARTS.items():
         family = "basic" if measure == "basic_expenditure" else "total"
         if measure == "basic_expenditure":
@@ -166,7 +192,9 @@ def _appropriation_differs(text: str, rows: list[dict], scopes: list[str], fisca
             continue
         whole = _distinct(whole)
         parts = _distinct([r for r, s in zip(rows, scopes) if r["measure"] == measure and s == "appropriation"])
-        stated = list({(a.value, a.scale, a.decimals): a for a in map(amount_from_match, pattern.finditer(text))}.values())
+        if starts is None:
+            starts = [m.start() for m in APPROPRIATION_WORDS.finditer(text)]
+        stated = _appropriation_statements(text, starts, pattern)
         for w in whole:
             same = [p for p in parts if p["fiscal_year"] == w["fiscal_year"] and p["basis"] == w["basis"]]
             if w["fiscal_year"] == fiscal_year:

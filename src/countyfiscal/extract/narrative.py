@@ -5,14 +5,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
-from typing import Iterable
 
 import yaml
 
 from countyfiscal import classification
-from countyfiscal.amounts import Amount, find_amounts, to_float
+from countyfiscal.amounts import AMOUNT_RE, amount_from_match, decimals_of, normalise_scale, parse_amount, to_float
+
+# libyaml's parser where PyYAML has it (the same safe loading, done once per process, ~10x faster)
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 # Clause delimiters for the window before an amount. The colon is not one: "收入合计：1834567.12元".
 CLAUSE_END = "，,；;。！？!?\n、"
@@ -34,6 +36,8 @@ PRIOR_BEFORE = re.compile(
     r"|(?<![\u4e00-\u9fff])(?:上年度?|去年|上一年度?)\s*(?P<basis2>年初预算数|预算数|决算数|执行数)\s*(?:为|是))\s*$"
 )
 PRIOR_ANYWHERE = re.compile(r"上年|去年|上一年")
+# A character every PRIOR_BEFORE match holds.
+_PRIOR_CUE = re.compile(r"[比较与上去]")
 YEAR_END = re.compile(r"(?:截至|截止|截止到|截至到)\s*(?P<y>20\d\d)\s*年\s*(?:底|末|12\s*月\s*31\s*日)")
 CONJUNCTION_BEFORE = re.compile(r"[和与及、]\s*$")
 STAFF_RE = re.compile(
@@ -43,8 +47,13 @@ STAFF_RE = re.compile(
 STAFF_EXCLUDE_BEFORE = re.compile(r"(?:行政|事业|参公|工勤|参照公务员法管理|政法|离退休|退休|离休|编外|其他|临时|聘用|全额|差额|自收自支)\s*$")
 CLASS_MARK = re.compile(r"[（(]\s*(类|款|项)\s*[）)]")
 CLASS_MARK_LEAD = re.compile(r"^\s*[（(]\s*类\s*[）)]")
+ITEM_MARK = re.compile(r"[（(]项[）)]")
+LEVEL_MARK = re.compile(r"[（(](?:款|项|类)[）)]")
+_LEADING_DIGIT = re.compile(r"\s*\d")
+_DIGIT = re.compile(r"\d")
 CLASS_WITH_CODE = re.compile(r"(?P<name>[\u4e00-\u9fff]{2,20}?)\s*(?P<code>2\d{2})\s*[（(]\s*类\s*[）)]")
 CODE_IN_PARENS = re.compile(r"[（(\[【]\s*(?P<code>[235]\d{2}(?:\d{2}){0,2})\s*[）)\]】]\s*$")
+_CLOSING_BRACKETS = ("）", ")", "]", "】")
 
 
 LIST_MARKER = re.compile(r"^\s*(?:[（(]?\d{1,2}[）).、．]|[（(][一二三四五六七八九十]+[）)]|[一二三四五六七八九十]+、)\s*")
@@ -69,7 +78,7 @@ class _Hit:
     code: str
     label: str
     term_start: int
-    amount: Amount
+    amount: re.Match  # of AMOUNT_RE
     year: int | None
     basis: str
 
@@ -77,7 +86,7 @@ class _Hit:
 @cache
 def _rules() -> dict:
     with resources.files("countyfiscal.resources").joinpath("measures.yml").open(encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+        return yaml.load(fh, Loader=_YAML_LOADER)
 
 
 def _term_pattern(term: str) -> str:
@@ -91,7 +100,16 @@ def _term_pattern(term: str) -> str:
             out.append(re.escape(ch))
     pat = "".join(out)
     # “三公”经费 is written with any quote marks, or none.
-    return pat.replace("三公", f"[{QUOTE_OPEN}]?三公[{QUOTE_CLOSE}]?")
+    opening = f"[{QUOTE_OPEN}]?"
+    pat = pat.replace("三公", f"{opening}三公[{QUOTE_CLOSE}]?")
+    if pat.startswith(opening):
+        # At the start, the opening mark as one alternative per mark rather than an optional class: when every
+        # alternative of the whole term pattern opens with a literal character the engine skips ahead to those
+        # characters, which makes scanning text for terms several times cheaper. The alternatives exclude each
+        # other by their first character, so the same text matches.
+        bare = pat[len(opening) :]
+        pat = "|".join([bare] + [re.escape(q) + bare for q in QUOTE_OPEN])
+    return pat
 
 
 def _canonical_term(matched: str) -> str:
@@ -101,7 +119,7 @@ def _canonical_term(matched: str) -> str:
 
 
 @cache
-def _term_index() -> tuple[re.Pattern, dict[str, str], dict[str, list[str]]]:
+def _term_index() -> tuple[re.Pattern, dict[str, str], dict[str, tuple[str, ...]]]:
     """One alternation of every term (longest first, no group per term: groups stop the engine skipping ahead)
     and a map from a match's canonical spelling to its measure."""
     rules = _rules()["measures"]
@@ -111,12 +129,18 @@ def _term_index() -> tuple[re.Pattern, dict[str, str], dict[str, list[str]]]:
             canonical_to_measure[_canonical_term(term)] = measure
     terms = sorted({t for spec in rules.values() for t in spec["terms"]}, key=len, reverse=True)
     pattern = re.compile("|".join(_term_pattern(t) for t in terms))
-    excludes = {m: spec.get("exclude_before", []) or [] for m, spec in rules.items()}
+    excludes = {m: tuple(spec.get("exclude_before", []) or ()) for m, spec in rules.items()}
     return pattern, canonical_to_measure, excludes
 
 
 def _measure_of(m: re.Match) -> str:
-    return _term_index()[1][_canonical_term(m.group(0))]
+    return _measure_of_spelling(m.group(0))
+
+
+@lru_cache(maxsize=4096)
+def _measure_of_spelling(matched: str) -> str:
+    # Memoised: a term is printed in a handful of spellings (spaces, quote marks), met over and over.
+    return _term_index()[1][_canonical_term(matched)]
 
 
 @cache
@@ -150,40 +174,65 @@ def _class_names() -> tuple[re.Pattern, re.Pattern] | None:
     return functional, economic
 
 
-def _clause_start(text: str, pos: int, floor: int) -> int:
-    i = pos - 1
-    while i >= floor:
-        ch = text[i]
-        if ch in CLAUSE_END and not (ch == "\n" and _ends_with_term(text, i)):
-            break
-        i -= 1
-    return i + 1
+# The same delimiters as character classes, searched in the reversed text: one search in C finds the nearest
+# delimiter before a position, instead of a Python loop stepping back one character at a time.
+_CLAUSE_END_REV = re.compile(f"[{re.escape(CLAUSE_END)}]")
+# A sentence ends at SENTENCE_END, or at a line break unless the line before ends in "：" or "，" (in the reversed
+# text the character before the break is the one after it).
+_SENTENCE_END_REV = re.compile(f"[{re.escape(SENTENCE_END)}]|\n(?=[^：:，,])")
+
+
+class _Backward:
+    """Backward searches in one text (clause and sentence starts), run on its reversal made once per document."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.rev = text[::-1]
+        self.n = len(text)
+
+    def clause_start(self, pos: int, floor: int) -> int:
+        """Just after the last clause delimiter before ``pos`` (not before ``floor``); a line break right after a
+        measure term does not end the clause."""
+        if pos <= floor:
+            return pos
+        n, text = self.n, self.text
+        r = n - pos
+        while True:
+            m = _CLAUSE_END_REV.search(self.rev, r, n - floor)
+            if m is None:
+                return floor
+            i = n - 1 - m.start()
+            if text[i] == "\n" and _ends_with_term(text, i):
+                r = m.start() + 1
+                continue
+            return i + 1
+
+    def sentence_start(self, pos: int) -> int:
+        m = _SENTENCE_END_REV.search(self.rev, self.n - pos)
+        return self.n - m.start() if m else 0
 
 
 def _ends_with_term(text: str, pos: int) -> bool:
     """Whether a measure term ends right at ``pos`` (a line broken between a term and its amount)."""
     pattern, _, _ = _term_index()
-    tail_start = max(0, pos - 16)
-    return any(m.end() == pos for m in pattern.finditer(text, tail_start, pos))
-
-
-def _sentence_start(text: str, pos: int) -> int:
-    i = pos - 1
-    while i >= 0 and text[i] not in SENTENCE_END:
-        if text[i] == "\n" and i > 0 and text[i - 1] not in "：:，,":
-            break
-        i -= 1
-    return i + 1
+    for m in pattern.finditer(text, max(0, pos - 16), pos):
+        if m.end() == pos:
+            return True
+    return False
 
 
 def _default_basis(doc_kind: str) -> str:
     return "budget" if doc_kind == "budget" else "actual"
 
 
-def _excluded(text: str, term_start: int, words: Iterable[str], floor: int) -> bool:
+def _excluded(text: str, term_start: int, words: tuple[str, ...], floor: int) -> bool:
+    if not words:
+        return False
     before = text[max(floor, term_start - 12) : term_start]
-    before = before.rstrip(f" {QUOTE_OPEN}")
-    return any(before.endswith(w) for w in words)
+    return before.rstrip(_SPACE_OR_OPENING).endswith(words)
+
+
+_SPACE_OR_OPENING = f" {QUOTE_OPEN}"
 
 
 def _measure_term(text: str, window_start: int, amount_start: int):
@@ -201,7 +250,7 @@ def _measure_term(text: str, window_start: int, amount_start: int):
     for i in range(len(found) - 1, -1, -1):
         last = found[i]
         measure = _measure_of(last)
-        if _excluded(text, last.start(), excludes.get(measure, []), window_start):
+        if _excluded(text, last.start(), excludes.get(measure, ()), window_start):
             continue
         if measure in GENERIC_MEASURES and last.start() > 0:
             # "公务用车购置预算支出 0 万元" is not the department's 预算支出: generic terms must start a phrase.
@@ -215,24 +264,27 @@ def _measure_term(text: str, window_start: int, amount_start: int):
     return None
 
 
-def _class_term(text: str, window_start: int, amount_start: int, doc_kind: str):
+def _class_term(back: _Backward, window_start: int, amount_start: int, doc_kind: str):
     """A functional or economic class named right before the amount, with its code."""
+    text = back.text
     window = text[window_start:amount_start]
     # "行政运行（2010301）68.12万元", "工资福利支出（301）161.01万元": the printed code decides.
-    m = CODE_IN_PARENS.search(window)
+    # Cheap tests first (most windows hold neither): a printed code in brackets must end the window, and a
+    # "…210（类）" needs its 类.
+    m = CODE_IN_PARENS.search(window) if window.rstrip().endswith(_CLOSING_BRACKETS) else None
     if m:
         code = m.group("code")
         kind = classification.kind_of(code)
         if kind is None:
             return None
-        name_start = _clause_start(text, window_start + m.start(), window_start)
+        name_start = back.clause_start(window_start + m.start(), window_start)
         printed = LIST_MARKER.sub("", text[name_start : window_start + m.start()]).strip()
         label = classification.label(code, kind) or printed
         if not label:
             return None
         measure = "functional_expenditure" if kind == "functional" else "economic_expenditure"
         return measure, code, label, name_start
-    m = CLASS_WITH_CODE.search(window)
+    m = CLASS_WITH_CODE.search(window) if "类" in window else None
     if m:
         # "卫生健康210（类）…": name and printed code must agree.
         code = m.group("code")
@@ -244,6 +296,9 @@ def _class_term(text: str, window_start: int, amount_start: int, doc_kind: str):
     names = _class_names()
     if names is None:
         return None
+    functional, economic = names
+    if not (functional.search(text, window_start, amount_start) or economic.search(text, window_start, amount_start)):
+        return None  # most windows name no class: a search each, before collecting matches
     best = None
     for kind, rx in zip(("functional", "economic"), names):
         for n in rx.finditer(text, window_start, amount_start):
@@ -261,7 +316,7 @@ def _class_term(text: str, window_start: int, amount_start: int, doc_kind: str):
     # A bare "其他支出" is too often a line of the income/expenditure table, not class 229.
     if name.startswith("其他") and not marked:
         return None
-    if re.match(r"\s*\d", after):
+    if _LEADING_DIGIT.match(after):
         return None  # a printed code after the name is read by CLASS_WITH_CODE above, or the name is something else
     code = classification.lookup(name, kind, level="类")
     if code is None and kind == "economic":
@@ -279,12 +334,12 @@ def _class_list_item(text: str, name_end: int, amount_start: int, kind: str, cod
     gap = CLASS_MARK_LEAD.sub("", gap, count=1)
     # "卫生健康210（类）行政事业单位医疗21011（款）…（项）:支出决算为15.62万元" — when several items are
     # listed the amount is the class's; with exactly one item it would be the item's, so emit nothing then.
-    items = len(re.findall(r"[（(]项[）)]", gap))
+    items = len(ITEM_MARK.findall(gap))
     if items:
         if items < 2:
             return None
-        tail = re.split(r"[（(]项[）)]", gap)[-1]
-        if re.search(r"\d", re.sub(r"[（(](?:款|项|类)[）)]", "", tail)):
+        tail = ITEM_MARK.split(gap)[-1]
+        if _DIGIT.search(LEVEL_MARK.sub("", tail)):
             return None
         gap = tail
     elif "（款）" in gap or "(款)" in gap:
@@ -306,56 +361,61 @@ def extract_narrative(text: str, doc_kind: str, fiscal_year: int | None, page_at
     """
     rows: list[dict] = []
     default_basis = _default_basis(doc_kind)
-    amounts = find_amounts(text)
-    prev: tuple[Amount, _Hit | None] | None = None
-    for amount in amounts:
-        floor = prev[0].end if prev else 0
-        clause_start = max(_clause_start(text, amount.start, 0), floor)
-        before = text[clause_start : amount.start]
-        sentence_start = _sentence_start(text, amount.start)
+    back = _Backward(text)
+    filler = _filler()
+    # The previous amount (as its match: most amounts are only positions, parsed when a figure is emitted) and
+    # the figure read from it, if any.
+    prev: tuple[re.Match, _Hit | None] | None = None
+    for amount in AMOUNT_RE.finditer(text):
+        a_start = amount.start()
+        floor = prev[0].end() if prev else 0
+        clause_start = back.clause_start(a_start, floor)
         hit: _Hit | None = None
-        if CHANGE_BEFORE.search(before):
+        if CHANGE_BEFORE.search(text, clause_start, a_start):
             prev = (amount, None)
             continue
-        prior = PRIOR_BEFORE.search(text, max(clause_start, amount.start - 30), amount.start)
-        term = _measure_term(text, clause_start, amount.start)
+        prior_start = max(clause_start, a_start - 30)
+        # PRIOR_BEFORE names the comparison (比, 较, 与) or the year (上年, 去年): without those characters no search.
+        prior = PRIOR_BEFORE.search(text, prior_start, a_start) if _PRIOR_CUE.search(text, prior_start, a_start) else None
+        term = _measure_term(text, clause_start, a_start)
         if term:
             measure, t_start, t_end = term
-            gap = text[t_end : amount.start]
-            if prior:
-                gap = text[t_end : prior.start()]
-            if _filler().fullmatch(gap):
+            gap = text[t_end : prior.start() if prior else a_start]
+            if filler.fullmatch(gap):
                 hit = _Hit(measure, "", "", t_start, amount, _year_in(gap, fiscal_year), _basis_in(gap) or default_basis)
-        if hit is None and not term and clause_start == _line_start(text, amount.start):
+        if hit is None and not term and clause_start == _line_start(text, a_start):
             # "（二）公务接待费⏎2026 年预算安排 5.00 万元": the heading names the measure of the line below it.
             heading = _heading_term(text, clause_start)
             if heading:
                 measure, t_start = heading
-                gap = text[clause_start : amount.start]
-                if _filler().fullmatch(gap) and not prior:
+                gap = text[clause_start : a_start]
+                if filler.fullmatch(gap) and not prior:
                     hit = _Hit(measure, "", "", t_start, amount, _year_in(gap, fiscal_year),
                                _basis_in(gap) or default_basis)
         if hit is None and not term:
-            cls = _class_term(text, clause_start, amount.start, doc_kind)
+            cls = _class_term(back, clause_start, a_start, doc_kind)
             if cls:
                 measure, code, label, n_start = cls
-                gap = text[n_start : amount.start]
+                gap = text[n_start : a_start]
                 hit = _Hit(measure, code, label, n_start, amount, fiscal_year, _basis_in(gap) or default_basis)
-        if hit is None and prev and prev[1] is not None and prev[0].end > sentence_start:
+        # Where the sentence starts matters only for an amount with no name of its own, or an 资产总额.
+        needs_sentence = (hit is None and prev is not None) or (hit is not None and hit.measure == "assets_total")
+        sentence_start = back.sentence_start(a_start) if needs_sentence else 0
+        if hit is None and prev and prev[1] is not None and prev[0].end() > sentence_start:
             # No name in this clause: "…年初预算为50,537.00元，决算为11,668.09元" or "…，比上年 123.54 万元增加".
             carried = prev[1]
-            own = text[clause_start : amount.start]
+            own = text[clause_start : a_start]
             basis = _basis_in(own)
             if prior or basis:
                 hit = _Hit(carried.measure, carried.code, carried.label, carried.term_start, amount,
                            fiscal_year, basis or carried.basis)
                 if not prior and basis == carried.basis and carried.year == fiscal_year:
                     hit = None  # the same measure, year and basis again is a different figure (a part): skip
-        elif hit is None and prev and prev[1] is None and prior and prev[0].end > sentence_start:
+        elif hit is None and prev and prev[1] is None and prior and prev[0].end() > sentence_start:
             # "经费拨款（补助）412.38 万元，比 2022 年度 318.55 万元" after "收入预算总额 412.38 万元":
             # the prior-year value belongs to the subject only if the unnamed amount repeats the subject's value.
             subject = _last_hit_in_sentence(rows, sentence_start)
-            if subject and Decimal(str(subject["value"])) == to_float_dec(prev[0].value):
+            if subject and Decimal(str(subject["value"])) == to_float_dec(amount_from_match(prev[0]).value):
                 hit = _Hit(subject["measure"], subject["code"], subject["label"], subject["_term_start"], amount,
                            fiscal_year, subject["basis"])
         if hit is not None and prior:
@@ -368,7 +428,7 @@ def extract_narrative(text: str, doc_kind: str, fiscal_year: int | None, page_at
         elif hit is not None and hit.measure == "assets_total":
             hit.year = _assets_year(text, sentence_start, hit.term_start, doc_kind, fiscal_year)
             hit.basis = "actual"
-        elif hit is not None and PRIOR_ANYWHERE.search(text[hit.term_start : amount.start]):
+        elif hit is not None and PRIOR_ANYWHERE.search(text, hit.term_start, a_start):
             hit = None  # "上年预算数 X" without a comparison frame: year is unclear from here; precision first
         if hit is not None and hit.year is None:
             hit = None
@@ -452,14 +512,15 @@ def _prior_year(prior: re.Match, fiscal_year: int | None) -> int | None:
 
 
 def _row(text: str, hit: _Hit, page_at) -> dict:
-    start, end = hit.term_start, hit.amount.end
+    num, unit = hit.amount.group("num", "unit")  # read as amounts.amount_from_match reads it
+    start, end = hit.term_start, hit.amount.end()
     return {
         "measure": hit.measure,
         "fiscal_year": hit.year,
         "basis": hit.basis,
         "code": hit.code,
         "label": hit.label,
-        "value": to_float(hit.amount.value),
+        "value": to_float(parse_amount(num, unit)),
         "unit": "yuan",
         "method": "stated",
         "formula": "",
@@ -468,8 +529,8 @@ def _row(text: str, hit: _Hit, page_at) -> dict:
         "end": end,
         "page": page_at(start) if page_at else None,
         "source": "text",
-        "scale": hit.amount.scale,
-        "decimals": hit.amount.decimals,
+        "scale": normalise_scale(unit),
+        "decimals": decimals_of(num),
         "_term_start": start,
     }
 
