@@ -8,6 +8,7 @@ from bisect import bisect_left, bisect_right
 from collections import Counter
 from decimal import Decimal
 from functools import cache, lru_cache
+from itertools import accumulate
 from importlib import resources
 
 import pandas as pd
@@ -44,8 +45,9 @@ COLUMNS = [
 
 SENTENCE_END = "。；;！？!?"
 CLAUSE_END = "，," + SENTENCE_END
-# A line that starts a numbered item ends the sentence before it even without punctuation (PDF lists).
-LIST_START = re.compile(r"\n\s*(?:\d{1,2}\s*[.、．](?!\d)|[（(]\s*[\d一二三四五六七八九十]{1,3}\s*[）)]|[一二三四五六七八九十]{1,3}\s*、|第[一二三四五六七八九十]+部分)")
+# A line that starts a numbered item ends the sentence before it even without punctuation (PDF lists): a line break
+# followed by this (LIST_LINE).
+LIST_ITEM = r"\s*(?:\d{1,2}\s*[.、．](?!\d)|[（(]\s*[\d一二三四五六七八九十]{1,3}\s*[）)]|[一二三四五六七八九十]{1,3}\s*、|第[一二三四五六七八九十]+部分)"
 
 PCT = r"(?P<pct>\d+(?:\.\d+)?)\s*[%％]"
 UP = "增加|增长|上升|上涨|提高|增"
@@ -103,11 +105,6 @@ def _fold_quotes(s: str) -> str:
     return QUOTE_MARKS.sub("", s)
 
 
-@lru_cache(maxsize=4)
-def _folded_text(text: str) -> str:
-    return _fold_quotes(text)
-
-
 @cache
 def _term_regex() -> tuple[re.Pattern, dict[str, str]]:
     """All measure names of resources/measures.yml, longest first, matched on quote-folded text; and the measure of
@@ -134,24 +131,37 @@ class _TextIndex:
     away (and where its characters were), and where sentences may begin."""
 
     def __init__(self, text: str):
-        self.quotes = [m.start() for m in QUOTE_MARKS.finditer(text)]
-        self.folded = QUOTE_MARKS.sub("", text) if self.quotes else text
+        self.text = text
+        # One pass: the pieces between quote marks give both the folded text and where the marks were.
+        pieces = QUOTE_MARKS.split(text)
+        self.folded = "".join(pieces) if len(pieces) > 1 else text
         # Folded offset of each removed quote mark: folded j was at j + (quote marks removed at or before j).
-        self.folded_quotes = [q - k for k, q in enumerate(self.quotes)]
+        self.folded_quotes = list(accumulate(len(p) for p in pieces[:-1]))
+        self.quotes = [q + k for k, q in enumerate(self.folded_quotes)]
+        marks = [m.start() for m in SENTENCE_MARK.finditer(text)]
         lists = [m.start() for m in LIST_LINE.finditer(text)]
-        self.sentence_marks = sorted([m.start() for m in SENTENCE_MARK.finditer(text)] + lists)
-        self.period_marks = sorted([m.start() for m in PERIOD_MARK.finditer(text)] + lists)
+        self.sentence_marks = sorted(marks + lists) if lists else marks
+        # A full sentence ends at the same marks but "；".
+        self.period_marks = [i for i in self.sentence_marks if text[i] not in "；;"]
+        self.base_amounts: dict[str, dict] = {}  # _find_base's search for a phrase's own amount, by phrase
 
     def folded_pos(self, pos: int) -> int:
-        return pos - bisect_left(self.quotes, pos)
+        return pos - bisect_left(self.quotes, pos) if self.quotes else pos
 
     def original_pos(self, folded_pos: int) -> int:
-        return folded_pos + bisect_right(self.folded_quotes, folded_pos)
+        return folded_pos + bisect_right(self.folded_quotes, folded_pos) if self.quotes else folded_pos
+
+    def fold(self, start: int, end: int) -> str:
+        """``_fold_quotes(text[start:end])``, without a regex pass."""
+        if not self.quotes:
+            return self.text[start:end]
+        return self.folded[self.folded_pos(start):self.folded_pos(end)]
 
 
 SENTENCE_MARK = re.compile(f"[{re.escape(SENTENCE_END)}]")
-PERIOD_MARK = re.compile("[。！？!?]")
-LIST_LINE = re.compile(r"(?=" + LIST_START.pattern + ")")
+# Where a numbered item starts a line, as the position of its line break. (Matching the line break first, rather than a
+# look-ahead at every position, lets the regex engine skip ahead to the line breaks: three times faster.)
+LIST_LINE = re.compile(r"\n(?=" + LIST_ITEM + ")")
 
 
 @lru_cache(maxsize=8)
@@ -164,8 +174,12 @@ def _last_term(text: str, start: int, end: int) -> tuple[str, int] | None:
     if end <= start:
         return None
     ix = _text_index(text)
-    folded = ix.folded
-    lo, hi = ix.folded_pos(start), ix.folded_pos(end)
+    last = _last_term_folded(ix.folded, ix.folded_pos(start), ix.folded_pos(end))
+    return last and (last[0], ix.original_pos(last[1]))
+
+
+def _last_term_folded(folded: str, lo: int, hi: int) -> tuple[str, int] | None:
+    """The last measure named in folded[lo:hi] (a text without quote marks), with its offset there."""
     rx, measures = _term_regex()
     excludes = _excludes()
     last = None
@@ -174,7 +188,7 @@ def _last_term(text: str, start: int, end: int) -> tuple[str, int] | None:
         before = folded[max(lo, m.start() - 12) : m.start()]
         if any(before.endswith(w) for w in excludes.get(measure, [])):
             continue
-        last = (measure, ix.original_pos(m.start()))
+        last = (measure, m.start())
     return last
 
 
@@ -399,7 +413,7 @@ def _figure_at(figures: _FigureIndex, amount: Amount | None) -> dict | None:
             key = (abs(f["end"] - amount.end), f["end"] - f["start"])
             if best_key is None or key < best_key:
                 best, best_key = f, key
-    return None if best is None else dict(best)
+    return best
 
 
 def _doc_year_and_basis(figures: list[dict]) -> tuple[int | None, str]:
@@ -441,7 +455,7 @@ def _subject(text, pos, sent, amounts, figures, doc_year, doc_basis) -> dict:
     fig = figures.subject_before(pos, sent) if figures else None
     if fig is not None:
         # "收入预算515.3万元，…主要是政府性基金收入较上年下降45.9%": words between name another subject.
-        gap = _fold_quotes(text[int(fig["end"]):pos])
+        gap = _text_index(text).fold(int(fig["end"]), pos)
         if not SUBJECT_GAP.fullmatch(gap):
             fig = None
     if fig is not None:
@@ -474,11 +488,9 @@ SUBJECT_GAP = re.compile(
 
 def _names_subject(text: str, named: tuple[str, int], pos: int) -> bool:
     rx, _ = _term_regex()
-    m = rx.match(_fold_quotes(text[named[1]:pos]))
-    if not m:
-        return False
-    rest = _fold_quotes(text[named[1]:pos])[m.end():]
-    return SUBJECT_GAP.fullmatch(rest) is not None
+    words = _text_index(text).fold(named[1], pos)
+    m = rx.match(words)
+    return m is not None and SUBJECT_GAP.fullmatch(words, m.end()) is not None
 
 
 def _compare_context(text: str, pos: int, sent: int) -> bool:
@@ -544,7 +556,7 @@ def _changes(text, amounts, figures, doc_year, doc_basis) -> list[dict]:
             if (last_chain is not None and last_chain["sentence_start"] == sent
                     and subject["measure"] in ("", last_chain["measure"])
                     and _amount_before(text, amounts, m.start(), last_chain["end"]) is None
-                    and SUBJECT_GAP.fullmatch(_fold_quotes(text[last_chain["end"]:m.start()]))):
+                    and SUBJECT_GAP.fullmatch(_text_index(text).fold(last_chain["end"], m.start()))):
                 chain = last_chain["start"]
                 subject = {k: last_chain[k] for k in ("measure", "code", "fiscal_year", "basis")}
                 if direction == 0:
@@ -572,7 +584,7 @@ def _find_base(text: str, phrase: str, figures: _FigureIndex, doc_year, basis, m
     bases = _share_bases()
     measure = measure or bases.get(phrase_f)
     if measure is None:
-        named = _last_term(phrase_f, 0, len(phrase_f))
+        named = _last_term_folded(phrase_f, 0, len(phrase_f))
         if named and len(phrase_f) <= len(named[0]) + 8 and not RESTRICTED_SCOPE.search(phrase_f):
             measure = named[0]
     if measure and figures:
@@ -593,10 +605,17 @@ def _find_base(text: str, phrase: str, figures: _FigureIndex, doc_year, basis, m
     core = TOTAL_WORD.sub("", phrase_f)
     if len(core) < 4:
         return {}
+    ix = _text_index(text)
+    if core not in ix.base_amounts:  # a document often states the same share base several times
+        ix.base_amounts[core] = _phrase_amount(ix.folded, core)
+    return dict(ix.base_amounts[core])
+
+
+def _phrase_amount(folded: str, core: str) -> dict:
+    """The one amount ``core`` is written with in the (quote-folded) text, as base fields; {} if none or several."""
     pat = re.escape(core).replace("（", "[（(]").replace("）", "[）)]")
     rx = re.compile(pat + r"(?:决算|预算|数|合计|总额|为|是|：|:|\s){0,4}")
     found: dict[Decimal, Amount] = {}
-    folded = _folded_text(text)
     for m in rx.finditer(folded):
         am = AMOUNT_RE.match(folded, m.end())
         if am:
