@@ -8,8 +8,8 @@ from bisect import bisect_left, bisect_right
 from collections import Counter
 from decimal import Decimal
 from functools import cache, lru_cache
-from itertools import accumulate
 from importlib import resources
+from itertools import accumulate
 
 import pandas as pd
 import yaml
@@ -253,22 +253,44 @@ def _outside_parentheses(text: str, start: int, end: int) -> list[tuple[int, int
     return spans
 
 
-def _amount_before(text: str, amounts: list[Amount], pos: int, floor: int) -> Amount | None:
+def _amount_before(text: str, amounts: _Amounts, pos: int, floor: int) -> Amount | None:
     """The last amount ending before ``pos`` and after ``floor``, not inside parentheses."""
+    candidates = amounts.between(floor, pos)
+    if not candidates:
+        return None
     spans = _outside_parentheses(text, floor, pos)
-    best = None
-    for a in _amounts_from(amounts, floor, pos):
-        if a.start >= floor and a.end <= pos and any(s <= a.start and a.end <= e for s, e in spans):
-            best = a
-    return best
+    for a in reversed(candidates):
+        if a.end <= pos and any(s <= a.start and a.end <= e for s, e in spans):
+            return a
+    return None
 
 
-class _Amounts(list):
-    """The amounts of a text in text order, with their start offsets for bisecting."""
+class _Amounts:
+    """The amounts of a text, found one full sentence (up to a period_marks mark) at a time when first asked for:
+    most sentences hold no statement, and no amount spans a sentence end (its characters are never one)."""
 
-    def __init__(self, amounts):
-        super().__init__(amounts)
-        self.starts = [a.start for a in self]
+    def __init__(self, text: str):
+        self.text = text
+        self.marks = _text_index(text).period_marks
+        self.found: dict[int, list[_LazyAmount]] = {}  # sentence number -> its amounts, in text order
+
+    def between(self, lo: int, hi: int) -> list[_LazyAmount]:
+        """The amounts starting in [lo, hi), in text order."""
+        if hi <= lo:
+            return []
+        marks, found = self.marks, self.found
+        out: list[_LazyAmount] = []
+        # Sentence k holds the offsets after marks[k - 1] up to marks[k].
+        for k in range(bisect_left(marks, lo), bisect_left(marks, hi - 1) + 1):
+            amounts = found.get(k)
+            if amounts is None:
+                start = marks[k - 1] + 1 if k else 0
+                end = marks[k] if k < len(marks) else len(self.text)
+                amounts = found[k] = [_LazyAmount(m) for m in AMOUNT_RE.finditer(self.text, start, end)]
+            out += amounts
+        if out and (out[0].start < lo or out[-1].start >= hi):
+            out = [a for a in out if lo <= a.start < hi]
+        return out
 
 
 class _LazyAmount:
@@ -289,14 +311,6 @@ class _LazyAmount:
     scale = property(lambda self: self._parsed().scale)
     decimals = property(lambda self: self._parsed().decimals)
     quote = property(lambda self: self.match.group(0))
-
-
-def _amounts_from(amounts: list[Amount], lo: int, hi: int) -> list[Amount]:
-    """The amounts starting in [lo, hi) (all of them when the list carries no offsets)."""
-    starts = getattr(amounts, "starts", None)
-    if starts is None:
-        return amounts
-    return amounts[bisect_left(starts, lo):bisect_left(starts, hi)]
 
 
 def is_missing(x) -> bool:
@@ -358,13 +372,14 @@ def figure_records(figures) -> list[dict]:
     without offsets dropped (they cannot be placed in the text)."""
     if isinstance(figures, _FigureIndex):
         return figures
-    records = table_records(figures, FIGURE_COLUMNS)
+    records = table_records(figures, FIGURE_COLUMNS)  # (new dicts: changing them leaves the caller's alone)
     out = []
     for r in records:
         start, end = as_number(r["start"]), as_number(r["end"])
         if start is None or end is None:
             continue
-        out.append({**r, "start": start, "end": end})
+        r["start"], r["end"] = start, end
+        out.append(r)
     return _FigureIndex(out)
 
 
@@ -375,6 +390,9 @@ class _FigureIndex(list):
     def __init__(self, figures: list[dict]):
         super().__init__(figures)
         self.stated = [f for f in self if _stated_here(f)]
+        self.stated_by_end: dict = {}  # end offset -> stated figures ending there, in order
+        for f in self.stated:
+            self.stated_by_end.setdefault(f["end"], []).append(f)
         self.stated_by_measure: dict = {}  # measure -> stated figures of it, in order
         for f in self.stated:
             if not is_missing(f["measure"]):
@@ -406,7 +424,14 @@ def _figure_at(figures: _FigureIndex, amount: Amount | None) -> dict | None:
     """The stated figure whose quote covers ``amount``, if the extractor emitted one."""
     if amount is None or not figures:
         return None
-    best, best_key = None, None
+    # Usually a quote ends with its amount: then the shortest of those (the first of equal ones) is its figure.
+    best = None
+    for f in figures.stated_by_end.get(amount.end, ()):
+        if f["start"] <= amount.start and (best is None or f["end"] - f["start"] < best["end"] - best["start"]):
+            best = f
+    if best is not None:
+        return best
+    best_key = None
     for f in figures.stated:
         if f["start"] <= amount.start and f["end"] >= amount.end:
             # Several quotes can cover one amount ("年初预算为0.00元，决算为0.00元"): the one ending with it is its figure.
@@ -449,9 +474,8 @@ def _subject(text, pos, sent, amounts, figures, doc_year, doc_basis) -> dict:
     last_amount = _amount_before(text, amounts, pos, sent)
     gap_start = last_amount.end if last_amount else sent
     named = _last_term(text, gap_start, pos)
-    cue = _basis_cue(text[sent:pos])
     if named and _names_subject(text, named, pos):
-        return {"measure": named[0], "code": "", "fiscal_year": doc_year, "basis": cue or doc_basis}
+        return {"measure": named[0], "code": "", "fiscal_year": doc_year, "basis": _basis_cue(text[sent:pos]) or doc_basis}
     fig = figures.subject_before(pos, sent) if figures else None
     if fig is not None:
         # "收入预算515.3万元，…主要是政府性基金收入较上年下降45.9%": words between name another subject.
@@ -464,13 +488,14 @@ def _subject(text, pos, sent, amounts, figures, doc_year, doc_basis) -> dict:
         # "比上年 0.23万元减少 0.03万元": the figure is last year's; the change belongs to this year.
         if doc_year is not None and year < doc_year:
             year = doc_year
-        code = fig.get("code")
+        code, basis = fig.get("code"), fig.get("basis")
         return {
             "measure": fig["measure"],
             "code": "" if is_missing(code) else str(code),
             "fiscal_year": year,
-            "basis": fig.get("basis") if isinstance(fig.get("basis"), str) and fig.get("basis") else cue or doc_basis,
+            "basis": basis if isinstance(basis, str) and basis else _basis_cue(text[sent:pos]) or doc_basis,
         }
+    cue = _basis_cue(text[sent:pos])
     named = _last_term(text, sent, pos)
     if named and _names_subject(text, named, pos):
         return {"measure": named[0], "code": "", "fiscal_year": doc_year, "basis": cue or doc_basis}
@@ -657,7 +682,7 @@ def _shares(text, amounts, figures, doc_year, doc_basis) -> list[dict]:
         else:
             # "本年支出合计187.46万元，其中：基本支出163.25万元，占87%": the sentence's leading amount.
             period = period_start(text, num.start)
-            for a in _amounts_from(amounts, period, num.start):
+            for a in amounts.between(period, num.start):
                 if a.start < period or a.start >= num.start:
                     continue
                 if SHARE_AFTER.match(text[a.end:a.end + 3]):
@@ -752,7 +777,7 @@ def statement_records(text: str, figures) -> list[dict]:
     """``find_statements`` as a list of dicts (keys COLUMNS), in the same order; ``figures`` a DataFrame, a list of
     dicts, or what ``figure_records`` made of them."""
     figures = figure_records(figures)
-    amounts = _Amounts(_LazyAmount(m) for m in AMOUNT_RE.finditer(text))
+    amounts = _Amounts(text)
     doc_year, doc_basis = _doc_year_and_basis(figures)
     rows = _changes(text, amounts, figures, doc_year, doc_basis)
     rows += _shares(text, amounts, figures, doc_year, doc_basis)
