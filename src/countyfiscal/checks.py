@@ -155,6 +155,8 @@ def _comparable(a: dict, b: dict) -> bool:
 
 def _text(x) -> str:
     """One cell as fillna("").astype(str) makes it."""
+    if type(x) is str:  # (most cells: no other test needed)
+        return x
     return "" if is_missing(x) else str(x)
 
 
@@ -168,20 +170,26 @@ def _records(figures) -> list[dict]:
     return table_records(figures, FIGURE_COLUMNS)
 
 
+@lru_cache(maxsize=1)
+def _figure_specs() -> tuple[tuple[str, str], ...]:
+    """(name, dtype) of the figures columns that checks read, in the table's order."""
+    return tuple((f.name, f.dtype) for f in fields.TABLES["figures"] if f.name in FIGURE_COLUMNS)
+
+
 def _like_frame(figures: list[dict]) -> list[dict]:
     """Figure dicts as the extractor emits them, each cell as pipeline.frame("figures", …) would make it (a missing
     text "", a missing number None), so that checking the dicts and checking their table give the same flags."""
-    specs = [f for f in fields.TABLES["figures"] if f.name in FIGURE_COLUMNS]
+    specs = _figure_specs()
     out = []
     for r in figures:
         row = {}
-        for f in specs:
-            v = r.get(f.name)
-            if f.dtype == "string":
-                row[f.name] = _text(v)
+        for name, dtype in specs:
+            v = r.get(name)
+            if dtype == "string":
+                row[name] = v if type(v) is str else _text(v)
             else:
                 n = as_number(v)
-                row[f.name] = (None if n is None else int(n)) if f.dtype == "Int64" else (
+                row[name] = (None if n is None else int(n)) if dtype == "Int64" else (
                     float("nan") if n is None else float(n))
         out.append(row)
     return out
@@ -206,7 +214,7 @@ class Figures:
         for r in records:
             if "method" in columns and not (is_missing(r["method"]) or r["method"] in ("stated", "")):
                 continue
-            row = dict(r)
+            row = r  # (already a copy)
             for col in ("code", "basis", "quote", "source", "table"):
                 row[col] = _text(r.get(col))
             if row["code"].endswith(".0"):
@@ -796,8 +804,12 @@ def check_execution_inputs(figures, documents) -> list[dict]:
     """"三公" parts with a zero 年初预算: no execution rate exists (never inf), so say so.
 
     ``figures`` and ``documents``: DataFrames or lists of dicts."""
-    from countyfiscal.metrics import sangong_execution_pairs
+    from countyfiscal.metrics import SANGONG, sangong_execution_pairs
 
+    # Only a "三公" figure of value zero can be such a budget: most documents state none.
+    if isinstance(figures, list) and not any(r.get("measure") in SANGONG and as_number(r.get("value")) == 0
+                                             for r in figures):
+        return []
     rows = []
     for p in sangong_execution_pairs(figures, documents):
         if p["budget"]["value"] != 0:

@@ -325,6 +325,8 @@ def cell_equals(x, value) -> bool:
 
 def as_number(x) -> int | float | None:
     """One cell as pd.to_numeric(errors="coerce") reads it; None when it is not a number."""
+    if type(x) is int:  # (most cells: no other test needed)
+        return x
     if is_missing(x) or isinstance(x, bool):
         return None
     if isinstance(x, (int, float)):
@@ -359,7 +361,9 @@ def table_records(table, columns: tuple[str, ...] | None = None) -> list[dict]:
         cells = [table[c].tolist() for c in names]
         return [dict(zip(names, row)) for row in zip(*cells)]
     records = [dict(r) for r in table]
-    keys = dict.fromkeys(k for r in records for k in r)
+    keys: dict = {}
+    for r in records:
+        keys.update(r)  # (only its keys are used: those of all records, in order of appearance)
     for r in records:
         if len(r) != len(keys):
             for k in keys:
