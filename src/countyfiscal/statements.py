@@ -10,6 +10,7 @@ from decimal import Decimal
 from functools import cache, lru_cache
 from importlib import resources
 from itertools import accumulate
+from operator import itemgetter
 
 import pandas as pd
 import yaml
@@ -55,7 +56,9 @@ DOWN = "减少|下降|降低|压减|缩减|节约|减"
 VERB = re.compile(
     rf"(?P<verb>(?:{UP}|{DOWN})(?:\s*/\s*(?:{UP}|{DOWN}))?)\s*(?:了|额为|额|为|幅度为|幅度|比例为)?\s*"
 )
-COMPARE_CUE = re.compile(r"(?:比|较|与|对比)\s*(?:上年|去年|上一年|上年度|20\d\d\s*年|同期)|同比|上年同期|较上年度|较年初")
+# (The look-ahead for the first characters lets the regex engine skip ahead to them, as it cannot from the groups.)
+COMPARE_CUE = re.compile(r"(?=[比较与对同上])(?:(?:比|较|与|对比)\s*(?:上年|去年|上一年|上年度|20\d\d\s*年|同期)|同比|上年同期|较上年度"
+                         r"|较年初)")
 SHARE = re.compile(rf"占(?P<base>[^，,。；;%％\d]{{0,30}}?)(?:的)?(?:比重|比例|比重为|比例为)?\s*{PCT}")
 EXECUTION = re.compile(rf"完成(?:年初|全年|调整)?预算(?:数)?(?:的)?\s*{PCT}|预算执行率(?:为|达到?)?\s*{PCT.replace('pct', 'pct2')}")
 WORDING_CMP = re.compile(
@@ -69,7 +72,8 @@ SAME_QUALIFIERS = ("基本", "大体", "总体", "略有", "大致")
 PCT_RE = re.compile(PCT)
 PAREN_PCT = re.compile(rf"\s*[（(]\s*{PCT}\s*[）)]")
 UP_RE = re.compile(UP)
-BASIS_CUE = re.compile(r"决算|执行数|实际支出|(?<!公共)(?<!基金)(?<!经营)预算")
+# 预算 but not 公共预算/基金预算/经营预算 (looked behind after it: a look-behind first is tried at every position).
+BASIS_CUE = re.compile(r"决算|执行数|实际支出|预算(?<!公共预算)(?<!基金预算)(?<!经营预算)")
 QUOTE_MARKS = re.compile(r"[“”\"‘’'「」『』]")
 RESTRICTED_SCOPE = re.compile(r"一般公共预算|政府性基金|国有资本")
 TOTAL_WORD = re.compile(r"总(?=支出|收入)")
@@ -175,6 +179,7 @@ class _TextIndex:
         self.sentence_marks = marks
         # A full sentence ends at the same marks but "；".
         self.period_marks = [i for i in self.sentence_marks if text[i] not in "；;"]
+        self.parens = sorted(i for ch in PARENTHESES if ch in text for i in _find_all(text, ch))
         self.base_amounts: dict[str, dict] = {}  # _find_base's search for a phrase's own amount, by phrase
 
     def folded_pos(self, pos: int) -> int:
@@ -270,14 +275,15 @@ def _decimals(num: str) -> int:
     return len(num.split(".", 1)[1]) if "." in num else 0
 
 
-PARENTHESIS = re.compile(r"[（()）]")
+PARENTHESES = "（()）"
 
 
 def _outside_parentheses(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """Spans of text[start:end] at parenthesis depth 0 (so "（分别为：…80,660.50元…）" is skipped)."""
     spans, depth, span_start = [], 0, start
-    for m in PARENTHESIS.finditer(text, start, end):
-        i = m.start()
+    parens = _text_index(text).parens
+    for k in range(bisect_left(parens, start), bisect_left(parens, end)):
+        i = parens[k]
         ch = text[i]
         if ch in "（(":
             if depth == 0 and i > span_start:
@@ -296,6 +302,12 @@ def _amount_before(text: str, amounts: _Amounts, pos: int, floor: int) -> Amount
     """The last amount ending before ``pos`` and after ``floor``, not inside parentheses."""
     candidates = amounts.between(floor, pos)
     if not candidates:
+        return None
+    parens = _text_index(text).parens
+    if bisect_left(parens, floor) == bisect_left(parens, pos):  # no parenthesis in between (mostly)
+        for a in reversed(candidates):
+            if a.end <= pos:
+                return a
         return None
     spans = _outside_parentheses(text, floor, pos)
     for a in reversed(candidates):
@@ -454,14 +466,15 @@ class _FigureIndex(list):
         super().__init__(figures)
         self.stated = [f for f in self if _stated_here(f)]
         self.stated_by_end: dict = {}  # end offset -> stated figures ending there, in order
+        self.stated_by_measure: dict = {}  # measure -> stated figures of it, in order
+        money = []
         for f in self.stated:
             self.stated_by_end.setdefault(f["end"], []).append(f)
-        self.stated_by_measure: dict = {}  # measure -> stated figures of it, in order
-        for f in self.stated:
             if not is_missing(f["measure"]):
                 self.stated_by_measure.setdefault(f["measure"], []).append(f)
-        money = [f for f in self.stated if is_missing(f.get("unit", "yuan")) or f.get("unit", "yuan") == "yuan"]
-        self.subjects = sorted(money, key=lambda f: (f["end"], f["start"]))
+            if _is_or_missing(f.get("unit", "yuan"), "yuan"):
+                money.append(f)
+        self.subjects = sorted(money, key=itemgetter("end", "start"))
         self.subject_ends = [f["end"] for f in self.subjects]
         self.ordered = all(f["start"] <= f["end"] for f in self.subjects)
 
@@ -479,8 +492,14 @@ class _FigureIndex(list):
 
 
 def _stated_here(fig: dict) -> bool:
-    method = fig.get("method", "stated")
-    return is_missing(method) or method == "stated"
+    return _is_or_missing(fig.get("method", "stated"), "stated")
+
+
+def _is_or_missing(x, value: str) -> bool:
+    """x is missing or equals the text ``value``."""
+    if type(x) is str:  # (mostly: no other test needed)
+        return x == value
+    return is_missing(x) or x == value
 
 
 def _figure_at(figures: _FigureIndex, amount: Amount | None) -> dict | None:
