@@ -188,7 +188,7 @@ def _like_frame(figures: list[dict]) -> list[dict]:
             if dtype == "string":
                 row[name] = v if type(v) is str else _text(v)
             else:
-                n = as_number(v)
+                n = v if type(v) is int else as_number(v)
                 row[name] = (None if n is None else int(n)) if dtype == "Int64" else (
                     float("nan") if n is None else float(n))
         out.append(row)
@@ -216,7 +216,9 @@ class Figures:
                 continue
             row = r  # (already a copy)
             for col in ("code", "basis", "quote", "source", "table"):
-                row[col] = _text(r.get(col))
+                v = r.get(col)
+                if type(v) is not str:  # (a str stays as it is: no call for it)
+                    row[col] = _text(v)
             if row["code"].endswith(".0"):
                 row["code"] = row["code"][:-2]
             row["fiscal_year"] = _year(r.get("fiscal_year"))
@@ -243,12 +245,14 @@ class Figures:
         basis, ``scope`` and ``money`` to keep only figures of one scope, only money."""
         key = (measure, year, basis, code, scope, money)
         if key not in self._values:
-            sel = [r for r in self._by_key.get((measure, year, code), ())
-                   if (not basis or r["basis"] == basis) and (scope is None or r["_scope"] == scope)
-                   and (not money or r["_money"])]
-            if self.has_start:
-                sel = sorted(sel, key=_start_key)
-            self._values[key] = _distinct(sel)
+            rows = self._by_key.get((measure, year, code))
+            sel = [r for r in rows if (not basis or r["basis"] == basis) and (scope is None or r["_scope"] == scope)
+                   and (not money or r["_money"])] if rows else []
+            if len(sel) > 1:  # (one figure or none: already in order and distinct)
+                if self.has_start:
+                    sel = sorted(sel, key=_start_key)
+                sel = _distinct(sel)
+            self._values[key] = sel
         return self._values[key]
 
 
@@ -256,11 +260,13 @@ def _distinct(rows: list[dict]) -> list[dict]:
     """The first row of each value (within half a fen) and scope."""
     out, seen = [], []
     for row in rows:
-        key = row["_scope"]
-        if any(abs(row["value"] - v) < FEN and k == key for v, k in seen):
-            continue
-        seen.append((row["value"], key))
-        out.append(row)
+        value, key = row["value"], row["_scope"]
+        for v, k in seen:
+            if abs(value - v) < FEN and k == key:
+                break
+        else:
+            seen.append((value, key))
+            out.append(row)
     return out
 
 
@@ -492,7 +498,8 @@ def _pick(figs: Figures, measure: str, year, basis: str, code: str, near: int | 
 def _statement_rows(st) -> list[dict]:
     """Statements (find_statements' DataFrame or statement_records' list) as dicts, code and basis as text."""
     records = st.to_dict("records") if isinstance(st, pd.DataFrame) else st
-    return [{**r, "code": _text(r["code"]), "basis": _text(r["basis"])} for r in records]
+    return [{**r, "code": _text(r["code"]), "basis": _text(r["basis"])}
+            if type(r["code"]) is not str or type(r["basis"]) is not str else r.copy() for r in records]
 
 
 def _pct(v: float, d: int) -> str:
