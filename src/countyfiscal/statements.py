@@ -221,6 +221,8 @@ def _last_term(text: str, start: int, end: int) -> tuple[str, int] | None:
     if end <= start:
         return None
     ix = _text_index(text)
+    if not ix.quotes:
+        return _last_term_folded(text, start, end)
     last = _last_term_folded(ix.folded, ix.folded_pos(start), ix.folded_pos(end))
     return last and (last[0], ix.original_pos(last[1]))
 
@@ -231,7 +233,8 @@ def _last_term_folded(folded: str, lo: int, hi: int) -> tuple[str, int] | None:
     excludes = _excludes()
     last = None
     for m in rx.finditer(folded, lo, hi):
-        measure = measures[_fold_brackets(m.group())]
+        name = m.group()
+        measure = measures.get(name) or measures[_fold_brackets(name)]  # (the keys have full-width brackets)
         before = folded[max(lo, m.start() - 12) : m.start()]
         if before.endswith(excludes.get(measure, ())):
             continue
@@ -454,6 +457,8 @@ def figure_records(figures) -> list[dict]:
     without offsets dropped (they cannot be placed in the text)."""
     if isinstance(figures, _FigureIndex):
         return figures
+    if isinstance(figures, list) and _already_records(figures):
+        return _FigureIndex([r for r in figures if r["start"] is not None])
     records = table_records(figures, FIGURE_COLUMNS)  # (new dicts: changing them leaves the caller's alone)
     out = []
     for r in records:
@@ -463,6 +468,17 @@ def figure_records(figures) -> list[dict]:
         r["start"], r["end"] = start, end
         out.append(r)
     return _FigureIndex(out)
+
+
+def _already_records(figures: list[dict]) -> bool:
+    """The dicts are as figure_records would make them (same keys, offsets ints or both None), so they can be used as
+    they are: nothing here changes them. (checks passes its own normalised figures.)"""
+    keys = figures[0].keys() if figures else ()
+    for r in figures:
+        start, end = r.get("start"), r.get("end")
+        if r.keys() != keys or not (type(start) is int and type(end) is int or start is None and end is None):
+            return False
+    return True
 
 
 class _FigureIndex(list):
@@ -642,14 +658,15 @@ def _changes(text, amounts, figures, doc_year, doc_basis) -> list[dict]:
     for m in VERB.finditer(text):
         after = m.end()
         am = AMOUNT_RE.match(text, after)
-        pm = PCT_RE.match(text, after)
+        pm = None if am else PCT_RE.match(text, after)
         if not am and not pm:
             continue
-        sent = sentence_start(text, m.start())
-        if not _compare_context(text, m.start(), sent):
+        at = m.start()
+        sent = sentence_start(text, at)
+        if not _compare_context(text, at, sent):
             continue
         direction = _direction(m.group("verb"))
-        subject = _subject(text, m.start(), sent, amounts, figures, doc_year, doc_basis)
+        subject = _subject(text, at, sent, amounts, figures, doc_year, doc_basis)
         if am:
             a = _LazyAmount(am)
             row = _row(kind="change_amount", value=float(a.value), scale=a.scale, decimals=a.decimals,
