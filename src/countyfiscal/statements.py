@@ -602,9 +602,10 @@ def _subject(text, pos, sent, amounts, figures, doc_year, doc_basis) -> dict:
             "basis": basis if isinstance(basis, str) and basis else _basis_cue(text[sent:pos]) or doc_basis,
         }
     cue = _basis_cue(text[sent:pos])
-    named = _last_term(text, sent, pos)
-    if named and _names_subject(text, named, pos):
-        return {"measure": named[0], "code": "", "fiscal_year": doc_year, "basis": cue or doc_basis}
+    if gap_start != sent:  # (else the same search as above, which found no subject)
+        named = _last_term(text, sent, pos)
+        if named and _names_subject(text, named, pos):
+            return {"measure": named[0], "code": "", "fiscal_year": doc_year, "basis": cue or doc_basis}
     return {"measure": "", "code": "", "fiscal_year": doc_year, "basis": cue or doc_basis}
 
 
