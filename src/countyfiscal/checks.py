@@ -43,6 +43,12 @@ def _precision_in_quote(quote: str, value: float | None) -> tuple[str, int | Non
     return "元", None
 
 
+@lru_cache(maxsize=256)
+def _allowance(scale: str, decimals: int) -> float:
+    """amounts.allowance as a float (a handful of distinct units and decimals: each worked out once)."""
+    return float(allowance(scale, decimals))
+
+
 def figure_allowance(fig: dict) -> float:
     """Half a unit of the last printed place of a figure, in yuan (0 when the precision is unknown: exact)."""
     if cell_equals(fig.get("unit"), "count"):
@@ -50,7 +56,7 @@ def figure_allowance(fig: dict) -> float:
     scale, decimals = _scale_decimals(fig)
     if decimals is None:
         return 0.0
-    return float(allowance(scale, decimals))
+    return _allowance(scale, decimals)
 
 
 def _fmt_amount(value: float, scale: str = "元", decimals: int | None = 2) -> str:
@@ -532,7 +538,7 @@ def check_statements(st, figs, file: str, doc_kind: str = "") -> list[dict]:
                 continue
             stated = r["direction"] * r["value"] if r["direction"] else None
             expected = cur["value"] - prior["value"]
-            tol = figure_allowance(cur) + figure_allowance(prior) + float(allowance(r["scale"], int(r["decimals"])))
+            tol = figure_allowance(cur) + figure_allowance(prior) + _allowance(r["scale"], int(r["decimals"]))
             rep = stated if stated is not None else (abs(r["value"]) if abs(expected) >= 0 else r["value"])
             exp = expected if stated is not None else abs(expected)
             status = _status_amount(rep, exp, tol)
@@ -562,7 +568,7 @@ def check_statements(st, figs, file: str, doc_kind: str = "") -> list[dict]:
                 c = cur["value"]
                 if c - a == 0:
                     continue
-                aa = float(allowance(paired["scale"], int(paired["decimals"])))
+                aa = _allowance(paired["scale"], int(paired["decimals"]))
                 ac = figure_allowance(cur)
                 center = a / (c - a) * 100
                 lo, hi = _corners(lambda a_, c_: a_ / (c_ - a_) * 100, (a - aa, a + aa), (c - ac, c + ac))
@@ -598,8 +604,8 @@ def check_statements(st, figs, file: str, doc_kind: str = "") -> list[dict]:
             if is_missing(r.get("base_value")) or r.get("base_value") in (None, 0) or is_missing(r.get("figure_value")):
                 continue
             n, b = float(r["figure_value"]), float(r["base_value"])
-            an = float(allowance(r["figure_scale"], int(r["figure_decimals"])))
-            ab = float(allowance(r["base_scale"], int(r["base_decimals"]))) if not is_missing(r.get("base_decimals")) else 0.0
+            an = _allowance(r["figure_scale"], int(r["figure_decimals"]))
+            ab = _allowance(r["base_scale"], int(r["base_decimals"])) if not is_missing(r.get("base_decimals")) else 0.0
             d = int(r["decimals"])
             center = n / b * 100
             lo, hi = _corners(lambda n_, b_: n_ / b_ * 100, (n - an, n + an), (max(b - ab, 1e-9), b + ab))
@@ -694,7 +700,7 @@ def _check_wording(r: dict, st: list[dict], figs: Figures, file: str) -> list[di
                               [r["quote"], prior[0].get("quote"), cur[0].get("quote")])]
         elif changes:
             c = changes[0]
-            if c["value"] > float(allowance(c["scale"], int(c["decimals"]))):
+            if c["value"] > _allowance(c["scale"], int(c["decimals"])):
                 return [_flag(file, "wording", "mismatch", m, code, year, r["basis"], r["quote"], c["quote"],
                               f"The document says {m} is unchanged but states a change of {c['quote']}.",
                               [r["quote"], c["quote"]])]
@@ -720,8 +726,8 @@ def _check_repeated_changes(st: list[dict], file: str) -> list[dict]:
                 a = first["direction"] * first["value"]
                 b = other["direction"] * other["value"]
                 if kind == "change_amount":
-                    tol = float(allowance(first["scale"], int(first["decimals"]))) + float(
-                        allowance(other["scale"], int(other["decimals"])))
+                    tol = _allowance(first["scale"], int(first["decimals"])) + _allowance(other["scale"],
+                                                                                        int(other["decimals"]))
                     rep, exp = _fmt_amount(b, other["scale"], other["decimals"]), _fmt_amount(a, first["scale"], first["decimals"])
                 else:
                     tol = 0.5 * 10 ** -int(first["decimals"]) + 0.5 * 10 ** -int(other["decimals"])
