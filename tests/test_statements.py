@@ -89,3 +89,33 @@ def test_a_list_of_figure_dicts_gives_the_same_statements_as_their_table():
     for file, text in texts.items():
         table = figs[figs["file"] == file]
         pd.testing.assert_frame_equal(find_statements(text, table.to_dict("records")), find_statements(text, table))
+
+
+def test_factored_term_pattern_matches_as_the_plain_longest_first_alternation():
+    import re
+
+    from countyfiscal import statements
+
+    pairs = [(t, m) for m, spec in statements._measure_rules().items() for t in spec["terms"]]
+    pairs.sort(key=lambda p: len(p[0]), reverse=True)
+    plain = re.compile("|".join(re.escape(t).replace("（", "[（(]").replace("）", "[）)]") for t, _ in pairs))
+    factored, _ = statements._term_regex()
+    text = ("公务用车购置及运行(维护)费、公务用车购置及运行（维护)费、公务用车运行维护支出，因公出国(境)费用与因公出国境费；"
+            "支出合计、支出预算总额、预算支出、收入合计和一般公共预算财政拨款收入，机关运行经费支出，公用经费。")
+    for lo in range(len(text)):
+        for hi in range(lo, len(text) + 1, 7):
+            assert [m.span() for m in factored.finditer(text, lo, hi)] == [m.span() for m in plain.finditer(text, lo, hi)]
+
+
+def test_amounts_found_sentence_by_sentence_are_those_of_the_whole_text():
+    from countyfiscal import statements
+    from countyfiscal.amounts import AMOUNT_RE
+
+    text = "支出1,234.56万元，其中2.工资 128.89元；合计3万人。\n（一）收入12元！共5亿元?余额0.5元"
+    every = [(m.start(), m.end()) for m in AMOUNT_RE.finditer(text)]
+    assert len(every) == 5
+    amounts = statements._Amounts(text)
+    for lo in range(len(text) + 1):
+        for hi in range(lo, len(text) + 1):
+            got = [(a.start, a.end) for a in amounts.between(lo, hi)]
+            assert got == [(s, e) for s, e in every if lo <= s < hi]

@@ -43,6 +43,12 @@ def _precision_in_quote(quote: str, value: float | None) -> tuple[str, int | Non
     return "元", None
 
 
+@lru_cache(maxsize=256)
+def _allowance(scale: str, decimals: int) -> float:
+    """amounts.allowance as a float (a handful of distinct units and decimals: each worked out once)."""
+    return float(allowance(scale, decimals))
+
+
 def figure_allowance(fig: dict) -> float:
     """Half a unit of the last printed place of a figure, in yuan (0 when the precision is unknown: exact)."""
     if cell_equals(fig.get("unit"), "count"):
@@ -50,7 +56,7 @@ def figure_allowance(fig: dict) -> float:
     scale, decimals = _scale_decimals(fig)
     if decimals is None:
         return 0.0
-    return float(allowance(scale, decimals))
+    return _allowance(scale, decimals)
 
 
 def _fmt_amount(value: float, scale: str = "元", decimals: int | None = 2) -> str:
@@ -155,6 +161,8 @@ def _comparable(a: dict, b: dict) -> bool:
 
 def _text(x) -> str:
     """One cell as fillna("").astype(str) makes it."""
+    if type(x) is str:  # (most cells: no other test needed)
+        return x
     return "" if is_missing(x) else str(x)
 
 
@@ -168,20 +176,26 @@ def _records(figures) -> list[dict]:
     return table_records(figures, FIGURE_COLUMNS)
 
 
+@lru_cache(maxsize=1)
+def _figure_specs() -> tuple[tuple[str, str], ...]:
+    """(name, dtype) of the figures columns that checks read, in the table's order."""
+    return tuple((f.name, f.dtype) for f in fields.TABLES["figures"] if f.name in FIGURE_COLUMNS)
+
+
 def _like_frame(figures: list[dict]) -> list[dict]:
     """Figure dicts as the extractor emits them, each cell as pipeline.frame("figures", …) would make it (a missing
     text "", a missing number None), so that checking the dicts and checking their table give the same flags."""
-    specs = [f for f in fields.TABLES["figures"] if f.name in FIGURE_COLUMNS]
+    specs = _figure_specs()
     out = []
     for r in figures:
         row = {}
-        for f in specs:
-            v = r.get(f.name)
-            if f.dtype == "string":
-                row[f.name] = _text(v)
+        for name, dtype in specs:
+            v = r.get(name)
+            if dtype == "string":
+                row[name] = v if type(v) is str else _text(v)
             else:
-                n = as_number(v)
-                row[f.name] = (None if n is None else int(n)) if f.dtype == "Int64" else (
+                n = v if type(v) is int else as_number(v)
+                row[name] = (None if n is None else int(n)) if dtype == "Int64" else (
                     float("nan") if n is None else float(n))
         out.append(row)
     return out
@@ -206,9 +220,11 @@ class Figures:
         for r in records:
             if "method" in columns and not (is_missing(r["method"]) or r["method"] in ("stated", "")):
                 continue
-            row = dict(r)
+            row = r  # (already a copy)
             for col in ("code", "basis", "quote", "source", "table"):
-                row[col] = _text(r.get(col))
+                v = r.get(col)
+                if type(v) is not str:  # (a str stays as it is: no call for it)
+                    row[col] = _text(v)
             if row["code"].endswith(".0"):
                 row["code"] = row["code"][:-2]
             row["fiscal_year"] = _year(r.get("fiscal_year"))
@@ -235,12 +251,14 @@ class Figures:
         basis, ``scope`` and ``money`` to keep only figures of one scope, only money."""
         key = (measure, year, basis, code, scope, money)
         if key not in self._values:
-            sel = [r for r in self._by_key.get((measure, year, code), ())
-                   if (not basis or r["basis"] == basis) and (scope is None or r["_scope"] == scope)
-                   and (not money or r["_money"])]
-            if self.has_start:
-                sel = sorted(sel, key=_start_key)
-            self._values[key] = _distinct(sel)
+            rows = self._by_key.get((measure, year, code))
+            sel = [r for r in rows if (not basis or r["basis"] == basis) and (scope is None or r["_scope"] == scope)
+                   and (not money or r["_money"])] if rows else []
+            if len(sel) > 1:  # (one figure or none: already in order and distinct)
+                if self.has_start:
+                    sel = sorted(sel, key=_start_key)
+                sel = _distinct(sel)
+            self._values[key] = sel
         return self._values[key]
 
 
@@ -248,11 +266,13 @@ def _distinct(rows: list[dict]) -> list[dict]:
     """The first row of each value (within half a fen) and scope."""
     out, seen = [], []
     for row in rows:
-        key = row["_scope"]
-        if any(abs(row["value"] - v) < FEN and k == key for v, k in seen):
-            continue
-        seen.append((row["value"], key))
-        out.append(row)
+        value, key = row["value"], row["_scope"]
+        for v, k in seen:
+            if abs(value - v) < FEN and k == key:
+                break
+        else:
+            seen.append((value, key))
+            out.append(row)
     return out
 
 
@@ -484,7 +504,8 @@ def _pick(figs: Figures, measure: str, year, basis: str, code: str, near: int | 
 def _statement_rows(st) -> list[dict]:
     """Statements (find_statements' DataFrame or statement_records' list) as dicts, code and basis as text."""
     records = st.to_dict("records") if isinstance(st, pd.DataFrame) else st
-    return [{**r, "code": _text(r["code"]), "basis": _text(r["basis"])} for r in records]
+    return [{**r, "code": _text(r["code"]), "basis": _text(r["basis"])}
+            if type(r["code"]) is not str or type(r["basis"]) is not str else r.copy() for r in records]
 
 
 def _pct(v: float, d: int) -> str:
@@ -517,7 +538,7 @@ def check_statements(st, figs, file: str, doc_kind: str = "") -> list[dict]:
                 continue
             stated = r["direction"] * r["value"] if r["direction"] else None
             expected = cur["value"] - prior["value"]
-            tol = figure_allowance(cur) + figure_allowance(prior) + float(allowance(r["scale"], int(r["decimals"])))
+            tol = figure_allowance(cur) + figure_allowance(prior) + _allowance(r["scale"], int(r["decimals"]))
             rep = stated if stated is not None else (abs(r["value"]) if abs(expected) >= 0 else r["value"])
             exp = expected if stated is not None else abs(expected)
             status = _status_amount(rep, exp, tol)
@@ -547,7 +568,7 @@ def check_statements(st, figs, file: str, doc_kind: str = "") -> list[dict]:
                 c = cur["value"]
                 if c - a == 0:
                     continue
-                aa = float(allowance(paired["scale"], int(paired["decimals"])))
+                aa = _allowance(paired["scale"], int(paired["decimals"]))
                 ac = figure_allowance(cur)
                 center = a / (c - a) * 100
                 lo, hi = _corners(lambda a_, c_: a_ / (c_ - a_) * 100, (a - aa, a + aa), (c - ac, c + ac))
@@ -583,8 +604,8 @@ def check_statements(st, figs, file: str, doc_kind: str = "") -> list[dict]:
             if is_missing(r.get("base_value")) or r.get("base_value") in (None, 0) or is_missing(r.get("figure_value")):
                 continue
             n, b = float(r["figure_value"]), float(r["base_value"])
-            an = float(allowance(r["figure_scale"], int(r["figure_decimals"])))
-            ab = float(allowance(r["base_scale"], int(r["base_decimals"]))) if not is_missing(r.get("base_decimals")) else 0.0
+            an = _allowance(r["figure_scale"], int(r["figure_decimals"]))
+            ab = _allowance(r["base_scale"], int(r["base_decimals"])) if not is_missing(r.get("base_decimals")) else 0.0
             d = int(r["decimals"])
             center = n / b * 100
             lo, hi = _corners(lambda n_, b_: n_ / b_ * 100, (n - an, n + an), (max(b - ab, 1e-9), b + ab))
@@ -679,7 +700,7 @@ def _check_wording(r: dict, st: list[dict], figs: Figures, file: str) -> list[di
                               [r["quote"], prior[0].get("quote"), cur[0].get("quote")])]
         elif changes:
             c = changes[0]
-            if c["value"] > float(allowance(c["scale"], int(c["decimals"]))):
+            if c["value"] > _allowance(c["scale"], int(c["decimals"])):
                 return [_flag(file, "wording", "mismatch", m, code, year, r["basis"], r["quote"], c["quote"],
                               f"The document says {m} is unchanged but states a change of {c['quote']}.",
                               [r["quote"], c["quote"]])]
@@ -705,8 +726,8 @@ def _check_repeated_changes(st: list[dict], file: str) -> list[dict]:
                 a = first["direction"] * first["value"]
                 b = other["direction"] * other["value"]
                 if kind == "change_amount":
-                    tol = float(allowance(first["scale"], int(first["decimals"]))) + float(
-                        allowance(other["scale"], int(other["decimals"])))
+                    tol = _allowance(first["scale"], int(first["decimals"])) + _allowance(other["scale"],
+                                                                                        int(other["decimals"]))
                     rep, exp = _fmt_amount(b, other["scale"], other["decimals"]), _fmt_amount(a, first["scale"], first["decimals"])
                 else:
                     tol = 0.5 * 10 ** -int(first["decimals"]) + 0.5 * 10 ** -int(other["decimals"])
@@ -726,13 +747,15 @@ def _check_repeated_changes(st: list[dict], file: str) -> list[dict]:
 # ---------------------------------------------------------------------------------------------------------------
 # Document year and placeholders
 
-# Each pattern that opens with a look-behind starts with a look-ahead for its first characters: the same matches, but
-# the regex engine can skip ahead to where they may start (several times faster on a long text).
-TITLE_YEAR = re.compile(r"(?=20)(?<![比较与])(?P<y>20\d\d)\s*年度?\s*(?:部门|单位)(?:整体支出)?\s*(?P<kind>预算|决算)")
+# A pattern that opens with a look-behind is slow: the regex engine tries it at every position. TITLE_YEAR looks
+# behind after its first characters instead ("not 比/较/与 before the year"), so the engine can skip ahead to each
+# "20" (ten times faster); PLACEHOLDER's look-ahead for its first characters does the same, less well.
+TITLE_YEAR = re.compile(r"(?P<y>20\d\d)(?<![比较与]20\d\d)\s*年度?\s*(?:部门|单位)(?:整体支出)?\s*(?P<kind>预算|决算)")
 YEAR_END_DATE = re.compile(r"(?:截至|截止|截止到|截至到)\s*(?P<y>20\d\d)\s*年\s*(?:12\s*月\s*31\s*日|底|末|年末|年底)")
 PLACEHOLDER = re.compile(r"(?=[XxＸｘ×某＊*])(?<![A-Za-z])(?:[XxＸｘ×]{2,}|某某|＊{2,}|\*{3,})(?![A-Za-z])")
 _KIND_WORD = {"budget": "预算", "final_account": "决算"}
 COMPARED_WITH = re.compile(r"(?:比|较|与|上年|去年|对比)\s*$")
+PLACEHOLDER_CHARS = "XxＸｘ×某＊*"  # every PLACEHOLDER match holds one of these
 HANZI = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -779,6 +802,8 @@ def check_document_year(text: str, doc: dict) -> list[dict]:
 def check_placeholders(text: str, file: str) -> list[dict]:
     """Template text left in the document ("XX局", "某某")."""
     rows, seen = [], set()
+    if not any(ch in text for ch in PLACEHOLDER_CHARS):  # (most texts: a few fast searches instead of a regex pass)
+        return rows
     for m in PLACEHOLDER.finditer(text):
         before, after = text[m.start() - 1:m.start()], text[m.end():m.end() + 1]
         if not (HANZI.match(before) or HANZI.match(after)):
@@ -796,8 +821,12 @@ def check_execution_inputs(figures, documents) -> list[dict]:
     """"三公" parts with a zero 年初预算: no execution rate exists (never inf), so say so.
 
     ``figures`` and ``documents``: DataFrames or lists of dicts."""
-    from countyfiscal.metrics import sangong_execution_pairs
+    from countyfiscal.metrics import SANGONG, sangong_execution_pairs
 
+    # Only a "三公" figure of value zero can be such a budget: most documents state none.
+    if isinstance(figures, list) and not any(r.get("measure") in SANGONG and as_number(r.get("value")) == 0
+                                             for r in figures):
+        return []
     rows = []
     for p in sangong_execution_pairs(figures, documents):
         if p["budget"]["value"] != 0:
