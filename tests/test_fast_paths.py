@@ -72,6 +72,7 @@ def _rewrite_line_plain(line: str) -> str:
         line = N._RE_SPACE_TAB.sub("\t", line)
     if any(c in line for c in ".…·⋯•・．"):
         line = N._strip_toc(line)
+        line = N._RE_SPACE_TAB.sub("\t", line)
     line = N._RE_SPACES.sub(" ", line)
     if "．" in line:
         line = N._RE_FW_DOT.sub(".", line)

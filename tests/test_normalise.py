@@ -213,3 +213,8 @@ def test_number_meeting_chinese_at_a_seam_gets_the_documents_own_spacing():
     tight = [s.replace(" ", "") for s in spaced]
     text = normalise("\n".join(tight))
     assert "主要原因是：比2022年度318.55万元减少" in text and "工资6.26万、" in text
+
+
+def test_a_leader_before_a_tab_leaves_no_space_beside_it():
+    # found by hypothesis: the leader became a space next to the tab, and only a second pass removed it
+    assert normalise("0……0\t0") == "0\t0" == normalise(normalise("0……0\t0"))

@@ -97,6 +97,8 @@ def _rewrite_line(line: str) -> str:
         line = _RE_SPACE_TAB.sub("\t", line)
     if _RE_LEADER_HINT.search(line):
         line = _strip_toc(line)
+        if "\t" in line:  # a leader between a cell and a tab leaves a space beside the tab ("0……0\t0")
+            line = _RE_SPACE_TAB.sub("\t", line)
     if "  " in line:
         line = _RE_SPACES.sub(" ", line)
     if "．" in line:
