@@ -134,7 +134,7 @@ def _is_compact(fragment: str) -> bool:
 
 
 def _quote_at(text: str, j: int, length: int) -> str:
-    """The stretch of ``text`` that ``compact(text)[j : j + length]`` was made from ("" for j < 0).
+    r"""The stretch of ``text`` that ``compact(text)[j : j + length]`` was made from ("" for j < 0).
 
     What quote_in's pattern (the fragment's characters with ``\s*`` between them) finds, without compiling a
     pattern per fragment: regex ``\s`` and str.split() agree on whitespace, and compact() keeps every other
