@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from countyfiscal.fields import columns
 from countyfiscal.pipeline import RunError, run_extract
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -125,6 +126,27 @@ def test_default_run_adds_checks_metrics_and_text_tables_with_the_same_figures(s
     # Rerunning the large mode over the full run's folder removes the tables it does not compute.
     run_extract(raw, full, jobs=1, progress=False, text_mining=False)
     assert not (full / "metrics.csv").exists() and not (full / "sections.parquet").exists()
+
+
+def test_large_mode_streams_flags_in_batches_to_the_same_table(raw, tmp_path):
+    one, many = tmp_path / "one", tmp_path / "many"
+    s1 = run_extract(raw, one, jobs=1, progress=False, text_mining=False)
+    s2 = run_extract(raw, many, jobs=2, progress=False, text_mining=False, batch_rows=1)  # a batch per document
+    assert s1["flags"] == s2["flags"] == len(pd.read_csv(one / "flags.csv")) > 0
+    assert (one / "flags.csv").read_bytes() == (many / "flags.csv").read_bytes()
+    pd.testing.assert_frame_equal(pd.read_parquet(one / "flags.parquet"), pd.read_parquet(many / "flags.parquet"))
+    assert not [p for p in many.iterdir() if p.name.startswith(".")]
+
+
+def test_large_mode_with_nothing_to_check_writes_an_empty_flags_table(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "empty.txt").write_bytes(b"")
+    s = run_extract(raw, tmp_path / "out", jobs=1, progress=False, text_mining=False)
+    assert s["flags"] == 0
+    flags = pd.read_parquet(tmp_path / "out" / "flags.parquet")
+    assert len(flags) == 0 and list(flags.columns) == columns("flags")
+    assert (tmp_path / "out" / "flags.csv").read_text(encoding="utf-8") == ",".join(columns("flags")) + "\n"
 
 
 def test_missing_raw_folder_is_a_run_error(tmp_path):

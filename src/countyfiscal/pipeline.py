@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import logging
@@ -56,7 +57,7 @@ def _empty_document(path: Path, data: bytes | None) -> dict:
 def process_file(path: str | Path) -> FileResult:
     """Read, describe and extract one input. Never raises: a failure becomes a rejected row with a reason."""
     from countyfiscal.extract import extract_all
-    from countyfiscal.ingest import read_document
+    from countyfiscal.ingest import read_bytes
     from countyfiscal.metadata import describe
     from countyfiscal.model import RejectedInput
 
@@ -69,7 +70,7 @@ def process_file(path: str | Path) -> FileResult:
         return FileResult(row)
     row = _empty_document(path, data)
     try:
-        doc = read_document(path)
+        doc = read_bytes(data, path.name)  # the bytes just read (hashed above), not a second read of the file
     except RejectedInput as exc:
         row.update(status="rejected", reason=str(exc))
         return FileResult(row)
@@ -255,10 +256,11 @@ def run_extract(
     documents_rows: list[dict] = []
     errors: list[tuple[str, str]] = []
     texts: dict[str, str] = {}
-    flag_rows: list[list[dict]] = []
     dupes = _DuplicateMarker()
     n_figures = 0
-    with _FigureWriter(out_dir, batch_rows) as writer:
+    # Per-document flags (large-corpus mode) are streamed like figures, so memory does not grow with them.
+    flag_writer = _FlagWriter(out_dir, batch_rows) if checks and not text_mining else None
+    with _FigureWriter(out_dir, batch_rows) as writer, flag_writer or contextlib.nullcontext():
         for res in results:
             bar.update()
             dupes.mark(res)
@@ -267,8 +269,8 @@ def run_extract(
                 errors.append((res.document["file"], res.error))
             if res.text is not None and res.document["status"] in ("ok", "partial"):
                 texts[res.document["file"]] = res.text
-            if res.flags is not None and res.document["status"] in ("ok", "partial"):
-                flag_rows.append(res.flags)
+            if flag_writer is not None and res.flags is not None and res.document["status"] in ("ok", "partial"):
+                flag_writer.add(res.flags)
             n_figures += len(res.figures)
             writer.add(res.figures)
         bar.close()
@@ -281,13 +283,14 @@ def run_extract(
             tables.update(_downstream(figures, documents, texts, checks))
         else:
             writer.finish()
-            if checks:
-                tables.update(_per_document_flags(flag_rows))
+            if flag_writer is not None:
+                flag_writer.finish()
     for name, df in tables.items():
         write_table(df, out_dir, name)
+    streamed = {"figures"} | ({"flags"} if flag_writer is not None else set())
     for name in TABLES:
         # A table this run did not compute would otherwise be left describing an earlier run.
-        if name not in tables and name != "figures":
+        if name not in tables and name not in streamed:
             for suffix in (".csv", ".parquet"):
                 (out_dir / f"{name}{suffix}").unlink(missing_ok=True)
     status = documents["status"].value_counts()
@@ -298,7 +301,7 @@ def run_extract(
         "rejected": int(status.get("rejected", 0)),
         "duplicate": int(status.get("duplicate", 0)),
         "figures": n_figures,
-        "flags": len(tables.get("flags", [])),
+        "flags": flag_writer.n_rows if flag_writer is not None else len(tables.get("flags", [])),
     }
 
 
@@ -322,10 +325,66 @@ def _document_flags(res: FileResult, text: str) -> list[dict]:
     return check_document(res.figures, res.document, text)
 
 
-def _per_document_flags(per_document: list[list[dict]]) -> dict[str, pd.DataFrame]:
-    from countyfiscal.checks import flags_table
+class _FlagWriter:
+    """Streams per-document flag rows (whole documents, in input order) to flags.csv and flags.parquet, each
+    appearing (atomically replaced) only at ``finish``.
 
-    return {"flags": flags_table([row for rows in per_document for row in rows])}
+    ``checks.flags_table`` sorts by file first and drops only exact duplicates (which share their file), and
+    documents arrive sorted by file, so its table of each batch, one after the other, is its table of all the rows.
+    """
+
+    def __init__(self, out_dir: Path, batch_rows: int) -> None:
+        self.out_dir = out_dir
+        self.batch_rows = batch_rows
+        self.rows: list[dict] = []
+        self.n_rows = 0
+        self.tmp_dir = Path(tempfile.mkdtemp(prefix=".flags.", suffix=".tmp", dir=out_dir))
+        self._csv = open(self.tmp_dir / "flags.csv", "w", encoding="utf-8", newline="")
+        self._parquet = None
+        self._schema = None
+
+    def __enter__(self) -> "_FlagWriter":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self._close()
+        shutil.rmtree(self.tmp_dir, ignore_errors=True)
+
+    def add(self, rows: list[dict]) -> None:
+        self.rows.extend(rows)
+        if len(self.rows) >= self.batch_rows:
+            self._flush()
+
+    def _flush(self, last: bool = False) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        from countyfiscal.checks import flags_table
+
+        if not self.rows and not (last and self._schema is None):
+            return
+        df = flags_table(self.rows)  # no rows at all: the typed empty table, so both files still appear
+        self.rows = []
+        df.to_csv(self._csv, index=False, header=self._schema is None, lineterminator="\n")
+        table = pa.Table.from_pandas(df, preserve_index=False)
+        if self._schema is None:
+            self._schema = table.schema
+            self._parquet = pq.ParquetWriter(self.tmp_dir / "flags.parquet", self._schema)
+        self._parquet.write_table(table.cast(self._schema))
+        self.n_rows += len(df)
+
+    def _close(self) -> None:
+        if not self._csv.closed:
+            self._csv.close()
+        if self._parquet is not None:
+            self._parquet.close()
+            self._parquet = None
+
+    def finish(self) -> None:
+        self._flush(last=True)
+        self._close()
+        for name in ("flags.csv", "flags.parquet"):
+            os.replace(self.tmp_dir / name, self.out_dir / name)
 
 
 def text_key(text: str) -> str:
