@@ -8,7 +8,7 @@ Figures:
 - extract: `countyfiscal extract --no-text-mining` (the large-corpus mode: figures, documents and each document's
   checks, computed in the workers; `--no-checks` with this script's --no-checks) over N synthetic text disclosures
   (benchmarks/synth.py), as a subprocess; wall seconds, documents/s and peak RSS of the whole process tree (parent + workers, sampled
-  every 0.1 s with psutil) and of the largest single process. Jobs 1 and 2 on the smallest size give the speed-up;
+  every 0.25 s with psutil) and of the largest single process. Jobs 1 and 2 on the smallest size give the speed-up;
   the sizes give the seconds per 1,000 documents, which stay flat if time grows linearly.
 - pdf: read + describe + extract of synthetic PDFs (matplotlib, Noto Sans CJK SC, TrueType) on one core, pages/s.
 - tokenize: benchmarks/bench_tokenize.py — Tokenizer.cut (width folding, protected phrases, memo, segmentation) over
@@ -71,9 +71,13 @@ def run_measured(cmd: list[str]) -> tuple[float, float, float]:
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, cwd=ROOT)
     root = psutil.Process(proc.pid)
     peak_tree = peak_one = 0
+    procs, listed = [root], 0.0
     while proc.poll() is None:
         try:
-            procs = [root] + root.children(recursive=True)
+            # Listing children scans every process on the machine (~2 ms): once a second is enough for workers
+            # that live the whole run, and keeps the sampler from taking CPU from the run it measures.
+            if time.perf_counter() - listed > 1.0:
+                procs, listed = [root] + root.children(recursive=True), time.perf_counter()
             rss = []
             for p in procs:
                 try:
@@ -84,7 +88,7 @@ def run_measured(cmd: list[str]) -> tuple[float, float, float]:
             peak_one = max(peak_one, max(rss, default=0))
         except psutil.Error:
             pass
-        time.sleep(0.1)
+        time.sleep(0.25)
     wall = time.perf_counter() - t0
     if proc.returncode:
         raise SystemExit(f"{' '.join(cmd)} failed with exit code {proc.returncode}")
