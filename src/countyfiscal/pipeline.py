@@ -325,68 +325,6 @@ def _document_flags(res: FileResult, text: str) -> list[dict]:
     return check_document(res.figures, res.document, text)
 
 
-class _FlagWriter:
-    """Streams per-document flag rows (whole documents, in input order) to flags.csv and flags.parquet, each
-    appearing (atomically replaced) only at ``finish``.
-
-    ``checks.flags_table`` sorts by file first and drops only exact duplicates (which share their file), and
-    documents arrive sorted by file, so its table of each batch, one after the other, is its table of all the rows.
-    """
-
-    def __init__(self, out_dir: Path, batch_rows: int) -> None:
-        self.out_dir = out_dir
-        self.batch_rows = batch_rows
-        self.rows: list[dict] = []
-        self.n_rows = 0
-        self.tmp_dir = Path(tempfile.mkdtemp(prefix=".flags.", suffix=".tmp", dir=out_dir))
-        self._csv = open(self.tmp_dir / "flags.csv", "w", encoding="utf-8", newline="")
-        self._parquet = None
-        self._schema = None
-
-    def __enter__(self) -> "_FlagWriter":
-        return self
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        self._close()
-        shutil.rmtree(self.tmp_dir, ignore_errors=True)
-
-    def add(self, rows: list[dict]) -> None:
-        self.rows.extend(rows)
-        if len(self.rows) >= self.batch_rows:
-            self._flush()
-
-    def _flush(self, last: bool = False) -> None:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        from countyfiscal.checks import flags_table
-
-        if not self.rows and not (last and self._schema is None):
-            return
-        df = flags_table(self.rows)  # no rows at all: the typed empty table, so both files still appear
-        self.rows = []
-        df.to_csv(self._csv, index=False, header=self._schema is None, lineterminator="\n")
-        table = pa.Table.from_pandas(df, preserve_index=False)
-        if self._schema is None:
-            self._schema = table.schema
-            self._parquet = pq.ParquetWriter(self.tmp_dir / "flags.parquet", self._schema)
-        self._parquet.write_table(table.cast(self._schema))
-        self.n_rows += len(df)
-
-    def _close(self) -> None:
-        if not self._csv.closed:
-            self._csv.close()
-        if self._parquet is not None:
-            self._parquet.close()
-            self._parquet = None
-
-    def finish(self) -> None:
-        self._flush(last=True)
-        self._close()
-        for name in ("flags.csv", "flags.parquet"):
-            os.replace(self.tmp_dir / name, self.out_dir / name)
-
-
 def text_key(text: str) -> str:
     """Fingerprint of a text ignoring whitespace and character width: two inputs with the same key are duplicates
     ("same text"). Width is folded (NFKC) because a copy typed with full-width digits and stops (１．) is the same
@@ -440,26 +378,28 @@ class _DuplicateMarker:
             self.seen_text[key] = doc["file"]
 
 
-class _FigureWriter:
-    """Streams figure rows, whole files at a time and in input order, to figures.csv, figures.parquet and the
-    dataset figures/fiscal_year=YYYY/part-NNNNN.parquet; each appears (atomically replaced) only at ``finish``."""
+class _TableStream:
+    """Rows streamed in batches, whole documents at a time and in input order, to NAME.csv and NAME.parquet in a hidden
+    folder of out_dir; ``finish`` moves them into place (each atomically replaced). ``_table`` makes a batch a table
+    sorted by file first, so batch after batch is the whole table in order."""
+
+    name = ""
 
     def __init__(self, out_dir: Path, batch_rows: int) -> None:
         self.out_dir = out_dir
         self.batch_rows = batch_rows
         self.rows: list[dict] = []
         self.n_batches = 0
-        self.tmp_dir = Path(tempfile.mkdtemp(prefix=".figures.", suffix=".tmp", dir=out_dir))
-        self.csv_path = self.tmp_dir / "figures.csv"
-        self.parquet_path = self.tmp_dir / "figures.parquet"
-        self.dataset_dir = self.tmp_dir / "figures"
-        self.dataset_dir.mkdir()
+        self.n_rows = 0
+        self.tmp_dir = Path(tempfile.mkdtemp(prefix=f".{self.name}.", suffix=".tmp", dir=out_dir))
+        self.csv_path = self.tmp_dir / f"{self.name}.csv"
+        self.parquet_path = self.tmp_dir / f"{self.name}.parquet"
         self._csv = open(self.csv_path, "w", encoding="utf-8", newline="")
         self._parquet = None
         self._schema = None
         self._done = False
 
-    def __enter__(self) -> "_FigureWriter":
+    def __enter__(self):
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
@@ -473,31 +413,29 @@ class _FigureWriter:
         if len(self.rows) >= self.batch_rows:
             self._flush()
 
-    def _flush(self) -> None:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
+    def _table(self, rows: list[dict]) -> pd.DataFrame:
+        raise NotImplementedError
 
+    def _flush(self) -> None:
         first = self.n_batches == 0
         if not self.rows and not first:
             return
-        df = frame("figures", self.rows)
+        df = self._table(self.rows)  # no rows at all: the typed empty table, so the files still appear
         self.rows = []
-        df = df.sort_values(FIGURE_SORT, kind="stable", na_position="last").reset_index(drop=True)
+        self._write(df, first)
+        self.n_batches += 1
+        self.n_rows += len(df)
+
+    def _write(self, df: pd.DataFrame, first: bool) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
         df.to_csv(self._csv, index=False, header=first, lineterminator="\n")
         table = pa.Table.from_pandas(df, preserve_index=False)
         if self._schema is None:
             self._schema = table.schema
             self._parquet = pq.ParquetWriter(self.parquet_path, self._schema)
-        table = table.cast(self._schema)
-        self._parquet.write_table(table)
-        years = df["fiscal_year"]
-        for year in sorted(years.dropna().unique()) + ([None] if years.isna().any() else []):
-            part = df[years.isna()] if year is None else df[years == year]
-            name = NA_PARTITION if year is None else str(int(year))
-            folder = self.dataset_dir / f"fiscal_year={name}"
-            folder.mkdir(exist_ok=True)
-            part.drop(columns="fiscal_year").to_parquet(folder / f"part-{self.n_batches:05d}.parquet", index=False)
-        self.n_batches += 1
+        self._parquet.write_table(table.cast(self._schema))
 
     def _close(self) -> None:
         if self._csv and not self._csv.closed:
@@ -506,12 +444,60 @@ class _FigureWriter:
             self._parquet.close()
             self._parquet = None
 
-    def finish(self) -> None:
-        """Write what is left and move the three outputs into place."""
+    def _finish_files(self) -> None:
+        """Write what is left and move NAME.csv and NAME.parquet into place."""
         self._flush()
         self._close()
-        os.replace(self.csv_path, self.out_dir / "figures.csv")
-        os.replace(self.parquet_path, self.out_dir / "figures.parquet")
+        os.replace(self.csv_path, self.out_dir / f"{self.name}.csv")
+        os.replace(self.parquet_path, self.out_dir / f"{self.name}.parquet")
+
+    def finish(self) -> None:
+        self._finish_files()
+        shutil.rmtree(self.tmp_dir, ignore_errors=True)
+        self._done = True
+
+
+class _FlagWriter(_TableStream):
+    """Per-document flag rows (large-corpus mode) to flags.csv and flags.parquet.
+
+    ``checks.flags_table`` sorts by file first and drops only exact duplicates (which share their file), so its
+    table of each batch, one after the other, is its table of all the rows.
+    """
+
+    name = "flags"
+
+    def _table(self, rows: list[dict]) -> pd.DataFrame:
+        from countyfiscal.checks import flags_table
+
+        return flags_table(rows)
+
+
+class _FigureWriter(_TableStream):
+    """Figure rows to figures.csv, figures.parquet and the dataset figures/fiscal_year=YYYY/part-NNNNN.parquet."""
+
+    name = "figures"
+
+    def __init__(self, out_dir: Path, batch_rows: int) -> None:
+        super().__init__(out_dir, batch_rows)
+        self.dataset_dir = self.tmp_dir / "figures"
+        self.dataset_dir.mkdir()
+
+    def _table(self, rows: list[dict]) -> pd.DataFrame:
+        return frame("figures", rows).sort_values(FIGURE_SORT, kind="stable", na_position="last").reset_index(drop=True)
+
+    def _write(self, df: pd.DataFrame, first: bool) -> None:
+        super()._write(df, first)
+        years = df["fiscal_year"]
+        for year in sorted(years.dropna().unique()) + ([None] if years.isna().any() else []):
+            part = df[years.isna()] if year is None else df[years == year]
+            name = NA_PARTITION if year is None else str(int(year))
+            folder = self.dataset_dir / f"fiscal_year={name}"
+            folder.mkdir(exist_ok=True)
+            part.drop(columns="fiscal_year").to_parquet(folder / f"part-{self.n_batches:05d}.parquet", index=False)
+
+    def finish(self) -> None:
+        """Write what is left and move the three outputs into place."""
+        self._finish_files()
         target = self.out_dir / "figures"
         old = Path(tempfile.mkdtemp(prefix=".figures.old.", dir=self.out_dir)) if target.exists() else None
         try:

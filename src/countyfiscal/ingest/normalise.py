@@ -380,21 +380,25 @@ def join_lines(lines: list[Line], m: _Measure | None = None, spaced: "bool | _Sp
             continue
         if not ln.segments:
             ln.segments = [(0, ln.page)]
-        segs = ln.segments
         if out and not out[-1].fixed and not ln.fixed:
             prev = out[-1]
             if _joinable(last_piece, ln.text, lo, hi, m) or _split_unit(prev.text, ln.text):
-                glue = _seam(prev.text, ln.text, spaced)
-                base = len(prev.text) + len(glue)
-                prev.text = prev.text + glue + ln.text
-                prev.segments.extend((base + o, p) for o, p in segs)
-                prev.joined = True
+                _join_into(prev, ln, spaced)
                 last_piece = ln.text
                 joins += 1
                 continue
         out.append(ln)  # the caller's lines are reused and extended in place (layout passes its own copies)
         last_piece = ln.text
     return out, joins
+
+
+def _join_into(prev: Line, ln: Line, spaced: "bool | _Spaced" = False) -> None:
+    """Append ``ln`` to ``prev`` (mutated) across the seam, keeping where each source line's text now starts."""
+    glue = _seam(prev.text, ln.text, spaced)
+    base = len(prev.text) + len(glue)
+    prev.text = prev.text + glue + ln.text
+    prev.segments.extend((base + o, p) for o, p in ln.segments)
+    prev.joined = True
 
 
 def _join_split_units(lines: list[Line]) -> tuple[list[Line], int]:
@@ -407,12 +411,7 @@ def _join_split_units(lines: list[Line]) -> tuple[list[Line], int]:
         if not ln.segments:
             ln.segments = [(0, ln.page)]
         if out and ln.text[0] == "元" and not out[-1].fixed and not ln.fixed and _split_unit(out[-1].text, ln.text):
-            prev = out[-1]
-            glue = _seam(prev.text, ln.text)
-            base = len(prev.text) + len(glue)
-            prev.text = prev.text + glue + ln.text
-            prev.segments.extend((base + o, p) for o, p in ln.segments)
-            prev.joined = True
+            _join_into(out[-1], ln)
             joins += 1
             continue
         out.append(ln)
