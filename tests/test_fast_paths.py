@@ -118,3 +118,16 @@ def test_leader_hint_holds_every_leader():
     for leader in ("....", "．．．．", "····", "•••••", "・・・・", "……", "⋯⋯", ". . . . ", ".·.·", "…⋯"):
         assert N._RE_LEADER.search(leader) and hint.search(leader), leader
     assert re.search(N._RE_THOUSANDS_HINT, "3，456") and not re.search(N._RE_THOUSANDS_HINT, "3,456，元")
+
+
+_OLD_NUMBER = r"(?=\d)(?<![\d.,])(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("0123456789.,， 万亿元千人余年\t-")), max_size=30))
+def test_amount_pattern_led_by_a_digit_finds_what_the_plain_one_found(s):
+    from countyfiscal.amounts import AMOUNT_RE, NUMBER
+
+    plain = re.compile(_OLD_NUMBER + AMOUNT_RE.pattern[len(NUMBER):])
+    assert [(m.span(), m.group("num", "unit")) for m in AMOUNT_RE.finditer(s)] == \
+        [(m.span(), m.group("num", "unit")) for m in plain.finditer(s)]
