@@ -17,7 +17,7 @@ def _f(name: str, dtype: str, description: str, unit: str = "") -> Field:
     return Field(name, dtype, description, unit)
 
 
-# Contract columns (../shared/CONTRACT.md) come first, in contract order; extensions follow.
+# Contract columns (docs/CONTRACT.md) come first, in contract order; extensions follow.
 TABLES: dict[str, list[Field]] = {
     "documents": [
         _f("file", "string", "the input's file name as found in the raw folder"),

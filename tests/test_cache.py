@@ -1,0 +1,33 @@
+"""The per-user cache folder is private, and a folder others may write to is refused."""
+
+import os
+
+import pytest
+
+from countyfiscal.cache import CacheError, cache_dir
+
+
+def test_cache_dir_is_private(tmp_path, monkeypatch):
+    monkeypatch.setenv("COUNTYFISCAL_CACHE", str(tmp_path / "c"))
+    folder = cache_dir("ocr")
+    assert folder == tmp_path / "c" / "ocr"
+    assert oct(folder.stat().st_mode & 0o777) == "0o700"
+
+
+def test_cache_dir_others_may_write_is_refused(tmp_path, monkeypatch):
+    root = tmp_path / "c"
+    (root / "jieba").mkdir(parents=True)
+    os.chmod(root / "jieba", 0o777)  # as another user could have prepared it
+    monkeypatch.setenv("COUNTYFISCAL_CACHE", str(root))
+    with pytest.raises(CacheError, match="written by other users"):
+        cache_dir("jieba")
+
+
+def test_cache_dir_symlink_is_refused(tmp_path, monkeypatch):
+    root = tmp_path / "c"
+    root.mkdir()
+    (tmp_path / "elsewhere").mkdir(mode=0o700)
+    (root / "ocr").symlink_to(tmp_path / "elsewhere")
+    monkeypatch.setenv("COUNTYFISCAL_CACHE", str(root))
+    with pytest.raises(CacheError, match="not a plain folder"):
+        cache_dir("ocr")
