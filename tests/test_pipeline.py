@@ -152,3 +152,27 @@ def test_large_mode_with_nothing_to_check_writes_an_empty_flags_table(tmp_path):
 def test_missing_raw_folder_is_a_run_error(tmp_path):
     with pytest.raises(RunError, match="does not exist"):
         run_extract(tmp_path / "nope", tmp_path / "out")
+
+
+@pytest.mark.parametrize("text_mining", [True, False])
+def test_flags_raised_while_reading_reach_flags_csv(tmp_path, monkeypatch, text_mining):
+    """A flag the reader or extractor puts on Document.flags is written to flags.csv in both modes, once."""
+    import countyfiscal.extract as extract
+
+    real = extract.extract_all
+
+    def extract_and_flag(doc, *args, **kwargs):
+        doc.flags.append({"file": doc.file, "check": "restatement", "status": "mismatch",
+                          "measure": "income_total", "message": "planted by the test"})
+        return real(doc, *args, **kwargs)
+
+    monkeypatch.setattr(extract, "extract_all", extract_and_flag)
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    shutil.copy(SEEDS[1], raw / SEEDS[1].name)
+    shutil.copy(SEEDS[1], raw / "zz_copy.txt")  # a duplicate's flags are not written
+    run_extract(raw, tmp_path / "out", jobs=1, progress=False, text_mining=text_mining)
+    flags = pd.read_csv(tmp_path / "out" / "flags.csv", dtype=str)
+    planted = flags[flags["message"] == "planted by the test"]
+    assert planted["file"].tolist() == [SEEDS[1].name]
+    assert planted["check"].tolist() == ["restatement"]

@@ -914,10 +914,12 @@ def check_document(figures, document: dict, text: str | None) -> list[dict]:
     return rows
 
 
-def run_checks(figures: pd.DataFrame, documents: pd.DataFrame, texts: dict[str, str]) -> pd.DataFrame:
+def run_checks(figures: pd.DataFrame, documents: pd.DataFrame, texts: dict[str, str],
+               extra: list[dict] | None = None) -> pd.DataFrame:
     """Every check on every document: one row per check that did not pass (columns of fields.TABLES["flags"]).
 
-    Per document as ``check_document``; then the same department's figures across its documents."""
+    Per document as ``check_document``; then the same department's figures across its documents. ``extra``: flag
+    rows raised while the documents were read (``Document.flags``), written with the checks' own."""
     raw = _records(figures)
     docs = table_records(documents, DOCUMENT_COLUMNS)
     by_file: dict[str, list[dict]] = defaultdict(list)
@@ -937,7 +939,7 @@ def run_checks(figures: pd.DataFrame, documents: pd.DataFrame, texts: dict[str, 
         rows += _cross_document(prepared.values(), docs)
     if documents is not None and raw:
         rows += check_execution_inputs(raw, docs)
-    return flags_table(rows)
+    return flags_table(rows + list(extra or []))
 
 
 def _write_atomic(frame: pd.DataFrame, path: Path) -> None:

@@ -29,6 +29,9 @@ class Document:
     n_pages: int | None = None
     tables: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # Flag rows (columns of flags.csv) raised while reading or extracting the document itself: a reading the
+    # extractor set aside, an OCR'd table whose own identities fail. The pipeline adds them to the document's flags.
+    flags: list[dict[str, Any]] = field(default_factory=list)
 
     def page_at(self, offset: int) -> int | None:
         """1-based page holding ``offset``; None for formats without pages.

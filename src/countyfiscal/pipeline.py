@@ -39,6 +39,7 @@ class FileResult:
     error: str = ""  # traceback of an unexpected failure, for the log file only
     text_key: str = ""  # fingerprint of the text when the text itself is not carried (process_file_compact)
     flags: list[dict] | None = None  # this document's flag rows, when checked in the worker
+    doc_flags: list[dict] = field(default_factory=list)  # flags raised while reading/extracting it (Document.flags)
 
 
 def list_inputs(raw_dir: Path) -> list[Path]:
@@ -100,7 +101,7 @@ def process_file(path: str | Path) -> FileResult:
     gaps = _gaps(row, figures, doc.warnings)
     row.update(status="partial" if gaps else "ok", reason=f"read, but {'; '.join(gaps)}" if gaps else "")
     row["n_figures"] = len(figures)
-    return FileResult(row, figures, doc.text)
+    return FileResult(row, figures, doc.text, doc_flags=doc.flags)
 
 
 # A sum of money as any disclosure states many: digits, then a yuan unit (the normalised text has ASCII digits).
@@ -142,6 +143,7 @@ def _as_duplicate(res: FileResult, original: str, how: str) -> None:
                         n_figures=0)
     res.figures = []
     res.flags = None
+    res.doc_flags = []
 
 
 def frame(table: str, rows: list[dict]) -> pd.DataFrame:
@@ -256,6 +258,7 @@ def run_extract(
     documents_rows: list[dict] = []
     errors: list[tuple[str, str]] = []
     texts: dict[str, str] = {}
+    doc_flags: list[dict] = []
     dupes = _DuplicateMarker()
     n_figures = 0
     # Per-document flags (large-corpus mode) are streamed like figures, so memory does not grow with them.
@@ -269,6 +272,8 @@ def run_extract(
                 errors.append((res.document["file"], res.error))
             if res.text is not None and res.document["status"] in ("ok", "partial"):
                 texts[res.document["file"]] = res.text
+                if text_mining and checks:
+                    doc_flags.extend(res.doc_flags)
             if flag_writer is not None and res.flags is not None and res.document["status"] in ("ok", "partial"):
                 flag_writer.add(res.flags)
             n_figures += len(res.figures)
@@ -280,7 +285,7 @@ def run_extract(
         tables = {"documents": documents}
         if text_mining:
             figures = writer.finish_and_read()
-            tables.update(_downstream(figures, documents, texts, checks))
+            tables.update(_downstream(figures, documents, texts, checks, doc_flags))
         else:
             writer.finish()
             if flag_writer is not None:
@@ -315,7 +320,7 @@ def process_file_compact(path: str | Path, check: bool = True) -> FileResult:
     if text is not None:
         res.text_key = text_key(text)
         if check and res.document["status"] in ("ok", "partial"):
-            res.flags = _document_flags(res, text)
+            res.flags = res.doc_flags + _document_flags(res, text)
     return res
 
 
@@ -522,13 +527,14 @@ class _FigureWriter(_TableStream):
 
 
 def _downstream(figures: pd.DataFrame, documents: pd.DataFrame, texts: dict[str, str],
-                checks: bool = True) -> dict[str, pd.DataFrame]:
-    """Checks (unless ``checks`` is False), metrics and text mining over what was extracted."""
+                checks: bool = True, doc_flags: list[dict] | None = None) -> dict[str, pd.DataFrame]:
+    """Checks (unless ``checks`` is False), metrics and text mining over what was extracted; ``doc_flags`` are the
+    flags raised while the documents were read (``Document.flags``), added to the checks' own."""
     from countyfiscal.checks import run_checks
     from countyfiscal.metrics import compute_metrics
     from countyfiscal.text import mine
 
-    out = {"flags": run_checks(figures, documents, texts)} if checks else {}
+    out = {"flags": run_checks(figures, documents, texts, extra=doc_flags)} if checks else {}
     out["metrics"] = compute_metrics(figures, documents, texts)
     out.update(mine(texts, documents))
     return out
