@@ -1,38 +1,97 @@
-"""Read the tables `countyfiscal extract` wrote into typed DataFrames, an empty frame for any table that is absent."""
+"""Read the tables `countyfiscal extract` wrote into typed DataFrames, after checking they are whole and of one run."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
 
 from countyfiscal import fields
 
-# Every table the notebooks read; a missing file becomes an empty frame so a notebook still runs and says "no data".
+# Every table the notebooks may read. documents and figures are always needed; a notebook names the others it needs.
 TABLE_NAMES = (
     "documents",
     "figures",
     "flags",
     "metrics",
+    "statements",
     "sections",
     "keywords",
     "themes",
     "recurring_themes",
 )
+REQUIRED = ("documents", "figures")
 
 # Columns that look numeric but are identifiers (classification codes, admin codes, file names); never converted.
 _IDENTIFIER_COLUMNS = {"file", "code", "admin_code", "sha256", "path", "label", "quote", "quotes"}
 
 
+class DataError(Exception):
+    """A missing, truncated or inconsistent input, said in one sentence a researcher can act on.
+
+    In a notebook the sentence is all that shows (no traceback): IPython asks ``_render_traceback_``.
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"{type(self).__name__}: {self}"]
+
+
+# ---------------------------------------------------------------------------------------------------- paths
+
+
+def project_root() -> Path:
+    """The repository the notebooks belong to, so a relative path never depends on where a command was started.
+
+    In order: ``$COUNTYFISCAL_ROOT``; the nearest folder at or above the working directory holding ``reports.yml``;
+    the repository this package is installed from (an editable install); else the working directory.
+    """
+    env = os.environ.get("COUNTYFISCAL_ROOT")
+    if env:
+        return Path(env).resolve()
+    cwd = Path.cwd().resolve()
+    for folder in (cwd, *cwd.parents):
+        if (folder / "reports.yml").is_file():
+            return folder
+    installed = Path(__file__).resolve().parents[2]
+    if (installed / "reports.yml").is_file():
+        return installed
+    return cwd
+
+
+def resolve(path: str | Path) -> Path:
+    """An absolute path: a relative one is taken against ``project_root()``, never against the working directory.
+
+    >>> resolve("/tmp/x") == Path("/tmp/x")
+    True
+    """
+    path = Path(path).expanduser()
+    return path if path.is_absolute() else (project_root() / path).resolve()
+
+
+# ---------------------------------------------------------------------------------------------------- reading
+
+
 def _typed(frame: pd.DataFrame, table: str) -> pd.DataFrame:
-    """Apply the dtypes of fields.py; for tables fields.py does not know yet, make all-numeric columns numeric."""
+    """Apply the dtypes of fields.py; for tables fields.py does not know yet, make all-numeric columns numeric.
+
+    A declared numeric column holding text means the file is damaged: DataError names the column and a value.
+    """
     out = frame.copy()
     declared = fields.dtypes(table) if table in fields.TABLES else {}
     for column in out.columns:
         dtype = declared.get(column)
         if dtype in ("Int64", "float64"):
-            numbers = pd.to_numeric(out[column].replace("", None), errors="coerce")
+            raw = out[column].replace("", None)
+            numbers = pd.to_numeric(raw, errors="coerce")
+            bad = raw.notna() & numbers.isna()
+            if bad.any():
+                raise DataError(f"{table}.csv: column {column} holds {raw[bad].iloc[0]!r} where a number belongs "
+                                f"(row {int(bad.to_numpy().argmax()) + 2}); the file is damaged: re-run `countyfiscal extract`")
             out[column] = numbers.astype("Int64") if dtype == "Int64" else numbers.astype("float64")
+        elif dtype == "boolean":
+            out[column] = out[column].map({"True": True, "False": False, "true": True, "false": False}).astype("boolean")
         elif dtype is None and column not in _IDENTIFIER_COLUMNS:
             raw = out[column].replace("", None)
             numbers = pd.to_numeric(raw, errors="coerce")
@@ -54,26 +113,174 @@ def empty_table(table: str) -> pd.DataFrame:
     return pd.DataFrame({f.name: pd.Series(dtype=f.dtype if f.dtype != "string" else "str") for f in fields.TABLES[table]})
 
 
+def _missing_columns(frame: pd.DataFrame, table: str, path: Path) -> None:
+    if table not in fields.TABLES:
+        return
+    missing = [c for c in fields.columns(table) if c not in frame.columns]
+    if missing:
+        raise DataError(f"{path} lacks the column(s) {', '.join(missing)}: it was written by another version of "
+                        "countyfiscal; re-run `countyfiscal extract`")
+
+
 def read_table(path: str | Path, table: str) -> pd.DataFrame:
-    """One CSV as written by the pipeline: text kept as text ('301' stays '301'), empty cells as '' in text columns."""
+    """One CSV as written by the pipeline: text kept as text ('301' stays '301'), empty cells as '' in text columns.
+
+    The file must be whole: a missing final line break (a truncated write), a row with too many cells, bytes that
+    are not UTF-8, a declared column missing or a number column holding text each raise DataError in one sentence.
+    """
     path = Path(path)
-    if not path.is_file() or path.stat().st_size == 0:
-        return empty_table(table)
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    if not path.is_file():
+        raise DataError(f"{path} is missing; run `countyfiscal extract` first")
+    size = path.stat().st_size
+    if size == 0:
+        raise DataError(f"{path} is empty (not even a header line): it was not written completely; re-run `countyfiscal extract`")
+    with open(path, "rb") as fh:
+        fh.seek(size - 1)
+        if fh.read(1) != b"\n":
+            raise DataError(f"{path} ends in the middle of a line: it is truncated; re-run `countyfiscal extract`")
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8", on_bad_lines="error")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as exc:
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(f"{path} cannot be read as CSV ({detail}); re-run `countyfiscal extract`") from None
+    _missing_columns(frame, table, path)
     return _typed(frame, table)
 
 
-def load_processed(processed_dir: str | Path = "../data/processed") -> dict[str, pd.DataFrame]:
+def _parquet_rows(path: Path) -> int:
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.ParquetFile(path).metadata.num_rows
+    except Exception as exc:  # pyarrow raises several types for a damaged file
+        raise DataError(f"{path} is not a readable Parquet file ({type(exc).__name__}); re-run `countyfiscal extract`") from None
+
+
+def read_parquet(path: str | Path, table: str) -> pd.DataFrame:
+    """The Parquet twin of a table, with the same dtypes and empty-text convention as ``read_table``."""
+    path = Path(path)
+    _parquet_rows(path)
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as exc:
+        raise DataError(f"{path} is not a readable Parquet file ({type(exc).__name__}); re-run `countyfiscal extract`") from None
+    _missing_columns(frame, table, path)
+    declared = fields.dtypes(table) if table in fields.TABLES else {}
+    for column in frame.columns:
+        dtype = declared.get(column)
+        if dtype == "string" or (dtype is None and frame[column].dtype == object) or pd.api.types.is_string_dtype(frame[column]):
+            frame[column] = frame[column].fillna("").astype("str")
+        elif dtype in ("Int64", "float64", "boolean"):
+            frame[column] = frame[column].astype(dtype)
+    return frame
+
+
+def _check_one_run(tables: dict[str, pd.DataFrame], folder: Path) -> None:
+    """The tables agree with documents.csv: every file they name is listed there, and each document's n_figures
+    equals its rows in figures.csv. Otherwise a table is truncated or the tables come from different runs."""
+    documents, figures = tables["documents"], tables["figures"]
+    if documents["file"].duplicated().any():
+        twice = documents.loc[documents["file"].duplicated(), "file"].iloc[0]
+        raise DataError(f"{folder / 'documents.csv'} lists {twice} twice: the file is damaged; re-run `countyfiscal extract`")
+    listed = set(documents["file"])
+    for name, frame in tables.items():
+        if name == "documents" or frame.empty or "file" not in frame.columns:
+            continue
+        named = {f for cell in frame["file"].unique() for f in str(cell).split(";") if f}
+        stray = sorted(named - listed)
+        if stray:
+            raise DataError(f"{folder / (name + '.csv')} names {len(stray)} file(s) documents.csv does not list "
+                            f"(first: {stray[0]}): the tables come from different runs; re-run `countyfiscal extract`")
+    if "n_figures" in documents.columns:
+        stated = documents.set_index("file")["n_figures"].fillna(0).astype(int)
+        found = figures["file"].value_counts().reindex(stated.index, fill_value=0)
+        wrong = stated.index[stated.to_numpy() != found.to_numpy()]
+        if len(wrong):
+            f = wrong[0]
+            raise DataError(f"documents.csv gives {f} {stated[f]} figures but figures.csv holds {found[f]}: a table in "
+                            f"{folder} is truncated or from another run; re-run `countyfiscal extract`")
+
+
+def _folder(processed_dir: str | Path) -> Path:
+    folder = resolve(processed_dir)
+    if not folder.is_dir():
+        raise DataError(f"the processed folder {folder} does not exist; run `countyfiscal extract` (or `make figures`) first")
+    return folder
+
+
+def validate_processed(processed_dir: str | Path, need: Iterable[str] = REQUIRED) -> dict[str, pd.DataFrame]:
+    """Read every CSV table of ``processed_dir`` strictly and check they are whole and of one run; DataError if not.
+
+    Stricter and slower than ``load_processed``: each CSV is parsed (not its Parquet twin), and each CSV's row count
+    must equal its Parquet twin's. ``countyfiscal figures`` calls it once before rendering anything. Tables not in
+    ``need`` may be absent (an empty frame is returned for them).
+    """
+    folder = _folder(processed_dir)
+    need = set(REQUIRED) | set(need)
+    tables = {}
+    for name in TABLE_NAMES:
+        path = folder / f"{name}.csv"
+        if not path.is_file() and name not in need:
+            tables[name] = empty_table(name)
+            continue
+        tables[name] = read_table(path, name)
+        twin = path.with_suffix(".parquet")
+        if twin.is_file() and _parquet_rows(twin) != len(tables[name]):
+            raise DataError(f"{path} has {len(tables[name])} rows but {twin.name} has {_parquet_rows(twin)}: one of them is "
+                            "truncated or from another run; re-run `countyfiscal extract`")
+    _check_one_run(tables, folder)
+    return tables
+
+
+_CACHE: dict[tuple, pd.DataFrame] = {}
+
+
+def _read_cached(folder: Path, name: str) -> pd.DataFrame:
+    """The table from its Parquet twin when there is one (fast), else the CSV; read once per process and file version."""
+    parquet, csv = folder / f"{name}.parquet", folder / f"{name}.csv"
+    path = parquet if parquet.is_file() else csv
+    stat = path.stat()
+    key = (str(path), stat.st_mtime_ns, stat.st_size)
+    if key not in _CACHE:
+        for old in [k for k in _CACHE if k[0] == key[0]]:
+            del _CACHE[old]
+        _CACHE[key] = read_parquet(path, name) if path is parquet else read_table(path, name)
+    # pandas copy-on-write: a shallow copy is free, and a caller changing it never changes the cached frame.
+    return _CACHE[key].copy(deep=False)
+
+
+def load_processed(processed_dir: str | Path = "data/processed", need: Iterable[str] = REQUIRED) -> dict[str, pd.DataFrame]:
     """Every table in ``processed_dir`` by name (``documents``, ``figures``, ``flags``, ``metrics``, text tables).
 
-    Absent tables are empty frames, so callers never need to test for existence.
+    A relative ``processed_dir`` is taken against the repository (``resolve``). The folder, and each table named in
+    ``need`` (documents and figures always), must exist and be whole, or DataError says which in one sentence. Other
+    tables absent from the folder are empty frames. Parquet twins are read when present, each file once per process.
 
-    >>> tables = load_processed("/nonexistent")
-    >>> sorted(tables)[:2], len(tables["figures"])
-    (['documents', 'figures'], 0)
+    >>> load_processed("/nonexistent")
+    Traceback (most recent call last):
+    ...
+    countyfiscal.load.DataError: the processed folder /nonexistent does not exist; run `countyfiscal extract` (or `make figures`) first
     """
-    processed_dir = Path(processed_dir)
-    return {name: read_table(processed_dir / f"{name}.csv", name) for name in TABLE_NAMES}
+    folder = _folder(processed_dir)
+    need = set(REQUIRED) | set(need)
+    unknown = sorted(need - set(TABLE_NAMES))
+    if unknown:
+        raise ValueError(f"unknown table(s) {', '.join(unknown)}; the tables are: {', '.join(TABLE_NAMES)}")
+    tables = {}
+    for name in TABLE_NAMES:
+        present = (folder / f"{name}.parquet").is_file() or (folder / f"{name}.csv").is_file()
+        if not present:
+            if name in need:
+                raise DataError(f"{folder / (name + '.csv')} is missing; run `countyfiscal extract` first"
+                                + (" (without --no-text-mining)" if name in TEXT_TABLES + ("metrics",) else ""))
+            tables[name] = empty_table(name)
+            continue
+        tables[name] = _read_cached(folder, name)
+    _check_one_run(tables, folder)
+    return tables
+
+
+TEXT_TABLES = ("sections", "keywords", "themes", "recurring_themes")
 
 
 # ------------------------------------------------------------------------------------------ views for the notebooks
