@@ -308,9 +308,56 @@ MEASURE_ORDER = (
     "economic_expenditure",
     "staff_authorised",
     "staff_actual",
+    "income_grand_total",
+    "expenditure_grand_total",
 )
+# The Chinese name a chart or table shows for each measure (CONTRACT.md's vocabulary), never the internal name.
+MEASURE_LABELS = {
+    "income_total": "收入合计",
+    "expenditure_total": "支出合计",
+    "fiscal_appropriation_income": "财政拨款收入",
+    "basic_expenditure": "基本支出",
+    "project_expenditure": "项目支出",
+    "personnel_expenditure": "人员经费",
+    "public_expenditure": "公用经费",
+    "sangong_total": "“三公”经费",
+    "sangong_overseas": "因公出国（境）费",
+    "sangong_vehicle_purchase": "公务用车购置费",
+    "sangong_vehicle_operation": "公务用车运行维护费",
+    "sangong_vehicle_total": "公务用车购置及运行费",
+    "sangong_reception": "公务接待费",
+    "agency_operating_expenses": "机关运行经费",
+    "government_procurement": "政府采购",
+    "assets_total": "资产总额",
+    "functional_expenditure": "功能分类支出",
+    "economic_expenditure": "经济分类支出",
+    "staff_authorised": "编制人数",
+    "staff_actual": "实有人数",
+    "income_grand_total": "收入总计",
+    "expenditure_grand_total": "支出总计",
+}
+
+
+def measure_label(measure: str) -> str:
+    """The Chinese name of a measure, or the measure itself when it is not in the vocabulary.
+
+    >>> measure_label("income_total"), measure_label("new_measure")
+    ('收入合计', 'new_measure')
+    """
+    return MEASURE_LABELS.get(measure, measure)
+
 KIND_LABELS = {"budget": "预算", "final_account": "决算", "performance_evaluation": "绩效自评", "": "?"}
 READ_STATUSES = ("ok", "partial")
+MONEY_DISPLAY_LIMIT = 200  # rows a notebook table shows before it says how many more there are
+
+
+def _department_labels(documents: pd.DataFrame) -> pd.Series:
+    """file -> department label (the documents' own column when scope.apply added it)."""
+    if "department_label" in documents.columns:
+        return pd.Series(documents["department_label"].to_numpy(), index=documents["file"].to_numpy(), dtype="str")
+    from countyfiscal.analysis.scope import department_labels
+
+    return department_labels(documents)
 
 
 def document_labels(documents: pd.DataFrame, with_place: bool = True) -> pd.Series:
@@ -338,7 +385,17 @@ def _fixed(frame: pd.DataFrame, decimals: int = 2) -> pd.DataFrame:
             out[column] = out[column].map(lambda v: "" if pd.isna(v) else f"{v:,.{decimals}f}")
         elif pd.api.types.is_integer_dtype(out[column]):
             out[column] = out[column].astype("Int64").astype("str").replace("<NA>", "")
+        elif pd.api.types.is_bool_dtype(out[column]):
+            out[column] = out[column].astype(str)
     return out
+
+
+def _limited(frame: pd.DataFrame, limit: int = MONEY_DISPLAY_LIMIT) -> pd.DataFrame:
+    """At most ``limit`` rows, with a last row saying how many were left out (the CSVs have them all)."""
+    if len(frame) <= limit:
+        return frame
+    note = pd.DataFrame([{frame.columns[0]: f"… and {len(frame) - limit} more rows (see the processed tables)"}])
+    return pd.concat([frame.head(limit), note], ignore_index=True).fillna("")
 
 
 def jurisdictions(documents: pd.DataFrame) -> list[str]:
@@ -353,47 +410,81 @@ def jurisdictions(documents: pd.DataFrame) -> list[str]:
     return sorted({j for j in read["jurisdiction"].dropna() if j})
 
 
+def pick_department(documents: pd.DataFrame, department: str = "") -> str:
+    """The department label asked for (a label, a department's name, or a part of one that names exactly one
+    department), or the first department in the data when none is given; DataError in one sentence otherwise.
+
+    >>> docs = pd.DataFrame({"file": ["a", "b"], "jurisdiction": ["甲区", "乙县"], "department": ["甲区信访局", "乙县公安局"],
+    ...                      "status": ["ok", "ok"]})
+    >>> pick_department(docs), pick_department(docs, "公安")
+    ('乙县公安局', '乙县公安局')
+    >>> pick_department(docs, "局")
+    Traceback (most recent call last):
+    ...
+    countyfiscal.load.DataError: department '局' names 2 departments (乙县公安局、甲区信访局); give one of them
+    """
+    read = documents[documents["status"].isin(READ_STATUSES)] if not documents.empty else documents
+    if read.empty:
+        raise DataError("no document was read (documents.csv lists none with status ok or partial): no department to profile")
+    labels = _department_labels(read)
+    names = dict(zip(read["file"], read["department"].fillna("")))
+    found = sorted(set(labels))
+    if not department:
+        return found[0]
+    exact = sorted({lab for f, lab in labels.items() if department in (lab, names[f])})
+    if len(exact) == 1:
+        return exact[0]
+    partial = sorted({lab for lab in found if department in lab})
+    if len(partial) == 1:
+        return partial[0]
+    if partial or exact:
+        many = exact or partial
+        raise DataError(f"department {department!r} names {len(many)} departments ({'、'.join(many[:10])}); give one of them")
+    listed = "、".join(found[:10]) + (f" and {len(found) - 10} more" if len(found) > 10 else "")
+    raise DataError(f"department {department!r} is not in the data; the departments read are: {listed}")
+
+
 def pick_jurisdiction(documents: pd.DataFrame, jurisdiction: str = "") -> str:
     """The jurisdiction asked for, or the first one in the data when none is given ('' when there is no data).
 
-    A jurisdiction that no read document belongs to is an error (a typo would otherwise give an empty profile);
-    with no read document at all, any name is returned as given, so the notebooks still run and say "no data".
+    A jurisdiction that no read document belongs to is an error (a typo would otherwise give an empty profile).
 
     >>> pick_jurisdiction(pd.DataFrame({"jurisdiction": ["甲区"], "status": ["ok"]}), "乙县")
     Traceback (most recent call last):
     ...
-    ValueError: jurisdiction '乙县' is not in the data; the documents read are from: 甲区
+    countyfiscal.load.DataError: jurisdiction '乙县' is not in the data; the documents read are from: 甲区
     """
     found = jurisdictions(documents)
     if jurisdiction:
         if found and jurisdiction not in found:
             listed = ", ".join(found[:10]) + (f" and {len(found) - 10} more" if len(found) > 10 else "")
-            raise ValueError(f"jurisdiction {jurisdiction!r} is not in the data; the documents read are from: {listed}")
+            raise DataError(f"jurisdiction {jurisdiction!r} is not in the data; the documents read are from: {listed}")
         return jurisdiction
     return found[0] if found else ""
 
 
 def corpus_table(documents: pd.DataFrame) -> pd.DataFrame:
-    """One row per input file: what it is, whether it was read and why not."""
+    """One row per input file: what it is, whose it is, whether it was read and why not."""
     columns = ["file", "status", "doc_kind", "fiscal_year", "jurisdiction", "department", "reason"]
     if documents.empty:
         return pd.DataFrame(columns=columns)
-    return _fixed(documents[[c for c in columns if c in documents]].sort_values("file"))
+    return _limited(_fixed(documents[[c for c in columns if c in documents]].sort_values("file")))
 
 
 def stated_measures(figures: pd.DataFrame, documents: pd.DataFrame) -> pd.DataFrame:
-    """Per document, the measures it states (contract order) and how many stated figures it gives."""
-    columns = ["jurisdiction", "fiscal_year", "doc_kind", "file", "n_stated", "measures"]
+    """Per document, the measures it states (Chinese names, contract order) and how many stated figures it gives."""
+    columns = ["department_label", "fiscal_year", "doc_kind", "file", "n_stated", "measures"]
     if figures.empty or documents.empty:
         return pd.DataFrame(columns=columns)
     stated = figures[figures["method"].eq("stated")] if "method" in figures else figures
     order = {m: i for i, m in enumerate(MEASURE_ORDER)}
     per_file = stated.groupby("file").agg(
         n_stated=("measure", "size"),
-        measures=("measure", lambda s: ", ".join(sorted(set(s), key=lambda m: (order.get(m, len(order)), m)))),
+        measures=("measure", lambda s: "、".join(measure_label(m) for m in sorted(set(s), key=lambda m: (order.get(m, len(order)), m)))),
     )
-    out = documents[["jurisdiction", "fiscal_year", "doc_kind", "file"]].merge(per_file, on="file", how="inner")
-    return _fixed(out.sort_values(["jurisdiction", "fiscal_year", "file"])[columns])
+    docs = documents.assign(department_label=documents["file"].map(_department_labels(documents)))
+    out = docs[["department_label", "fiscal_year", "doc_kind", "file"]].merge(per_file, on="file", how="inner")
+    return _limited(_fixed(out.sort_values(["department_label", "fiscal_year", "file"])[columns]))
 
 
 def flag_counts(flags: pd.DataFrame) -> pd.DataFrame:
@@ -404,51 +495,57 @@ def flag_counts(flags: pd.DataFrame) -> pd.DataFrame:
     return _fixed(out.sort_values(["check", "status"]))
 
 
-def flag_table(flags: pd.DataFrame, documents: pd.DataFrame | None = None, jurisdiction: str = "") -> pd.DataFrame:
-    """The flags themselves (optionally only those on one jurisdiction's files), sorted, without the long quotes."""
+def flag_table(flags: pd.DataFrame, documents: pd.DataFrame | None = None, department: str = "") -> pd.DataFrame:
+    """The flags themselves (optionally only those on one department's files), sorted, without the long quotes."""
     columns = ["file", "check", "status", "measure", "code", "fiscal_year", "basis", "reported", "expected", "message"]
     if flags.empty:
         return pd.DataFrame(columns=columns)
     rows = flags
-    if jurisdiction and documents is not None and not documents.empty:
-        files = set(documents.loc[documents["jurisdiction"].eq(jurisdiction), "file"])
+    if department and documents is not None and not documents.empty:
+        labels = _department_labels(documents)
+        files = {f for f, lab in labels.items() if lab == department}
         rows = rows[rows["file"].map(lambda f: bool(files & set(str(f).split(";"))))]
     rows = rows[[c for c in columns if c in rows]]
-    return _fixed(rows.sort_values([c for c in ["file", "check", "measure", "code", "fiscal_year", "basis", "status"] if c in rows]))
+    return _limited(_fixed(rows.sort_values([c for c in ["file", "check", "measure", "code", "fiscal_year", "basis", "status"] if c in rows])))
 
 
-def metric_table(metrics: pd.DataFrame, metric_names: tuple[str, ...] | list[str] = (), jurisdiction: str = "") -> pd.DataFrame:
-    """Metrics (all, or the ones named; optionally one jurisdiction) with their inputs, two decimals."""
-    columns = ["jurisdiction", "department", "fiscal_year", "basis", "metric", "value", "numerator", "denominator", "comparability"]
+def metric_table(metrics: pd.DataFrame, metric_names: tuple[str, ...] | list[str] = (), department: str = "") -> pd.DataFrame:
+    """Metrics (all, or the ones named; optionally one department) with their inputs, two decimals."""
+    columns = ["department_label", "fiscal_year", "basis", "metric", "base", "value", "numerator", "denominator", "comparability"]
     if metrics.empty:
         return pd.DataFrame(columns=columns)
     rows = metrics[metrics["metric"].isin(metric_names)] if metric_names else metrics
-    if jurisdiction:
-        rows = rows[rows["jurisdiction"].eq(jurisdiction)]
+    if "department_label" not in rows.columns:
+        rows = rows.assign(department_label=rows["department"])
+    if department:
+        rows = rows[rows["department_label"].eq(department)]
     rows = rows[[c for c in columns if c in rows]]
-    return _fixed(rows.sort_values(["jurisdiction", "department", "fiscal_year", "basis", "metric"]))
+    return _limited(_fixed(rows.sort_values(["department_label", "fiscal_year", "basis", "metric"])))
 
 
 def figure_table(
     figures: pd.DataFrame,
     documents: pd.DataFrame,
     measures: tuple[str, ...] | list[str] = (),
-    jurisdiction: str = "",
+    department: str = "",
 ) -> pd.DataFrame:
-    """Stated and derived figures with the document's jurisdiction, in yuan with two decimals, sorted."""
-    columns = ["jurisdiction", "file", "measure", "code", "label", "fiscal_year", "basis", "value", "unit", "method"]
+    """Stated and derived figures with the document's department, in yuan with two decimals, sorted; the page and
+    table each came from, so a reader can check it."""
+    columns = ["department_label", "file", "measure", "名称", "code", "label", "fiscal_year", "basis", "value", "unit",
+               "method", "page", "table"]
     if figures.empty or documents.empty:
         return pd.DataFrame(columns=columns)
-    rows = figures.merge(documents[["file", "jurisdiction"]], on="file", how="left")
+    rows = figures.assign(department_label=figures["file"].map(_department_labels(documents)))
+    rows = rows[rows["department_label"].notna()]
     if measures:
         rows = rows[rows["measure"].isin(measures)]
-    if jurisdiction:
-        rows = rows[rows["jurisdiction"].eq(jurisdiction)]
+    if department:
+        rows = rows[rows["department_label"].eq(department)]
     order = {m: i for i, m in enumerate(MEASURE_ORDER)}
-    rows = rows.assign(_order=rows["measure"].map(lambda m: order.get(m, len(order))))
-    rows = rows.sort_values(["jurisdiction", "file", "_order", "measure", "code", "fiscal_year", "basis", "value"])
+    rows = rows.assign(_order=rows["measure"].map(lambda m: order.get(m, len(order))), 名称=rows["measure"].map(measure_label))
+    rows = rows.sort_values(["department_label", "file", "_order", "measure", "code", "fiscal_year", "basis", "value"])
     rows = rows.drop_duplicates(["file", "measure", "code", "fiscal_year", "basis", "value"])
-    return _fixed(rows[[c for c in columns if c in rows]])
+    return _limited(_fixed(rows[[c for c in columns if c in rows]]))
 
 
 def sorted_table(frame: pd.DataFrame, by: list[str], decimals: int = 2, columns: list[str] | None = None) -> pd.DataFrame:
@@ -457,7 +554,7 @@ def sorted_table(frame: pd.DataFrame, by: list[str], decimals: int = 2, columns:
         return pd.DataFrame(columns=columns or list(frame.columns))
     rows = frame[[c for c in columns if c in frame]] if columns else frame
     keys = [c for c in by if c in rows]
-    return _fixed(rows.sort_values(keys) if keys else rows, decimals)
+    return _limited(_fixed(rows.sort_values(keys) if keys else rows, decimals))
 
 
 def sangong_execution_metrics(metrics: pd.DataFrame) -> list[str]:
@@ -472,18 +569,24 @@ def sangong_execution_metrics(metrics: pd.DataFrame) -> list[str]:
     return sorted(names, key=lambda m: (m != "sangong_execution_pct", m))
 
 
-def theme_table(themes: pd.DataFrame, scope: str = "work_summary", jurisdiction: str = "", examples: bool = False) -> pd.DataFrame:
+def theme_table(themes: pd.DataFrame, scope: str = "work_summary", department: str = "", examples: bool = False,
+                documents: pd.DataFrame | None = None) -> pd.DataFrame:
     """Themes a scope's text mentions (hits > 0) per document, sorted; with the example sentence and its offsets if asked."""
-    columns = ["jurisdiction", "file", "theme", "hits", "hits_per_1000_chars", "sentence_share"]
+    columns = ["department_label", "file", "theme", "hits", "hits_per_1000_chars", "sentence_share"]
     columns += ["example", "example_start", "example_end"] if examples else []
     if themes.empty or "theme" not in themes:
         return pd.DataFrame(columns=columns)
     rows = themes[themes["scope"].eq(scope)] if "scope" in themes else themes
     rows = rows[rows["hits"].gt(0)] if "hits" in rows else rows
-    if jurisdiction and "jurisdiction" in rows:
-        rows = rows[rows["jurisdiction"].eq(jurisdiction)]
+    if documents is not None and not documents.empty:
+        rows = rows.assign(department_label=rows["file"].map(_department_labels(documents)))
+        rows = rows[rows["department_label"].notna()]
+    else:
+        rows = rows.assign(department_label=rows.get("jurisdiction", ""))
+    if department:
+        rows = rows[rows["department_label"].eq(department)]
     rows = rows[[c for c in columns if c in rows]]
-    return _fixed(rows.sort_values([c for c in ["jurisdiction", "file", "theme"] if c in rows]), 3)
+    return _limited(_fixed(rows.sort_values([c for c in ["department_label", "file", "theme"] if c in rows]), 3))
 
 
 def keyword_table(keywords: pd.DataFrame, scope: str = "work_summary", method: str = "tfidf", n: int = 10) -> pd.DataFrame:
@@ -494,7 +597,7 @@ def keyword_table(keywords: pd.DataFrame, scope: str = "work_summary", method: s
     rows = keywords[keywords["scope"].eq(scope)] if "scope" in keywords else keywords
     rows = rows[rows["method"].eq(method)] if "method" in rows else rows
     rows = rows[rows["rank"].le(n)]
-    return _fixed(rows[[c for c in columns if c in rows]].sort_values(["file", "rank"]), 4)
+    return _limited(_fixed(rows[[c for c in columns if c in rows]].sort_values(["file", "rank"]), 4))
 
 
 def recurring_table(recurring_themes: pd.DataFrame, scope: str = "work_summary") -> pd.DataFrame:
@@ -504,22 +607,4 @@ def recurring_table(recurring_themes: pd.DataFrame, scope: str = "work_summary")
     rows = recurring_themes[recurring_themes["scope"].eq(scope)] if "scope" in recurring_themes else recurring_themes
     rows = rows.drop(columns=["scope"], errors="ignore")
     keys = [c for c in ["n_jurisdictions", "theme"] if c in rows]
-    return _fixed(rows.sort_values(keys, ascending=[k != "n_jurisdictions" for k in keys]), 3)
-
-
-def place_labels(documents: pd.DataFrame) -> pd.Series:
-    """Who a document speaks for, indexed by file: the jurisdiction, or 'jurisdiction·department' where one
-    jurisdiction has several departments in the data (so two departments' figures are never merged into one bar).
-
-    >>> docs = pd.DataFrame({"file": ["a", "b", "c"], "jurisdiction": ["甲县", "甲县", "乙区"],
-    ...                      "department": ["甲县信访局", "甲县财政局", "乙区信访局"]})
-    >>> place_labels(docs).tolist()
-    ['甲县·甲县信访局', '甲县·甲县财政局', '乙区']
-    """
-    if documents.empty:
-        return pd.Series(dtype="str")
-    places = documents["jurisdiction"].fillna("").replace("", "(unknown)")
-    departments = documents["department"].fillna("") if "department" in documents else pd.Series("", index=documents.index)
-    several = departments.groupby(places).transform("nunique").gt(1)
-    labels = places.where(~several, places + "·" + departments)
-    return pd.Series(labels.to_numpy(), index=documents["file"].to_numpy())
+    return _limited(_fixed(rows.sort_values(keys, ascending=[k != "n_jurisdictions" for k in keys]), 3))
