@@ -411,21 +411,61 @@ def render_all(
     return 1 if failures else 0
 
 
-def execute_in_place(notebooks: Sequence[str | Path], kernel: str = KERNEL_NAME) -> None:
-    """Re-run notebooks with their default parameters and save the outputs into the same files (for committing).
-
-    Uses nbclient directly (not papermill) so no run timestamps are written into the committed notebooks. A notebook
-    that fails is not written, and the error names it.
-    """
+def _execute_one_in_place(path: Path, kernel: str) -> str:
+    """Run one notebook with its defaults and write its outputs into it; '' or the error in one line (not written)."""
     import nbformat
     from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
 
-    for path in notebooks:
-        path = Path(path).resolve()
-        nb = nbformat.read(path, as_version=4)
+    nb = nbformat.read(path, as_version=4)
+    try:
         NotebookClient(nb, kernel_name=kernel, timeout=CELL_TIMEOUT, resources={"metadata": {"path": str(path.parent)}}).execute()
-        for cell in nb.cells:
-            cell.get("metadata", {}).pop("execution", None)
-        nb.metadata.pop("papermill", None)
-        nb.metadata.pop("widgets", None)
-        nbformat.write(nb, path)
+    except CellExecutionError as exc:
+        return f"{exc.ename}: {exc.evalue}".splitlines()[0]
+    except Exception as exc:  # a dead kernel, a timeout: named, and the file is left as it was
+        return f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+    for cell in nb.cells:
+        cell.get("metadata", {}).pop("execution", None)
+    nb.metadata.pop("papermill", None)
+    nb.metadata.pop("widgets", None)
+    nbformat.write(nb, path)
+    return ""
+
+
+def execute_in_place(notebooks: Sequence[str | Path], kernel: str = KERNEL_NAME, jobs: int = 2) -> dict[str, str]:
+    """Re-run notebooks with their default parameters and save the outputs into the same files (for committing, so
+    nbval compares today's numbers). Returns {notebook: error} for those that failed, which are left unchanged.
+
+    Uses nbclient directly (not papermill), so no run timestamps are written into the committed notebooks.
+    """
+    paths = [Path(p).resolve() for p in notebooks]
+    failures: dict[str, str] = {}
+    with ProcessPoolExecutor(max_workers=max(1, min(jobs, len(paths) or 1))) as pool:
+        for path, error in zip(paths, pool.map(_execute_one_in_place, paths, [kernel] * len(paths))):
+            if error:
+                failures[path.name] = error
+    return failures
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m countyfiscal.render NOTEBOOK…``: what `make notebooks` runs. One line per failure, exit 1."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m countyfiscal.render",
+                                     description="Re-run notebooks with their defaults and save their outputs in place.")
+    parser.add_argument("notebooks", nargs="+", type=Path)
+    parser.add_argument("--jobs", type=int, default=2)
+    args = parser.parse_args(argv)
+    missing = [p for p in args.notebooks if not p.is_file()]
+    if missing:
+        print(f"no such notebook: {missing[0]}", file=sys.stderr)
+        return 2
+    failures = execute_in_place(args.notebooks, jobs=args.jobs)
+    for name, error in sorted(failures.items()):
+        print(f"FAILED {name}: {error} (left unchanged)", file=sys.stderr)
+    print(f"{len(args.notebooks) - len(failures)}/{len(args.notebooks)} notebooks re-run in place", file=sys.stderr)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
