@@ -239,7 +239,7 @@ def test_series_never_mix_kinds_bases_or_bases_of_change(full_figures):
     assert series, "the panel figure records its series"
     for s in series:
         assert len(s["doc_kinds"]) == 1 and len(s["bases"]) == 1 and len(s["change_bases"]) == 1, s
-    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    legend = plots.figure_info(fig)["legend"]
     # Each series is in the legend by its kind, basis and base of change; a budget change vs last year's execution is
     # its own series, apart from a final account's change vs last year's final account.
     assert "预算 · 预算数 · 比上年执行数" in legend and "决算 · 决算数 · 比上年决算数" in legend

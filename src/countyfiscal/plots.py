@@ -100,7 +100,7 @@ METRIC_LABELS |= {f"{part}_execution_pct": f"{name} 预算执行率 %" for part,
 STYLE_LEGEND = {
     "stated": "solid = stated in the document (所述)",
     "recomputed": "pale = recomputed from its figures (重算; no value stated)",
-    "mismatch": "◆ recomputed value, where it differs from the stated one beyond rounding",
+    "mismatch": "recomputed value, where it differs from the stated one beyond rounding",
 }
 
 
@@ -227,11 +227,12 @@ def _log_axis(values: pd.Series) -> bool:
 
 
 def plot_corpus_coverage(documents: pd.DataFrame) -> Figure:
-    """Documents per department (or per jurisdiction, or province, when there are many) by year and kind, and every
-    input's read status."""
-    title = "Documents by department, fiscal year and kind"
+    """Documents read per department (or per jurisdiction, or province, when there are many) by fiscal year and kind;
+    the title counts every input by status."""
     if documents.empty:
-        return no_data_figure(title)
+        return no_data_figure("Documents by department, fiscal year and kind")
+    status = documents["status"].value_counts().reindex(["ok", "partial", "rejected", "duplicate"], fill_value=0)
+    inputs = " · ".join(f"{n} {s}" for s, n in status.items())
     read = documents[documents["status"].isin(["ok", "partial"])]
     rows_by = read.assign(department=read["file"].map(_labels(documents)))
     level = "department"
@@ -239,37 +240,30 @@ def plot_corpus_coverage(documents: pd.DataFrame) -> Figure:
         level = candidate
         if rows_by[candidate].nunique() <= 60:
             break
-    if level != "department":
-        title = f"Documents by {level}, fiscal year and kind ({rows_by['department'].nunique()} departments)"
+    title = f"Documents read by {level}, fiscal year and kind\ninputs: {inputs}"
     years = read["fiscal_year"].astype("Int64").astype("str").replace("<NA>", "?")
     kinds = read["doc_kind"].fillna("").map(lambda k: KIND_NAMES.get(k, k or "?"))
     rows_by = rows_by.assign(column=(years + " " + kinds).to_numpy(),
                              **{level: rows_by[level].fillna("").replace("", "(未识别)")})
     n_rows = max(1, rows_by[level].nunique())
-    fig = _figure(10, max(3.0, 0.3 * n_rows + 2.2))
-    left, right = fig.subplots(1, 2, width_ratios=[3, 1])
+    n_cols = max(1, rows_by["column"].nunique())
+    fig = _figure(max(6.5, 1.1 * n_cols + 4), max(3.0, 0.3 * n_rows + 2.4))
+    ax = fig.add_subplot()
     if read.empty:
-        left.set_axis_off()
-        left.text(0.5, 0.5, "no document was read", ha="center", va="center", transform=left.transAxes)
+        ax.set_axis_off()
+        ax.text(0.5, 0.5, "no document was read", ha="center", va="center", transform=ax.transAxes)
     else:
         table = rows_by.pivot_table(index=level, columns="column", values="file", aggfunc="count", fill_value=0)
         table = table.sort_index().sort_index(axis=1)
-        sns.heatmap(table, annot=n_rows <= 60, fmt="d", cbar=False, cmap="Blues", linewidths=0.5, ax=left, vmin=0)
-        left.set_xlabel("fiscal year · kind (预算 / 决算 / 绩效自评)")
-        left.set_ylabel("")
-        left.tick_params(axis="x", rotation=30)
-        left.tick_params(axis="y", rotation=0, labelsize=8)
-    left.set_title(title, fontsize=11)
-    status = documents["status"].value_counts().reindex(["ok", "partial", "rejected", "duplicate"], fill_value=0)
-    right.barh(status.index[::-1], status.values[::-1], color="#55A868")
-    for y, v in enumerate(status.values[::-1]):
-        right.text(v, y, f" {v}", va="center", fontsize=9)
-    right.set_title("Inputs by status", fontsize=11)
-    right.set_xlabel("files")
-    right.set_xlim(0, max(1, status.max()) * 1.25)
+        sns.heatmap(table, annot=n_rows <= 60, fmt="d", cbar=False, cmap="Blues", linewidths=0.5, ax=ax, vmin=0)
+        ax.set_xlabel("fiscal year · kind (预算 / 决算 / 绩效自评)")
+        ax.set_ylabel("")
+        ax.tick_params(axis="x", rotation=30)
+        ax.tick_params(axis="y", rotation=0, labelsize=8)
+    ax.set_title(title, fontsize=11)
     return _finish(fig, title, documents, read[["file"]],
-                   ["Each cell counts the documents read (status ok or partial); rejected and duplicate inputs are counted "
-                    "on the right only (documents.csv says why)."])
+                   ["Each cell counts the documents read (status ok or partial); documents.csv says why any other input "
+                    "was not read."])
 
 
 def plot_measure_coverage(figures: pd.DataFrame, documents: pd.DataFrame) -> Figure:
@@ -377,7 +371,8 @@ def plot_panel(panel: pd.DataFrame, metrics: Sequence[str], title: str, document
     with_base = frame["metric"].str.endswith("_change_pct").any()
     notes = []
     for ax, metric in zip(axes, present):
-        rows = frame[frame["metric"].eq(metric)].sort_values(["department_label", "fiscal_year", "series"])
+        # Bars of one series side by side (like beside like), then by department and year.
+        rows = frame[frame["metric"].eq(metric)].sort_values(["series", "department_label", "fiscal_year"])
         ax.set_title(METRIC_LABELS.get(metric, metric), fontsize=10, loc="left")
         ax.set_xlabel(unit, fontsize=8)
         if len(rows) > MAX_ROWS:
@@ -410,10 +405,12 @@ def plot_panel(panel: pd.DataFrame, metrics: Sequence[str], title: str, document
         low = min(0.0, float(np.nanmin(np.r_[values, recomputed[~np.isnan(recomputed)]])))
         high = max(0.0, float(np.nanmax(np.r_[values, recomputed[~np.isnan(recomputed)]])), reference or 0.0)
         span = (high - low) or 1.0
-        ax.set_xlim(low - 0.25 * span * (low < 0), high + 0.3 * span)
+        room = 0.55 if mismatch.any() else 0.25  # "-15.00  (recomputed -13.04)" needs more room beside its bar
+        ax.set_xlim(low - room * span * (low < 0), high + (room + 0.05) * span)
         ax.tick_params(axis="x", labelsize=8)
     handles = _series_handles(frame, with_base) + _style_handles(frame)
-    fig.legend(handles=handles, loc="outside right upper", fontsize=7.5, frameon=False)
+    # Beside the first panel (constrained layout makes room for it), clear of the title.
+    axes[0].legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7.5, frameon=False)
     fig.suptitle(title, fontsize=12)
     notes.insert(0, "Each colour is one kind of document and basis" + (", each hatch one base of change" if with_base else "")
                  + " (legend); bars of different series are not like with like.")
@@ -506,11 +503,13 @@ def plot_measure_by_year(figures: pd.DataFrame, documents: pd.DataFrame, measure
             xs = (group["value"] / WAN).to_numpy()
             if len(xs) > 1:
                 ax.plot(xs, [y] * len(xs), color="#999999", linewidth=0.8, zorder=1)
-            for x, year in zip(xs, group["fiscal_year"].astype(int)):
+            for k, (x, year) in enumerate(zip(xs, group["fiscal_year"].astype(int))):
                 colour = palette[year]
                 ax.scatter([x], [y], marker=MARKERS.get(kind, "D"), s=36, zorder=3, linewidths=1.2,
                            facecolors=colour if basis == "budget" else "none", edgecolors=colour)
-                ax.annotate(f"{x:,.2f}", (x, y), fontsize=6.5, xytext=(0, 5), textcoords="offset points", ha="center")
+                # Years of one department alternate above and below, so close values keep readable labels.
+                ax.annotate(f"{x:,.2f}", (x, y), fontsize=6.5, xytext=(0, 5 if k % 2 == 0 else -11),
+                            textcoords="offset points", ha="center")
         ax.set_yticks(range(len(departments)), departments, fontsize=8)
         ax.set_ylim(len(departments) - 0.5, -0.7)
         if log:
@@ -633,9 +632,9 @@ def plot_budget_vs_actual(figures: pd.DataFrame, documents: pd.DataFrame, measur
         ax.tick_params(axis="x", labelsize=7)
         ax.set_yticks(range(len(keys)), labels if i % n_cols == 0 else [""] * len(keys), fontsize=8)
         ax.set_ylim(len(keys) - 0.5, -0.5)
-    fig.legend(handles=[matplotlib.patches.Patch(facecolor=BASIS_COLOURS["budget"], label="年初预算 budget"),
-                        matplotlib.patches.Patch(facecolor=BASIS_COLOURS["actual"], hatch="//", label="决算 actual")],
-               loc="outside right upper", fontsize=8, frameon=False)
+    axes[n_cols - 1].legend(handles=[matplotlib.patches.Patch(facecolor=BASIS_COLOURS["budget"], label="年初预算 budget"),
+                                     matplotlib.patches.Patch(facecolor=BASIS_COLOURS["actual"], hatch="//", label="决算 actual")],
+                            loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
     fig.suptitle(title, fontsize=12)
     used = rows.merge(pairs[["department_label", "fiscal_year", "measure"]], on=["department_label", "fiscal_year", "measure"])
     series = [{"label": "年初预算 budget", "bases": ["budget"]}, {"label": "决算 actual", "bases": ["actual"]}]
@@ -905,10 +904,12 @@ def _legend_texts(fig: Figure) -> list[str]:
 
 
 def figure_info(fig: Figure, name: str = "") -> dict:
-    """What a saved figure's .json holds: name, title, legend texts, footnote notes, series and sources."""
+    """What a saved figure's .json holds: name, title, legend texts, the bars' labels, footnote notes, series (what
+    each holds) and sources (documents, pages, tables)."""
     meta = getattr(fig, "countyfiscal", {}) or {}
-    return {"name": name, "title": meta.get("title", ""), "legend": _legend_texts(fig), "notes": meta.get("notes", []),
-            "series": meta.get("series", []), "sources": meta.get("sources", [])}
+    ticks = [t.get_text() for ax in fig.axes for t in ax.get_yticklabels() if t.get_text()]
+    return {"name": name, "title": meta.get("title", ""), "legend": _legend_texts(fig), "labels": ticks,
+            "notes": meta.get("notes", []), "series": meta.get("series", []), "sources": meta.get("sources", [])}
 
 
 @dataclass(frozen=True)

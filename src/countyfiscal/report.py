@@ -40,9 +40,9 @@ body { font-family: "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Mi
        margin: 2em auto; max-width: 1250px; color: #222; line-height: 1.5; padding: 0 1em; }
 h1 { margin-bottom: 0.2em; } h2 { border-bottom: 1px solid #ddd; padding-bottom: 0.2em; margin-top: 2em; }
 ul.runs li { margin: 0.2em 0; } .failed { color: #b00020; font-weight: bold; } .params { color: #555; font-size: 0.9em; }
-.figures { display: grid; grid-template-columns: repeat(auto-fill, minmax(560px, 1fr)); gap: 1.2em; }
+.figures { display: grid; grid-template-columns: 1fr; gap: 1.5em; }
 figure { margin: 0; border: 1px solid #eee; padding: 0.5em; background: #fff; }
-figure img { width: 100%; height: auto; } figcaption { font-size: 0.85em; color: #444; }
+figure img { max-width: 100%; height: auto; } figcaption { font-size: 0.85em; color: #444; }
 figcaption .stem { color: #777; word-break: break-all; }
 table.sources { border-collapse: collapse; font-size: 0.85em; margin-top: 0.3em; }
 table.sources td, table.sources th { border: 1px solid #ddd; padding: 0.1em 0.4em; text-align: left; vertical-align: top; }

@@ -75,7 +75,9 @@ def footnote(cited: pd.DataFrame, limit: int = 6) -> list[str]:
         return []
     parts = []
     for r in cited.head(limit).to_dict("records"):
-        where = [r["file"]] + ([f"p. {r['pages']}"] if r["pages"] else []) + ([r["tables"]] if r["tables"] else [])
+        tables = r["tables"].split("; ") if r["tables"] else []
+        shown = "; ".join(tables[:2]) + (f" and {len(tables) - 2} more tables" if len(tables) > 2 else "")
+        where = [r["file"]] + ([f"p. {r['pages']}"] if r["pages"] else []) + ([shown] if shown else [])
         parts.append(f"{r['document']} ({', '.join(where)})")
     more = len(cited) - limit
     tail = f"; and {more} more document{'s' if more > 1 else ''} (all listed in the figure's .json and the report index)" if more > 0 else ""
