@@ -306,3 +306,22 @@ def test_the_profile_of_an_unknown_department_stops_with_one_sentence(processed,
     assert info.value.ename == "DataError"
     assert info.value.evalue.startswith("department '不存在局' is not in the data; the departments read are: 曾都区信访局、")
     assert not (tmp_path / "figures").exists()  # it stopped before drawing anything
+
+
+def test_a_kernel_that_dies_fails_its_run_only_and_the_next_run_gets_a_new_kernel(processed, tmp_path, capsys):
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    source = json.loads((ROOT / "notebooks" / "01_corpus_overview.ipynb").read_text(encoding="utf-8"))
+    dying = dict(source, cells=source["cells"][:2] + [{"cell_type": "code", "id": "die", "metadata": {},
+                                                       "execution_count": None, "outputs": [],
+                                                       "source": "import os\nos._exit(1)"}])
+    (notebooks / "00_dies.ipynb").write_text(json.dumps(dying, ensure_ascii=False), encoding="utf-8")
+    shutil.copy(ROOT / "notebooks" / "01_corpus_overview.ipynb", notebooks)
+    config = tmp_path / "reports.yml"
+    config.write_text("notebooks_dir: notebooks\nruns:\n  - notebook: 00_dies\n  - notebook: 01_corpus_overview\n",
+                      encoding="utf-8")
+    status = render.render_all(config, tmp_path / "reports", processed, jobs=1)  # one worker: the same kernel manager
+    err = capsys.readouterr().err
+    assert status == 1
+    assert "FAILED 00_dies: DeadKernelError" in err and "01_corpus_overview" not in err.split("FAILED", 1)[1]
+    assert (tmp_path / "reports" / "figures" / "01_corpus_overview__coverage.png").is_file()

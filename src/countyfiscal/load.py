@@ -233,6 +233,7 @@ def validate_processed(processed_dir: str | Path, need: Iterable[str] = REQUIRED
 
 
 _CACHE: dict[tuple, pd.DataFrame] = {}
+_CHECKED: dict[Path, tuple] = {}
 
 
 def _read_cached(folder: Path, name: str) -> pd.DataFrame:
@@ -276,7 +277,10 @@ def load_processed(processed_dir: str | Path = "data/processed", need: Iterable[
             tables[name] = empty_table(name)
             continue
         tables[name] = _read_cached(folder, name)
-    _check_one_run(tables, folder)
+    versions = tuple(sorted(k for k in _CACHE if Path(k[0]).parent == folder))
+    if _CHECKED.get(folder) != versions:  # checked once per version of the tables, not once per notebook run
+        _check_one_run(tables, folder)
+        _CHECKED[folder] = versions
     return tables
 
 

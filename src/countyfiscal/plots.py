@@ -51,6 +51,7 @@ matplotlib.rcParams["savefig.dpi"] = DPI
 # No "tight" bbox: constrained layout already fits every label, and "tight" would draw each figure twice.
 
 MAX_ROWS = 40  # beyond this many bars a chart shows a distribution per series (labels would overprint)
+KEYWORD_PANELS = 12  # keyword panels per figure; beyond, the profiles show each department's
 LOG_SPREAD = 50  # money axes go logarithmic when the largest value is this many times the smallest
 WAN = 10_000  # 万元: the unit disclosures print money in
 
@@ -104,9 +105,12 @@ STYLE_LEGEND = {
 }
 
 
-def _figure(width: float = 8.0, height: float = 4.5) -> Figure:
+MAX_INCHES = (30.0, 60.0)  # no figure grows past this however many rows: a 200 dpi canvas must stay in memory
+
+
+def _figure(width: float = 8.0, height: float = 4.5, layout: str | None = "constrained") -> Figure:
     # A bare Figure, not pyplot: no global figure registry to leak memory or show figures twice in notebooks.
-    return Figure(figsize=(width, min(height, 60.0)), layout="constrained")
+    return Figure(figsize=(min(width, MAX_INCHES[0]), min(height, MAX_INCHES[1])), layout=layout)
 
 
 def _wrap(text: str, width: int = 120) -> str:
@@ -118,6 +122,21 @@ def _note(fig: Figure, lines: Sequence[str]) -> None:
     text = "\n".join(_wrap(line) for line in lines if line)
     if text:
         fig.supxlabel(text, fontsize=7.5, ha="left", x=0.01, color="#444444")
+
+
+def _fixed_layout(fig: Figure, left: float, right: float, top: float = 0.45) -> None:
+    """Margins in inches instead of constrained layout, for the per-department figures drawn by the thousand:
+    solving the layout costs more than drawing the figure. The figure must be made with ``layout=None``. The bottom
+    margin fits the footnote's lines."""
+    width, height = fig.get_size_inches()
+    footnote = fig.get_supxlabel()
+    lines = footnote.count("\n") + 1 if footnote else 0
+    bottom = 0.6 + 0.15 * lines
+    fig.subplots_adjust(left=left / width, right=1 - right / width, top=1 - top / height,
+                        bottom=min(0.6, bottom / height))
+    if footnote:
+        fig._supxlabel.set_y(0.08 / height)
+        fig._supxlabel.set_verticalalignment("bottom")
 
 
 def _series_records(rows: pd.DataFrame, label_column: str = "series") -> list[dict]:
@@ -198,7 +217,7 @@ def _style_handles(rows: pd.DataFrame) -> list:
 
 def _distribution(ax, rows: pd.DataFrame, value: str, by: str = "series", log: bool = False) -> None:
     """One box (with its points) per series, for charts with more rows than labels can show."""
-    groups = [(name, g[value].dropna().to_numpy()) for name, g in rows.groupby(by, sort=True)]
+    groups = [(name, g[value].dropna().to_numpy()) for name, g in rows.groupby(by, sort=True, observed=True)]
     groups = [(n, v) for n, v in groups if len(v)]
     ys = np.arange(len(groups))
     ax.boxplot([v for _, v in groups], positions=ys, orientation="horizontal", widths=0.5, showfliers=False)
@@ -216,6 +235,9 @@ def _set_log(ax, axis: str = "x") -> None:
     getattr(ax, f"set_{axis}scale")("log")
     fmt = matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 1 else f"{v:g}")
     getattr(ax, f"{axis}axis").set_major_formatter(fmt)
+    # No minor ticks: eight unlabelled ticks per decade add nothing a reader uses, and building them costs more than
+    # drawing the rest of a profile figure.
+    getattr(ax, f"{axis}axis").set_minor_locator(matplotlib.ticker.NullLocator())
 
 
 def _log_axis(values: pd.Series) -> bool:
@@ -728,6 +750,18 @@ def plot_theme_heatmap(themes: pd.DataFrame, documents: pd.DataFrame, scope: str
     frame = _with_department(frame, documents)
     if frame.empty:
         return no_data_figure(title)
+    n_departments = frame["department_label"].nunique()
+    if n_departments > MAX_ROWS:
+        per = frame.groupby(["theme", "department_label"], as_index=False)[value].mean()
+        order = per.groupby("theme")[value].mean().sort_values(ascending=False).index
+        fig = _figure(10, 0.32 * len(order) + 2.5)
+        ax = fig.add_subplot()
+        _distribution(ax, per.assign(theme=pd.Categorical(per["theme"], categories=list(order), ordered=True)), value, by="theme")
+        ax.set_xlabel(value)
+        ax.set_title(title, fontsize=11)
+        return _finish(fig, title, documents, frame[["file"]],
+                       [f"{n_departments} departments: one box per theme (each point a department); scope the notebook "
+                        "(departments=…, jurisdictions=…) to see each department's column."])
     table = frame.pivot_table(index="theme", columns="department_label", values=value, aggfunc="mean", fill_value=0)
     table = table.assign(_total=table.sum(axis=1)).sort_values(["_total"], ascending=False, kind="stable")
     table = table.drop(columns="_total").sort_index(axis=1)
@@ -762,7 +796,8 @@ def plot_top_keywords(
         return no_data_figure(title)
     used = frame[["file"]]
     frame = frame.groupby(["department_label", term], as_index=False)["score"].max()
-    groups = sorted(frame["department_label"].unique())[:MAX_ROWS]
+    every = sorted(frame["department_label"].unique())
+    groups = every[:KEYWORD_PANELS]
     cols = min(len(groups), 3)
     rows_n = (len(groups) + cols - 1) // cols
     fig = _figure(4.4 * cols, 0.28 * n * rows_n + 1.2 * rows_n + 1)
@@ -777,7 +812,9 @@ def plot_top_keywords(
         ax.set_title(department, fontsize=9)
         ax.tick_params(axis="x", labelsize=7)
     fig.suptitle(title, fontsize=11)
-    return _finish(fig, title, documents, used)
+    notes = [f"The first {len(groups)} of {len(every)} departments (by name); each department's profile lists its own."] \
+        if len(every) > len(groups) else []
+    return _finish(fig, title, documents, used[used["file"].map(_labels(documents)).isin(groups)], notes)
 
 
 def plot_recurring_themes(recurring_themes: pd.DataFrame, scope: str = "work_summary", documents: pd.DataFrame | None = None) -> Figure:
@@ -823,7 +860,7 @@ def plot_profile_figures(figures: pd.DataFrame, documents: pd.DataFrame, departm
     bars = sorted(rows["bar"].unique())
     present = [m for m in PROFILE_MEASURES if m in set(rows["measure"])]
     log = _log_axis(rows["value"])
-    fig = _figure(10, max(3.2, (0.2 * len(bars) + 0.2) * len(present) + 1.8))
+    fig = _figure(9.5, max(3.2, (0.16 * len(bars) + 0.16) * len(present) + 1.8), layout=None)
     ax = fig.add_subplot()
     height = 0.8 / len(bars)
     ys = np.arange(len(present))
@@ -848,7 +885,9 @@ def plot_profile_figures(figures: pd.DataFrame, documents: pd.DataFrame, departm
     ax.set_title(title, fontsize=11)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0), title="year · kind · basis", title_fontsize=8)
     notes = ["Each bar is one fiscal year, kind of document and basis (legend; earlier years paler); absent bars are not stated."]
-    return _finish(fig, title, documents, rows, notes, _series_records(rows))
+    fig = _finish(fig, title, documents, rows, notes, _series_records(rows))
+    _fixed_layout(fig, left=1.3, right=2.3)
+    return fig
 
 
 def plot_profile_themes(themes: pd.DataFrame, documents: pd.DataFrame, department: str, scope: str = "document") -> Figure:
@@ -859,23 +898,30 @@ def plot_profile_themes(themes: pd.DataFrame, documents: pd.DataFrame, departmen
     frame = _with_department(frame, documents)
     if frame.empty:
         return no_data_figure(title)
-    per = frame.pivot_table(index="theme", columns="department_label", values=value, aggfunc="mean", fill_value=0)
-    if department not in per.columns:
+    # Mean per department and theme, then over departments (a department without the theme counts as 0).
+    per = frame.groupby(["theme", "department_label"], sort=False)[value].mean()
+    n_departments = frame["department_label"].nunique()
+    mine = per.xs(department, level="department_label") if department in per.index.get_level_values(1) else None
+    if mine is None:
         return no_data_figure(title, "no theme is mentioned in this department's documents")
-    table = pd.DataFrame({"this": per[department], "all": per.mean(axis=1)})
+    overall = per.groupby(level="theme").sum() / n_departments
+    table = pd.DataFrame({"this": mine.reindex(overall.index, fill_value=0), "all": overall})
     table = table.sort_values(["this", "all"], ascending=False)
-    fig = _figure(9, max(3, 0.35 * len(table) + 2))
+    fig = _figure(9, max(3, 0.35 * len(table) + 2), layout=None)
     ax = fig.add_subplot()
     ys = np.arange(len(table))
     ax.barh(ys - 0.2, table["this"], height=0.4, color="#C44E52", label=department)
-    ax.barh(ys + 0.2, table["all"], height=0.4, color="#BBBBBB", label=f"mean of {per.shape[1]} departments")
+    ax.barh(ys + 0.2, table["all"], height=0.4, color="#BBBBBB", label=f"mean of {n_departments} departments")
     ax.set_yticks(ys, table.index, fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel(value)
     ax.set_title(title, fontsize=11)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     mine = frame[frame["department_label"].eq(department)]
-    return _finish(fig, title, documents, mine[["file"]], ["Hits of the theme lexicon per 1,000 non-space characters."])
+    fig = _finish(fig, title, documents, mine[["file"]], ["Hits of the theme lexicon per 1,000 non-space characters."])
+    longest = max((len(str(t)) for t in table.index), default=4)
+    _fixed_layout(fig, left=0.3 + 0.12 * longest, right=0.3 + 0.13 * max(len(department), 14))
+    return fig
 
 
 # ---------------------------------------------------------------------------------------------------- saving
@@ -926,8 +972,20 @@ class SavedFigure:
 
     def _repr_html_(self) -> str:
         import html
+        import os
 
         from PIL import Image
+
+        base = os.environ.get("COUNTYFISCAL_FIGURES_HREF")  # set by `countyfiscal figures`: link, do not embed
+        if base is not None:
+            from urllib.parse import quote
+
+            info = json.loads(self.info.read_text(encoding="utf-8"))
+            names = "; ".join(html.escape(s["document"]) for s in info["sources"][:6])
+            more = f" and {len(info['sources']) - 6} more" if len(info["sources"]) > 6 else ""
+            return (f'<figure><img src="{base}/{quote(self.png.name)}" alt="{html.escape(self.png.stem)}" '
+                    f'style="max-width:100%"><figcaption>{html.escape(self.png.stem)} · sources: {names}{more}'
+                    "</figcaption></figure>")
 
         with Image.open(self.png) as image:
             width, height = image.size
@@ -951,18 +1009,22 @@ class SavedFigure:
         return f"{self.png.stem} (.png, {'.svg, ' if self.svg else ''}.json)"
 
 
-def save_figure(fig: Figure, name: str, figures_dir: str | Path = "reports/figures", svg: bool = True) -> SavedFigure:
+def save_figure(fig: Figure, name: str, figures_dir: str | Path = "reports/figures", svg: bool = True,
+                bulk: bool = False) -> SavedFigure:
     """Write ``fig`` as ``<name>.png`` (200 dpi), ``<name>.svg`` (unless ``svg=False``) and ``<name>.json`` (title,
     legend, notes, series, sources) into ``figures_dir`` (relative paths against the repository); no timestamps.
 
-    The result shows the figure with its sources when it is a notebook cell's last expression.
+    ``bulk=True`` is for figures made by the thousand (one per department): PNG only, compressed fast (a fifth
+    larger, a third quicker). The result shows the figure with its sources when it is a notebook cell's last
+    expression.
     """
     from countyfiscal.load import resolve
 
     figures_dir = resolve(figures_dir)
     figures_dir.mkdir(parents=True, exist_ok=True)
     png, svg_path, info = figures_dir / f"{name}.png", figures_dir / f"{name}.svg", figures_dir / f"{name}.json"
-    fig.savefig(png, format="png", dpi=DPI, metadata={"Software": None})
+    fig.savefig(png, format="png", dpi=DPI, metadata={"Software": None}, pil_kwargs={"compress_level": 1} if bulk else None)
+    svg = svg and not bulk
     if svg:
         fig.savefig(svg_path, format="svg", metadata={"Date": None, "Creator": None})
     info.write_text(json.dumps(figure_info(fig, name), ensure_ascii=False, indent=1, default=str) + "\n", encoding="utf-8")

@@ -31,6 +31,7 @@ from countyfiscal.analysis.scope import department_labels
 KERNEL_NAME = "python3"
 RUNS_FILE = "runs.json"
 CELL_TIMEOUT = 1800  # seconds one cell may take before the run is reported as failed
+KERNEL_MEMORY_MB = 8192  # address space a worker and its kernel may use ($COUNTYFISCAL_KERNEL_MEMORY_MB)
 
 
 def _departments(documents) -> list[str]:
@@ -155,8 +156,32 @@ def select_runs(runs: list[Run], config_runs: Sequence[dict], documents, noteboo
 _KERNEL: dict[str, Any] = {}
 
 
+def _die_with_parent() -> None:
+    """Linux: this process is killed when the process that started it dies (however it dies), so a killed
+    `countyfiscal figures` leaves no worker rendering on; the worker's kernel then exits by itself (ipykernel polls
+    its parent)."""
+    import ctypes
+    import signal
+
+    with contextlib.suppress(Exception):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
 def _worker_init(log_path: str, env: dict[str, str]) -> None:
-    """Send the worker's stderr (kernel chatter) to the render log; give its kernels the report's environment."""
+    """Send the worker's stderr (kernel chatter) to the render log; give its kernels the report's environment; die
+    with the parent; leave Ctrl-C to the parent (which stops everything and says so)."""
+    import signal
+
+    _die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # The kernels inherit this limit: a notebook that runs away with memory fails alone (MemoryError, named in the
+    # report) instead of waking the machine's OOM killer.
+    import resource
+
+    limit = int(os.environ.get("COUNTYFISCAL_KERNEL_MEMORY_MB", KERNEL_MEMORY_MB)) * 1024 * 1024
+    with contextlib.suppress(ValueError, OSError):
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        resource.setrlimit(resource.RLIMIT_AS, (min(limit, hard) if hard != resource.RLIM_INFINITY else limit, hard))
     log = open(log_path, "a", encoding="utf-8")  # noqa: SIM115 - lives as long as the worker process
     os.dup2(log.fileno(), 2)
     os.environ.update(env)
@@ -187,8 +212,22 @@ def _kernel(kernel_name: str, cwd: str):
 RESET = "get_ipython().run_line_magic('reset', '-f')"
 
 
-def _execute(run: Run, notebooks_dir: Path, out_dir: Path, paths: dict[str, str], kernel: str) -> tuple[str, str]:
-    """Execute one run in this worker's kernel and export its HTML; returns (run name, '' or the error in one line)."""
+def _execute(run: Run, notebooks_dir: Path, out_dir: Path, paths: dict[str, str], kernel: str) -> tuple[str, str, float]:
+    """Execute one run in this worker's kernel and export its HTML; returns (run name, '' or the error in one line,
+    seconds). Never raises: whatever goes wrong is this run's failure, and the next run gets a working kernel."""
+    import time
+
+    started = time.perf_counter()
+    try:
+        error = _execute_in_kernel(run, notebooks_dir, out_dir, paths, kernel)
+    except Exception as exc:  # noqa: BLE001 - one run's failure must not end the render
+        _KERNEL.clear()  # a fresh kernel manager (and zmq context) for the next run
+        text = str(exc).strip().splitlines()
+        error = f"{type(exc).__name__}: {text[0] if text else ''}"
+    return run.name, error, time.perf_counter() - started
+
+
+def _execute_in_kernel(run: Run, notebooks_dir: Path, out_dir: Path, paths: dict[str, str], kernel: str) -> str:
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
@@ -208,32 +247,30 @@ def _execute(run: Run, notebooks_dir: Path, out_dir: Path, paths: dict[str, str]
     error = ""
     try:
         client.execute(cwd=str(notebooks_dir))
+        state["kc"] = client.kc
     except CellExecutionError as exc:
         error = f"{exc.ename}: {exc.evalue}".splitlines()[0] if getattr(exc, "ename", "") else str(exc).strip().splitlines()[-1]
+        state["kc"] = client.kc
     except (CellTimeoutError, DeadKernelError) as exc:
-        error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+        text = str(exc).strip().splitlines()
+        error = f"{type(exc).__name__}: {text[0] if text else ''} (the kernel died or hung; the next run starts a new one)"
         with contextlib.suppress(Exception):
             from jupyter_core.utils import run_sync
 
-            run_sync(state["km"].shutdown_kernel)(now=True)  # the next run starts a new kernel
-        state["kc"] = None
-    else:
-        state["kc"] = client.kc
-    if client.kc is not None and not error:
-        state["kc"] = client.kc
+            run_sync(state["km"].shutdown_kernel)(now=True)
+        _KERNEL.clear()
     nb.cells.remove(reset)
     for cell in nb.cells:
         cell.get("metadata", {}).pop("execution", None)
     nb.metadata["countyfiscal"] = {"run": run.name, "parameters": run.parameters}
-    output = out_dir / f"{run.name}.ipynb"
-    nbformat.write(nb, output)
+    nbformat.write(nb, out_dir / f"{run.name}.ipynb")
     from countyfiscal.report import font_face
 
     body, _ = _html_exporter().from_notebook_node(nb)
     # The bundled CJK font for viewers without one, and CJK-first body text (nbconvert's CSS names Latin fonts only).
     style = f'<style>{font_face("../")} body {{ font-family: "Noto Sans CJK SC", sans-serif; }}</style>'
     (out_dir / f"{run.name}.html").write_text(body.replace("</head>", style + "</head>", 1), encoding="utf-8")
-    return run.name, error
+    return error
 
 
 @functools.cache
@@ -358,7 +395,9 @@ def render_all(
         return 2
 
     env = {"COUNTYFISCAL_ROOT": str(root), "MPLCONFIGDIR": os.environ.get("MPLCONFIGDIR", str(root / ".cache" / "matplotlib")),
-           "PYTHONHASHSEED": "0"}
+           "PYTHONHASHSEED": "0",
+           # The report's notebook pages show each figure from reports/figures instead of a copy in the page.
+           "COUNTYFISCAL_FIGURES_HREF": "../figures"}
     Path(env["MPLCONFIGDIR"]).mkdir(parents=True, exist_ok=True)
     try:
         with _locked(reports_dir):
@@ -376,23 +415,37 @@ def render_all(
             paths = {"processed_dir": _relative(processed_dir, root), "figures_dir": str(figures_dir)}
             missing = [r for r in runs if not (notebooks_dir / f"{r.notebook}.ipynb").exists()]
             failures: dict[str, str] = {r.name: "notebook not found" for r in missing}
+            timings: dict[str, float] = {}
             todo = [r for r in runs if r not in missing]
             log_path = fresh / "render.log"
             log_path.write_text("", encoding="utf-8")
             workers = max(1, min(jobs, len(todo) or 1))
             # Longest first (the comparison notebooks), then the many short profiles spread over the workers.
             todo.sort(key=lambda r: (r.name != r.notebook, r.name))
-            with ProcessPoolExecutor(max_workers=workers, initializer=_worker_init, initargs=(str(log_path), env)) as pool:
-                futures = [pool.submit(_execute, run, notebooks_dir, out_dir, paths, settings["kernel"]) for run in todo]
+            pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_init, initargs=(str(log_path), env))
+            try:
+                futures = {pool.submit(_execute, run, notebooks_dir, out_dir, paths, settings["kernel"]): run for run in todo}
                 with tqdm(total=len(futures), desc="notebooks", unit="nb", file=sys.stderr, mininterval=1.0) as bar:
                     for future in as_completed(futures):
-                        name, error = future.result()
+                        try:
+                            name, error, seconds = future.result()
+                        except Exception as exc:  # the worker process itself died (killed, out of memory)
+                            name, error, seconds = futures[future].name, f"{type(exc).__name__}: the worker running it died", 0.0
+                        timings[name] = round(seconds, 2)
                         if error:
                             failures[name] = error
                         bar.set_postfix_str(name, refresh=False)
                         bar.update()
+            except KeyboardInterrupt:
+                for process in list(getattr(pool, "_processes", {}).values()):
+                    with contextlib.suppress(Exception):
+                        process.kill()
+                pool.shutdown(wait=False, cancel_futures=True)
+                shutil.rmtree(fresh, ignore_errors=True)
+                raise RenderError(f"interrupted; the previous report in {reports_dir} is unchanged") from None
+            pool.shutdown()
             records = kept + [{"name": r.name, "notebook": r.notebook, "parameters": r.parameters,
-                               "error": failures.get(r.name, "")} for r in runs]
+                               "error": failures.get(r.name, ""), "seconds": timings.get(r.name)} for r in runs]
             records.sort(key=lambda r: r["name"])
             (fresh / RUNS_FILE).write_text(json.dumps(records, ensure_ascii=False, indent=1, default=str) + "\n",
                                            encoding="utf-8")
