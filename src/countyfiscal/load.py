@@ -233,7 +233,7 @@ def validate_processed(processed_dir: str | Path, need: Iterable[str] = REQUIRED
 
 
 _CACHE: dict[tuple, pd.DataFrame] = {}
-_CHECKED: dict[Path, tuple] = {}
+_CHECKED: set[tuple] = set()
 
 
 def _read_cached(folder: Path, name: str) -> pd.DataFrame:
@@ -250,12 +250,14 @@ def _read_cached(folder: Path, name: str) -> pd.DataFrame:
     return _CACHE[key].copy(deep=False)
 
 
-def load_processed(processed_dir: str | Path = "data/processed", need: Iterable[str] = REQUIRED) -> dict[str, pd.DataFrame]:
+def load_processed(processed_dir: str | Path = "data/processed", need: Iterable[str] = REQUIRED,
+                   optional: Iterable[str] | None = None) -> dict[str, pd.DataFrame]:
     """Every table in ``processed_dir`` by name (``documents``, ``figures``, ``flags``, ``metrics``, text tables).
 
     A relative ``processed_dir`` is taken against the repository (``resolve``). The folder, and each table named in
-    ``need`` (documents and figures always), must exist and be whole, or DataError says which in one sentence. Other
-    tables absent from the folder are empty frames. Parquet twins are read when present, each file once per process.
+    ``need`` (documents and figures always), must exist and be whole, or DataError says which in one sentence. The
+    tables of ``optional`` (default: all the others) are read when present; absent ones, and tables not asked for,
+    are empty frames. Parquet twins are read when present, each file once per process.
 
     >>> load_processed("/nonexistent")
     Traceback (most recent call last):
@@ -267,9 +269,13 @@ def load_processed(processed_dir: str | Path = "data/processed", need: Iterable[
     unknown = sorted(need - set(TABLE_NAMES))
     if unknown:
         raise ValueError(f"unknown table(s) {', '.join(unknown)}; the tables are: {', '.join(TABLE_NAMES)}")
+    wanted = set(TABLE_NAMES) if optional is None else need | set(optional)
     tables = {}
     for name in TABLE_NAMES:
         present = (folder / f"{name}.parquet").is_file() or (folder / f"{name}.csv").is_file()
+        if name not in wanted:
+            tables[name] = empty_table(name)
+            continue
         if not present:
             if name in need:
                 raise DataError(f"{folder / (name + '.csv')} is missing; run `countyfiscal extract` first"
@@ -277,10 +283,10 @@ def load_processed(processed_dir: str | Path = "data/processed", need: Iterable[
             tables[name] = empty_table(name)
             continue
         tables[name] = _read_cached(folder, name)
-    versions = tuple(sorted(k for k in _CACHE if Path(k[0]).parent == folder))
-    if _CHECKED.get(folder) != versions:  # checked once per version of the tables, not once per notebook run
+    versions = tuple(sorted(k for k in _CACHE if Path(k[0]).parent == folder and Path(k[0]).stem in wanted))
+    if (folder, versions) not in _CHECKED:  # checked once per version of the tables read, not once per notebook run
         _check_one_run(tables, folder)
-        _CHECKED[folder] = versions
+        _CHECKED.add((folder, versions))
     return tables
 
 
@@ -593,15 +599,23 @@ def theme_table(themes: pd.DataFrame, scope: str = "work_summary", department: s
     return _limited(_fixed(rows.sort_values([c for c in ["department_label", "file", "theme"] if c in rows]), 3))
 
 
-def keyword_table(keywords: pd.DataFrame, scope: str = "work_summary", method: str = "tfidf", n: int = 10) -> pd.DataFrame:
-    """The n best keywords per document for one scope and method, by rank."""
-    columns = ["file", "rank", "term", "score", "count", "df"]
+def keyword_table(keywords: pd.DataFrame, scope: str = "work_summary", method: str = "auto", n: int = 10,
+                  documents: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The n best keywords per document for one scope and method (``auto``: log_odds where present, else tfidf), by
+    rank, with the document's department when ``documents`` is given."""
+    columns = ["department_label", "file", "rank", "term", "score", "count", "rest_count", "df"]
     if keywords.empty or "rank" not in keywords:
         return pd.DataFrame(columns=columns)
+    if method == "auto":
+        method = "log_odds" if "method" in keywords and keywords["method"].eq("log_odds").any() else "tfidf"
     rows = keywords[keywords["scope"].eq(scope)] if "scope" in keywords else keywords
     rows = rows[rows["method"].eq(method)] if "method" in rows else rows
     rows = rows[rows["rank"].le(n)]
-    return _limited(_fixed(rows[[c for c in columns if c in rows]].sort_values(["file", "rank"]), 4))
+    if documents is not None and not documents.empty:
+        rows = rows.assign(department_label=rows["file"].map(_department_labels(documents)))
+        rows = rows[rows["department_label"].notna()]
+    rows = rows[[c for c in columns if c in rows]]
+    return _limited(_fixed(rows.sort_values([c for c in ["department_label", "file", "rank"] if c in rows]), 4))
 
 
 def recurring_table(recurring_themes: pd.DataFrame, scope: str = "work_summary") -> pd.DataFrame:

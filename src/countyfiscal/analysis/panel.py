@@ -87,10 +87,24 @@ def _page(x) -> str:
     return str(int(float(x)))
 
 
+def _relevant(statements: pd.DataFrame) -> pd.DataFrame:
+    """The statements a panel can use (before any row-by-row work: a corpus states tens of thousands)."""
+    kind, measure = statements["kind"].fillna(""), statements["measure"].fillna("")
+    words = statements["words"].fillna("") if "words" in statements.columns else pd.Series("", index=statements.index)
+    keep = ((kind.eq("change_pct") & measure.isin(CHANGE_METRICS))
+            | (kind.eq("wording") & words.eq("unchanged") & measure.isin(CHANGE_METRICS))
+            | (kind.eq("execution_pct") & measure.isin(EXECUTION_METRICS))
+            | (kind.eq("share_pct") & measure.eq("personnel_expenditure")))
+    return statements[keep]
+
+
 def stated_rows(statements: pd.DataFrame, documents: pd.DataFrame) -> pd.DataFrame:
     """The changes, shares and execution rates a document states about its own year, one per (file, metric, basis,
     base): the first in text order."""
     if statements is None or statements.empty:
+        return pd.DataFrame(columns=COLUMNS)
+    statements = _relevant(statements)
+    if statements.empty:
         return pd.DataFrame(columns=COLUMNS)
     docs = _read_documents(documents)
     st = statements.merge(

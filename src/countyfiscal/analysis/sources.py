@@ -48,21 +48,34 @@ def cite(rows: pd.DataFrame, documents: pd.DataFrame) -> pd.DataFrame:
     ``pages`` and ``table`` columns): its citable name, pages, table titles and how many values drawn rest on it."""
     if rows is None or rows.empty or "file" not in rows.columns:
         return pd.DataFrame(columns=COLUMNS)
-    exploded = rows.assign(file=rows["file"].astype(str).str.split(";")).explode("file")
+    files = rows["file"].astype(str)
+    several = files.str.contains(";", regex=False)
+    exploded = rows.assign(file=files.where(~several, files.str.split(";"))).explode("file") if several.any() \
+        else rows.assign(file=files)
     exploded = exploded[exploded["file"].ne("")]
     names = document_names(documents) if not documents.empty else pd.Series(dtype="str")
-    out = []
-    for file, group in exploded.groupby("file", sort=True):
-        pages: list = []
-        if "page" in group.columns:
-            pages += list(group["page"])
-        if "pages" in group.columns:
-            pages += [int(p) for cell in group["pages"].fillna("") for p in str(cell).replace("–", ",").split(",")
-                      if str(p).strip().isdigit()]
-        tables = sorted({t for t in group.get("table", pd.Series(dtype=str)).fillna("") if t})
-        out.append({"document": names.get(file, file), "file": file, "pages": _pages(pages), "tables": "; ".join(tables),
-                    "values": len(group)})
-    return pd.DataFrame(out, columns=COLUMNS).sort_values(["document", "file"]).reset_index(drop=True)
+    # Pages: the page column and the page lists ('3, 5–7') of a pages column, one number per row.
+    pages = []
+    if "page" in exploded.columns:
+        pages.append(pd.DataFrame({"file": exploded["file"], "page": pd.to_numeric(exploded["page"], errors="coerce")}))
+    if "pages" in exploded.columns:
+        listed = exploded["pages"].fillna("").astype(str).str.replace("–", ",").str.split(",")
+        long = pd.DataFrame({"file": exploded["file"], "page": listed}).explode("page")
+        pages.append(long.assign(page=pd.to_numeric(long["page"].str.strip(), errors="coerce")))
+    page_text = (pd.concat(pages).dropna(subset=["page"]).groupby("file")["page"].agg(_pages) if pages
+                 else pd.Series(dtype="str"))
+    if "table" in exploded.columns:
+        titled = exploded[exploded["table"].fillna("").ne("")]
+        table_text = titled.groupby("file")["table"].agg(lambda s: "; ".join(sorted(set(s))))
+    else:
+        table_text = pd.Series(dtype="str")
+    counts = exploded.groupby("file").size()
+    out = pd.DataFrame({"file": counts.index, "values": counts.to_numpy()})
+    out["document"] = out["file"].map(names).fillna(out["file"])
+    pages_of, tables_of = page_text.to_dict(), table_text.to_dict()
+    out["pages"] = [str(pages_of.get(f, "")) for f in out["file"]]
+    out["tables"] = [str(tables_of.get(f, "")) for f in out["file"]]
+    return out[COLUMNS].sort_values(["document", "file"]).reset_index(drop=True)
 
 
 def footnote(cited: pd.DataFrame, limit: int = 6) -> list[str]:
