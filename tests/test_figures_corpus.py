@@ -46,7 +46,7 @@ def _infos(reports: Path, prefix: str = "") -> dict[str, dict]:
 
 def test_the_figures_job_runs_every_notebook(corpus):
     assert corpus["status"] == 0, corpus["stderr"]
-    assert f"{5 + len(SEEDS) + len(ADDED)}/{5 + len(SEEDS) + len(ADDED)} notebooks ran" in corpus["stderr"]
+    assert f"{6 + len(SEEDS) + len(ADDED)}/{6 + len(SEEDS) + len(ADDED)} notebooks ran" in corpus["stderr"]
 
 
 def test_each_added_department_has_its_own_profile(corpus):

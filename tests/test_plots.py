@@ -154,7 +154,7 @@ def _all_figures(frames: dict[str, pd.DataFrame]) -> dict[str, Figure]:
         "economic": plots.plot_economic_composition(f, d),
         "theme_heatmap": plots.plot_theme_heatmap(frames["themes"], d),
         "keywords": plots.plot_top_keywords(frames["keywords"], d),
-        "recurring": plots.plot_recurring_themes(frames["recurring_themes"]),
+        "recurring": plots.plot_recurring_themes(frames["recurring_themes"], documents=d, themes=frames["themes"]),
         "profile": plots.plot_profile_figures(f, d, "甲县信访局"),
         "profile_themes": plots.plot_profile_themes(frames["themes"], d, "甲县信访局", scope="work_summary"),
         "no_data": plots.no_data_figure("无数据 −1"),
@@ -215,7 +215,7 @@ def test_figures_show_data_not_placeholder_when_data_exists(full_figures):
 def test_empty_tables_give_no_data_figures():
     texts = {name: _texts(fig) for name, fig in _all_figures(EMPTY).items()}
     assert texts["measures"] == ["no data"]
-    assert texts["theme_heatmap"] == ["no data"]
+    assert texts["theme_heatmap"] == ["no document in scope has work-summary, work-plan and performance\nsections"]
     assert texts["flags"] == ["no flags: every check passed or none ran"]
 
 
@@ -265,7 +265,7 @@ def test_every_figure_names_its_documents_pages_and_tables(full_figures):
     composition = full_figures["composition"].countyfiscal["sources"]
     assert [(s["file"], s["pages"], s["tables"]) for s in composition] == [("b.pdf", "6", "表5 支出表"), ("a.txt", "", "")]
     for name, f in full_figures.items():
-        if name != "no_data" and name != "recurring":
+        if name != "no_data":
             assert f.countyfiscal["sources"], name
 
 
@@ -346,7 +346,47 @@ def test_text_figures_keep_to_one_scope_and_method():
     heat = plots.plot_theme_heatmap(THEMES, DOCUMENTS)
     assert sorted(t.get_text() for t in heat.axes[0].get_xticklabels()) == ["乙区信访局", "甲县信访局"]
     assert "丙县信访局" in heat.get_supxlabel()  # only 'document' scope text: said, not silently dropped
-    words = plots.plot_top_keywords(KEYWORDS, DOCUMENTS)
+    words = plots.plot_top_keywords(KEYWORDS, DOCUMENTS)  # no log_odds in this table: tfidf
     assert [[t.get_text() for t in ax.get_yticklabels()] for ax in words.axes] == [["初信初访"], ["信访积案", "枫桥经验"]]
+    assert "tfidf" in words.countyfiscal["title"]
     recurring = plots.plot_recurring_themes(RECURRING)
-    assert [t.get_text() for t in recurring.axes[0].get_yticklabels()] == ["源头治理"]
+    assert [t.get_text() for t in recurring.axes[0].get_yticklabels()] == ["1. 源头治理"]
+
+
+# Today's text tables grow (text helper, v2): a kind's lexicon scored only for that kind, a row saying a document has
+# no text of a scope, log-odds keywords.
+THEMES_V2 = pd.DataFrame({
+    "file": ["a.txt", "a.txt", "b.pdf", "b.pdf", "b.pdf", "c.txt"],
+    "scope": ["work_summary"] * 6,
+    "theme": ["源头治理", "党建", "源头治理", "党建", "刑罚执行", ""],
+    "hits": pd.array([4, 0, 1, 2, 9, pd.NA], dtype="Int64"),
+    "hits_per_1000_chars": [1.25, 0.0, 0.33, 0.5, 3.0, np.nan],
+    "theme_set": ["信访", "generic", "信访", "generic", "司法", ""],
+    "department_kind": ["信访", "信访", "信访", "信访", "信访", "信访"],
+    "note": ["", "", "", "", "", "no work-summary, work-plan or performance section found"],
+})
+
+
+def test_a_theme_a_department_is_not_scored_against_is_blank_not_zero():
+    fig = plots.plot_theme_heatmap(THEMES_V2, DOCUMENTS)
+    rows = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert rows == ["党建", "源头治理 [信访]", "刑罚执行 [司法]"]  # generic first, then each kind's lexicon
+    cells = [t.get_text() for t in fig.axes[0].texts]
+    assert cells.count("0.00") == 1 and "nan" not in cells  # 甲县 scored on 党建 with 0 hits; 刑罚执行 not scored for 甲县
+    assert "No work-summary, work-plan and performance sections found for: 丙县信访局." in fig.get_supxlabel()
+
+
+def test_recurring_themes_rank_by_the_share_of_departments_scored():
+    from countyfiscal.analysis import recurring
+
+    ranked = recurring.recurring_themes(THEMES_V2, DOCUMENTS)
+    # 源头治理: both 信访 departments scored mention it; 党建: one of two; 刑罚执行: one department only, so it does not recur.
+    assert ranked[["rank", "theme", "n_departments", "departments_scored", "department_share"]].values.tolist() == [
+        [1, "源头治理", 2, 2, 1.0]]
+    assert recurring.recurring_themes(THEMES_V2, DOCUMENTS, min_departments=1)["theme"].tolist() == ["源头治理", "刑罚执行", "党建"]
+    coverage = recurring.text_coverage(THEMES_V2, DOCUMENTS)
+    assert coverage[["department_label", "has_text"]].values.tolist() == [["丙县信访局", "no"], ["乙区信访局", "yes"], ["甲县信访局", "yes"]]
+    assert coverage["note"].iloc[0] == "no work-summary, work-plan or performance section found"
+    fig = plots.plot_recurring_themes(ranked, documents=DOCUMENTS, themes=THEMES_V2)
+    assert [t.get_text() for t in fig.axes[0].texts] == [" 2/2"]
+    assert {s["file"] for s in fig.countyfiscal["sources"]} == {"a.txt", "b.pdf"}

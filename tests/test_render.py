@@ -45,14 +45,16 @@ def _tree(folder: Path) -> dict[str, bytes]:
 
 def test_reports_yml_lists_every_notebook_and_expands_the_profile_per_department():
     settings = render.read_config(ROOT / "reports.yml")
-    assert [r["notebook"] for r in settings["runs"]] == EXPECTED
+    assert [r["notebook"] for r in settings["runs"]] == EXPECTED[:5] + ["05_work_themes"] + EXPECTED[5:]
+    assert settings["runs"][5] == {"notebook": "05_work_themes", "name": "05_work_themes__duties",
+                                   "parameters": {"text_scope": "duties"}}
     assert settings["kernel"] == "python3"
     docs = pd.DataFrame({"file": list("abcde"), "jurisdiction": ["乙县", "甲区", "甲区", "丙县", "重庆市"],
                          "department": ["乙县信访局", "甲区信访局", "甲区公安局", "丙县信访局", "重庆市气象局"],
                          "status": ["ok", "partial", "ok", "rejected", "ok"]})
     runs = render.expand_runs(settings["runs"], docs)
-    assert [r.name for r in runs] == EXPECTED[:-1] + [f"10_department_profile__{d}" for d in
-                                                      ["乙县信访局", "甲区信访局", "甲区公安局", "重庆市气象局"]]
+    assert [r.name for r in runs] == EXPECTED[:-1] + ["05_work_themes__duties"] + [
+        f"10_department_profile__{d}" for d in ["乙县信访局", "甲区信访局", "甲区公安局", "重庆市气象局"]]
     assert runs[-1].parameters == {"department": "重庆市气象局"}
 
 
@@ -77,6 +79,7 @@ def test_notebooks_are_thin_and_parameterised(path):
     assert parameters["processed_dir"] == '"data/processed"' and parameters["figures_dir"] == '"reports/figures"'
     if path.stem in COMPARISONS:
         assert {k: parameters[k] for k in SCOPE} == {k: f'"{v}"' for k, v in SCOPE.items()}
+        assert path.stem != "05_work_themes" or parameters["text_scope"] == '"work_summary"'
     else:
         assert parameters["department"] == '""'
     sources = [_source(c) for c in cells]
@@ -146,18 +149,19 @@ def rendered(processed, tmp_path_factory) -> tuple[Path, int, str]:
 def test_a_render_of_the_seeds_gives_one_profile_per_department_and_a_data_package(rendered, processed):
     reports, status, err = rendered
     assert status == 0, err
-    assert "10/10 notebooks ran" in err
+    assert "11/11 notebooks ran" in err
     html = sorted(p.stem for p in (reports / "notebooks").glob("*.html"))
-    assert html == EXPECTED[:-1] + [f"10_department_profile__{d}" for d in SEED_DEPARTMENTS]
+    assert html == EXPECTED[:-1] + ["05_work_themes__duties"] + [f"10_department_profile__{d}" for d in SEED_DEPARTMENTS]
     figures = {p.stem for p in (reports / "figures").glob("*.png")}
     assert {f"10_department_profile__headline__{d}" for d in SEED_DEPARTMENTS} <= figures
     for png in (reports / "figures").glob("*.png"):
         info = json.loads(png.with_suffix(".json").read_text(encoding="utf-8"))
         assert info["title"], png.name
     records = json.loads((reports / "runs.json").read_text(encoding="utf-8"))
-    assert [r["error"] for r in records] == [""] * 10
+    assert [r["error"] for r in records] == [""] * 11
+    assert all(r["seconds"] > 0 for r in records)
     page = (reports / "index.html").read_text(encoding="utf-8")
-    assert "10 of 10 notebooks ran" in page and "Sources: 5 documents" in page
+    assert "11 of 11 notebooks ran" in page and "Sources: 5 documents" in page
     assert (reports / "fonts" / report.FONT_FILE).is_file()  # viewers without a Chinese font see Chinese too
     assert (processed / "datapackage.json").is_file() and (processed / "countyfiscal.duckdb").is_file()
     assert not list(reports.parent.glob(".reports.*")), "no temporary folder is left beside the report"
@@ -207,7 +211,7 @@ def test_only_one_notebook_scoped_to_two_jurisdictions_keeps_the_rest_of_the_rep
     assert plotted == {"000_d2df3ef129941176.txt", "004_70dee09d8603147c.txt"}  # 红塔区 and 曾都区, nothing else
     records = {r["name"]: r for r in json.loads((copy / "runs.json").read_text(encoding="utf-8"))}
     assert records["02_budget_compression"]["parameters"] == {"jurisdictions": ["红塔区", "曾都区"]}
-    assert len(records) == 10  # the other runs are still in the report
+    assert len(records) == 11  # the other runs are still in the report
     assert (copy / "figures" / "01_corpus_overview__coverage.png").read_bytes() == (
         reports / "figures" / "01_corpus_overview__coverage.png").read_bytes()
     bad = subprocess.run(CLI + ["figures", "--reports", str(copy), "--processed", str(processed), "--only", "02",

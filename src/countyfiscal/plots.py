@@ -719,7 +719,10 @@ def plot_economic_composition(figures: pd.DataFrame, documents: pd.DataFrame) ->
 # ---------------------------------------------------------------------------------------------------- text
 
 
-SCOPE_LABELS = {"work_summary": "work-summary sections", "document": "whole documents"}
+SCOPE_LABELS = {"work_summary": "work-summary, work-plan and performance sections", "duties": "duties sections (主要职责)",
+                "document": "whole documents"}
+THEME_SET_COLOURS = ["#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860", "#DA8BC3", "#8C8C8C", "#CCB974",
+                     "#64B5CD"]
 
 
 def _theme_value_column(themes: pd.DataFrame) -> str:
@@ -730,8 +733,16 @@ def _theme_value_column(themes: pd.DataFrame) -> str:
 
 
 def _in_scope(frame: pd.DataFrame, scope: str) -> pd.DataFrame:
-    """Rows of one text scope (work_summary or document) where the table distinguishes scopes."""
-    return frame[frame["scope"].eq(scope)] if scope and "scope" in frame else frame
+    """Rows of one text scope (work_summary, duties or document) where the table distinguishes scopes; never the
+    rows that only say a document has no text of the scope."""
+    rows = frame[frame["scope"].eq(scope)] if scope and "scope" in frame else frame
+    if "note" in rows.columns:
+        rows = rows[rows["note"].fillna("").eq("")]
+    if "theme" in rows.columns:
+        rows = rows[rows["theme"].fillna("").ne("")]
+    elif "term" in rows.columns:
+        rows = rows[rows["term"].fillna("").ne("")]
+    return rows
 
 
 def _with_department(frame: pd.DataFrame, documents: pd.DataFrame) -> pd.DataFrame:
@@ -742,65 +753,96 @@ def _with_department(frame: pd.DataFrame, documents: pd.DataFrame) -> pd.DataFra
     return rows.assign(department_label=rows["file"].map(_labels(documents)).fillna("(未识别)"))
 
 
+def _without_text(frame: pd.DataFrame, documents: pd.DataFrame, scope: str) -> list[str]:
+    read = documents[documents["status"].isin(["ok", "partial"])] if "status" in documents else documents
+    return sorted(set(read["file"].map(_labels(documents))) - set(frame["department_label"]))
+
+
 def plot_theme_heatmap(themes: pd.DataFrame, documents: pd.DataFrame, scope: str = "work_summary") -> Figure:
-    """Theme × department: theme-term hits per 1,000 characters of the scope's text (mean over its documents)."""
-    title = f"Work themes by department: hits per 1,000 characters of {SCOPE_LABELS.get(scope, scope or 'text')}"
+    """Theme × department: theme-term hits per 1,000 characters of the scope's text (mean over its documents).
+
+    Every department is scored against the generic themes; a department kind's themes (信访, 公安, 气象 …) only
+    against departments of that kind: a blank cell is "not scored", never a zero.
+    """
+    title = f"Themes by department: hits per 1,000 characters of {SCOPE_LABELS.get(scope, scope or 'text')}"
     value = _theme_value_column(themes)
     frame = _in_scope(themes, scope) if value and "theme" in themes else themes.iloc[0:0]
     frame = _with_department(frame, documents)
     if frame.empty:
-        return no_data_figure(title)
+        return no_data_figure(title, f"no document in scope has {SCOPE_LABELS.get(scope, scope)}")
+    theme_set = frame["theme_set"].fillna("") if "theme_set" in frame.columns else pd.Series("", index=frame.index)
+    frame = frame.assign(theme_set=theme_set,
+                         theme_label=[t if ts in ("", "generic") else f"{t} [{ts}]" for t, ts in zip(frame["theme"], theme_set)])
+    if "department_kind" in frame.columns:
+        kinds = frame.groupby("department_label")["department_kind"].first().fillna("")
+        frame = frame.assign(column=[f"{d} ({kinds[d]})" if kinds.get(d) else d for d in frame["department_label"]])
+    else:
+        frame = frame.assign(column=frame["department_label"])
     n_departments = frame["department_label"].nunique()
+    lines = ["Generic themes are scored for every department, a kind's themes ([信访] …) only for departments of that "
+             "kind: a blank cell is not scored. Documents differ in kind (预算/决算/绩效自评) and year."]
+    missing = _without_text(frame, documents, scope)
+    if missing:
+        shown = "、".join(missing[:12]) + (f" and {len(missing) - 12} more" if len(missing) > 12 else "")
+        lines.append(f"No {SCOPE_LABELS.get(scope, scope)} found for: {shown}.")
     if n_departments > MAX_ROWS:
-        per = frame.groupby(["theme", "department_label"], as_index=False)[value].mean()
-        order = per.groupby("theme")[value].mean().sort_values(ascending=False).index
+        per = frame.groupby(["theme_label", "department_label"], as_index=False)[value].mean()
+        order = per.groupby("theme_label")[value].mean().sort_values(ascending=False).index
         fig = _figure(10, 0.32 * len(order) + 2.5)
         ax = fig.add_subplot()
-        _distribution(ax, per.assign(theme=pd.Categorical(per["theme"], categories=list(order), ordered=True)), value, by="theme")
+        _distribution(ax, per.assign(theme_label=pd.Categorical(per["theme_label"], categories=list(order), ordered=True)),
+                      value, by="theme_label")
         ax.set_xlabel(value)
         ax.set_title(title, fontsize=11)
-        return _finish(fig, title, documents, frame[["file"]],
-                       [f"{n_departments} departments: one box per theme (each point a department); scope the notebook "
-                        "(departments=…, jurisdictions=…) to see each department's column."])
-    table = frame.pivot_table(index="theme", columns="department_label", values=value, aggfunc="mean", fill_value=0)
-    table = table.assign(_total=table.sum(axis=1)).sort_values(["_total"], ascending=False, kind="stable")
-    table = table.drop(columns="_total").sort_index(axis=1)
-    fig = _figure(max(6, 0.6 * table.shape[1] + 5), max(3.5, 0.4 * len(table) + 3))
+        lines.insert(0, f"{n_departments} departments: one box per theme (each point a department scored against it); "
+                        "scope the notebook (departments=…, jurisdictions=…) to see each department's column.")
+        return _finish(fig, title, documents, frame[["file"]], lines)
+    table = frame.pivot_table(index="theme_label", columns="column", values=value, aggfunc="mean")
+    sets = frame.groupby("theme_label")["theme_set"].first()
+    order = table.assign(_generic=[sets[t] not in ("", "generic") for t in table.index], _set=[sets[t] for t in table.index],
+                         _total=table.fillna(0).sum(axis=1))
+    table = table.loc[order.sort_values(["_generic", "_set", "_total"], ascending=[True, True, False], kind="stable").index]
+    table = table.sort_index(axis=1)
+    fig = _figure(max(6, 0.7 * table.shape[1] + 5), max(3.5, 0.36 * len(table) + 3.2))
     ax = fig.add_subplot()
-    sns.heatmap(table, annot=table.shape[1] <= 25, fmt=".2f", cmap="YlOrRd", linewidths=0.5, ax=ax,
-                cbar_kws={"label": value}, annot_kws={"fontsize": 7})
-    ax.tick_params(axis="y", rotation=0)
+    # One department far above the rest must not wash out every other cell: the colour stops at the 95th percentile
+    # (the printed numbers are exact).
+    values = table.to_numpy().ravel()
+    values = values[~np.isnan(values)]
+    vmax = max(float(np.quantile(values, 0.95)), 1.0) if len(values) else 1.0
+    sns.heatmap(table, annot=table.shape[1] <= 25, fmt=".2f", cmap="YlOrRd", linewidths=0.5, ax=ax, vmin=0, vmax=vmax,
+                cbar_kws={"label": f"{value} (colour capped at {vmax:.2f})"}, annot_kws={"fontsize": 7})
+    ax.tick_params(axis="y", rotation=0, labelsize=8)
     ax.tick_params(axis="x", rotation=60, labelsize=8)
     ax.set_title(title, fontsize=11)
     ax.set_xlabel("")
     ax.set_ylabel("")
-    read = documents[documents["status"].isin(["ok", "partial"])] if "status" in documents else documents
-    missing = sorted(set(read["file"].map(_labels(documents))) - set(table.columns))
-    lines = ["Documents differ in kind (预算/决算/绩效自评) and year; their texts differ in length and genre."]
-    if missing:
-        lines.append(f"No {SCOPE_LABELS.get(scope, scope)} text found for: " + "、".join(missing) + ".")
     return _finish(fig, title, documents, frame[["file"]], lines)
 
 
 def plot_top_keywords(
-    keywords: pd.DataFrame, documents: pd.DataFrame, n: int = 10, scope: str = "work_summary", method: str = "tfidf"
+    keywords: pd.DataFrame, documents: pd.DataFrame, n: int = 10, scope: str = "work_summary", method: str = "auto"
 ) -> Figure:
-    """The n highest-scoring keywords per department for one scope and method (TF-IDF by default)."""
-    title = f"Top {n} keywords per department ({method}, {SCOPE_LABELS.get(scope, scope or 'text')})"
+    """The n keywords that most distinguish each department's text of one scope from the rest of the corpus
+    (``method="auto"``: log-odds where the keywords table has it, else TF-IDF)."""
+    if method == "auto":
+        method = "log_odds" if "method" in keywords and keywords["method"].eq("log_odds").any() else "tfidf"
+    title = f"Distinctive keywords per department ({method}, {SCOPE_LABELS.get(scope, scope or 'text')})"
     term = "term" if "term" in keywords else ("keyword" if "keyword" in keywords else "")
     frame = _in_scope(keywords, scope) if term and "score" in keywords else keywords.iloc[0:0]
     if method and "method" in frame:
         frame = frame[frame["method"].eq(method)]
     frame = _with_department(frame, documents)
     if frame.empty:
-        return no_data_figure(title)
+        return no_data_figure(title, f"no keywords for {SCOPE_LABELS.get(scope, scope)} of the documents in scope")
     used = frame[["file"]]
+    missing = _without_text(frame, documents, scope)
     frame = frame.groupby(["department_label", term], as_index=False)["score"].max()
     every = sorted(frame["department_label"].unique())
     groups = every[:KEYWORD_PANELS]
     cols = min(len(groups), 3)
     rows_n = (len(groups) + cols - 1) // cols
-    fig = _figure(4.4 * cols, 0.28 * n * rows_n + 1.2 * rows_n + 1)
+    fig = _figure(4.4 * cols, 0.28 * n * rows_n + 1.2 * rows_n + 1.2)
     axes = fig.subplots(rows_n, cols, squeeze=False).ravel()
     for ax in axes[len(groups):]:
         ax.set_axis_off()
@@ -812,35 +854,54 @@ def plot_top_keywords(
         ax.set_title(department, fontsize=9)
         ax.tick_params(axis="x", labelsize=7)
     fig.suptitle(title, fontsize=11)
-    notes = [f"The first {len(groups)} of {len(every)} departments (by name); each department's profile lists its own."] \
-        if len(every) > len(groups) else []
+    notes = ["log_odds: z-score of the term's weighted log-odds in this department's text against every other document's "
+             "(same scope); template words and the document's own place and department names are left out."
+             if method == "log_odds" else "tfidf: term frequency × inverse document frequency over this run's documents."]
+    if len(every) > len(groups):
+        notes.append(f"The first {len(groups)} of {len(every)} departments (by name); each department's profile lists its own.")
+    if missing:
+        notes.append(f"No {SCOPE_LABELS.get(scope, scope)} found for: " + "、".join(missing[:12])
+                     + (f" and {len(missing) - 12} more" if len(missing) > 12 else "") + ".")
     return _finish(fig, title, documents, used[used["file"].map(_labels(documents)).isin(groups)], notes)
 
 
-def plot_recurring_themes(recurring_themes: pd.DataFrame, scope: str = "work_summary", documents: pd.DataFrame | None = None) -> Figure:
-    """Themes that recur across jurisdictions: how many jurisdictions' texts of this scope mention each."""
-    title = f"Themes recurring across jurisdictions ({SCOPE_LABELS.get(scope, scope or 'text')})"
-    frame = _in_scope(recurring_themes, scope) if "theme" in recurring_themes else recurring_themes.iloc[0:0]
-    if frame.empty:
-        return no_data_figure(title, "no theme recurs in enough jurisdictions")
-    count = "n_jurisdictions"
-    if count not in frame:
-        frame = frame.groupby("theme", as_index=False).size().rename(columns={"size": count})
-    frame = frame.sort_values([count, "theme"], ascending=[False, True])
-    fig = _figure(8, max(2.5, 0.4 * len(frame) + 1.5))
+def plot_recurring_themes(recurring: pd.DataFrame, scope: str = "work_summary", documents: pd.DataFrame | None = None,
+                          themes: pd.DataFrame | None = None, top: int = 25) -> Figure:
+    """Themes ranked by the share of departments in scope that mention them (``analysis.recurring.recurring_themes``;
+    recurring_themes.csv of today's tables is drawn by its jurisdiction count). Colour = the theme's lexicon."""
+    title = f"Recurring themes: share of departments mentioning each\n({SCOPE_LABELS.get(scope, scope or 'text')})"
+    documents = documents if documents is not None else pd.DataFrame()
+    frame = recurring
+    if "scope" in frame.columns:
+        frame = frame[frame["scope"].eq(scope)]
+    if frame.empty or "theme" not in frame.columns:
+        return no_data_figure(title, "no theme is mentioned by two or more departments in scope")
+    if "department_share" not in frame.columns:  # today's recurring_themes.csv: jurisdictions, over the whole run
+        frame = frame.assign(department_share=frame["n_jurisdictions"] / max(1, int(frame["n_jurisdictions"].max())),
+                             n_departments=frame["n_jurisdictions"], departments_scored=int(frame["n_jurisdictions"].max()),
+                             theme_set="", rank=range(1, len(frame) + 1))
+    frame = frame.sort_values("rank").head(top)
+    sets = sorted(set(frame["theme_set"].fillna("")))
+    colours = dict(zip(sets, THEME_SET_COLOURS * 5))
+    fig = _figure(9, max(2.8, 0.32 * len(frame) + 2.2))
     ax = fig.add_subplot()
     ys = np.arange(len(frame))
-    ax.barh(ys, frame[count], color="#64B5CD")
-    for y, v, places in zip(ys, frame[count], frame.get("jurisdictions", [""] * len(frame))):
-        ax.text(v, y, f" {int(v)}  {places}", va="center", fontsize=8)
-    ax.set_yticks(ys, frame["theme"])
+    shares = frame["department_share"].astype(float).to_numpy() * 100
+    ax.barh(ys, shares, color=[colours[t] for t in frame["theme_set"].fillna("")])
+    for y, v, n, d in zip(ys, shares, frame["n_departments"], frame["departments_scored"]):
+        ax.text(v, y, f" {int(n)}/{int(d)}", va="center", fontsize=8)
+    ax.set_yticks(ys, [f"{r}. {t}" for r, t in zip(frame["rank"], frame["theme"])], fontsize=8)
     ax.invert_yaxis()
-    ax.set_xlim(0, frame[count].max() * 2.2)
-    ax.set_xlabel("jurisdictions mentioning the theme")
-    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+    ax.set_xlim(0, 115)
+    ax.set_xlabel("% of the departments scored against the theme that mention it")
     ax.set_title(title, fontsize=11)
-    documents = documents if documents is not None else pd.DataFrame()
-    return _finish(fig, title, documents, None, ["Counted over every document of the run (recurring_themes.csv)."])
+    handles = [matplotlib.patches.Patch(facecolor=colours[t], label=t or "themes") for t in sets]
+    ax.legend(handles=handles, fontsize=8, loc="lower right", title="lexicon", title_fontsize=8)
+    notes = ["n/m: m departments have this text and are scored against the theme (generic themes: all; a kind's themes: "
+             "its departments), n of them mention it; a theme recurs when two or more departments mention it."]
+    used = _with_department(_in_scope(themes, scope), documents)[["file"]] if themes is not None and not themes.empty \
+        and not documents.empty else None
+    return _finish(fig, title, documents, used, notes, [{"label": t or "themes", "theme_sets": [t]} for t in sets])
 
 
 # ---------------------------------------------------------------------------------------------------- profile
@@ -890,7 +951,7 @@ def plot_profile_figures(figures: pd.DataFrame, documents: pd.DataFrame, departm
     return fig
 
 
-def plot_profile_themes(themes: pd.DataFrame, documents: pd.DataFrame, department: str, scope: str = "document") -> Figure:
+def plot_profile_themes(themes: pd.DataFrame, documents: pd.DataFrame, department: str, scope: str = "work_summary") -> Figure:
     """Theme hits per 1,000 characters in one department's texts, against the mean of every department in scope."""
     title = f"{department}: themes vs all departments ({SCOPE_LABELS.get(scope, scope or 'text')})"
     value = _theme_value_column(themes)
@@ -898,20 +959,20 @@ def plot_profile_themes(themes: pd.DataFrame, documents: pd.DataFrame, departmen
     frame = _with_department(frame, documents)
     if frame.empty:
         return no_data_figure(title)
-    # Mean per department and theme, then over departments (a department without the theme counts as 0).
+    # Mean per department and theme, then over the departments scored against the theme (zero hits included).
     per = frame.groupby(["theme", "department_label"], sort=False)[value].mean()
     n_departments = frame["department_label"].nunique()
     mine = per.xs(department, level="department_label") if department in per.index.get_level_values(1) else None
     if mine is None:
-        return no_data_figure(title, "no theme is mentioned in this department's documents")
-    overall = per.groupby(level="theme").sum() / n_departments
-    table = pd.DataFrame({"this": mine.reindex(overall.index, fill_value=0), "all": overall})
+        return no_data_figure(title, f"this department's documents have no {SCOPE_LABELS.get(scope, scope)}")
+    overall = per.groupby(level="theme").mean()
+    table = pd.DataFrame({"this": mine, "all": overall.reindex(mine.index)})
     table = table.sort_values(["this", "all"], ascending=False)
     fig = _figure(9, max(3, 0.35 * len(table) + 2), layout=None)
     ax = fig.add_subplot()
     ys = np.arange(len(table))
     ax.barh(ys - 0.2, table["this"], height=0.4, color="#C44E52", label=department)
-    ax.barh(ys + 0.2, table["all"], height=0.4, color="#BBBBBB", label=f"mean of {n_departments} departments")
+    ax.barh(ys + 0.2, table["all"], height=0.4, color="#BBBBBB", label=f"mean of the departments scored ({n_departments} in all)")
     ax.set_yticks(ys, table.index, fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel(value)
