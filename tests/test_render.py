@@ -329,3 +329,28 @@ def test_a_kernel_that_dies_fails_its_run_only_and_the_next_run_gets_a_new_kerne
     assert status == 1
     assert "FAILED 00_dies: DeadKernelError" in err and "01_corpus_overview" not in err.split("FAILED", 1)[1]
     assert (tmp_path / "reports" / "figures" / "01_corpus_overview__coverage.png").is_file()
+
+
+def test_a_worker_keeps_one_kernel_client_however_many_runs(processed, tmp_path, monkeypatch):
+    """400 profiles in one worker once failed: each run opened a kernel client (a heartbeat thread, a dozen sockets)."""
+    import os
+    import threading
+
+    monkeypatch.setenv("COUNTYFISCAL_FIGURES_HREF", "../figures")
+    (tmp_path / "nb").mkdir()
+    paths = {"processed_dir": str(processed), "figures_dir": str(tmp_path / "figures")}
+    counts = []
+    try:
+        for i, department in enumerate(SEED_DEPARTMENTS * 2):
+            run = render.Run("10_department_profile", f"p{i}", {"department": department})
+            name, error, seconds = render._execute(run, ROOT / "notebooks", tmp_path / "nb", paths, "python3")
+            assert error == "" and seconds > 0, error
+            counts.append((threading.active_count(), len(os.listdir("/proc/self/fd"))))
+        assert counts[-1] == counts[1], counts  # flat after the first run started the kernel
+        assert render._KERNEL["kc"] is not None
+    finally:
+        from jupyter_core.utils import run_sync
+
+        render._KERNEL["kc"].stop_channels()
+        run_sync(render._KERNEL["km"].shutdown_kernel)(now=True)
+        render._KERNEL.clear()

@@ -242,8 +242,11 @@ def _execute_in_kernel(run: Run, notebooks_dir: Path, out_dir: Path, paths: dict
     # A fresh namespace for every run: nothing one notebook defines leaks into the next (modules and their caches stay).
     reset = nbformat.v4.new_code_cell(RESET)
     nb.cells.insert(0, reset)
-    client = NotebookClient(nb, km=state["km"], kc=state["kc"], kernel_name=kernel, timeout=CELL_TIMEOUT,
+    client = NotebookClient(nb, km=state["km"], kernel_name=kernel, timeout=CELL_TIMEOUT,
                             resources={"metadata": {"path": str(notebooks_dir)}})
+    # After construction (__init__ sets kc to None): one kernel client for all the worker's runs. A client per run
+    # left a heartbeat thread and a dozen sockets behind each time, until the worker could not start a thread.
+    client.kc = state["kc"]
     error = ""
     try:
         client.execute(cwd=str(notebooks_dir))
