@@ -53,7 +53,7 @@ def test_each_added_department_has_its_own_profile(corpus):
     profiles = sorted(p.stem.split("__", 1)[1] for p in (corpus["reports"] / "notebooks").glob("10_department_profile__*.html"))
     assert profiles == sorted(SEEDS + list(ADDED.values()))  # 杭州市司法局 is not "杭州市"; 重庆 keeps two departments
     for department in ADDED.values():
-        info = json.loads((corpus["reports"] / "figures" / f"10_department_profile__headline__{department}.json").read_text(encoding="utf-8"))
+        info = json.loads((corpus["reports"] / "figures" / f"10_department_profile__profile__{department}.json").read_text(encoding="utf-8"))
         assert info["title"].startswith(department)
         assert [s["document"] for s in info["sources"]] == [f"{department} 2026 预算"]
         assert all(s["pages"] for s in info["sources"])  # a PDF's figures name their pages

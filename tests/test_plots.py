@@ -390,3 +390,15 @@ def test_recurring_themes_rank_by_the_share_of_departments_scored():
     fig = plots.plot_recurring_themes(ranked, documents=DOCUMENTS, themes=THEMES_V2)
     assert [t.get_text() for t in fig.axes[0].texts] == [" 2/2"]
     assert {s["file"] for s in fig.countyfiscal["sources"]} == {"a.txt", "b.pdf"}
+
+
+def test_a_department_profile_is_one_figure_with_its_figures_and_its_themes():
+    fig = plots.plot_profile(FIGURES, THEMES, DOCUMENTS, "乙区信访局")
+    headline, themes = fig.axes
+    assert [t.get_text() for t in headline.get_yticklabels()] == ["支出合计", "基本支出", "项目支出", "“三公”经费"]
+    assert headline.get_xscale() == "log"  # 186,549.30 万元 beside 308.00 万元
+    assert [t.get_text() for t in themes.get_yticklabels()] == ["源头治理"]
+    assert [s["document"] for s in fig.countyfiscal["sources"]] == ["乙区信访局 2023 预算"]
+    assert fig.get_layout_engine() is None  # fixed margins: drawn a thousand times
+    empty = plots.plot_profile(FIGURES.iloc[0:0], THEMES.iloc[0:0], DOCUMENTS, "乙区信访局")
+    assert "none of this department's documents states a headline figure" in _texts(empty)[0]

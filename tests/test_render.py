@@ -153,7 +153,7 @@ def test_a_render_of_the_seeds_gives_one_profile_per_department_and_a_data_packa
     html = sorted(p.stem for p in (reports / "notebooks").glob("*.html"))
     assert html == EXPECTED[:-1] + ["05_work_themes__duties"] + [f"10_department_profile__{d}" for d in SEED_DEPARTMENTS]
     figures = {p.stem for p in (reports / "figures").glob("*.png")}
-    assert {f"10_department_profile__headline__{d}" for d in SEED_DEPARTMENTS} <= figures
+    assert {f"10_department_profile__profile__{d}" for d in SEED_DEPARTMENTS} <= figures
     for png in (reports / "figures").glob("*.png"):
         info = json.loads(png.with_suffix(".json").read_text(encoding="utf-8"))
         assert info["title"], png.name
@@ -274,7 +274,7 @@ def test_papermill_from_any_folder_reads_and_writes_inside_the_project(project, 
                            "out.ipynb", "-p", "department", "紫阳县信访局", "-k", "python3", "--no-progress-bar"],
                           capture_output=True, text=True, cwd=cwd, env=_env())
     assert done.returncode == 0, done.stderr[-2000:]
-    assert (project / "reports" / "figures" / "10_department_profile__headline__紫阳县信访局.png").is_file()
+    assert (project / "reports" / "figures" / "10_department_profile__profile__紫阳县信访局.png").is_file()
     out = json.loads((cwd / "out.ipynb").read_text(encoding="utf-8"))
     shown = "".join("".join(o.get("data", {}).get("text/plain", "")) for c in out["cells"] for o in c.get("outputs", []))
     assert "紫阳县信访局" in shown and "2,267,000.00" in shown

@@ -907,79 +907,158 @@ def plot_recurring_themes(recurring: pd.DataFrame, scope: str = "work_summary", 
 # ---------------------------------------------------------------------------------------------------- profile
 
 
-def plot_profile_figures(figures: pd.DataFrame, documents: pd.DataFrame, department: str) -> Figure:
-    """Every headline money figure one department's documents state, by fiscal year and series, in 万元 (a log axis
-    when they span orders of magnitude, as 支出合计 and “三公”经费 do)."""
-    title = f"{department}: headline figures (万元)"
+def _headline_rows(figures: pd.DataFrame, documents: pd.DataFrame, department: str) -> pd.DataFrame:
     labels = _labels(documents)
     docs = documents[documents["file"].map(labels).eq(department)] if not documents.empty else documents
     rows = _money_rows(figures, docs, list(PROFILE_MEASURES))
     rows = rows[rows["fiscal_year"].notna()]
-    if rows.empty:
-        return no_data_figure(title, "none of this department's documents states a headline figure")
-    rows = rows.assign(bar=[f"{int(y)} {s}" for y, s in zip(rows["fiscal_year"], rows["series"])])
+    return rows.assign(bar=[f"{int(y)} {s}" for y, s in zip(rows["fiscal_year"], rows["series"])])
+
+
+def _draw_headline(ax, rows: pd.DataFrame) -> list[str]:
+    """Bars of the headline measures, one per year · kind · basis; returns the notes."""
     bars = sorted(rows["bar"].unique())
     present = [m for m in PROFILE_MEASURES if m in set(rows["measure"])]
-    log = _log_axis(rows["value"])
-    fig = _figure(9.5, max(3.2, (0.16 * len(bars) + 0.16) * len(present) + 1.8), layout=None)
-    ax = fig.add_subplot()
     height = 0.8 / len(bars)
     ys = np.arange(len(present))
     years = sorted(rows["fiscal_year"].astype(int).unique())
     shade = dict(zip(years, np.linspace(1.0, 0.55, len(years))))
+    log = _log_axis(rows["value"])
     for i, bar in enumerate(bars):
         sub = rows[rows["bar"].eq(bar)]
         kind, basis, year = sub["doc_kind"].iloc[0], sub["basis"].iloc[0], int(sub["fiscal_year"].iloc[0])
-        values = [sub.loc[sub["measure"].eq(m), "value"] for m in present]
-        heights = [v.iloc[0] / WAN if len(v) else np.nan for v in values]
+        values = dict(zip(sub["measure"], sub["value"] / WAN))
+        heights = [values.get(m, np.nan) for m in present]
         ax.barh(ys + i * height, heights, height=height, color=_colour(kind, basis), alpha=float(shade[year]),
                 edgecolor="white", label=bar)
         for y, v in zip(ys + i * height, heights):
-            if not np.isnan(v):
+            if np.isnan(v):
+                continue
+            if log and v <= 0:  # a stated zero has no bar on a log axis: say it at the axis
+                ax.annotate(" 0.00 (stated)", (0.0, y), xycoords=("axes fraction", "data"), va="center", fontsize=7)
+            else:
                 ax.text(v, y, f" {v:,.2f}", va="center", fontsize=7)
     ax.set_yticks(ys + height * (len(bars) - 1) / 2, [PROFILE_MEASURES[m] for m in present])
-    ax.invert_yaxis()
+    ax.set_ylim(len(present) - 0.5 + height * (len(bars) - 1), -0.5)
     if log:
         _set_log(ax)
     ax.margins(x=0.25)
-    ax.set_xlabel("万元" + (" (log scale: the figures span orders of magnitude)" if log else ""))
+    ax.set_xlabel("万元" + (" (log scale: the figures span orders of magnitude)" if log else ""), fontsize=9)
+    return ["Headline figures: each bar is one fiscal year, kind of document and basis (legend; earlier years paler); "
+            "absent bars are not stated."]
+
+
+def _theme_table(themes: pd.DataFrame, documents: pd.DataFrame, department: str, scope: str, top: int | None):
+    """(table of this department's and the mean theme values, departments counted, the rows used) or a message."""
+    value = _theme_value_column(themes)
+    frame = _in_scope(themes, scope) if value and "theme" in themes else themes.iloc[0:0]
+    frame = _with_department(frame, documents)
+    if frame.empty:
+        return f"no {SCOPE_LABELS.get(scope, scope)} in the documents"
+    # Mean per department and theme, then over the departments scored against the theme (zero hits included).
+    per = frame.groupby(["theme", "department_label"], sort=False)[value].mean()
+    if department not in set(per.index.get_level_values(1)):
+        return f"this department's documents have no {SCOPE_LABELS.get(scope, scope)}"
+    mine = per.xs(department, level="department_label")
+    overall = per.groupby(level="theme").mean()
+    table = pd.DataFrame({"this": mine, "all": overall.reindex(mine.index)}).sort_values(["this", "all"], ascending=False)
+    if top:
+        table = table.head(top)
+    return table, frame["department_label"].nunique(), frame[frame["department_label"].eq(department)][["file"]], value
+
+
+def _draw_themes(ax, table: pd.DataFrame, department: str, n_departments: int, value: str) -> None:
+    ys = np.arange(len(table))
+    ax.barh(ys - 0.2, table["this"], height=0.4, color="#C44E52", label=department)
+    ax.barh(ys + 0.2, table["all"], height=0.4, color="#BBBBBB", label=f"mean of the departments scored ({n_departments} in all)")
+    ax.set_yticks(ys, table.index, fontsize=8)
+    ax.set_ylim(len(table) - 0.5, -0.7)
+    ax.set_xlabel(value, fontsize=9)
+
+
+def plot_profile(figures: pd.DataFrame, themes: pd.DataFrame, documents: pd.DataFrame, department: str,
+                 scope: str = "work_summary", top_themes: int = 12) -> Figure:
+    """One department in one figure (drawn a thousand times, so one canvas and fixed margins): its headline money
+    figures by year and series (万元, log axis across orders of magnitude) beside its strongest themes against the
+    mean of the departments scored on them."""
+    title = f"{department}: headline figures (万元) and themes"
+    rows = _headline_rows(figures, documents, department)
+    themed = _theme_table(themes, documents, department, scope, top_themes)
+    if rows.empty and isinstance(themed, str):
+        return no_data_figure(title, "none of this department's documents states a headline figure or has "
+                                     f"{SCOPE_LABELS.get(scope, scope)}")
+    n_measures = max(1, rows["measure"].nunique()) if not rows.empty else 1
+    n_bars = max(1, rows["bar"].nunique()) if not rows.empty else 1
+    n_themes = len(themed[0]) if not isinstance(themed, str) else 1
+    plot_height = max(2.4, (0.16 * n_bars + 0.16) * n_measures, 0.3 * n_themes)
+    legend_rows = max(n_bars, 2)
+    bottom = 0.6 + 0.17 * legend_rows + 0.4
+    width, height = 14.0, plot_height + bottom + 0.6 + 0.45
+    fig = _figure(width, height, layout=None)
+    y0, h = (bottom + 0.45) / height, plot_height / height
+    left = fig.add_axes([1.3 / width, y0, 5.6 / width, h])
+    right = fig.add_axes([9.0 / width, y0, 4.6 / width, h])
+    notes = []
+    if rows.empty:
+        left.set_axis_off()
+        left.text(0.5, 0.5, "no headline figure stated", ha="center", va="center", transform=left.transAxes)
+    else:
+        notes += _draw_headline(left, rows)
+        left.legend(fontsize=7.5, loc="upper left", bbox_to_anchor=(0.0, -0.14), frameon=False, title="year · kind · basis",
+                    title_fontsize=7.5)
+    left.set_title("headline figures (万元)", fontsize=10, loc="left")
+    used = [rows]
+    if isinstance(themed, str):
+        right.set_axis_off()
+        right.text(0.5, 0.5, themed, ha="center", va="center", transform=right.transAxes, fontsize=9, wrap=True)
+    else:
+        table, n_departments, mine, value = themed
+        _draw_themes(right, table, department, n_departments, value)
+        right.legend(fontsize=7.5, loc="upper left", bbox_to_anchor=(0.0, -0.14), frameon=False)
+        used.append(mine)
+        notes.append(f"Themes: hits of the theme lexicon per 1,000 non-space characters of {SCOPE_LABELS.get(scope, scope)}; "
+                     f"the {len(table)} strongest for this department.")
+    right.set_title(f"themes ({SCOPE_LABELS.get(scope, scope)})", fontsize=10, loc="left")
+    fig.suptitle(title, fontsize=12, y=1 - 0.12 / height, va="top")
+    fig = _finish(fig, title, documents, pd.concat(used, ignore_index=True), notes, _series_records(rows))
+    if fig.get_supxlabel():
+        fig._supxlabel.set_y(0.06 / height)
+        fig._supxlabel.set_verticalalignment("bottom")
+    return fig
+
+
+def plot_profile_figures(figures: pd.DataFrame, documents: pd.DataFrame, department: str) -> Figure:
+    """Every headline money figure one department's documents state, by fiscal year and series, in 万元 (a log axis
+    when they span orders of magnitude, as 支出合计 and “三公”经费 do)."""
+    title = f"{department}: headline figures (万元)"
+    rows = _headline_rows(figures, documents, department)
+    if rows.empty:
+        return no_data_figure(title, "none of this department's documents states a headline figure")
+    n_bars, n_measures = rows["bar"].nunique(), rows["measure"].nunique()
+    fig = _figure(9.5, max(3.2, (0.16 * n_bars + 0.16) * n_measures + 1.8), layout=None)
+    ax = fig.add_subplot()
+    notes = _draw_headline(ax, rows)
     ax.set_title(title, fontsize=11)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0), title="year · kind · basis", title_fontsize=8)
-    notes = ["Each bar is one fiscal year, kind of document and basis (legend; earlier years paler); absent bars are not stated."]
     fig = _finish(fig, title, documents, rows, notes, _series_records(rows))
     _fixed_layout(fig, left=1.3, right=2.3)
     return fig
 
 
-def plot_profile_themes(themes: pd.DataFrame, documents: pd.DataFrame, department: str, scope: str = "work_summary") -> Figure:
-    """Theme hits per 1,000 characters in one department's texts, against the mean of every department in scope."""
+def plot_profile_themes(themes: pd.DataFrame, documents: pd.DataFrame, department: str, scope: str = "work_summary",
+                        top: int | None = None) -> Figure:
+    """Theme hits per 1,000 characters in one department's texts, against the mean of the departments scored on each."""
     title = f"{department}: themes vs all departments ({SCOPE_LABELS.get(scope, scope or 'text')})"
-    value = _theme_value_column(themes)
-    frame = _in_scope(themes, scope) if value and "theme" in themes else themes.iloc[0:0]
-    frame = _with_department(frame, documents)
-    if frame.empty:
-        return no_data_figure(title)
-    # Mean per department and theme, then over the departments scored against the theme (zero hits included).
-    per = frame.groupby(["theme", "department_label"], sort=False)[value].mean()
-    n_departments = frame["department_label"].nunique()
-    mine = per.xs(department, level="department_label") if department in per.index.get_level_values(1) else None
-    if mine is None:
-        return no_data_figure(title, f"this department's documents have no {SCOPE_LABELS.get(scope, scope)}")
-    overall = per.groupby(level="theme").mean()
-    table = pd.DataFrame({"this": mine, "all": overall.reindex(mine.index)})
-    table = table.sort_values(["this", "all"], ascending=False)
+    themed = _theme_table(themes, documents, department, scope, top)
+    if isinstance(themed, str):
+        return no_data_figure(title, themed)
+    table, n_departments, mine, value = themed
     fig = _figure(9, max(3, 0.35 * len(table) + 2), layout=None)
     ax = fig.add_subplot()
-    ys = np.arange(len(table))
-    ax.barh(ys - 0.2, table["this"], height=0.4, color="#C44E52", label=department)
-    ax.barh(ys + 0.2, table["all"], height=0.4, color="#BBBBBB", label=f"mean of the departments scored ({n_departments} in all)")
-    ax.set_yticks(ys, table.index, fontsize=8)
-    ax.invert_yaxis()
-    ax.set_xlabel(value)
+    _draw_themes(ax, table, department, n_departments, value)
     ax.set_title(title, fontsize=11)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    mine = frame[frame["department_label"].eq(department)]
-    fig = _finish(fig, title, documents, mine[["file"]], ["Hits of the theme lexicon per 1,000 non-space characters."])
+    fig = _finish(fig, title, documents, mine, ["Hits of the theme lexicon per 1,000 non-space characters."])
     longest = max((len(str(t)) for t in table.index), default=4)
     _fixed_layout(fig, left=0.3 + 0.12 * longest, right=0.3 + 0.13 * max(len(department), 14))
     return fig

@@ -145,7 +145,7 @@ class Scope:
         """
         out = dict(tables)
         documents = tables["documents"]
-        labels = pd.Series(self.labels, dtype="str")
+        labels = self.labels  # file -> label (a dict: Series lookups one by one cost more than the filtering)
         if not documents.empty:
             keep = documents if self.is_all else documents[documents["file"].isin(self.files)]
             out["documents"] = keep.assign(department_label=keep["file"].map(labels).fillna("").astype("str"))
@@ -160,18 +160,17 @@ class Scope:
             out[name] = rows
         metrics = tables.get("metrics")
         if metrics is not None and not metrics.empty:
-            dept_of = {(j, d): labels.get(f, "") for f, j, d in zip(documents["file"], documents["jurisdiction"].fillna(""),
-                                                                   documents["department"].fillna(""))
-                       if f in self.labels}
-            metrics = metrics.assign(department_label=[dept_of.get((j, d), "") for j, d in
-                                                       zip(metrics["jurisdiction"].fillna(""), metrics["department"].fillna(""))])
-            if not self.is_all:
+            if not self.is_all:  # filter first: a profile keeps a handful of a corpus's metrics
                 metrics = metrics[_in_files(metrics["inputs"].fillna(""), self.files)]
                 if self.fiscal_years:
                     metrics = metrics[metrics["fiscal_year"].isin(self.fiscal_years)]
                 if self.bases:
                     metrics = metrics[metrics["basis"].fillna("").isin(self.bases)]
-            out["metrics"] = metrics
+            docs = documents[documents["file"].isin(labels.keys())]
+            key_of_doc = docs["jurisdiction"].fillna("").astype(str) + "\x1f" + docs["department"].fillna("").astype(str)
+            label_of_key = dict(zip(key_of_doc, docs["file"].map(labels)))
+            key = metrics["jurisdiction"].fillna("").astype(str) + "\x1f" + metrics["department"].fillna("").astype(str)
+            out["metrics"] = metrics.assign(department_label=key.map(label_of_key).fillna("").astype("str"))
         return out
 
 
