@@ -354,3 +354,11 @@ def test_a_worker_keeps_one_kernel_client_however_many_runs(processed, tmp_path,
         render._KERNEL["kc"].stop_channels()
         run_sync(render._KERNEL["km"].shutdown_kernel)(now=True)
         render._KERNEL.clear()
+
+
+def test_a_missing_report_list_is_one_sentence(tmp_path, processed):
+    done = subprocess.run(CLI + ["figures", "--config", str(tmp_path / "nope.yml"), "--processed", str(processed),
+                                 "--reports", str(tmp_path / "reports")], capture_output=True, text=True)
+    assert done.returncode == 2
+    assert done.stderr.strip() == f"countyfiscal figures: the report list {tmp_path / 'nope.yml'} does not exist (see reports.yml in the repository for the format)"
+    assert not (tmp_path / "reports").exists()
