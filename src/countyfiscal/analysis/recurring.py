@@ -53,7 +53,8 @@ def recurring_themes(themes: pd.DataFrame, documents: pd.DataFrame, scope: str =
     >>> themes = pd.DataFrame({"file": ["a", "a", "b", "b"], "scope": "work_summary", "theme": ["源头治理", "党建", "源头治理", "党建"],
     ...                        "hits": [3, 0, 1, 2], "theme_set": ["信访", "generic", "信访", "generic"], "note": ""})
     >>> docs = pd.DataFrame({"file": ["a", "b"], "status": "ok", "jurisdiction": ["甲县", "乙县"], "department": ["甲县信访局", "乙县信访局"]})
-    >>> recurring_themes(themes, docs)[["rank", "theme", "n_departments", "departments_scored", "department_share"]].values.tolist()
+    >>> recurring_themes(themes, docs, min_departments=1)[["rank", "theme", "n_departments", "departments_scored",
+    ...                                                    "department_share"]].values.tolist()
     [[1, '源头治理', 2, 2, 1.0], [2, '党建', 1, 2, 0.5]]
     """
     if themes.empty or documents.empty or "theme" not in themes.columns:
