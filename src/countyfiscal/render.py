@@ -270,8 +270,11 @@ def _execute_in_kernel(run: Run, notebooks_dir: Path, out_dir: Path, paths: dict
     from countyfiscal.report import font_face
 
     body, _ = _html_exporter().from_notebook_node(nb)
-    # The bundled CJK font for viewers without one, and CJK-first body text (nbconvert's CSS names Latin fonts only).
-    style = f'<style>{font_face("../")} body {{ font-family: "Noto Sans CJK SC", sans-serif; }}</style>'
+    # The bundled CJK font for viewers without one, on every element: nbconvert's CSS gives tables, prompts and
+    # outputs font families of their own, all Latin (a viewer without a Chinese font saw boxes in every table).
+    style = (f'<style>{font_face("../")} :root {{ --jp-content-font-family: "Noto Sans CJK SC", sans-serif; '
+             '--jp-ui-font-family: "Noto Sans CJK SC", sans-serif; } '
+             '* { font-family: "Noto Sans CJK SC", sans-serif !important; }</style>')
     (out_dir / f"{run.name}.html").write_text(body.replace("</head>", style + "</head>", 1), encoding="utf-8")
     return error
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 from collections.abc import Mapping, Sequence
@@ -127,24 +128,28 @@ def index_html(records: Sequence[Mapping], figures: Mapping[str, dict], notebook
         runs = by_notebook.get(notebook, [])
         out.append(f'<h2 id="{html.escape(notebook)}">{html.escape(notebook)}</h2>')
         if len(runs) > MANY_RUNS:
-            out.append('<ol class="profiles">' + "".join(_run_item(r, notebooks, failed) for r in sorted(runs, key=lambda r: r["name"]))
+            out.append('<ol class="profiles">' + "".join(_run_item(r, notebooks, failed, short=True) for r in sorted(runs, key=lambda r: r["name"]))
                        + "</ol>")
             continue
         out.append('<div class="figures">')
         for stem in groups.get(notebook, []):
-            out.append(f'<figure><img src="{_href("figures", stem + ".png")}" alt="{html.escape(stem)}" loading="lazy">'
+            size = figures[stem].get("_size")
+            width = f' width="{size[0] // 2}"' if size else ""  # 200 dpi shown at the size it was drawn
+            out.append(f'<figure><img src="{_href("figures", stem + ".png")}" alt="{html.escape(stem)}"{width} loading="lazy">'
                        f"<figcaption>{_caption(stem, figures[stem])}</figcaption></figure>")
         out.append("</div>")
     out.append("</body></html>")
     return "\n".join(out) + "\n"
 
 
-def _run_item(r: Mapping, notebooks: Sequence[str], failed: Mapping[str, str]) -> str:
-    name = html.escape(r["name"])
-    label = name.split("__", 1)[1] if "__" in r["name"] else name
+def _run_item(r: Mapping, notebooks: Sequence[str], failed: Mapping[str, str], short: bool = False) -> str:
+    """A run as a list item: '05_work_themes — duties (text_scope = "duties")'; in a long list, just its value."""
+    notebook, _, value = r["name"].partition("__")
+    label = html.escape(value if short and value else (f"{notebook} — {value}" if value else notebook))
+    shown = {k: v for k, v in (r.get("parameters") or {}).items() if str(v) != value}
     if r["name"] in notebooks:
         status = ' <span class="failed">(failed)</span>' if r["name"] in failed else ""
-        return (f'<li><a href="{_href("notebooks", r["name"] + ".html")}">{label}</a>{status} {_params(r.get("parameters"))} '
+        return (f'<li><a href="{_href("notebooks", r["name"] + ".html")}">{label}</a>{status} {_params(shown)} '
                 f'(<a href="{_href("notebooks", r["name"] + ".ipynb")}">ipynb</a>)</li>')
     return f'<li>{label} <span class="failed">(not run)</span></li>'
 
@@ -163,6 +168,11 @@ def write_index(reports_dir: str | Path, records: Sequence[Mapping]) -> Path:
         info_path = png.with_suffix(".json")
         info = json.loads(info_path.read_text(encoding="utf-8")) if info_path.is_file() else {}
         info["_svg"] = png.with_suffix(".svg").is_file()
+        with contextlib.suppress(OSError):
+            from PIL import Image
+
+            with Image.open(png) as image:  # reads the header only
+                info["_size"] = image.size
         figures[png.stem] = info
     notebooks = [p.stem for p in (reports_dir / "notebooks").glob("*.html")]
     path = reports_dir / "index.html"
