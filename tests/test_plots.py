@@ -402,3 +402,11 @@ def test_a_department_profile_is_one_figure_with_its_figures_and_its_themes():
     assert fig.get_layout_engine() is None  # fixed margins: drawn a thousand times
     empty = plots.plot_profile(FIGURES.iloc[0:0], THEMES.iloc[0:0], DOCUMENTS, "乙区信访局")
     assert "none of this department's documents states a headline figure" in _texts(empty)[0]
+
+
+def test_a_caveat_names_the_bars_it_concerns(full_figures):
+    fig = full_figures["panel"]
+    labels = [t.get_text() for ax in fig.axes for t in ax.get_yticklabels()]
+    # 乙区's 2023 change rests on last year's figure derived from the stated change: its bar carries [1].
+    assert "乙区信访局 2023 [1]" in labels and "甲县信访局 2023" in labels
+    assert "[1] last year's figure derived from the stated change (this year − change)." in fig.get_supxlabel()

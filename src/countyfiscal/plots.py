@@ -391,6 +391,9 @@ def plot_panel(panel: pd.DataFrame, metrics: Sequence[str], title: str, document
     fig = _figure(11, sum(0.3 * n + 1.1 for n in sizes) + 1.6)
     axes = fig.subplots(len(present), 1, squeeze=False, height_ratios=[n + 3 for n in sizes]).ravel()
     with_base = frame["metric"].str.endswith("_change_pct").any()
+    # Each caveat on comparing a value (metrics.csv comparability) gets a marker its bars carry: [1], [2] …
+    caveats = sorted({c for c in frame["comparability"].fillna("") if c})
+    markers = {c: f"[{i}]" for i, c in enumerate(caveats, start=1)}
     notes = []
     for ax, metric in zip(axes, present):
         # Bars of one series side by side (like beside like), then by department and year.
@@ -419,7 +422,8 @@ def plot_panel(panel: pd.DataFrame, metrics: Sequence[str], title: str, document
                         xytext=(3 if v >= 0 else -3, 0), textcoords="offset points")
             if m:
                 ax.scatter([r], [y], marker="D", s=22, color="black", zorder=4)
-        ax.set_yticks(ys, _row_labels(rows), fontsize=8)
+        marks = [f" {markers[c]}" if c in markers else "" for c in rows["comparability"].fillna("")]
+        ax.set_yticks(ys, [label + m for label, m in zip(_row_labels(rows), marks)], fontsize=8)
         ax.set_ylim(len(rows) - 0.5 + 0.4, -0.5 - 0.4)  # room above and below: one bar is a bar, not a slab
         ax.axvline(0, color="#333333", linewidth=0.8)
         if reference is not None:
@@ -446,8 +450,8 @@ def plot_panel(panel: pd.DataFrame, metrics: Sequence[str], title: str, document
         from countyfiscal.analysis.panel import NO_STATEMENTS
 
         notes.append(NO_STATEMENTS)
-    caveats = sorted({c for c in frame["comparability"].fillna("") if c})
-    notes += [f"Note: {c}." for c in caveats[:4]] + ([f"… and {len(caveats) - 4} more notes in the table above."] if len(caveats) > 4 else [])
+    notes += [f"{markers[c]} {c}." for c in caveats[:6]] + (
+        [f"… and {len(caveats) - 6} more notes (the comparability column of the table above)."] if len(caveats) > 6 else [])
     return _finish(fig, title, documents, figure_sources(figures, frame), notes, _series_records(frame))
 
 
