@@ -603,6 +603,10 @@ def plot_budget_vs_actual(figures: pd.DataFrame, documents: pd.DataFrame, measur
     rows = rows[rows["basis"].isin(["budget", "actual"]) & rows["fiscal_year"].notna()]
     if rows.empty:
         return no_data_figure(title)
+    with_actual = rows.loc[rows["basis"].eq("actual"), ["department_label", "fiscal_year"]].drop_duplicates()
+    if len(with_actual) > MAX_ROWS:  # decided before pairing a thousand department-years one by one
+        return no_data_figure(title, f"{len(with_actual)} department-years state an actual: too many to draw pair by pair; "
+                                     "the execution chart shows their distribution. Scope the notebook to see each.")
     pairs = []
     for (dept, year, measure), g in rows.groupby(["department_label", "fiscal_year", "measure"], sort=True):
         actual = g[g["basis"].eq("actual")]
