@@ -416,7 +416,14 @@ def _agrees(fig: dict, lab: dict) -> bool:
 def _row(fig: dict, why: str) -> dict:
     return {"file": fig["file"], "measure": fig["measure"], "fiscal_year": int(fig["fiscal_year"]),
             "basis": fig["basis"], "code": fig["code"], "scope": fig.get("scope", ""), "value": float(fig["value"]),
-            "source": fig["source"], "page": fig.get("page"), "quote": fig["quote"], "why": why}
+            "source": fig["source"], "page": _page(fig.get("page")), "quote": fig["quote"], "why": why}
+
+
+def _page(page) -> int | None:
+    try:
+        return int(page)
+    except (TypeError, ValueError):
+        return None
 
 
 def score_accuracy(labels: pd.DataFrame, figs: pd.DataFrame) -> Accuracy:
