@@ -1,0 +1,96 @@
+"""Hostile inputs (issue #14 item 3): each reader refuses them with one sentence, or reads them whole, in bounded
+time and memory. The inputs are built by tests/_hostile.py; the limits are data in countyfiscal.ingest.limits.
+
+Time is asserted only as a guard against hanging (``deadline``: many times what the fixed paths take; the old
+paths took minutes to hours on the same inputs); memory as the peak of Python's own allocations (tracemalloc).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import sys
+import tracemalloc
+from pathlib import Path
+
+import pytest
+
+from countyfiscal.ingest import read_document
+from countyfiscal.ingest.normalise import normalise, normalise_pages
+from countyfiscal.model import RejectedInput
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+import _hostile  # noqa: E402
+
+MiB = 1 << 20
+
+
+@contextlib.contextmanager
+def deadline(seconds: float):
+    """Raise TimeoutError in the test instead of hanging it: a guard with a wide margin, not a timing."""
+
+    def expire(signum, frame):
+        raise TimeoutError(f"still running after {seconds} s: a quadratic or unbounded path")
+
+    old = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def python_peak(fn):
+    """(fn's result or RejectedInput, peak bytes Python allocated while it ran)."""
+    tracemalloc.start()
+    try:
+        try:
+            result = fn()
+        except RejectedInput as exc:
+            result = exc
+        return result, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def rejection(path: Path, seconds: float = 10) -> str:
+    with deadline(seconds), pytest.raises(RejectedInput) as exc:
+        read_document(path)
+    return str(exc.value)
+
+
+# ------------------------------------------------------------------------------------- the line joiner (normalise)
+
+
+def test_a_pdf_listing_one_page_1000_times_is_one_paragraph_with_every_page_start(tmp_path):
+    path = _hostile.page_tree_bomb_pdf(tmp_path, copies=1_000)
+    with deadline(60):  # ~5 s; the joiner that grew the paragraph by concatenation took ~2 minutes
+        doc = read_document(path)
+    # each page's first and last two lines recur at the edge of every page: running headers, dropped
+    body = " ".join(_hostile.PROSE[2:-2])
+    assert doc.n_pages == 1_000
+    assert len(doc.text) == 1_000 * (len(body) + 1) - 1
+    assert doc.text == " ".join([body] * 1_000)
+    assert doc.page_starts == [i * (len(body) + 1) for i in range(1_000)]
+
+
+def test_seams_rewritten_after_joining_keep_every_page_start():
+    # "…1，234" + "，567…": a number cut by the wrap; joined, it is rewritten to "1,234,567" at every seam, and
+    # each page's start is found again after the rewrite (rewriting the prefix before each seam was quadratic)
+    pages = [f"，567本部门{i:05d}号预算收支说明共计1，234" for i in range(20_000)]
+    with deadline(60):  # ~1 s
+        text, starts = normalise_pages(pages)
+    width = len(pages[0])
+    assert text == "，" + "".join(pages).replace("，", ",")[1:]
+    assert text.count("1,234,567") == 19_999
+    assert starts == [i * width for i in range(20_000)]
+
+
+def test_a_unit_split_200000_times_joins_in_linear_time():
+    # not hard-wrapped (no line is wide enough), so only "…万" + "元…" joins: the other joining path
+    raw = "1万\n" + "元1万\n" * 200_000
+    with deadline(60):  # ~1 s
+        text = normalise(raw)
+    assert text == "1万" + "元1万" * 200_000
