@@ -8,6 +8,7 @@ paths took minutes to hours on the same inputs); memory as the peak of Python's 
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import sys
 import tracemalloc
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from countyfiscal.ingest import read_document
+from countyfiscal.ingest import limits, read_bytes, read_document
 from countyfiscal.ingest.normalise import normalise, normalise_pages
 from countyfiscal.model import RejectedInput
 
@@ -94,3 +95,40 @@ def test_a_unit_split_200000_times_joins_in_linear_time():
     with deadline(60):  # ~1 s
         text = normalise(raw)
     assert text == "1万" + "元1万" * 200_000
+
+
+# ---------------------------------------------------------------------------------------------------------- .pdf
+
+
+def test_a_page_tree_listing_one_page_100000_times_is_refused_before_any_page_is_read(tmp_path):
+    path = _hostile.page_tree_bomb_pdf(tmp_path)
+    assert path.stat().st_size == 604_585  # the 603 KB
+    assert rejection(path) == "PDF of 100,000 pages: more than 10,000 are not read (no disclosure is that long)"
+
+
+# ---------------------------------------------------------------------------------------------- any file, .txt
+
+
+def test_a_file_past_the_size_limit_is_refused_before_it_is_read(tmp_path, monkeypatch):
+    monkeypatch.setattr(limits, "MAX_FILE_BYTES", 1 * MiB)
+    path = tmp_path / "big.txt"
+    path.write_bytes("收入合计 1,234.56 万元\n".encode() * 80_000)  # 2.2 MB
+    reason = "file of 2.2 MB: more than the 1.0 MB read (no disclosure is that large)"
+    assert rejection(path) == reason
+    with pytest.raises(RejectedInput, match="^file of 2.2 MB"):
+        read_bytes(path.read_bytes(), path.name)
+
+
+def test_a_text_file_past_its_limit_is_refused_before_it_is_decoded(tmp_path, monkeypatch):
+    monkeypatch.setattr(limits, "MAX_TEXT_BYTES", 1 * MiB)
+    path = tmp_path / "big.txt"
+    path.write_bytes("收入合计 1,234.56 万元\n".encode() * 80_000)
+    assert rejection(path) == "text file of 2.2 MB: more than the 1.0 MB read (no disclosure is that large)"
+    path.write_bytes("收入合计 1,234.56 万元\n".encode() * 30_000)  # 0.8 MB: read
+    assert read_document(path).text.count("收入合计 1,234.56 万元") == 30_000
+
+
+def test_a_fifo_is_refused_without_blocking(tmp_path):
+    fifo = tmp_path / "budget.txt"
+    os.mkfifo(fifo)
+    assert rejection(fifo, seconds=5) == "not a regular file (a folder, FIFO, socket or device): not read"

@@ -8,6 +8,7 @@ from itertools import islice
 import pypdfium2 as pdfium
 
 from countyfiscal.extract.pdf_tables import page_words
+from countyfiscal.ingest.limits import MAX_PDF_PAGES
 from countyfiscal.ingest.normalise import normalise_pages
 from countyfiscal.model import Document, RejectedInput
 
@@ -39,8 +40,11 @@ def page_texts(data: bytes, words: dict[int, list] | None = None) -> list[str]:
             raise RejectedInput(ENCRYPTED) from None
         raise RejectedInput(f"corrupt or truncated PDF: {_short(exc)}") from None
     try:
+        n = len(pdf)
+        if n > MAX_PDF_PAGES:  # a page tree may list one page 100,000 times in 600 KB
+            raise RejectedInput(f"PDF of {n:,} pages: more than {MAX_PDF_PAGES:,} are not read (no disclosure is that long)")
         texts = []
-        for i in range(len(pdf)):
+        for i in range(n):
             page = pdf[i]
             try:
                 textpage = page.get_textpage()
