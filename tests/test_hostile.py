@@ -132,3 +132,68 @@ def test_a_fifo_is_refused_without_blocking(tmp_path):
     fifo = tmp_path / "budget.txt"
     os.mkfifo(fifo)
     assert rejection(fifo, seconds=5) == "not a regular file (a folder, FIFO, socket or device): not read"
+
+
+# --------------------------------------------------------------------------------------------------------- .docx
+
+
+def test_a_gridspan_bomb_is_read_with_each_span_capped_at_word_s_63_columns(tmp_path):
+    path = _hostile.gridspan_bomb_docx(tmp_path)
+    assert path.stat().st_size == 41_197  # the 42 KB; main built 8.8 billion cells from it
+    with deadline(30):  # ~0.4 s
+        doc, peak = python_peak(lambda: read_document(path))
+    assert peak < 100 * MiB
+    assert doc.warnings == ["table cells claiming to span more than 63 columns were read as spanning 63 "
+                            "(a Word table has at most that many)"]
+    rows = doc.tables[0]["cells"]
+    assert len(rows) == 220 and {len(r) for r in rows} == {40 * 63}
+    assert rows[0][62:64] == ["0.00", "7.31"] and rows[219][-1] == "64,320.69"
+    lines = doc.text.split("\n")
+    assert lines[:2] == _hostile.BUDGET_PARAGRAPHS
+    assert lines[2].split("\t")[:3] == ["0.00", "7.31", "14.62"]
+
+
+def test_spans_within_a_word_table_are_read_as_before(tmp_path):
+    cell = '<w:tc><w:tcPr><w:gridSpan w:val="{}"/></w:tcPr><w:p><w:r><w:t>{}</w:t></w:r></w:p></w:tc>'
+    body = ("<w:tbl><w:tr>" + cell.format(2, "合计") + cell.format(63, "1,234.56") + "</w:tr></w:tbl>").encode()
+    path = _hostile.docx_of(tmp_path, "spans.docx", body)
+    doc = read_document(path)
+    assert doc.warnings == []
+    assert doc.tables[0]["cells"] == [["合计"] * 2 + ["1,234.56"] * 63]
+    assert doc.text == "合计\t1,234.56"
+
+
+def test_tables_past_the_cell_limit_refuse_the_docx(tmp_path, monkeypatch):
+    monkeypatch.setattr(limits, "MAX_TABLE_CELLS", 100_000)
+    path = _hostile.gridspan_bomb_docx(tmp_path)  # 220 x 40 cells of 63 columns: 554,400
+    assert rejection(path) == ".docx whose tables hold more than 100,000 cells (no disclosure is that large)"
+
+
+def test_a_docx_inflating_to_1_gb_is_refused_from_its_zip_directory(tmp_path):
+    path = _hostile.zip_bomb_docx(tmp_path)
+    assert 1_000_000 < path.stat().st_size < 1_100_000  # the 1.1 MB
+    with deadline(10):  # ~0.01 s; main inflated it (2 GB, 10 s)
+        reason, peak = python_peak(lambda: read_document(path))
+    assert str(reason) == (".docx part 'word/document.xml' (inflated) of 1,024.0 MB: more than the 128.0 MB read "
+                           "(no disclosure is that large)")
+    assert peak < 8 * MiB  # the file's own 1.1 MB, and nothing inflated
+
+
+def test_a_docx_part_inflating_1000_fold_is_refused_below_the_size_limit(tmp_path):
+    path = _hostile.zip_bomb_docx(tmp_path, inflated_mb=100)
+    assert rejection(path) == ".docx part 'word/document.xml' inflates 1,008-fold to 100.0 MB: a zip bomb, not read"
+
+
+def test_a_docx_part_lying_about_its_size_is_corrupt_and_inflated_no_further_than_it_says(tmp_path):
+    path = _hostile.zip_bomb_docx(tmp_path, inflated_mb=100, recorded_size=1 * MiB)
+    with deadline(10):
+        reason, peak = python_peak(lambda: read_document(path))
+    assert str(reason) == "corrupt or truncated .docx: Bad CRC-32 for file 'word/document.xml'"
+    assert peak < 16 * MiB  # zipfile stops at the recorded 1 MB
+
+
+def test_a_zip_of_10001_members_is_refused_before_its_directory_is_listed(tmp_path, monkeypatch):
+    path = _hostile.many_members_docx(tmp_path)
+    assert rejection(path) == "zip archive of 10,001 members: more than the 10,000 read (no disclosure has that many parts)"
+    path = _hostile.many_members_docx(tmp_path, "ok.docx", members=10_000)
+    assert read_document(path).text.split("\n") == _hostile.BUDGET_PARAGRAPHS

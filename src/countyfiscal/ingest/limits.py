@@ -27,11 +27,11 @@ MAX_HTML_DEPTH = 255  # libxml2's limit for an HTML tree (without XML_PARSE_HUGE
 # colspan/rowspan beyond this are read as this (browsers cap colspan at 1,000; a disclosure table has < 30 columns)
 MAX_HTML_SPAN = 50
 
-# .docx (a zip): checked from the zip's directory before any member is inflated. Python's zipfile never inflates
-# past a member's recorded size, so a member that lies about its size fails its CRC instead of growing.
+# .docx (a zip): checked from the zip's directory before any member is inflated. The reader inflates only the
+# parts it reads, a megabyte at a time and never past a part's recorded size: a part that lies about its size
+# fails its CRC check instead of growing.
 MAX_DOCX_MEMBERS = 10_000
 MAX_DOCX_MEMBER_BYTES = 128 * MiB  # any one member, inflated (images are stored near their size)
-MAX_DOCX_TOTAL_BYTES = 256 * MiB  # all members, inflated
 # inflated/compressed size of one member: Word's XML deflates 5-30x (150x for a 2,000-row table of empty cells);
 # a member of blanks or zeros 1,000x (deflate's ceiling is 1,032x)
 MAX_DOCX_RATIO = 500
