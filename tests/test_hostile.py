@@ -197,3 +197,49 @@ def test_a_zip_of_10001_members_is_refused_before_its_directory_is_listed(tmp_pa
     assert rejection(path) == "zip archive of 10,001 members: more than the 10,000 read (no disclosure has that many parts)"
     path = _hostile.many_members_docx(tmp_path, "ok.docx", members=10_000)
     assert read_document(path).text.split("\n") == _hostile.BUDGET_PARAGRAPHS
+
+
+# --------------------------------------------------------------------------------------------------------- .html
+
+
+def test_a_page_nested_100000_deep_is_refused_at_once(tmp_path):
+    path = _hostile.deep_html(tmp_path)
+    # ~0.002 s; main took ~2 s per 1,000 levels before it gave up
+    assert rejection(path, seconds=5) == "HTML page nested more than 255 elements deep (no disclosure is; not read)"
+
+
+def test_a_page_nested_200_deep_is_read_whole(tmp_path):
+    doc = read_document(_hostile.deep_html(tmp_path, levels=200))
+    assert doc.text.split("\n") == _hostile.BUDGET_PARAGRAPHS + ["完"]
+
+
+def test_a_50_mb_page_is_refused_before_it_is_parsed(tmp_path):
+    path = _hostile.huge_html(tmp_path)
+    assert path.stat().st_size == 52_424_911
+    assert rejection(path, seconds=5) == ".html page of 50.0 MB: more than the 16.0 MB read (no disclosure is that large)"
+
+
+def test_a_4_mb_page_is_read_whole(tmp_path):
+    path = _hostile.huge_html(tmp_path, megabytes=4)
+    with deadline(60):  # ~2 s (16 MB, the limit: ~9 s)
+        doc = read_document(path)
+    # 709 boxes of 20 paragraphs and a table of 20 rows: every one read
+    assert doc.text.count("主要原因是人员增加和信访事项办理经费增加。") == 709 * 20
+    assert len(doc.tables) == 709
+    assert doc.tables[0]["cells"][3] == ["2010304", "行政运行", "3.00", "3.50"]
+    assert doc.text.count("2010320\t行政运行\t19.00\t19.50") == 709
+
+
+def test_html_tables_past_the_cell_limit_refuse_the_page(tmp_path, monkeypatch):
+    monkeypatch.setattr(limits, "MAX_TABLE_CELLS", 10_000)
+    path = _hostile.huge_html(tmp_path, megabytes=1)  # 177 tables of 20 rows of 4 cells
+    assert rejection(path) == "HTML page whose tables hold more than 10,000 cells (no disclosure is that large)"
+
+
+def test_a_doctype_inside_the_body_is_not_text(tmp_path):
+    # a portal page that pastes a second page (doctype and all) into its body, as one wide-corpus page does;
+    # the old reader published the doctype as the first line of text
+    page = '<!DOCTYPE html><html><body><!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN"><p>正文</p>'
+    path = tmp_path / "page.html"
+    path.write_text(page + "<!-- 注释 -->尾</body></html>", encoding="utf-8")
+    assert read_document(path).text == "正文\n尾"
