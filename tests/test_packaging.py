@@ -79,10 +79,14 @@ def test_every_locked_package_has_hashes():
 def test_the_tests_run_in_the_environment_the_lock_describes():
     # `make venv` installs .venv from the lock alone (pip install --require-hashes -r requirements.lock); this
     # shows that installing the lock gives the environment the tests ran in, package for package
+    import sysconfig
     from importlib import metadata
 
     from packaging.utils import canonicalize_name
 
-    installed = {canonicalize_name(d.metadata["Name"]): d.version for d in metadata.distributions()}
+    # .venv's own site-packages only: setuptools puts its vendored copies (packaging, zipp …) on sys.path once
+    # pkg_resources is imported, and those are not installed packages
+    site = list(dict.fromkeys([sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]]))
+    installed = {canonicalize_name(d.metadata["Name"]): d.version for d in metadata.distributions(path=site)}
     locked = {name: version for name, (version, _, _) in _lock().items()}
     assert {n: v for n, v in installed.items() if n not in ("countyfiscal", "pip")} == locked
