@@ -163,7 +163,7 @@ _RE_MARKER = re.compile(
 _NUM = r"-?\d[\d,]*(?:\.\d+)?"
 _RE_TWO_NUMBERS = re.compile(rf"(?:^|\s){_NUM}\s+{_NUM}(?=\s|$)")
 _RE_ONLY_NUMBERS = re.compile(rf"{_NUM}(?:\s+{_NUM})*")
-_RE_TWO_NUMBERS_HINT = re.compile(r"\d\s+-?\d")
+_RE_TWO_NUMBERS_HINT = re.compile(r"[\d,]\s+-?\d")  # a number may end in its comma: "0, 0"
 
 
 @dataclass
@@ -191,8 +191,8 @@ def _width(s: str) -> float:
 def _table_like(s: str) -> bool:
     if "\t" in s:
         return True
-    # _RE_TWO_NUMBERS is led by an alternation, so it is tried at every position; the hint (a digit, space, digit)
-    # is led by a character class, which the regex engine scans for quickly: most prose lines fail it.
+    # _RE_TWO_NUMBERS is led by an alternation, so it is tried at every position; the hint (a digit or comma, space,
+    # digit) is led by a character class, which the regex engine scans for quickly: most prose lines fail it.
     if _RE_TWO_NUMBERS_HINT.search(s) and _RE_TWO_NUMBERS.search(s):
         return True
     return bool(_RE_ONLY_NUMBERS.fullmatch(s))
