@@ -38,6 +38,8 @@ TABLES: dict[str, list[Field]] = {
         _f("chars", "Int64", "length of the normalised text", "characters"),
         _f("n_figures", "Int64", "number of rows this file contributed to figures.csv", "rows"),
         _f("duplicate_of", "string", "for status duplicate: the file this one repeats"),
+        _f("scope", "string", "department (部门预算/决算: the department with its units) · unit (单位预算/决算: one unit) · "
+           "empty when the title says neither"),
     ],
     "figures": [
         _f("file", "string", "as in documents.csv"),
