@@ -65,9 +65,11 @@ def test_final_account_template():
     }
     for key, value in expected.items():
         assert got.get(key) == {value}, key
-    # 收、支总计 includes carry-overs: it is not 收入合计, and a change is never a figure.
-    assert 12_345_600.0 not in {v for vs in got.values() for v in vs}
-    assert 1_000_000.0 not in got.get(("income_total", 2018, "actual", ""), set())
+    # 收、支总计 includes carry-overs: it is not 收入合计 but both grand totals; a change is never a figure.
+    assert got[("income_grand_total", 2019, "actual", "")] == {12_345_600.0}
+    assert got[("expenditure_grand_total", 2019, "actual", "")] == {12_345_600.0}
+    assert 12_345_600.0 not in got[("income_total", 2019, "actual", "")]
+    assert 1_000_000.0 not in {v for k, vs in got.items() if k[1] == 2018 for v in vs}
     # The combined vehicle figure is dropped where the parts are given.
     assert ("sangong_vehicle_total", 2019, "actual", "") not in got
 
@@ -124,3 +126,124 @@ def test_staff_counts_are_totals_not_parts():
     got = _figures(text, "final_account", 2023)
     assert got[("staff_authorised", 2023, "", "")] == {14.0}
     assert got[("staff_actual", 2023, "", "")] == {12.0}
+
+
+# --- grand totals (收入总计 / 支出总计) ---------------------------------------------------------------------------
+
+def test_grand_totals_in_a_final_account():
+    # 米易县 2023 决算 (seed 003): "2023年度收、支总计均为295.02万元。与2022年度相比，收、支总计各增加15.62万元"
+    text = ("收入支出决算总体情况说明\n2023年度收、支总计均为295.02万元。与2022年度相比，收、支总计各增加15.62万元，增长6%。\n"
+            "2023年度本年收入合计280.00万元，本年支出合计270.00万元。\n"
+            "2023年度财政拨款收、支总计均为250.00万元。\n"
+            "2023年度收入总计1,500.00万元，支出总计1,480.00万元。")
+    got = _figures(text, "final_account", 2023)
+    assert got[("income_grand_total", 2023, "actual", "")] == {2_950_200.0, 15_000_000.0}
+    assert got[("expenditure_grand_total", 2023, "actual", "")] == {2_950_200.0, 14_800_000.0}
+    # 本年 stays income_total / expenditure_total; a change and a 财政拨款 grand total are no grand totals
+    assert got[("income_total", 2023, "actual", "")] == {2_800_000.0}
+    assert got[("expenditure_total", 2023, "actual", "")] == {2_700_000.0}
+    assert not {156_200.0, 2_500_000.0} & {v for vs in got.values() for v in vs}
+
+
+def test_grand_total_set_to_zero_is_still_read():
+    # issue #15's planted problem: 收入支出总计 changed to 0 while the sentence's change no longer fits
+    got = _figures("2023年度收入支出总计0万元，与上年相比减少12.50万元，下降4.1%。", "final_account", 2023)
+    assert got[("income_grand_total", 2023, "actual", "")] == {0.0}
+    assert got[("expenditure_grand_total", 2023, "actual", "")] == {0.0}
+
+
+def test_budget_totals_keep_their_meaning():
+    # 苏州 budgets (dev sz_shenji): "收入、支出预算总计 4,651.67 万元" and "（一）收入预算总计 4,651.67 万元"
+    text = "苏州市审计局 2026 年度收入、支出预算总计 4,651.67 万元。\n（一）收入预算总计 4,651.67 万元。\n（二）支出预算总计 4,651.67 万元。"
+    got = _figures(text, "budget", 2026)
+    assert got[("income_total", 2026, "budget", "")] == {46_516_700.0}
+    assert got[("expenditure_total", 2026, "budget", "")] == {46_516_700.0}
+    assert not [k for k in got if k[0].endswith("grand_total")]
+
+
+# --- 一般公共预算拨款收入: all of 财政拨款收入 only where the document shows it -------------------------------------
+
+@pytest.mark.parametrize("text, kind, expected", [
+    # 米易县 2023 决算: the part equals the income total it is listed under
+    ("2023年度本年收入合计295.02万元，其中：一般公共预算财政拨款收入295.02万元，占100%。", "final_account", 2_950_200.0),
+    # 紫阳县 2023 预算: the list states the 政府性基金 part as 0
+    ("2023年本部门预算收入226.7万元，其中一般公共预算拨款收入226.7万元、政府性基金拨款收入0万元。", "budget", 2_267_000.0),
+    # 泉州 budgets (wide w031): a list of every part, 政府性基金 and 国有资本经营 at 0, 上年结转 beside them
+    ("2026 年，泉州市公安局收入预算为 81206.56 万元。其中：一般公共预算拨款收入 69059.36 万元、政府性基金预算财政拨款收入"
+     " 0.00 万元、国有资本经营预算拨款收入 0.00 万元、其他收入 4547.20 万元、上年结转结余 7600.00 万元。", "budget",
+     690_593_600.0),
+    # 福州 budgets (wide w026): "其中" opens its own sentence after the income total
+    ("2026 年，福州市科学技术局收入预算为 70109.24 万元。其中：一般公共预算拨款收入 70109.24 万元。", "budget",
+     701_092_400.0),
+])
+def test_general_appropriation_income_that_is_all_of_it(text, kind, expected):
+    rows = extract_narrative(normalise(text), kind, 2023 if kind == "final_account" or "2023" in text else 2026)
+    assert {r["value"] for r in rows if r["measure"] == "fiscal_appropriation_income"} == {expected}
+
+
+@pytest.mark.parametrize("text", [
+    # 福州 budgets (wide w029): a 政府性基金 part beside it
+    "收入预算为 24995.94 万元。其中：一般公共预算拨款收入 23195.94 万元、政府性基金预算拨款收入 1800.00 万元。",
+    # 重庆 budgets (wide w001): stated alone; it counts 上年结转 in and the 财政拨款收支总表 says 17,552.65
+    "2026 年一般公共预算财政拨款收入 18,417.70 万元，一般公共预算财政拨款支出 18,417.70 万元，比 2025 年增加 2,781.90 万元。",
+    # the list says 0 for 政府性基金, but a table row of the same document does not
+    "收入预算为 100 万元。其中：一般公共预算拨款收入 90 万元、政府性基金预算拨款收入 0 万元。\n二、政府性基金预算拨款收入 10.00 二、外交支出",
+])
+def test_general_appropriation_income_that_is_only_a_part_gives_no_figure(text):
+    rows = extract_narrative(normalise(text), "budget", 2026)
+    assert [r for r in rows if r["measure"] == "fiscal_appropriation_income"] == []
+    assert not [r for r in rows if r["measure"].startswith("_")]
+
+
+def test_procurement_by_contracts_signed():
+    # 决算s from 2023 on state procurement as contracts signed in the year
+    got = _figures("2023年度，本部门政府采购金额（以合同签订为准）为12.50万元，其中：政府采购货物支出10.00万元。",
+                   "final_account", 2023)
+    assert got[("government_procurement", 2023, "actual", "")] == {125_000.0}
+
+
+# --- stated zeros ----------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, kind, expected", [
+    ("本部门无“三公”经费支出，故《“三公”经费支出决算表》为空表。", "final_account", {("sangong_total", "actual")}),
+    ("本单位2023年未安排“三公”经费预算。", "final_account", {("sangong_total", "budget")}),
+    ("2023年“三公”经费预算为0，与上年持平。", "budget", {("sangong_total", "budget")}),
+    # 海林市 2018 决算 (hlx.gov.cn): "本部门本年度无因公出国(境)支出，较上年无变化。"
+    ("本部门本年度无因公出国(境)支出，较上年无变化。", "final_account", {("sangong_overseas", "actual")}),
+    ("本部门本年度无公务用车购置及运行维护费用支出，较上年无变化。", "final_account", {("sangong_vehicle_total", "actual")}),
+    # 湖州 budgets (dev huz_weijian): "主要原因是 2026 年无公务用车购置预算；"
+    ("比上年预算数下降 100.0%，主要原因是 2023 年无公务用车购置预算；", "budget", {("sangong_vehicle_purchase", "budget")}),
+    ("因公出国（境）费、公务用车购置及运行费、公务接待费均为零。", "budget",
+     {("sangong_overseas", "budget"), ("sangong_vehicle_total", "budget"), ("sangong_reception", "budget")}),
+])
+def test_zero_stated_in_words(text, kind, expected):
+    rows = extract_narrative(normalise(text), kind, 2023)
+    assert {(r["measure"], r["basis"]) for r in rows} == expected
+    assert {r["value"] for r in rows} == {0.0}
+    assert all(r["scale"] == "" and r["decimals"] is None for r in rows)  # exact: no printed unit to round
+
+
+@pytest.mark.parametrize("text", [
+    "本部门无2022年结转的财政拨款‘三公’经费和会议费、培训费支出。",  # 紫阳县 2023 (seed 001): carried-over money
+    "上年“三公”经费预算为0。",  # another year
+    "如无“三公”经费支出，应当说明。",  # a condition
+    "本年度无因公出国（境）团组。",  # no trip is not a stated amount
+    "我单位没有“三公”经费超支。",
+    "公务用车购置费预算为0辆。",
+])
+def test_no_zero_where_the_words_say_something_else(text):
+    rows = extract_narrative(normalise(text), "final_account", 2023)
+    assert [r for r in rows if r["measure"].startswith("sangong")] == []
+
+
+def test_a_document_stating_no_sangong_spending_is_complete(tmp_path):
+    from countyfiscal.pipeline import process_file
+
+    body = "米易县信访局2023年度部门决算\n本年收入合计100.00万元，本年支出合计100.00万元，其中：基本支出80.00万元，项目支出20.00万元。\n"
+    (tmp_path / "a.txt").write_text(body + "本部门2023年度无“三公”经费支出。\n", encoding="utf-8")
+    (tmp_path / "b.txt").write_text(body, encoding="utf-8")
+    a, b = process_file(tmp_path / "a.txt"), process_file(tmp_path / "b.txt")
+    assert (a.document["status"], a.document["reason"]) == ("ok", "")
+    assert [(f["measure"], f["value"], f["quote"]) for f in a.figures if f["measure"] == "sangong_total"] == [
+        ("sangong_total", 0.0, "无“三公”经费支出")]
+    assert b.document["status"] == "partial" and "三公 total" in b.document["reason"]

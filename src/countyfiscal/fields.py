@@ -43,7 +43,10 @@ TABLES: dict[str, list[Field]] = {
     ],
     "figures": [
         _f("file", "string", "as in documents.csv"),
-        _f("measure", "string", "measure name from the contract vocabulary"),
+        _f("measure", "string", "measure name from the contract vocabulary (docs/CONTRACT.md). income_grand_total / "
+           "expenditure_grand_total are 收入总计 / 支出总计, carry-overs included (上年结转, 年末结转和结余); in a final "
+           "account income_total / expenditure_total are the year's own 本年收入合计 / 本年支出合计, in a budget the "
+           "收入/支出预算总额 the document states"),
         _f("fiscal_year", "Int64", "the year the figure belongs to", "year"),
         _f("basis", "string", "budget (预算数) or actual (决算数/执行数); empty for staff counts"),
         _f("code", "string", "classification code (functional 3/5/7 digits, economic 3/5 digits)"),
@@ -60,7 +63,8 @@ TABLES: dict[str, list[Field]] = {
         _f("table", "string", "title of the disclosure table the figure came from (source=table)"),
         _f("row", "string", "row label in that table (source=table)"),
         _f("column", "string", "column header in that table (source=table)"),
-        _f("scale", "string", "the unit as printed: 元, 万元 or 亿元 (count for persons)"),
+        _f("scale", "string", "the unit as printed: 元, 万元 or 亿元 (count for persons); empty for a zero stated in "
+           "words (本部门无“三公”经费支出): exact"),
         _f("decimals", "Int64", "decimal places as printed (rounding allowance is half a unit of the last place)"),
         _f("more_precise", "boolean", "among statements of the same figure that agree within rounding: true for the "
            "most precisely printed one(s); empty for a figure stated once"),

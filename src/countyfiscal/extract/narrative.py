@@ -11,7 +11,8 @@ from importlib import resources
 import yaml
 
 from countyfiscal import classification
-from countyfiscal.amounts import AMOUNT_RE, amount_from_match, decimals_of, normalise_scale, parse_amount, to_float
+from countyfiscal.amounts import (AMOUNT_RE, allowance, amount_from_match, decimals_of, normalise_scale, parse_amount,
+                                  to_float)
 
 # libyaml's parser where PyYAML has it (the same safe loading, done once per process, ~10x faster)
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -64,7 +65,8 @@ NAME_INTRODUCERS = set("括中于为是的和及有")
 # Measures named by generic words (收入预算, 项目支出) and what may stand right before them: a year (年, 度), the
 # department (本部门, 本单位, …局), or a word that introduces a list (其中, 包括, 用于).
 GENERIC_MEASURES = {"income_total", "expenditure_total", "basic_expenditure", "project_expenditure",
-                    "fiscal_appropriation_income"}
+                    "fiscal_appropriation_income", "_general_appropriation_income", "income_grand_total",
+                    "expenditure_grand_total", "_grand_totals"}
 TERM_INTRODUCERS = set("括中于为是的和及有年度门位局委办院心级计等")
 
 
@@ -131,6 +133,12 @@ def _term_index() -> tuple[re.Pattern, dict[str, str], dict[str, tuple[str, ...]
     pattern = re.compile("|".join(_term_pattern(t) for t in terms))
     excludes = {m: tuple(spec.get("exclude_before", []) or ()) for m, spec in rules.items()}
     return pattern, canonical_to_measure, excludes
+
+
+@cache
+def _emits() -> dict[str, tuple[str, ...]]:
+    """Readings that name two measures with one amount, and those measures."""
+    return {m: tuple(spec["emits"]) for m, spec in _rules()["measures"].items() if spec.get("emits")}
 
 
 def _measure_of(m: re.Match) -> str:
@@ -202,7 +210,7 @@ class _Backward:
             if m is None:
                 return floor
             i = n - 1 - m.start()
-            if text[i] == "\n" and _ends_with_term(text, i):
+            if (text[i] == "\n" and _ends_with_term(text, i)) or (text[i] == "、" and _term_spans(text, i)):
                 r = m.start() + 1
                 continue
             return i + 1
@@ -217,6 +225,15 @@ def _ends_with_term(text: str, pos: int) -> bool:
     pattern, _, _ = _term_index()
     for m in pattern.finditer(text, max(0, pos - 16), pos):
         if m.end() == pos:
+            return True
+    return False
+
+
+def _term_spans(text: str, pos: int) -> bool:
+    """Whether a measure term runs across ``pos`` ("收、支总计": its 、 does not end the clause)."""
+    pattern, _, _ = _term_index()
+    for m in pattern.finditer(text, max(0, pos - 8), min(len(text), pos + 8)):
+        if m.start() < pos < m.end():
             return True
     return False
 
@@ -435,8 +452,82 @@ def extract_narrative(text: str, doc_kind: str, fiscal_year: int | None, page_at
         if hit is not None:
             rows.append(_row(text, hit, page_at))
         prev = (amount, hit)
+    rows = _general_appropriation(text, back, rows)
+    rows = _expand_pairs(rows)
     rows.extend(extract_staff(text, fiscal_year, page_at))
+    rows.extend(extract_stated_zeros(text, doc_kind, fiscal_year, page_at))
     return rows
+
+
+def _expand_pairs(rows: list[dict]) -> list[dict]:
+    """One row per measure for an amount that names two ("收、支总计均为295.02万元": both grand totals)."""
+    emits = _emits()
+    out = []
+    for r in rows:
+        for measure in emits.get(r["measure"], (r["measure"],)):
+            out.append(dict(r, measure=measure))
+    return out
+
+
+_NUM = r"(?P<num>\d[\d,]*(?:\.\d+)?)"
+# The 政府性基金 and 国有资本经营 parts of 财政拨款收入, as a narrative list or a table row states them (a table row
+# has no unit: "二、政府性基金预算拨款收入 1800.00").
+_OTHER_APPROPRIATION = re.compile(
+    r"(?P<fund>政府性基金|国有资本经营)(?:预算)?(?:财政)?拨款(?:收入)?(?:资金)?\s*(?:为|是)?\s*" + _NUM)
+_NONZERO = re.compile(r"[1-9]")
+
+
+def _general_appropriation(text: str, back: _Backward, rows: list[dict]) -> list[dict]:
+    """一般公共预算拨款收入 as fiscal_appropriation_income where the document shows it is all of 财政拨款收入, and
+    no row otherwise.
+
+    It is all of it when it equals the income total of the sentence that lists it ("本年收入合计295.02万元，其中：
+    一般公共预算财政拨款收入295.02万元，占100%"), or when that list states the 政府性基金 part as 0 (紫阳县 2023:
+    "其中一般公共预算拨款收入226.7万元、政府性基金拨款收入0万元") and the document states no other part that is
+    not 0 anywhere (a table row "政府性基金预算拨款收入 1800.00" is one). Elsewhere (重庆's "2026年一般公共预算
+    财政拨款收入 18,417.70 万元" counts its carry-over in, and the tables disagree) it is left out.
+    """
+    general = [r for r in rows if r["measure"] == "_general_appropriation_income"]
+    if not general:
+        return rows
+    others_nonzero = any(_NONZERO.search(m.group("num")) for m in _OTHER_APPROPRIATION.finditer(text))
+    keep = set()
+    for r in general:
+        start = back.sentence_start(r["start"])
+        if text.startswith("其中", start) and start > 0:  # a list opening its own sentence belongs to the one before
+            start = back.sentence_start(start - 1)
+        end = _sentence_end(text, r["end"])
+        totals = [t for t in rows if t["measure"] == "income_total" and start <= t["start"] < r["start"]
+                  and (t["fiscal_year"], t["basis"]) == (r["fiscal_year"], r["basis"])]
+        if any(_same_amount(t, r) for t in totals):
+            keep.add(id(r))
+            continue
+        parts = {m.group("fund"): m.group("num") for m in _OTHER_APPROPRIATION.finditer(text, r["end"], end)}
+        if not others_nonzero and parts.get("政府性基金") is not None:
+            keep.add(id(r))
+    return [dict(r, measure="fiscal_appropriation_income") if id(r) in keep else r for r in rows
+            if r["measure"] != "_general_appropriation_income" or id(r) in keep]
+
+
+def _sentence_end(text: str, pos: int) -> int:
+    m = _SENTENCE_END_FWD.search(text, pos)
+    return m.start() if m else len(text)
+
+
+_SENTENCE_END_FWD = re.compile(f"[{re.escape(SENTENCE_END)}]|\n")
+
+
+def _same_amount(a: dict, b: dict) -> bool:
+    """Two stated amounts agree within the printed rounding of either."""
+    tol = max(_allowance(a), _allowance(b))
+    return abs(Decimal(str(a["value"])) - Decimal(str(b["value"]))) <= tol
+
+
+def _allowance(row: dict) -> Decimal:
+    try:
+        return allowance(row["scale"], int(row["decimals"]))
+    except (KeyError, ValueError, TypeError):
+        return Decimal(0)
 
 
 YEAR_IN_GAP = re.compile(r"(20\d\d)\s*年")
@@ -568,3 +659,94 @@ def extract_staff(text: str, fiscal_year: int | None, page_at=None) -> list[dict
             }
         )
     return rows
+
+
+@cache
+def _zero_rules() -> tuple[re.Pattern, re.Pattern, re.Pattern, dict[str, str], tuple[str, ...]]:
+    """(none-before pattern, zero-after pattern, one subject, canonical subject -> measure, words that void a
+    none-statement)."""
+    cfg = _rules()["stated_zero"]
+    measure_of = {}
+    for measure, names in cfg["subjects"].items():
+        for name in names:
+            measure_of[_canonical_term(name)] = measure
+    names = sorted({n for ns in cfg["subjects"].values() for n in ns}, key=len, reverse=True)
+    subject = "(?:" + "|".join(_term_pattern(n) for n in names) + ")"
+    money = "(?:" + "|".join(map(re.escape, sorted(cfg["money_after"], key=len, reverse=True))) + ")"
+    one = subject + money + "{0,2}"
+    listed = one + r"(?:\s*[、和及与]\s*" + one + ")*"
+    none = "|".join(map(re.escape, sorted(cfg["none_before"], key=len, reverse=True)))
+    qualifier = "|".join(map(re.escape, sorted(cfg["qualifiers"], key=len, reverse=True)))
+    zero = "|".join(map(re.escape, sorted(cfg["zero_after"], key=len, reverse=True)))
+    # "本部门无“三公”经费支出，…": the statement ends its clause (or goes on with 故…为空表, 较上年…).
+    end = r"(?=\s*(?:[，,。；;：:\n（(]|$|故|较|与|比))"
+    none_re = re.compile(rf"(?P<none>{none})(?P<qual>(?:{qualifier}|20\d\d\s*年度?|\s)*)(?P<subj>{listed}){end}")
+    # "为0" with no unit after it ("为0万元" is an amount, read as one; "为0辆" counts cars).
+    zero_re = re.compile(rf"(?P<subj>{listed})\s*(?P<zero>{zero})(?![\d.．%％]|\s*(?:[万亿千]?元|辆|人|次|批|台|个))")
+    return none_re, zero_re, re.compile(one), measure_of, tuple(cfg["not_before_none"])
+
+_MONEY_WORDS = ("费", "支出", "预算", "决算", "开支")
+
+
+def extract_stated_zeros(text: str, doc_kind: str, fiscal_year: int | None, page_at=None) -> list[dict]:
+    """"三公" spending the document says in words it did not have or budget: a zero with no printed unit.
+
+    "本部门无“三公”经费支出" and "“三公”经费预算为0" state sangong_total = 0; "无因公出国（境）支出" states its part.
+    A statement about other money (结转 from an earlier year, another year, 上年) or a conditional (如无…) is not one.
+
+    >>> [(r["measure"], r["basis"], r["value"]) for r in extract_stated_zeros("本部门无“三公”经费支出。", "final_account", 2023)]
+    [('sangong_total', 'actual', 0.0)]
+    """
+    if fiscal_year is None or not ("三公" in text or "公务" in text or "出国" in text):
+        return []
+    none_re, zero_re, one_re, measure_of, void = _zero_rules()
+    rows = []
+    found = [(m, True) for m in none_re.finditer(text)] + [(m, False) for m in zero_re.finditer(text)]
+    for m, is_none in found:
+        if is_none:
+            if text[max(0, m.start() - 2) : m.start()].endswith(void):
+                continue  # "如无…": a condition, not a statement
+            if {int(y) for y in YEAR_IN_GAP.findall(m.group("qual"))} - {fiscal_year}:
+                continue  # "无2022年结转的…": another year's money
+        elif PRIOR_ANYWHERE.search(text, max(0, m.start() - 10), m.start()):
+            continue  # "上年“三公”经费预算为0": another year's figure
+        if "结转" in text[max(0, m.start() - 12) : m.end()]:
+            continue
+        basis = "budget" if "未安排" in m.group(0) else (_basis_in(m.group(0)) or _default_basis(doc_kind))
+        subjects = m.group("subj")
+        tail_money = subjects.endswith(_MONEY_WORDS)
+        for part in one_re.finditer(subjects):
+            measure = _zero_measure(part.group(0), measure_of, tail_money)
+            if measure:
+                rows.append(_zero_row(text, m, measure, fiscal_year, basis, page_at))
+    return _distinct_zero_rows(rows)
+
+
+def _zero_measure(part: str, measure_of: dict[str, str], tail_money: bool) -> str | None:
+    """The measure a listed subject ("因公出国（境）支出") names: its longest known name at its start. The subject
+    must name money, itself or in the list's last word ("无因公出国（境）团组" is not about spending)."""
+    canonical = _canonical_term(part)
+    for name in sorted(measure_of, key=len, reverse=True):
+        if canonical.startswith(name):
+            if tail_money or canonical.endswith(_MONEY_WORDS) or name.endswith("经费"):
+                return measure_of[name]
+            return None
+    return None
+
+
+def _zero_row(text: str, m: re.Match, measure: str, year: int, basis: str, page_at) -> dict:
+    start, end = m.start(), m.end()
+    return {
+        "measure": measure, "fiscal_year": year, "basis": basis, "code": "", "label": "", "value": 0.0,
+        "unit": "yuan", "method": "stated", "formula": "", "quote": text[start:end], "start": start, "end": end,
+        "page": page_at(start) if page_at else None, "source": "text", "scale": "", "decimals": None,
+        "_term_start": start,
+    }
+
+
+def _distinct_zero_rows(rows: list[dict]) -> list[dict]:
+    """One row per statement and measure (a statement matched both ways is one statement)."""
+    seen = {}
+    for r in rows:
+        seen.setdefault((r["measure"], r["basis"], r["start"]), r)
+    return list(seen.values())
