@@ -247,3 +247,57 @@ def test_a_document_stating_no_sangong_spending_is_complete(tmp_path):
     assert [(f["measure"], f["value"], f["quote"]) for f in a.figures if f["measure"] == "sangong_total"] == [
         ("sangong_total", 0.0, "无“三公”经费支出")]
     assert b.document["status"] == "partial" and "三公 total" in b.document["reason"]
+
+
+# --- item-level (项) budget vs actual in a final account ----------------------------------------------------------
+
+# The wordings of issue #15's 决算 ("2130501行政运行（项）：年初预算为X万元，支出决算为Y万元，完成年初预算的Z%。
+# 决算数大于预算数的主要原因是……"), the 类/款/项 chain of the Ministry's template, and 米易县 2023 (seed 003).
+ITEMS = """（三）一般公共预算财政拨款支出决算具体情况
+1.一般公共服务（类）政府办公厅（室）及相关机构事务（款）行政运行（项）。年初预算为100.00万元，支出决算为110.00万元，完成年初预算的110%。决算数大于年初预算数的主要原因是：人员增加。
+2.2010302一般行政管理事务（项）：年初预算为20.00万元，支出决算为15.00万元，完成年初预算的75%，决算数小于预算数的主要原因是厉行节约。
+3.行政运行（项）：年初预算为5.00万元，支出决算为5.00万元。
+4.住房保障支出221（类）住房改革支出22102（款）住房公积金2210201（项）：支出决算数为15.62万元，完成预算100%，决算数等于预算数。
+5.卫生健康210（类）行政事业单位医疗21011（款）行政单位医疗2101101（项）事业单位医疗2101102（项）:支出决算为15.62万元。
+6.2130501行政运行（项）：年初预算为10.00万元，调整预算为12.00万元，支出决算为12.00万元，比上年增加2.00万元，主要原因是新增人员。
+7.2080505公务员医疗补助（项）：年初预算为3.00万元，支出决算为3.00万元。
+"""
+
+
+def _items(text, kind="final_account"):
+    doc = Document("t.txt", "txt", normalise(text))
+    rows = [r for r in extract_all(doc, kind, 2023) if r["measure"] == "functional_expenditure" and len(r["code"]) == 7]
+    for r in rows:
+        assert doc.text[r["start"] : r["end"]] == r["quote"]
+    return {(r["code"], r["basis"]): (r["value"], r["stated_reason"]) for r in rows}
+
+
+def test_item_budget_and_actual_with_the_reason_on_both_rows():
+    got = _items(ITEMS)
+    assert got == {
+        ("2010301", "budget"): (1_000_000.0, "主要原因是：人员增加"),
+        ("2010301", "actual"): (1_100_000.0, "主要原因是：人员增加"),
+        ("2010302", "budget"): (200_000.0, "主要原因是厉行节约"),
+        ("2010302", "actual"): (150_000.0, "主要原因是厉行节约"),
+        # only the actual is stated; 完成预算100% is a rate, not a budget amount
+        ("2210201", "actual"): (156_200.0, ""),
+        # the 年初 budget, not the adjusted one; the reason given is for the change on last year: not this one's
+        ("2130501", "budget"): (100_000.0, ""),
+        ("2130501", "actual"): (120_000.0, ""),
+    }
+    # 行政运行 alone exists under many 款 (item 3); two 项 before one amount state their sum (item 5, the 类 row);
+    # a printed code whose name is another item's (item 7: 公务员医疗补助 is 2101103) gives nothing.
+
+
+def test_item_reason_set_as_its_own_paragraph():
+    got = _items("1.2130501行政运行（项）：年初预算为10.00万元，支出决算为12.00万元，完成年初预算的120%。\n"
+                 "决算数大于预算数的主要原因是人员增加。\n2.2130502一般行政管理事务（项）：年初预算为3.00万元，支出决算为2.00万元。")
+    assert got[("2130501", "actual")] == (120_000.0, "主要原因是人员增加")
+    assert got[("2130502", "budget")] == (30_000.0, "")
+
+
+def test_items_only_in_a_final_account():
+    # 杭州 budgets (wide w017) explain each 项's budget against last year's execution: no budget-vs-actual statement
+    text = ("（1）城乡社区支出（类）国有土地使用权出让收入安排的支出（款）城市建设支出（项）预算为 211,000.00 万元，"
+            "比上年执行数增加 205,287.63 万元，主要原因是增加地铁综合补贴。")
+    assert _items(text, "budget") == {}

@@ -66,6 +66,8 @@ TABLES: dict[str, list[Field]] = {
         _f("scale", "string", "the unit as printed: 元, 万元 or 亿元 (count for persons); empty for a zero stated in "
            "words (本部门无“三公”经费支出): exact"),
         _f("decimals", "Int64", "decimal places as printed (rounding allowance is half a unit of the last place)"),
+        _f("stated_reason", "string", "the reason the document gives beside an item's budget-vs-actual statement, from "
+           "主要原因 to the end of its sentence (\"主要原因是人员增加\"); empty otherwise"),
         _f("more_precise", "boolean", "among statements of the same figure that agree within rounding: true for the "
            "most precisely printed one(s); empty for a figure stated once"),
     ],

@@ -456,6 +456,8 @@ def extract_narrative(text: str, doc_kind: str, fiscal_year: int | None, page_at
     rows = _expand_pairs(rows)
     rows.extend(extract_staff(text, fiscal_year, page_at))
     rows.extend(extract_stated_zeros(text, doc_kind, fiscal_year, page_at))
+    if doc_kind == "final_account":
+        rows.extend(extract_item_statements(text, fiscal_year, page_at))
     return rows
 
 
@@ -750,3 +752,179 @@ def _distinct_zero_rows(rows: list[dict]) -> list[dict]:
     for r in rows:
         seen.setdefault((r["measure"], r["basis"], r["start"]), r)
     return list(seen.values())
+
+
+# --- item-level (项) budget vs actual in a final account ---------------------------------------------------------
+#
+# "2130501行政运行（项）：年初预算为X万元，支出决算为Y万元，完成年初预算的Z%。决算数大于预算数的主要原因是……" and the
+# chain form "一般公共服务（类）政府办公厅（室）及相关机构事务（款）行政运行（项）。年初预算为X万元，支出决算为Y万元"
+# (米易县 2023 决算: "住房保障支出221（类）住房改革支出22102（款）住房公积金2210201（项）：支出决算数为15.62万元").
+
+# One classification name with its level mark, its code printed before ("2130501行政运行（项）") or after it
+# ("住房公积金2210201（项）"). Names may hold brackets ("政府办公厅（室）及相关机构事务").
+_LEVEL_ENTRY = re.compile(
+    r"(?P<pre>(?<!\d)\d{3}(?:\d{2}){0,2}(?!\d))?\s*[-—－]?\s*"
+    r"(?P<name>[\u4e00-\u9fff][\u4e00-\u9fff（）()“”]{0,39}?)\s*"
+    r"(?P<post>(?<!\d)\d{3}(?:\d{2}){0,2}(?!\d))?\s*[（(]\s*(?P<level>类|款|项)\s*[）)]"
+)
+_ENTRY_GAP = re.compile(r"[\s、,，]*")
+_NAME_MARKER = re.compile(r"^[一二三四五六七八九十]{1,3}[）)、.．]\s*")
+# Between the item and its first amount: punctuation and at most the word 支出 ("…（项）：支出决算为…").
+_ITEM_LEAD = re.compile(r"[\s：:。.，,]*(?:支出)?[\s：:，,]*")
+_ITEM_BUDGET_CUE = re.compile(r"(?:年初预算数?|全年预算数?|预算数|预算)\s*(?:为|是)?\s*$")
+_ITEM_ACTUAL_CUE = re.compile(r"(?:支出决算数?|决算数?|实际支出数?|执行数)\s*(?:为|是)?\s*$")
+# A clause naming another basis or year: an adjusted budget, last year, a change.
+_ITEM_OTHER = re.compile(r"调整|追加|上年|去年|比|较|增加|减少|差|超")
+_REASON = re.compile(r"(?:主要)?原因")
+
+
+def extract_item_statements(text: str, fiscal_year: int | None, page_at=None) -> list[dict]:
+    """Per 项 of the functional classification, the budget and the actual a final account states for it, as two
+    functional_expenditure figures with the reason the document gives (``stated_reason``).
+
+    The 项 code is the one printed, else the one its name has under the 类/款 written before it (or alone, when the
+    name is unique at that level); when neither settles one code, nothing is emitted. A list of several 项 before one
+    amount states their sum, not an item's: nothing either.
+
+    >>> rows = extract_item_statements("2130501行政运行（项）：年初预算为10.00万元，支出决算为12.00万元，完成年初预算的120%。"
+    ...                                "决算数大于预算数的主要原因是人员增加。", 2023)
+    >>> [(r["code"], r["basis"], r["value"], r["stated_reason"]) for r in rows]
+    [('2130501', 'budget', 100000.0, '主要原因是人员增加'), ('2130501', 'actual', 120000.0, '主要原因是人员增加')]
+    """
+    if fiscal_year is None or not ITEM_MARK.search(text):
+        return []
+    rows: list[dict] = []
+    for line_start, line in _lines_with_items(text):
+        chains = _chains(line)
+        for i, chain in enumerate(chains):
+            end = chains[i + 1][0].start() if i + 1 < len(chains) else len(line)
+            found = _item_rows(text, line_start, line, chain, end, fiscal_year, page_at)
+            if found and not found[0]["stated_reason"] and i + 1 == len(chains):
+                reason = _reason_on_next_line(text, line_start + len(line))
+                for r in found:
+                    r["stated_reason"] = reason
+            rows.extend(found)
+    return rows
+
+
+# A line that goes on explaining the item above it ("决算数大于预算数的主要原因是…" set as its own paragraph).
+_REASON_LINE = re.compile(r"[ \t]*(?:决算数|支出决算数|预算执行|主要原因|原因)")
+
+
+def _reason_on_next_line(text: str, line_end: int) -> str:
+    if line_end >= len(text):
+        return ""
+    nxt_end = text.find("\n", line_end + 1)
+    nxt = text[line_end + 1 : len(text) if nxt_end < 0 else nxt_end]
+    if not _REASON_LINE.match(nxt) or ITEM_MARK.search(nxt):
+        return ""
+    return _stated_reason(nxt, 0, len(nxt))
+
+
+def _lines_with_items(text: str):
+    pos = 0
+    for m in ITEM_MARK.finditer(text):
+        if m.start() < pos:
+            continue
+        start = text.rfind("\n", 0, m.start()) + 1
+        end = text.find("\n", m.end())
+        end = len(text) if end < 0 else end
+        yield start, text[start:end]
+        pos = end
+
+
+def _chains(line: str) -> list[list[re.Match]]:
+    """Runs of level entries written one after another ("…（类）…（款）…（项）")."""
+    chains: list[list[re.Match]] = []
+    for m in _LEVEL_ENTRY.finditer(line):
+        if chains and _ENTRY_GAP.fullmatch(line, chains[-1][-1].end(), m.start()):
+            chains[-1].append(m)
+        else:
+            chains.append([m])
+    return chains
+
+
+def _item_code(chain: list[re.Match]) -> tuple[str, str] | None:
+    """(code, label) of the one 项 a chain ends with, or None."""
+    levels = [m.group("level") for m in chain]
+    if levels[-1] != "项" or levels.count("项") != 1 or levels.count("款") > 1 or levels.count("类") > 1:
+        return None
+    parent = None
+    for m in chain:
+        name = _NAME_MARKER.sub("", m.group("name"))
+        printed = m.group("pre") or m.group("post") or ""
+        level = m.group("level")
+        length = {"类": 3, "款": 5, "项": 7}[level]
+        if printed and (len(printed) != length or (parent and not printed.startswith(parent))):
+            return None
+        found = classification.lookup(name, "functional", level=level, parent=parent)
+        if printed and found and found != printed:
+            return None  # the name is another item's: printed code and name disagree
+        code = printed or found
+        if code is None:
+            if level == "项":
+                return None
+            continue  # an unknown 类/款 name narrows nothing; the 项 must then be unique on its own
+        if classification.kind_of(code) != "functional":
+            return None
+        parent = code
+    label = classification.label(parent) or _NAME_MARKER.sub("", chain[-1].group("name"))
+    return parent, label
+
+
+def _item_rows(text: str, line_start: int, line: str, chain: list[re.Match], end: int, fiscal_year: int,
+               page_at) -> list[dict]:
+    item = _item_code(chain)
+    if item is None:
+        return []
+    code, label = item
+    lead = _ITEM_LEAD.match(line, chain[-1].end(), end)
+    first_amount = AMOUNT_RE.search(line, lead.end(), end)
+    if first_amount is None:
+        return []
+    found: dict[str, list[re.Match]] = {"budget": [], "actual": []}
+    clause_start = lead.end()
+    for a in AMOUNT_RE.finditer(line, lead.end(), end):
+        cut = max(line.rfind(c, clause_start, a.start()) for c in "，,；;。")
+        clause = line[max(cut + 1, clause_start) : a.start()]
+        clause_start = a.end()
+        if _ITEM_OTHER.search(clause):
+            continue
+        if _ITEM_ACTUAL_CUE.search(clause):
+            found["actual"].append(a)
+        elif _ITEM_BUDGET_CUE.search(clause):
+            found["budget"].append(a)
+    # The statement must open with its amounts: "行政运行（项）：年初预算为…", not a sentence about something else.
+    opening = [a for ms in found.values() for a in ms]
+    if not opening or min(a.start() for a in opening) != first_amount.start():
+        return []
+    last = max(a.end() for a in opening)
+    reason = _stated_reason(line, last, end)
+    first = chain[0]
+    marker = _NAME_MARKER.match(first.group("name"))
+    start = line_start + (first.start() if first.group("pre") else first.start("name") + (marker.end() if marker else 0))
+    rows = []
+    for basis, amounts in found.items():
+        values = {parse_amount(*a.group("num", "unit")) for a in amounts}
+        if len(values) != 1:
+            continue  # two different amounts for one basis: which is the item's is not clear
+        a = amounts[0]
+        num, unit = a.group("num", "unit")
+        a_end = line_start + a.end()
+        rows.append({
+            "measure": "functional_expenditure", "fiscal_year": fiscal_year, "basis": basis, "code": code,
+            "label": label, "value": to_float(parse_amount(num, unit)), "unit": "yuan", "method": "stated",
+            "formula": "", "quote": text[start:a_end], "start": start, "end": a_end,
+            "page": page_at(start) if page_at else None, "source": "text", "scale": normalise_scale(unit),
+            "decimals": decimals_of(num), "stated_reason": reason, "_term_start": start,
+        })
+    return rows
+
+
+def _stated_reason(line: str, pos: int, end: int) -> str:
+    """The reason clause after ``pos``: from "主要原因" (or "原因") to the end of its sentence, "" if none."""
+    m = _REASON.search(line, pos, end)
+    if not m or PRIOR_ANYWHERE.search(line, pos, m.start()):
+        return ""  # none, or the reason for a change on last year ("比上年增加…，主要原因是…"), not for this
+    stop = _SENTENCE_END_FWD.search(line, m.end(), end)
+    return line[m.start() : stop.start() if stop else end].strip()
