@@ -301,3 +301,23 @@ def test_items_only_in_a_final_account():
     text = ("（1）城乡社区支出（类）国有土地使用权出让收入安排的支出（款）城市建设支出（项）预算为 211,000.00 万元，"
             "比上年执行数增加 205,287.63 万元，主要原因是增加地铁综合补贴。")
     assert _items(text, "budget") == {}
+
+
+# --- letter-spaced narrative -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, year, expected", [
+    # issue #15: a re-typeset 决算 stating its income total letter-spaced
+    ("一、收入决算情况说明\n2023 年度本 年 收 入 合 计 295.02 万 元，其中：财政拨款收入295.02万元。", 2023, 2_950_200.0),
+    # everything letter-spaced, digits too
+    ("2 0 2 3 年 度 本 年 收 入 合 计 2 9 5 . 0 2 万 元 ， 其 中 ：", 2023, 2_950_200.0),
+    ("本 年 收 入 合 计 1 , 2 3 4 . 5 6 万 元 。", 2023, 12_345_600.0),
+    # 珠海 budgets (wide w044): "2 0 2 6年本部门收入预算 6 6 , 3 0 7 . 9 8万元，比上年增加"
+    ("2 0 2 6年本部门收入预算 6 6 , 3 0 7 . 9 8万元，比上年增加", 2026, 663_079_800.0),
+])
+def test_letter_spaced_income_total_is_read(text, year, expected):
+    rows = extract_narrative(normalise(text), "final_account" if year == 2023 else "budget", year)
+    assert {r["value"] for r in rows if r["measure"] == "income_total" and r["fiscal_year"] == year} == {expected}
+
+
+def test_one_digit_cells_are_not_joined_into_a_number():
+    assert normalise("项目 1 2 3 4 5 6 7\n合计 1 2 3") == "项目 1 2 3 4 5 6 7\n合计 1 2 3"
