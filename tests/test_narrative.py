@@ -321,3 +321,22 @@ def test_letter_spaced_income_total_is_read(text, year, expected):
 
 def test_one_digit_cells_are_not_joined_into_a_number():
     assert normalise("项目 1 2 3 4 5 6 7\n合计 1 2 3") == "项目 1 2 3 4 5 6 7\n合计 1 2 3"
+
+
+# --- wordings of the wide corpus's templates --------------------------------------------------------------------
+
+def test_wide_corpus_budget_wordings():
+    text = (
+        # 重庆 budgets (wide w001): a numbered heading ending in a full stop names the measure of its sentence
+        "（一）收入预算。2026 年年初预算数 19,230.18 万元，其中：一般公共预算拨款 18,417.70 万元，事业收入 812.48 万元。\n"
+        "（二）支出预算。2026 年年初预算数 19,230.18 万元，其中：一般公共服务支出 15,958.96 万元。\n"
+        # 福州 budgets (wide w029): "相应安排支出预算"
+        "2026 年,福州市商务局收入预算为 24995.94 万元。相应安排支出预算 24995.94 万元，比上年增加 608.71 万元。\n"
+        # 苏州 budgets (wide w008)
+        "（1）公务用车购置预算支出 0 万元，比上年预算减少 18.18 万元，主要原因是上年度购置一辆公务用车，本年度未编列公务用车购置预算。\n"
+    )
+    got = _figures(text, "budget", 2026)
+    assert got[("income_total", 2026, "budget", "")] == {192_301_800.0, 249_959_400.0}
+    assert got[("expenditure_total", 2026, "budget", "")] == {192_301_800.0, 249_959_400.0}
+    assert got[("sangong_vehicle_purchase", 2026, "budget", "")] == {0.0}
+    assert 184_177_000.0 not in {v for vs in got.values() for v in vs}  # a part of the income is no total

@@ -67,7 +67,8 @@ NAME_INTRODUCERS = set("括中于为是的和及有")
 GENERIC_MEASURES = {"income_total", "expenditure_total", "basic_expenditure", "project_expenditure",
                     "fiscal_appropriation_income", "_general_appropriation_income", "income_grand_total",
                     "expenditure_grand_total", "_grand_totals"}
-TERM_INTRODUCERS = set("括中于为是的和及有年度门位局委办院心级计等")
+# 排: "相应安排支出预算 24995.94 万元" (福州 budgets).
+TERM_INTRODUCERS = set("括中于为是的和及有年度门位局委办院心级计等排")
 
 
 def _is_cjk(ch: str) -> bool:
@@ -400,8 +401,10 @@ def extract_narrative(text: str, doc_kind: str, fiscal_year: int | None, page_at
             gap = text[t_end : prior.start() if prior else a_start]
             if filler.fullmatch(gap):
                 hit = _Hit(measure, "", "", t_start, amount, _year_in(gap, fiscal_year), _basis_in(gap) or default_basis)
-        if hit is None and not term and clause_start == _line_start(text, a_start):
-            # "（二）公务接待费⏎2026 年预算安排 5.00 万元": the heading names the measure of the line below it.
+        if hit is None and not term and (clause_start == _line_start(text, a_start)
+                                         or text[clause_start - 1 : clause_start] in _INLINE_HEADING_END):
+            # "（二）公务接待费⏎2026 年预算安排 5.00 万元": the heading names the measure of the line below it;
+            # "（一）收入预算。2026 年年初预算数 19,230.18 万元" (重庆 budgets): of the sentence after it.
             heading = _heading_term(text, clause_start)
             if heading:
                 measure, t_start = heading
@@ -570,12 +573,16 @@ def _line_start(text: str, pos: int) -> int:
     return text.rfind("\n", 0, pos) + 1
 
 
+_INLINE_HEADING_END = ("。", ".", "．")
+
+
 def _heading_term(text: str, line_start: int) -> tuple[str, int] | None:
-    """A measure named alone on the heading line just above ``line_start``."""
+    """A measure named alone on the heading line just above ``line_start``, or in a numbered heading that ends
+    with a full stop right before it ("（一）收入预算。")."""
     if line_start < 2:
         return None
-    prev_start = _line_start(text, line_start - 1)
-    m = HEADING_LINE.match(text, prev_start, line_start - 1)
+    # The heading runs from its line's start to the break or full stop just before ``line_start``.
+    m = HEADING_LINE.match(text, _line_start(text, line_start - 1), line_start - 1)
     if not m:
         return None
     pattern, _, _ = _term_index()
@@ -710,11 +717,13 @@ def extract_stated_zeros(text: str, doc_kind: str, fiscal_year: int | None, page
                 continue  # "如无…": a condition, not a statement
             if {int(y) for y in YEAR_IN_GAP.findall(m.group("qual"))} - {fiscal_year}:
                 continue  # "无2022年结转的…": another year's money
-        elif PRIOR_ANYWHERE.search(text, max(0, m.start() - 10), m.start()):
-            continue  # "上年“三公”经费预算为0": another year's figure
+        clause = max(text.rfind(c, max(0, m.start() - 30), m.start()) for c in CLAUSE_END) + 1
+        if PRIOR_ANYWHERE.search(text, max(clause, m.start() - 30), m.end()):
+            continue  # "上年“三公”经费预算为0", "去年无…": another year's figure
         if "结转" in text[max(0, m.start() - 12) : m.end()]:
             continue
-        basis = "budget" if "未安排" in m.group(0) else (_basis_in(m.group(0)) or _default_basis(doc_kind))
+        basis = "budget" if ("未安排" in m.group(0) or "未编列" in m.group(0)) else (
+            _basis_in(m.group(0)) or _default_basis(doc_kind))
         subjects = m.group("subj")
         tail_money = subjects.endswith(_MONEY_WORDS)
         for part in one_re.finditer(subjects):
