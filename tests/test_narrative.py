@@ -213,6 +213,9 @@ def test_procurement_by_contracts_signed():
     ("本部门本年度无公务用车购置及运行维护费用支出，较上年无变化。", "final_account", {("sangong_vehicle_total", "actual")}),
     # 湖州 budgets (dev huz_weijian): "主要原因是 2026 年无公务用车购置预算；"
     ("比上年预算数下降 100.0%，主要原因是 2023 年无公务用车购置预算；", "budget", {("sangong_vehicle_purchase", "budget")}),
+    # 杭州 budgets (wide w017, dev hz_gongan): "本部门年初不编制因公出国（境）费用预算"
+    ("根据市本级因公出国（境）费用预算管理模式，本部门年初不编制因公出国（境）费用预算，年度执行中另行申请。", "budget",
+     {("sangong_overseas", "budget")}),
     ("因公出国（境）费、公务用车购置及运行费、公务接待费均为零。", "budget",
      {("sangong_overseas", "budget"), ("sangong_vehicle_total", "budget"), ("sangong_reception", "budget")}),
 ])
@@ -335,8 +338,13 @@ def test_wide_corpus_budget_wordings():
         # 苏州 budgets (wide w008)
         "（1）公务用车购置预算支出 0 万元，比上年预算减少 18.18 万元，主要原因是上年度购置一辆公务用车，本年度未编列公务用车购置预算。\n"
     )
+    # 珠海 budgets (wide w044)
+    text += "2026年本部门政府采购安排512.48万元，其中：货物类采购预算2.16万元。\n"
+    # 福州 单位预算 (wide w024): the unit's name ends in 支队 right before the term
+    text += "2026 年,福州市公安局治安管理支队收入预算为 2796.14 万元，比上年增加 129.07 万元。\n"
     got = _figures(text, "budget", 2026)
-    assert got[("income_total", 2026, "budget", "")] == {192_301_800.0, 249_959_400.0}
+    assert got[("government_procurement", 2026, "budget", "")] == {5_124_800.0}
+    assert got[("income_total", 2026, "budget", "")] == {192_301_800.0, 249_959_400.0, 27_961_400.0}
     assert got[("expenditure_total", 2026, "budget", "")] == {192_301_800.0, 249_959_400.0}
     assert got[("sangong_vehicle_purchase", 2026, "budget", "")] == {0.0}
     assert 184_177_000.0 not in {v for vs in got.values() for v in vs}  # a part of the income is no total

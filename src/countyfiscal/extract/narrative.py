@@ -67,8 +67,9 @@ NAME_INTRODUCERS = set("括中于为是的和及有")
 GENERIC_MEASURES = {"income_total", "expenditure_total", "basic_expenditure", "project_expenditure",
                     "fiscal_appropriation_income", "_general_appropriation_income", "income_grand_total",
                     "expenditure_grand_total", "_grand_totals"}
-# 排: "相应安排支出预算 24995.94 万元" (福州 budgets).
-TERM_INTRODUCERS = set("括中于为是的和及有年度门位局委办院心级计等排")
+# 排: "相应安排支出预算 24995.94 万元" (福州 budgets). The last characters of department names (局, 支队, 委员会,
+# 办公室, 人民政府 …): "福州市公安局治安管理支队收入预算为 2796.14 万元" (福州 单位预算s).
+TERM_INTRODUCERS = set("括中于为是的和及有年度门位局委办院心级计等排队站所厅室府会处馆署校")
 
 
 def _is_cjk(ch: str) -> bool:
@@ -722,8 +723,7 @@ def extract_stated_zeros(text: str, doc_kind: str, fiscal_year: int | None, page
             continue  # "上年“三公”经费预算为0", "去年无…": another year's figure
         if "结转" in text[max(0, m.start() - 12) : m.end()]:
             continue
-        basis = "budget" if ("未安排" in m.group(0) or "未编列" in m.group(0)) else (
-            _basis_in(m.group(0)) or _default_basis(doc_kind))
+        basis = "budget" if _NOT_BUDGETED.search(m.group(0)) else (_basis_in(m.group(0)) or _default_basis(doc_kind))
         subjects = m.group("subj")
         tail_money = subjects.endswith(_MONEY_WORDS)
         for part in one_re.finditer(subjects):
@@ -731,6 +731,10 @@ def extract_stated_zeros(text: str, doc_kind: str, fiscal_year: int | None, page
             if measure:
                 rows.append(_zero_row(text, m, measure, fiscal_year, basis, page_at))
     return _distinct_zero_rows(rows)
+
+
+# Words that say nothing was budgeted (a budget zero even in a final account).
+_NOT_BUDGETED = re.compile(r"未安排|未编列|不编制|未编制")
 
 
 def _zero_measure(part: str, measure_of: dict[str, str], tail_money: bool) -> str | None:
