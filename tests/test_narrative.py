@@ -175,6 +175,13 @@ def test_budget_totals_keep_their_meaning():
     # 福州 budgets (wide w026): "其中" opens its own sentence after the income total
     ("2026 年，福州市科学技术局收入预算为 70109.24 万元。其中：一般公共预算拨款收入 70109.24 万元。", "budget",
      701_092_400.0),
+    # 苏州 budgets (wide w014): the list goes on over numbered lines
+    ("（一）收入预算总计 41,183.84 万元。包括：\n1．本年收入合计 41,183.84 万元。\n（1）一般公共预算拨款收入 41,183.84 万元，与上年"
+     "相比减少 1,300.99 万元。主要原因是项目支出减少。\n（2）政府性基金预算拨款收入 0 万元，与上年预算数相同。\n"
+     "（3）国有资本经营预算拨款收入 0 万元，与上年预算数相同。", "budget", 411_838_400.0),
+    # 湖州 budgets (wide w046): the 财政拨款 total the list belongs to
+    ("湖州市退役军人事务局 2026 年财政拨款收支总预算 5973.01 万元。收入包括：一般公共预算当年拨款收入 5973.01 万元；支出包括："
+     "社会保障和就业支出 5756.51 万元。", "budget", 59_730_100.0),
 ])
 def test_general_appropriation_income_that_is_all_of_it(text, kind, expected):
     rows = extract_narrative(normalise(text), kind, 2023 if kind == "final_account" or "2023" in text else 2026)

@@ -506,10 +506,12 @@ def _general_appropriation(text: str, back: _Backward, rows: list[dict]) -> list
     no row otherwise.
 
     It is all of it when it equals the income total of the sentence that lists it ("本年收入合计295.02万元，其中：
-    一般公共预算财政拨款收入295.02万元，占100%"), or when that list states the 政府性基金 part as 0 (紫阳县 2023:
-    "其中一般公共预算拨款收入226.7万元、政府性基金拨款收入0万元") and the document states no other part that is
-    not 0 anywhere (a table row "政府性基金预算拨款收入 1800.00" is one). Elsewhere (重庆's "2026年一般公共预算
-    财政拨款收入 18,417.70 万元" counts its carry-over in, and the tables disagree) it is left out.
+    一般公共预算财政拨款收入295.02万元，占100%") or the 财政拨款 total stated there ("财政拨款收支总预算 5973.01
+    万元。收入包括：一般公共预算当年拨款收入 5973.01 万元", 湖州), or when its list (the sentence, and the numbered
+    lines after it: 苏州's "（1）一般公共预算拨款收入…⏎（2）政府性基金预算拨款收入 0 万元") states the 政府性基金 part
+    as 0 (紫阳县 2023: "其中一般公共预算拨款收入226.7万元、政府性基金拨款收入0万元") and the document states no
+    other part that is not 0 anywhere (a table row "政府性基金预算拨款收入 1800.00" is one). Elsewhere (重庆's
+    "2026年一般公共预算财政拨款收入 18,417.70 万元" counts its carry-over in, and the tables disagree) it is left out.
     """
     general = [r for r in rows if r["measure"] == "_general_appropriation_income"]
     if not general:
@@ -518,11 +520,15 @@ def _general_appropriation(text: str, back: _Backward, rows: list[dict]) -> list
     keep = set()
     for r in general:
         start = back.sentence_start(r["start"])
-        if text.startswith("其中", start) and start > 0:  # a list opening its own sentence belongs to the one before
-            start = back.sentence_start(start - 1)
-        end = _sentence_end(text, r["end"])
+        if text.startswith(_LIST_OPENERS, start) and start > 0:
+            start = back.sentence_start(start - 1)  # a list opening its own sentence belongs to the one before
+        line_end = text.find("\n", r["end"])
+        end = _list_end(text, len(text) if line_end < 0 else line_end)
         totals = [t for t in rows if t["measure"] == "income_total" and start <= t["start"] < r["start"]
                   and (t["fiscal_year"], t["basis"]) == (r["fiscal_year"], r["basis"])]
+        totals += [{"value": to_float(a.value), "scale": a.scale, "decimals": a.decimals}
+                   for m in _APPROPRIATION_TOTAL.finditer(text, start, r["start"])
+                   for a in [amount_from_match(AMOUNT_RE.match(text, m.start("amount")))]]
         if any(_same_amount(t, r) for t in totals):
             keep.add(id(r))
             continue
@@ -531,6 +537,22 @@ def _general_appropriation(text: str, back: _Backward, rows: list[dict]) -> list
             keep.add(id(r))
     return [dict(r, measure="fiscal_appropriation_income") if id(r) in keep else r for r in rows
             if r["measure"] != "_general_appropriation_income" or id(r) in keep]
+
+
+# The 财政拨款 total a document states (湖州: "财政拨款收支总预算 5973.01 万元"; 苏州: "财政拨款收入总计 X 万元").
+_APPROPRIATION_TOTAL = re.compile(r"财政拨款(?:收支|收入)总(?:预算|计|额)(?:为|是)?\s*(?P<amount>\d[\d,]*(?:\.\d+)?\s*(?:亿元|万元|元))")
+_LIST_OPENERS = ("其中", "收入包括", "包括")
+_NUMBERED_LINE = re.compile(r"\n[ \t]*[（(]\d{1,2}[）)]")
+
+
+def _list_end(text: str, pos: int) -> int:
+    """The end of the numbered lines ("（2）…", "（3）…") that go on the list whose first item ends at ``pos``."""
+    while True:
+        m = _NUMBERED_LINE.match(text, pos)
+        if not m:
+            return pos
+        nxt = text.find("\n", m.end())
+        pos = len(text) if nxt < 0 else nxt
 
 
 def _sentence_end(text: str, pos: int) -> int:
