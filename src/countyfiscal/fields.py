@@ -38,10 +38,15 @@ TABLES: dict[str, list[Field]] = {
         _f("chars", "Int64", "length of the normalised text", "characters"),
         _f("n_figures", "Int64", "number of rows this file contributed to figures.csv", "rows"),
         _f("duplicate_of", "string", "for status duplicate: the file this one repeats"),
+        _f("scope", "string", "department (部门预算/决算: the department with its units) · unit (单位预算/决算: one unit) · "
+           "empty when the title says neither"),
     ],
     "figures": [
         _f("file", "string", "as in documents.csv"),
-        _f("measure", "string", "measure name from the contract vocabulary"),
+        _f("measure", "string", "measure name from the contract vocabulary (docs/CONTRACT.md). income_grand_total / "
+           "expenditure_grand_total are 收入总计 / 支出总计, carry-overs included (上年结转, 年末结转和结余); in a final "
+           "account income_total / expenditure_total are the year's own 本年收入合计 / 本年支出合计, in a budget the "
+           "收入/支出预算总额 the document states"),
         _f("fiscal_year", "Int64", "the year the figure belongs to", "year"),
         _f("basis", "string", "budget (预算数) or actual (决算数/执行数); empty for staff counts"),
         _f("code", "string", "classification code (functional 3/5/7 digits, economic 3/5 digits)"),
@@ -58,8 +63,11 @@ TABLES: dict[str, list[Field]] = {
         _f("table", "string", "title of the disclosure table the figure came from (source=table)"),
         _f("row", "string", "row label in that table (source=table)"),
         _f("column", "string", "column header in that table (source=table)"),
-        _f("scale", "string", "the unit as printed: 元, 万元 or 亿元 (count for persons)"),
+        _f("scale", "string", "the unit as printed: 元, 万元 or 亿元 (count for persons); empty for a zero stated in "
+           "words (本部门无“三公”经费支出): exact"),
         _f("decimals", "Int64", "decimal places as printed (rounding allowance is half a unit of the last place)"),
+        _f("stated_reason", "string", "the reason the document gives beside an item's budget-vs-actual statement, from "
+           "主要原因 to the end of its sentence (\"主要原因是人员增加\"); empty otherwise"),
         _f("more_precise", "boolean", "among statements of the same figure that agree within rounding: true for the "
            "most precisely printed one(s); empty for a figure stated once"),
     ],
