@@ -369,3 +369,19 @@ def test_tables_read_from_the_words_ingest_kept(income_expenditure_pdf):
     _check_offsets(doc, rows)
     got = {(r["measure"], r["code"]): r["value"] for r in rows}
     assert got[("income_total", "")] == 1250000.0 and got[("functional_expenditure", "204")] == 600000.0
+
+
+def test_ocr_words_with_a_score_give_ocr_table_figures(income_expenditure_pdf):
+    # The OCR helper passes a scanned page's words in the same shape, marked "ocr" (a 7th element, the recognition
+    # score, is ignored by the reader): the same figures come out, each saying it came from OCR.
+    from countyfiscal.ingest import read_document
+
+    doc = read_document(income_expenditure_pdf)
+    plain = table_figures(doc, 2026, "budget")
+    for t in doc.tables:
+        t["words"] = [w + (0.97,) for w in t["words"]]
+        t["ocr"] = True
+    ocr = table_figures(doc, 2026, "budget")
+    assert {r["source"] for r in plain} == {"table"} and {r["source"] for r in ocr} == {"ocr_table"}
+    assert [(r["measure"], r["code"], r["value"], r["quote"]) for r in ocr] == [
+        (r["measure"], r["code"], r["value"], r["quote"]) for r in plain]

@@ -35,7 +35,8 @@ class Run:
 
 
 # A positioned word: text, x0, x1, y0, y1 (PDF points, y upwards), and whether the text layer starts a new line
-# before it. What ingest collects while it has a page's text open (Document.tables entries with "words").
+# before it. What ingest collects while it has a page's text open (Document.tables entries with "words"), and what
+# OCR gives for a scanned page; elements after the sixth are ignored. See /work/coord/notes/tables_interface.md.
 Word = tuple[str, float, float, float, float, bool]
 _TOKEN = re.compile(r"[^\s\u3000]+")
 
@@ -73,7 +74,8 @@ def _page_runs(words: list[Word]) -> list[Run]:
     """Words merged into runs where the gap is narrower than a character: one table cell's text in practice."""
     runs: list[Run] = []
     spaced_runs: set[int] = set()
-    for text, x0, x1, y0, y1, new_line in words:
+    for w in words:
+        text, x0, x1, y0, y1, new_line = w[:6]  # a word may carry more (an OCR score): ignored here
         tok = Run(text, x0, x1, y0, y1)
         if runs:
             last = runs[-1]

@@ -96,7 +96,8 @@ def _structure_table(raw: dict[str, Any], before: str) -> dict[str, Any] | None:
 
 def read_document_tables(doc: Document, pdf_path: str | Path | None = None) -> list[dict[str, Any]]:
     """The standard tables of a document: rebuilt from positioned words for a PDF (those ingest kept, else read
-    again from ``pdf_path``), from doc.tables cells for docx/html."""
+    again from ``pdf_path``), from doc.tables cells for docx/html. A PDF table from a page whose doc.tables entry
+    says ``"ocr": True`` (words recognised on a scanned page) is marked ``ocr``."""
     if doc.format == "pdf":
         # ingest leaves the positioned words of the pages that may hold a table in doc.tables ("words" entries)
         words = {t["page"]: t["words"] for t in doc.tables if "words" in t and t.get("page")}
@@ -106,7 +107,11 @@ def read_document_tables(doc: Document, pdf_path: str | Path | None = None) -> l
         if doc.page_starts:
             bounds = list(doc.page_starts) + [len(doc.text)]
             texts = [doc.text[a:b] for a, b in zip(bounds, bounds[1:])]
-        return [t for t in read_pdf_tables(pdf_path, page_texts=texts, words=words if words else None) if t.get("kind")]
+        ocr_pages = {t["page"] for t in doc.tables if t.get("ocr") and t.get("page")}
+        found = [t for t in read_pdf_tables(pdf_path, page_texts=texts, words=words if words else None) if t.get("kind")]
+        for t in found:
+            t["ocr"] = t["page"] in ocr_pages  # read from OCR'd words: its figures say so (source ocr_table)
+        return found
     out = []
     for raw in doc.tables:
         start = raw.get("start")
@@ -514,7 +519,7 @@ def table_figures(doc: Document, fiscal_year: int | None = None, doc_kind: str |
             row.update(
                 file=doc.file, measure=tg["measure"], fiscal_year=tg["fiscal_year"], basis=tg["basis"],
                 code=tg.get("code") or "", label=tg.get("label") or "", value=to_float(value), unit="yuan",
-                method="stated", formula="", source="table", table=t["title"], row=tg["row"], column=tg["column"],
+                method="stated", formula="", source="ocr_table" if t.get("ocr") else "table", table=t["title"], row=tg["row"], column=tg["column"],
                 page=page if doc.format == "pdf" else None, scale=t["unit"], decimals=decimals_of(tg["value_text"]),
             )
             if found:
