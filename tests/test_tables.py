@@ -292,18 +292,23 @@ def test_income_expenditure_totals_follow_the_document_kind(income_expenditure_p
     budget = table_figures(doc, 2026, "budget", pdf_path=path)
     _check_offsets(doc, budget)
     got = {(r["measure"], r["code"]): r["value"] for r in budget}
-    # a budget's income/expenditure are the grand totals (incl. 上年结转), read off the table's second page
+    # a budget's income/expenditure are the grand totals (incl. 上年结转), read off the table's second page; the
+    # table prints this year's totals beside them, so the grand totals are also stated as measures of their own
     assert got == {
         ("income_total", ""): 1250000.0,
         ("expenditure_total", ""): 1250000.0,
+        ("income_grand_total", ""): 1250000.0,
+        ("expenditure_grand_total", ""): 1250000.0,
         ("functional_expenditure", "201"): 600000.0,
         ("functional_expenditure", "204"): 600000.0,
     }  # blank classes give nothing; '六、科学技术支出' is not folded into the totals line below it
     assert {r["page"] for r in budget if r["measure"] == "income_total"} == {2}
     final = table_figures(doc, 2026, "final_account", pdf_path=path)
     got = {(r["measure"], r["code"]): r["value"] for r in final}
-    # a final account's are this year's own: 120.00, the expenditure one put back together from '120.0' / '0'
+    # a final account's are this year's own: 120.00, the expenditure one put back together from '120.0' / '0';
+    # its grand totals (with the carry-overs) are income_grand_total / expenditure_grand_total
     assert got[("income_total", "")] == 1200000.0 and got[("expenditure_total", "")] == 1200000.0
+    assert got[("income_grand_total", "")] == 1250000.0 and got[("expenditure_grand_total", "")] == 1250000.0
 
 
 def test_budget_total_stands_in_for_the_grand_one_only_when_the_carry_over_is_zero():

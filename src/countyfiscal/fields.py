@@ -58,6 +58,10 @@ TABLES: dict[str, list[Field]] = {
         _f("table", "string", "title of the disclosure table the figure came from (source=table)"),
         _f("row", "string", "row label in that table (source=table)"),
         _f("column", "string", "column header in that table (source=table)"),
+        _f("table_kind", "string", "identity of that table, confirmed by its own headers and rows (income_expenditure · "
+           "income · expenditure · fiscal_appropriation · general_function · general_economic · basic_economic · "
+           "sangong · agency_operating · procurement …, the kinds of resources/table_titles.yml); empty where "
+           "uncertain (cross-table checks skip those)"),
         _f("scale", "string", "the unit as printed: 元, 万元 or 亿元 (count for persons)"),
         _f("decimals", "Int64", "decimal places as printed (rounding allowance is half a unit of the last place)"),
         _f("more_precise", "boolean", "among statements of the same figure that agree within rounding: true for the "

@@ -28,6 +28,7 @@ _ENUM = re.compile(r"^(?:[（(]?[一二三四五六七八九十百]+[)）、.．
 _CODE_CELL = re.compile(r"\[?(\d{3}(?:\d{2}){0,2})\]?")
 _CODE_PREFIX = re.compile(r"^\[?(\d{3}(?:\d{2}){0,2})\]?(?=\D)")
 _LEVEL_OF_LENGTH = {3: "类", 5: "款", 7: "项"}
+_HEADER_YEAR = re.compile(r"((?:19|20)\d\d)年")
 # Tables whose functional rows are department-wide or 一般公共预算 expenditure by function.
 _FUNCTION_KINDS = {"expenditure", "general_function", "income_expenditure"}
 _ECONOMIC_KINDS = {"basic_economic", "general_economic"}
@@ -143,7 +144,10 @@ def _column_spec(parts: list[str], table_kind: str, doc_kind: str, fiscal_year: 
     if role is None:
         return None
     year = fiscal_year
-    if re.search(_COL["prior_year"], whole) and fiscal_year:
+    printed = _HEADER_YEAR.findall(whole)
+    if printed:
+        year = int(printed[-1])  # '2025年预算数' over '合计': the year printed nearest the column names it
+    elif re.search(_COL["prior_year"], whole) and fiscal_year:
         year = fiscal_year - 1
     if re.search(_COL["actual"], last) or (re.search(_COL["actual"], whole) and not re.search(_COL["budget"], last)):
         basis = "actual"
@@ -179,11 +183,16 @@ def _row_code(cells: list[str], kinds: list[str], upto: int) -> tuple[str | None
     if label_col is None:
         return None, None, None
     label = cells[label_col]
-    parts = []
-    for j in range(label_col):
+    parts: list[str] = []
+    # the code cells just left of the label ('201' '03' '01'); an amount or another label ends them (in a
+    # two-sided 收支总表 the income side, with its 行次 numbers, stands left of the expenditure labels)
+    for j in range(label_col - 1, -1, -1):
         c = squeeze(cells[j])
-        if c and re.fullmatch(r"\[?\d{2,7}\]?", c):
-            parts.append(c.strip("[]"))
+        if not c:
+            continue
+        if not re.fullmatch(r"\[?\d{2,7}\]?", c):
+            break
+        parts.insert(0, c.strip("[]"))
     m = _CODE_PREFIX.match(squeeze(label))
     if m:
         digits = m.group(1)
@@ -323,15 +332,24 @@ def _interpret(kind: str, name: str, code: str | None, sub: bool, side: str, spe
     is_total = bool(_ROW["total"].match(name))
     if kind == "sangong":
         if is_total:
+            if role == "agency_operating":
+                # a combined "三公"经费 and 机关运行经费 table: that column is 机关运行经费, not a second 三公 total
+                return {"measure": "agency_operating_expenses"}
             if role.startswith("sangong_"):
                 return {"measure": role, "_by": "column"}
             return {"measure": "sangong_total", "_by": "row"} if role == "total" else None
-        # rows per unit are not ours; a transposed table names the item in the row and the basis in the column
-        # (the vehicle parts stand as 其中 rows under 公务用车购置及运行费)
-        item = next((r for r, p in _SANGONG_ROLES if p.search(name) and r != "sangong_total"), None)
-        if item and role == "total" and (not sub or item in _VEHICLE_PARTS):
-            return {"measure": item, "_by": "row"}
-        return None
+        # rows per unit are not ours; a transposed table names the item in the row and the basis in the column.
+        # A 其中 row is an item where it opens the parts of the 三公 total ('“三公”经费' then '其中：（一）因公出国…')
+        # or is a vehicle part under 公务用车购置及运行费; under an item it is a part of that item ('其中：外事接待费').
+        item = next((r for r, p in _SANGONG_ROLES if p.search(name)), None)
+        if item is None or role != "total":
+            return None
+        if sub and not (item in _VEHICLE_PARTS or parents.get("sangong_last") == "sangong_total"):
+            return None
+        parents["sangong_last"] = item
+        if item == "agency_operating":
+            return {"measure": "agency_operating_expenses"}
+        return {"measure": item, "_by": "row"}
     if kind == "agency_operating":
         if (is_total or _ROW["agency_operating"].search(name)) and role in ("total",):
             return {"measure": "agency_operating_expenses"}
@@ -371,6 +389,8 @@ def _interpret(kind: str, name: str, code: str | None, sub: bool, side: str, spe
     if kind == "income":
         if is_total and role == "total":
             return {"measure": "income_total", "_total": "income_table"}
+        if is_total and role == "fiscal_appropriation":
+            return {"measure": "fiscal_appropriation_income"}  # the 财政拨款收入 column of a 收入决算表
         return None
     if kind in ("expenditure", "general_function"):
         if is_total:
@@ -494,12 +514,18 @@ def table_figures(doc: Document, fiscal_year: int | None = None, doc_kind: str |
     bounds = list(doc.page_starts) + [len(doc.text)]
     per_group = []
     for group in _table_groups(tables):
+        fits, sure = _identity(group)
+        if not fits:
+            continue  # its headers or rows say it is not the table its title names: no figure of it is certain
         found_targets = [(t, tg) for t in group for tg in _figure_targets(t, fy, doc_kind)]
         found_targets = _choose_totals(found_targets, doc_kind)
         if group[0]["kind"] == "sangong":
             found_targets = _sangong_consistent(found_targets)
+        found_targets = _classes_once(found_targets)
+        for t in group:
+            t["table_kind"] = t["kind"] if sure else ""
         per_group.append(found_targets)
-    for found_targets in _broadest_economic(per_group):
+    for found_targets in _appropriation_from_its_table(_broadest_economic(per_group)):
         for t, tg in found_targets:
             value = _value(tg["value_text"], t["unit"])
             if value is None:
@@ -519,7 +545,8 @@ def table_figures(doc: Document, fiscal_year: int | None = None, doc_kind: str |
             row.update(
                 file=doc.file, measure=tg["measure"], fiscal_year=tg["fiscal_year"], basis=tg["basis"],
                 code=tg.get("code") or "", label=tg.get("label") or "", value=to_float(value), unit="yuan",
-                method="stated", formula="", source="ocr_table" if t.get("ocr") else "table", table=t["title"], row=tg["row"], column=tg["column"],
+                method="stated", formula="", source="ocr_table" if t.get("ocr") else "table", table=t["title"],
+                table_kind=t.get("table_kind", ""), row=tg["row"], column=tg["column"],
                 page=page if doc.format == "pdf" else None, scale=t["unit"], decimals=decimals_of(tg["value_text"]),
             )
             if found:
@@ -532,7 +559,83 @@ def table_figures(doc: Document, fiscal_year: int | None = None, doc_kind: str |
                 continue
             seen.add(key)
             out.append(row)
+    if not any(r["measure"] == "sangong_total" for r in out):
+        out += _empty_sangong(doc, fy, doc_kind, cols)
     return out
+
+
+_EMPTY_TABLE = re.compile(RULES["empty_sangong"])
+
+
+def _empty_sangong(doc: Document, fiscal_year: int | None, doc_kind: str, cols: list[str]) -> list[dict]:
+    """A "三公" table declared empty because the department had (or budgeted) no 三公 spending ('本单位无“三公”经费支出，
+    故本表为空表') states a zero: sangong_total = 0 for the document's own year and basis, quoting the note under the
+    table's title. A table merely left blank states nothing."""
+    if fiscal_year is None or "三公" not in doc.text or not _EMPTY_TABLE.search(doc.text):
+        return []
+    lines = doc.text.split("\n")
+    pos = 0
+    for k, line in enumerate(lines):
+        if is_title_line(line) and classify_title(line) == "sangong":
+            after = pos + len(line) + 1
+            stop = after
+            for nxt in lines[k + 1 : k + 8]:
+                if is_title_line(nxt):
+                    break
+                stop += len(nxt) + 1
+            m = _EMPTY_TABLE.search(doc.text, after, stop)
+            if m:
+                row = {c: "" for c in cols}
+                row.update(file=doc.file, measure="sangong_total", fiscal_year=fiscal_year,
+                           basis="actual" if doc_kind == "final_account" else "budget", code="", label="", value=0.0,
+                           unit="yuan", method="stated", formula="", source="table", table=line.strip(),
+                           table_kind="sangong", row="", column="", quote=m.group(0), start=m.start(), end=m.end(),
+                           page=doc.page_at(m.start()) if doc.format == "pdf" else None, scale="", decimals=None)
+                return [row]
+        pos += len(line) + 1
+    return []
+
+
+def _classes_once(targets: list[tuple[dict, dict]]) -> list[tuple[dict, dict]]:
+    """No classification rows from a table that lists the classes more than once with different amounts in one
+    column (a 基本支出 table broken down by unit, each unit's '工资福利支出' under its name): a row there is one
+    unit's, not the department's, and which is which is not certain. Its totals stay."""
+    seen: dict[tuple, set] = {}
+    for t, tg in targets:
+        if tg["measure"] in ("functional_expenditure", "economic_expenditure"):
+            seen.setdefault((tg["measure"], tg["code"], tg["col"], tg["fiscal_year"], tg["basis"]), set()).add(
+                squeeze(tg["value_text"]))
+    repeated = {k[0] for k, v in seen.items() if len(v) > 1}
+    return [(t, tg) for t, tg in targets if tg["measure"] not in repeated]
+
+
+_APPROPRIATION_AUTHORITY = ("fiscal_appropriation", "income", "income_expenditure")
+
+
+def _appropriation_from_its_table(per_group: list[list[tuple[dict, dict]]]) -> list[list[tuple[dict, dict]]]:
+    """财政拨款收入 as the table about it states it. A 收支总表's '一、财政拨款' line may include the appropriations
+    carried over from last year, which the 财政拨款收支总表 (or the 收入表's column) states apart: where tables of one
+    document state different amounts for one year and basis, only the most specific table's reading is kept (the
+    others are the same words for a wider amount, not a second value of this one)."""
+    readings: dict[tuple, list[tuple[Decimal, Decimal]]] = {}
+    for targets in per_group:
+        for t, tg in targets:
+            v = _value(tg["value_text"], t["unit"]) if tg["measure"] == "fiscal_appropriation_income" else None
+            if v is not None:
+                key = (t["kind"], tg["fiscal_year"], tg["basis"])
+                readings.setdefault(key, []).append((v, allowance(t["unit"], decimals_of(tg["value_text"]))))
+
+    def kept(t: dict, tg: dict) -> bool:
+        if tg["measure"] != "fiscal_appropriation_income":
+            return True
+        authority = next((k for k in _APPROPRIATION_AUTHORITY if (k, tg["fiscal_year"], tg["basis"]) in readings))
+        if t["kind"] == authority:
+            return True
+        v = _value(tg["value_text"], t["unit"])
+        a = allowance(t["unit"], decimals_of(tg["value_text"]))
+        return v is not None and any(abs(v - w) <= a + b for w, b in readings[(authority, tg["fiscal_year"], tg["basis"])])
+
+    return [[(t, tg) for t, tg in targets if kept(t, tg)] for targets in per_group]
 
 
 def _broadest_economic(per_group: list[list[tuple[dict, dict]]]) -> list[list[tuple[dict, dict]]]:
@@ -553,6 +656,44 @@ def _value(text: str, unit: str) -> Decimal | None:
     return -value if text.startswith("-") else value
 
 
+_IDENTITY = {k: re.compile(v) for k, v in RULES["identity"].items()}
+
+
+def _identity(group: list[dict]) -> tuple[bool, bool]:
+    """Whether a table's own headers and rows fit the kind its title names (else it is not read at all), and
+    whether they confirm it (else its figures are read, but table_kind stays empty: identity uncertain).
+
+    A 收入(决算)表 names income sources in its columns; a 支出(决算)表 names 基本支出/项目支出; a 收支总表 lists income
+    and expenditure items in its rows, never sources or 基本/项目 as its columns; a classification table carries
+    codes of its own classification (functional 2xx, economic 3xx/5xx)."""
+    kind = group[0]["kind"]
+    heads = [squeeze(h) for t in group for h, k in zip(t["header"], t["_kinds"]) if k == "num" and h]
+    labels = [squeeze(c) for t in group for row in t["cells"] for c, k in zip(row, t["_kinds"]) if k == "text" and c]
+    sources = [h for h in heads if _IDENTITY["income_source"].search(h)]
+    parts = [h for h in heads if _IDENTITY["expenditure_part"].search(h)]
+    if kind == "income":
+        return not parts, bool(sources)
+    if kind == "expenditure":
+        return not sources, bool(parts)
+    if kind in ("income_expenditure", "fiscal_appropriation"):
+        two_sides = any(_IDENTITY["income_item"].search(x) for x in labels) and any(
+            _IDENTITY["expenditure_item"].search(x) for x in labels)
+        if kind == "income_expenditure" and (len(sources) >= 2 or (any("基本" in h for h in parts)
+                                                                   and any("项目" in h for h in parts))):
+            return False, False
+        return True, two_sides
+    codes = [m.group(1) for t in group for row in t["cells"] for c in row for m in [_CODE_CELL.fullmatch(squeeze(c))] if m]
+    codes += [m.group(1) for x in labels for m in [_CODE_PREFIX.match(x)] if m]
+    if kind == "general_function":
+        return not any(c[0] in "35" for c in codes), any(c[0] == "2" for c in codes) or bool(parts)
+    if kind in _ECONOMIC_KINDS:
+        return not any(c[0] == "2" for c in codes), any(c[0] in "35" for c in codes) or any(
+            classification.lookup(x, "economic", "类", "3") for x in labels[:40])
+    if kind == "sangong":
+        return True, any(_IDENTITY["sangong_item"].search(x) for x in heads + labels)
+    return True, True
+
+
 def _table_groups(tables: list[dict]) -> list[list[dict]]:
     """Tables as printed: a table's pages (continuations) together. Tables without a printed unit are left out:
     without it their numbers cannot be read as money."""
@@ -569,7 +710,8 @@ def _table_groups(tables: list[dict]) -> list[list[dict]]:
 
 def _choose_totals(targets: list[tuple[dict, dict]], doc_kind: str) -> list[tuple[dict, dict]]:
     """Keep, of one table's income/expenditure totals, the one the document kind calls income_total /
-    expenditure_total (resources/table_titles.yml ``totals_by_doc_kind``); drop the carry-over markers."""
+    expenditure_total (resources/table_titles.yml ``totals_by_doc_kind``), add the grand totals (收入总计 / 支出总计,
+    with the carry-overs) as income_grand_total / expenditure_grand_total, and drop the carry-over markers."""
     rule = RULES["totals_by_doc_kind"]
     want = rule.get(doc_kind, rule["default"])
     tagged = {}
@@ -596,6 +738,7 @@ def _choose_totals(targets: list[tuple[dict, dict]], doc_kind: str) -> list[tupl
             side = tg["_side"]
             carry_zero[side] = carry_zero.get(side, True) and v is not None and v == 0
     keep = set(range(len(targets))) - set(tagged)
+    grand: list[tuple[dict, dict]] = []
     for measure, side in (("income_total", "income"), ("expenditure_total", "expenditure")):
         idx = [i for i in tagged if targets[i][1]["measure"] == measure and tagged[i] != "drop"]
         tags = {tagged[i] for i in idx}
@@ -613,9 +756,15 @@ def _choose_totals(targets: list[tuple[dict, dict]], doc_kind: str) -> list[tupl
         else:
             chosen = None
         keep |= {i for i in idx if kind_of[i] == chosen}
-    return [x for i, x in enumerate(targets) if i in keep and x[1]["measure"] != "_carry"]
+        # The grand total (with 上年结转 / 年末结转和结余) is a measure of its own: in a final account wherever it is
+        # printed, in a budget (whose income_total already is it) where the table prints this year's beside it.
+        if "grand" in present and (doc_kind == "final_account" or "this_year" in present):
+            grand += [(targets[i][0], dict(targets[i][1], measure=GRAND_TOTAL[measure]))
+                      for i in idx if kind_of[i] == "grand"]
+    return [x for i, x in enumerate(targets) if i in keep and x[1]["measure"] != "_carry"] + grand
 
 
+GRAND_TOTAL = {"income_total": "income_grand_total", "expenditure_total": "expenditure_grand_total"}
 _SANGONG_PARTS = ("sangong_overseas", "sangong_vehicle_total", "sangong_vehicle_purchase",
                   "sangong_vehicle_operation", "sangong_reception")
 
