@@ -347,7 +347,9 @@ def _assign_headers(head_rows: list[list[Run]], cols: list[tuple[float, float, s
             unplaced.append(r)
         for j in over:
             under[j].append(r)
-    _place_offset_headers(unplaced, cols, under)
+    for j, claimed in _place_offset_headers(unplaced, cols, under).items():
+        for r in claimed:
+            direct[id(r)] = [j]
     if runs:
         bottom = min(r.y0 for r in runs)
         # bottom-up, so that a header spanning other spanning headers sees the columns they span
@@ -364,7 +366,8 @@ def _assign_headers(head_rows: list[list[Run]], cols: list[tuple[float, float, s
     return [[r.text for r in sorted(u, key=lambda r: order[id(r)])] for u in under]
 
 
-def _place_offset_headers(unplaced: list[Run], cols: list[tuple[float, float, str]], under: list[list[Run]]) -> None:
+def _place_offset_headers(unplaced: list[Run], cols: list[tuple[float, float, str]],
+                          under: list[list[Run]]) -> dict[int, list[Run]]:
     """Give a header that stands over no column to its nearest number column when that column has no header yet,
     or only headers on lines above it (a spanning '本年一般公共预算基本支出' over the leaf '人员经费'), and no other
     such header claims it. Tables print a header centred in its cell and the numbers right-aligned in it, so over
@@ -383,10 +386,13 @@ def _place_offset_headers(unplaced: list[Run], cols: list[tuple[float, float, st
         if under[j] and not (below_all and _gap(mid, cols[j][0], cols[j][1]) <= r.x1 - r.x0):
             continue
         claims.setdefault(j, []).append(r)
+    placed = {}
     for j, found in claims.items():
         if len(found) == 1 or len({round(r.yc) for r in found}) == len(found):
             # one claimant per header line: a two-line header ('本年' over '预算数') reads top line first
             under[j].extend(found)
+            placed[j] = found
+    return placed
 
 
 def _columns(rows: list[list[Run]]) -> list[tuple[float, float, str]]:
@@ -403,6 +409,7 @@ def _segment_table(rows: list[list[Run]], head_rows: list[list[Run]], prev: dict
     own, a continuation takes its headers from ``prev`` (the table's part on the page before) by position."""
     cols = _columns(rows)
     cells: list[list[str]] = []
+    ends: list[list[float]] = [[] for _ in cols]
     for row in rows:
         line = [""] * len(cols)
         for r in row:
@@ -412,8 +419,13 @@ def _segment_table(rows: list[list[Run]], head_rows: list[list[Run]], prev: dict
                 key=lambda j: _overlap(r.x0, r.x1, cols[j][0], cols[j][1]),
             )
             line[best] = (line[best] + " " + r.text).strip() if line[best] else r.text
+            ends[best].append(r.x1)
         cells.append(line)
-    header = _assign_headers(head_rows, cols)
+    # A label column's few long labels reach under the headers of the number columns beside it; for headers it
+    # ends where most of its labels end.
+    header_cols = [(a, min(b, median(ends[j])), k) if k == "text" and ends[j] else (a, b, k)
+                   for j, (a, b, k) in enumerate(cols)]
+    header = _assign_headers(head_rows, header_cols)
     if prev is not None and not any(header[j] for j, c in enumerate(cols) if c[2] == "num"):
         for j, (a, b, _kind) in enumerate(cols):
             k = _matching_column(a, b, prev["_spans"])

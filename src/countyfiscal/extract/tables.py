@@ -672,7 +672,7 @@ def _identity(group: list[dict]) -> tuple[bool, bool]:
     sources = [h for h in heads if _IDENTITY["income_source"].search(h)]
     parts = [h for h in heads if _IDENTITY["expenditure_part"].search(h)]
     if kind == "income":
-        return not parts, bool(sources)
+        return not parts, bool(sources) or any(_IDENTITY["income_fund"].search(h) for h in heads)
     if kind == "expenditure":
         return not sources, bool(parts)
     if kind in ("income_expenditure", "fiscal_appropriation"):
