@@ -342,7 +342,7 @@ def _interpret(kind: str, name: str, code: str | None, sub: bool, side: str, spe
         # A 其中 row is an item where it opens the parts of the 三公 total ('“三公”经费' then '其中：（一）因公出国…')
         # or is a vehicle part under 公务用车购置及运行费; under an item it is a part of that item ('其中：外事接待费').
         item = next((r for r, p in _SANGONG_ROLES if p.search(name)), None)
-        if item is None or role != "total":
+        if item is None or role not in ("total", "sangong_total"):  # the amount column: 预算数, or 合计 over funds
             return None
         if sub and not (item in _VEHICLE_PARTS or parents.get("sangong_last") == "sangong_total"):
             return None
@@ -775,7 +775,12 @@ def _sangong_consistent(targets: list[tuple[dict, dict]]) -> list[tuple[dict, di
     columns or rows were not mapped to the right items, and no figure of that line is certain."""
     lines: dict[tuple, list[int]] = {}
     for i, (t, tg) in enumerate(targets):
-        key = (id(t), "row", tg["row_index"]) if tg.get("_by") == "column" else ("col", tg["col"], tg["fiscal_year"], tg["basis"])
+        # one line = one year and basis of the table's items: a row (items in columns; a two-level header may put
+        # 预算数 and 决算数, or two years, side by side on it) or a column (items in rows)
+        if tg.get("_by") == "column":
+            key = (id(t), "row", tg["row_index"], tg["fiscal_year"], tg["basis"])
+        else:
+            key = ("col", tg["col"], tg["fiscal_year"], tg["basis"])
         lines.setdefault(key, []).append(i)
     bad: set[int] = set()
     for idx in lines.values():
