@@ -348,3 +348,25 @@ def test_sangong_table_declared_empty_states_zero():
     # empty for another reason, or merely blank: no figure
     other = text.replace("无“三公”经费支出，故本表为空表", "此表无数据")
     assert table_figures(Document("t.txt", "txt", other), 2023, "final_account") == []
+
+
+def test_ocr_table_that_does_not_add_up_gives_a_flag_not_figures(tmp_path):
+    # The OCR helper passes a scanned page's recognised words marked "ocr". Here the 支出决算表's own words stand in
+    # for them, once as read and once with one digit misread (620.00 -> 629.00 in the 201 row): the misread table
+    # breaks 基本支出 + 项目支出 = 本年支出合计 and the classes = 合计, so none of its figures is kept, and a flag says why.
+    path = tmp_path / "t.pdf"
+    _expenditure_pdf(path)
+    doc = pdf_document(path)
+    for t in doc.tables:
+        t["ocr"] = True
+    rows = table_figures(doc, 2023, "final_account", pdf_path=path)
+    assert {r["source"] for r in rows} == {"ocr_table"} and len(rows) == 12 and doc.flags == []
+    misread = pdf_document(path)
+    for t in misread.tables:
+        t["ocr"] = True
+        t["words"] = [(w[0].replace("620.00", "629.00"),) + tuple(w[1:]) for w in t["words"]]
+    assert table_figures(misread, 2023, "final_account", pdf_path=path) == []
+    (flag,) = misread.flags
+    assert flag["check"] == "ocr_table" and flag["file"] == "t.pdf" and set(flag) >= set(columns("flags"))
+    assert "支出决算表" in flag["message"] and "page 1, 2" in flag["message"]
+    assert "基本支出 + 项目支出 ≠ 合计 in row '一般公共服务支出' (629.00 vs 620.00)" in flag["message"]

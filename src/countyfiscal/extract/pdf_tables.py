@@ -71,6 +71,8 @@ def page_words(textpage: pdfium.PdfTextPage, text: str) -> list[Word]:
 
 
 _LABEL_START = re.compile(r"[\u4e00-\u9fff（(\[【](?<![万元亿])")  # a label, not a unit after an amount
+_NUMBER_GLYPHS = set("0123456789.,")
+_PARTIAL_NUMBER = re.compile(r"-?\d[\d,]*\.?\d*")
 # Amounts printed with two decimals and no space between them ('244,895.02192,446.79'): one token in the text layer.
 _AMOUNT2 = re.compile(r"-?(?:\d{1,3}(?:,\d{3})+|\d+)\.\d\d")
 _AMOUNTS2 = re.compile(r"(?:-?(?:\d{1,3}(?:,\d{3})+|\d+)\.\d\d){2,}")
@@ -116,6 +118,12 @@ def _page_runs(words: list[Word]) -> list[Run]:
             # an amount is a cell of its own: the label of the next column may stand close to its right edge
             # ('18,417.70' then '一、一般公共服务支出' in a 收支总表 whose columns are narrow)
             amount_then_label = last.numeric and ("." in last.text or "," in last.text) and _LABEL_START.match(tok.text)
+            # a number printed one glyph at a time ('3' '.' '3' '6', each a line of the text layer): its glyphs
+            # stand closer than any two cells do
+            if both_numbers or new_line:
+                glyph = len(tok.text) == 1 and tok.text in _NUMBER_GLYPHS and _PARTIAL_NUMBER.fullmatch(last.text)
+                if glyph and -0.1 * h < gap < 0.7 * h and _PARTIAL_NUMBER.fullmatch(last.text + tok.text):
+                    both_numbers, near = False, True
             if -h < gap and near and not both_numbers and not amount_then_label and abs(tok.yc - last.yc) < h / 2:
                 runs[-1] = Run(last.text + tok.text, last.x0, max(last.x1, tok.x1),
                                min(last.y0, tok.y0), max(last.y1, tok.y1))
@@ -426,10 +434,13 @@ def _segment_table(rows: list[list[Run]], head_rows: list[list[Run]], prev: dict
     header_cols = [(a, min(b, median(ends[j])), k) if k == "text" and ends[j] else (a, b, k)
                    for j, (a, b, k) in enumerate(cols)]
     header = _assign_headers(head_rows, header_cols)
-    if prev is not None and not any(header[j] for j, c in enumerate(cols) if c[2] == "num"):
+    if prev is not None and (_fits_layout(rows, prev) or not any(header[j] for j, c in enumerate(cols) if c[2] == "num")):
+        # the rest of a table, in its columns: each column is the one it stands in on the page before, whose
+        # header was read with every column present (a column left blank on this page would leave a spanning
+        # header off-centre here)
         for j, (a, b, _kind) in enumerate(cols):
             k = _matching_column(a, b, prev["_spans"])
-            if k is not None:
+            if k is not None and prev["_header_parts"][k]:
                 header[j] = list(prev["_header_parts"][k])
     return {
         "cells": cells,
@@ -496,10 +507,13 @@ def page_tables(rows: list[list[Run]], page: int, prev: dict[str, Any] | None) -
         ending = [row for row in numeric_rows if row[-1].numeric]
         # a table's last lines alone on the next page ('收入总计 99,230.46 支出总计 99,230.46') are enough
         closing = [row for row in ending if not row[0].numeric and _TOTAL_LABEL.match(row[0].text)]
-        if (len(ending) >= 2 and len(ending) >= 0.6 * len(numeric_rows)) or closing:
+        if len(ending) >= 2 or closing:
             own_header = _repeats_header([r for r in rows[:first_data] if not find_unit("".join(x.text for x in r))],
                                          prev)
-            if own_header or _fits_layout([r for r in rows[first_data:upto] if _is_data_row(r)], prev):
+            fits = _fits_layout([r for r in rows[first_data:upto] if _is_data_row(r)], prev)
+            # rows that mostly end in a number, or (many of their cells left blank) whose amounts stand in prev's
+            # columns
+            if (own_header or fits) and (len(ending) >= 0.6 * len(numeric_rows) or fits or closing):
                 starts.insert(0, (-1, None))
     out: list[dict[str, Any]] = []
     for k, (i, title) in enumerate(starts):
@@ -544,10 +558,18 @@ _TABULAR_LINE = re.compile(r"\d\.\d+[ \t]*\r?$", re.M)
 _TOTAL_LINE = re.compile(r"^[ \t\u3000]*(?:本年)?(?:收[ \t\u3000]*入|支[ \t\u3000]*出)?[ \t\u3000]*[合总][ \t\u3000]*计[ \t\u3000]*-?\d[\d,]*\.\d+", re.M)
 
 
+_LONE_AMOUNT = re.compile(r"(?<![^\s])-?\d[\d,]*\.\d+(?![^\s])")
+
+
+_GLYPH_LINE = re.compile(r"^\d$", re.M)  # a text layer that gives every glyph a line of its own
+
+
 def candidate_page(text: str, continuing: bool = False) -> bool:
     """Cheap test on a page's text: could it hold the start of a standard table (a title line), or -- when the page
-    before ended inside a table -- its rest (lines ending in amounts)? Loading a page costs more than reading it."""
-    if continuing and (len(_TABULAR_LINE.findall(text)) >= 2 or _TOTAL_LINE.search(text)):
+    before ended inside a table -- its rest (lines ending in amounts, or, where the text layer runs a page's rows
+    into one line, amounts standing alone)? Loading a page costs more than reading it."""
+    if continuing and (len(_TABULAR_LINE.findall(text)) >= 2 or _TOTAL_LINE.search(text)
+                       or len(_LONE_AMOUNT.findall(text)) >= 4 or len(_GLYPH_LINE.findall(text)) >= 40):
         return True
     return any(is_title_line(line) for line in text.splitlines())
 

@@ -486,6 +486,30 @@ def _locate(text: str, lines: list[tuple[int, str, str, list[int]]], anchors: li
             found = list(num_re.finditer(text, first, off + len(ln)))
             if len(found) > nth:
                 return text[first:found[nth].end()], first, found[nth].end()
+    if lines and len(lines) > 40 and sum(len(f) == 1 for _o, _l, f, _i in lines) > 0.6 * len(lines):
+        return _locate_glyphs(text, lines[0][0], lines[-1][0] + len(lines[-1][1]), anchors, value, nth)
+    return None
+
+
+def _glyphs_re(s: str) -> str:
+    return r"\s?".join(re.escape(ch) for ch in s)
+
+
+def _locate_glyphs(text: str, lo: int, hi: int, anchors: list[str], value: str, nth: int) -> tuple[str, int, int] | None:
+    """_locate on a page whose text layer gives every glyph a line of its own ('医\n疗\n费\n3\n.\n3\n6'): the label
+    and the value, glyph after glyph, the value the nth copy after a label printed once on the page."""
+    # glyphs of neighbouring cells follow each other like those of one number: a number printed with decimals
+    # ends at its last decimal; its start must not follow a digit
+    end = "" if "." in value else r"(?!\s?[\d,])(?!\s?\.\s?\d)"
+    num = re.compile(r"(?<![\d.,])(?<![\d.,]\s)" + _glyphs_re(value) + end)
+    for anchor in [a for a in anchors if a]:
+        spots = list(re.finditer(_glyphs_re(anchor), text[lo:hi]))
+        if len(spots) != 1:
+            continue
+        a_start = lo + spots[0].start()
+        found = list(num.finditer(text, lo + spots[0].end(), hi))
+        if len(found) > nth:
+            return text[a_start : found[nth].end()], a_start, found[nth].end()
     return None
 
 
@@ -522,6 +546,12 @@ def table_figures(doc: Document, fiscal_year: int | None = None, doc_kind: str |
         if group[0]["kind"] == "sangong":
             found_targets = _sangong_consistent(found_targets)
         found_targets = _classes_once(found_targets)
+        if any(t.get("ocr") for t in group):
+            failed = _grid_failures(group, fy, doc_kind)
+            if failed:
+                # words recognised from a scan: a table that does not add up was misread somewhere
+                doc.flags.append(_ocr_flag(doc, group, failed))
+                continue
         for t in group:
             t["table_kind"] = t["kind"] if sure else ""
         per_group.append(found_targets)
@@ -597,16 +627,99 @@ def _empty_sangong(doc: Document, fiscal_year: int | None, doc_kind: str, cols: 
 
 
 def _classes_once(targets: list[tuple[dict, dict]]) -> list[tuple[dict, dict]]:
-    """No classification rows from a table that lists the classes more than once with different amounts in one
-    column (a 基本支出 table broken down by unit, each unit's '工资福利支出' under its name): a row there is one
-    unit's, not the department's, and which is which is not certain. Its totals stay."""
+    """No two amounts for one class in one column. A class printed twice with different amounts is either a row
+    whose name resolved to another level's code (a 项 '公路水路运输' under a 款 the classification does not know, read
+    as the 款 of that name): both rows are left out; or, where several classes repeat, a table broken down by unit
+    (each unit's '工资福利支出' under its name): no class row of it is the department's, and all are left out. The
+    table's totals stay."""
     seen: dict[tuple, set] = {}
     for t, tg in targets:
         if tg["measure"] in ("functional_expenditure", "economic_expenditure"):
             seen.setdefault((tg["measure"], tg["code"], tg["col"], tg["fiscal_year"], tg["basis"]), set()).add(
                 squeeze(tg["value_text"]))
-    repeated = {k[0] for k, v in seen.items() if len(v) > 1}
-    return [(t, tg) for t, tg in targets if tg["measure"] not in repeated]
+    twice = {(k[0], k[1]) for k, v in seen.items() if len(v) > 1}
+    by_unit = {m for m in {m for m, _c in twice} if sum(1 for mm, _c in twice if mm == m) >= 3}
+    return [(t, tg) for t, tg in targets if tg["measure"] not in by_unit and (tg["measure"], tg.get("code")) not in twice]
+
+
+_PART_ROLES = ("total", "basic", "project", "personnel", "public")
+
+
+def _grid_failures(group: list[dict], fiscal_year: int | None, doc_kind: str) -> list[str]:
+    """The identities a table's own grid fails, beyond printed rounding (blank cells count as nothing): in each row
+    合计 = 基本支出 + 项目支出 and 基本支出 = 人员经费 + 公用经费 where those columns are printed, and in each column the
+    classes (3-digit codes) add up to the 合计 row. Empty when every identity holds or none can be checked."""
+    failed: list[str] = []
+    # per column (by its header, which a continuation page shares): the 合计 cell and the class cells
+    columns_of: dict[str, dict] = {}
+    for t in group:
+        kinds = t["_kinds"]
+        specs = [_column_spec([squeeze(p) for p in parts if squeeze(p)], t["kind"], doc_kind, fiscal_year)
+                 if kinds[j] == "num" else None for j, parts in enumerate(t["_header_parts"])]
+        groups: dict[tuple, dict[str, int]] = {}
+        for j, sp in enumerate(specs):
+            if sp and sp["role"] in _PART_ROLES:
+                groups.setdefault((sp["fiscal_year"], sp["basis"]), {}).setdefault(sp["role"], j)
+
+        def cell(row: list[str], j: int | None) -> tuple[Decimal, Decimal] | None:
+            if j is None or not row[j].strip() or not _numeric(row[j]):
+                return None
+            v = _value(squeeze(row[j]), t["unit"] or "元")
+            return None if v is None else (v, allowance(t["unit"] or "元", decimals_of(squeeze(row[j]))))
+
+        def check(row: list[str], whole: int | None, parts: list[int | None], what: str, label: str) -> None:
+            w = cell(row, whole)
+            got = [c for c in (cell(row, j) for j in parts) if c is not None]
+            if w is None or not got or any(j is None for j in parts):
+                return
+            total = sum((v for v, _a in got), Decimal(0))
+            if abs(w[0] - total) > w[1] + sum((a for _v, a in got), Decimal(0)):
+                failed.append(f"{what} in row '{label}' ({row[whole].strip()} vs {_printed(total, t['unit'])})")
+
+        for row in t["cells"]:
+            code, label, _col = _row_code(row, kinds, len(row))
+            name, _sub = _clean_label(label or "")
+            for roles in groups.values():
+                check(row, roles.get("total"), [roles.get("basic"), roles.get("project")], "基本支出 + 项目支出 ≠ 合计",
+                      squeeze(label or code or ""))
+                check(row, roles.get("basic"), [roles.get("personnel"), roles.get("public")],
+                      "人员经费 + 公用经费 ≠ 基本支出", squeeze(label or code or ""))
+            for j, sp in enumerate(specs):
+                c = cell(row, j) if sp else None
+                if c is None:
+                    continue
+                column = columns_of.setdefault(t["header"][j], {"total": None, "classes": [], "unit": t["unit"]})
+                if column["total"] is None and _ROW["total"].match(name):
+                    column["total"] = (c, row[j].strip())
+                elif code and len(code) == 3:
+                    column["classes"].append(c)
+    for header, column in columns_of.items():
+        if column["total"] is None or not column["classes"]:
+            continue
+        (whole, allow), printed = column["total"]
+        summed = sum((v for v, _a in column["classes"]), Decimal(0))
+        if abs(whole - summed) > allow + sum((a for _v, a in column["classes"]), Decimal(0)):
+            failed.append(f"classes ≠ 合计 in column '{header}' ({printed} vs {_printed(summed, column['unit'])})")
+    return failed
+
+
+def _printed(value: Decimal, unit: str | None) -> str:
+    """A yuan amount in a table's unit, as such tables print it ('1,234.56')."""
+    scale = {"万元": Decimal(10000), "亿元": Decimal(100000000), "千元": Decimal(1000)}.get(unit or "元", Decimal(1))
+    return f"{value / scale:,.2f}"
+
+
+def _ocr_flag(doc: Document, group: list[dict], failed: list[str]) -> dict:
+    """The flag row for an OCR'd table set aside because its own identities fail."""
+    pages = sorted({t["page"] for t in group if t.get("page")})
+    message = (f"The table '{group[0]['title']}' (page {', '.join(map(str, pages))}) was read from a scan and does not "
+               f"add up ({'; '.join(failed[:3])}): none of its figures is kept.")
+    row = {c: "" for c in columns("flags")}
+    row.update(file=doc.file, check="ocr_table", status="mismatch", message=message,
+               reported="; ".join(failed[:3]), quotes=group[0]["title"] or "")
+    if "pages" in row:
+        row["pages"] = "|".join(map(str, pages))
+    return row
 
 
 _APPROPRIATION_AUTHORITY = ("fiscal_appropriation", "income", "income_expenditure")
