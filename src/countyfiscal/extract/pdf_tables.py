@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import re
+from bisect import bisect_right
 from pathlib import Path
 from statistics import median
 from typing import Any
@@ -418,14 +419,16 @@ def _segment_table(rows: list[list[Run]], head_rows: list[list[Run]], prev: dict
     cols = _columns(rows)
     cells: list[list[str]] = []
     ends: list[list[float]] = [[] for _ in cols]
+    # the columns were clustered from these very runs: each run lies in the span of its kind that starts last at or
+    # before it (spans of one kind do not overlap)
+    of_kind = {k: [j for j, c in enumerate(cols) if c[2] == k] for k in ("num", "text")}
+    starts = {k: [cols[j][0] for j in js] for k, js in of_kind.items()}
     for row in rows:
         line = [""] * len(cols)
         for r in row:
             kind = "num" if r.numeric else "text"
-            best = max(
-                (j for j, c in enumerate(cols) if c[2] == kind),
-                key=lambda j: _overlap(r.x0, r.x1, cols[j][0], cols[j][1]),
-            )
+            i = bisect_right(starts[kind], r.x0) - 1
+            best = of_kind[kind][max(i, 0)]
             line[best] = (line[best] + " " + r.text).strip() if line[best] else r.text
             ends[best].append(r.x1)
         cells.append(line)
@@ -478,6 +481,7 @@ def _repeats_header(head: list[list[Run]], prev: dict[str, Any]) -> bool:
     return bool(texts) and sum(t in known for t in texts) >= max(2, 0.5 * len(texts))
 
 
+_NOTE = re.compile(r"(注|备注|说明)[:：]?")
 _PAGE_NUMBER = re.compile(r"[-—\s]*(?:第)?\d{1,3}(?:页|/\d{1,3}|页/共\d{1,3}页)?[-—\s]*")
 
 
@@ -529,7 +533,7 @@ def page_tables(rows: list[list[Run]], page: int, prev: dict[str, Any] | None) -
         data: list[list[Run]] = []
         for row in body[d0:]:
             rt = "".join(r.text for r in row)
-            if re.match(r"^(注|备注|说明)[:：]?", rt):
+            if _NOTE.match(rt):
                 break
             if _PAGE_NUMBER.fullmatch(rt):
                 continue  # page number
@@ -564,12 +568,18 @@ _LONE_AMOUNT = re.compile(r"(?<![^\s])-?\d[\d,]*\.\d+(?![^\s])")
 _GLYPH_LINE = re.compile(r"^\d$", re.M)  # a text layer that gives every glyph a line of its own
 
 
+def _run_together(text: str) -> bool:
+    """A page whose text layer runs its rows into few lines: many amounts standing alone, few line breaks."""
+    lone = len(_LONE_AMOUNT.findall(text))
+    return lone >= 4 and text.count("\n") < lone // 2
+
+
 def candidate_page(text: str, continuing: bool = False) -> bool:
     """Cheap test on a page's text: could it hold the start of a standard table (a title line), or -- when the page
     before ended inside a table -- its rest (lines ending in amounts, or, where the text layer runs a page's rows
     into one line, amounts standing alone)? Loading a page costs more than reading it."""
-    if continuing and (len(_TABULAR_LINE.findall(text)) >= 2 or _TOTAL_LINE.search(text)
-                       or len(_LONE_AMOUNT.findall(text)) >= 4 or len(_GLYPH_LINE.findall(text)) >= 40):
+    if continuing and (len(_TABULAR_LINE.findall(text)) >= 2 or _TOTAL_LINE.search(text) or _run_together(text)
+                       or len(_GLYPH_LINE.findall(text)) >= 40):
         return True
     return any(is_title_line(line) for line in text.splitlines())
 

@@ -53,6 +53,8 @@ def is_title_line(line: str) -> bool:
     >>> is_title_line("（一）收支预算总表 ........ 3")
     False
     """
+    if "表" not in line:
+        return False  # most lines: nothing more to test
     s = squeeze(line)
     if not s or len(s) > RULES["title_max_chars"] or _NOT_TITLE.search(s):
         return False
@@ -74,6 +76,8 @@ def looks_like_title(line: str) -> bool:
     >>> looks_like_title("表6")
     False
     """
+    if "表" not in line:
+        return False
     if is_title_line(line):
         return True
     s = squeeze(line)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ __all__ = ["read_pdf_tables", "read_document_tables", "table_figures", "mark_pre
 _COL = RULES["columns"]
 _ROW = {k: re.compile(v) for k, v in RULES["rows"].items()}
 _SKIP_COL = re.compile(_COL["skip"])
+_PRIOR, _ACTUAL, _BUDGET = (re.compile(_COL[k]) for k in ("prior_year", "actual", "budget"))
 _ROLES = [(r["role"], re.compile(r["pattern"])) for r in _COL["roles"]]
 _SANGONG_ROLES = [(r["role"], re.compile(r["pattern"])) for r in _COL["sangong_roles"]]
 _ENUM = re.compile(r"^(?:[（(]?[一二三四五六七八九十百]+[)）、.．]|[（(]\d+[)）]|\d+[、.．](?!\d))")
@@ -147,11 +147,11 @@ def _column_spec(parts: list[str], table_kind: str, doc_kind: str, fiscal_year: 
     printed = _HEADER_YEAR.findall(whole)
     if printed:
         year = int(printed[-1])  # '2025年预算数' over '合计': the year printed nearest the column names it
-    elif re.search(_COL["prior_year"], whole) and fiscal_year:
+    elif _PRIOR.search(whole) and fiscal_year:
         year = fiscal_year - 1
-    if re.search(_COL["actual"], last) or (re.search(_COL["actual"], whole) and not re.search(_COL["budget"], last)):
+    if _ACTUAL.search(last) or (_ACTUAL.search(whole) and not _BUDGET.search(last)):
         basis = "actual"
-    elif re.search(_COL["budget"], whole):
+    elif _BUDGET.search(whole):
         basis = "budget"
     else:
         basis = "actual" if doc_kind == "final_account" else "budget"
@@ -439,9 +439,29 @@ def _region_lines(text: str, lo: int, hi: int) -> list[tuple[int, str, str, list
     return out
 
 
-@lru_cache(maxsize=4096)
-def _value_re(value: str) -> re.Pattern[str]:
-    return re.compile(r"(?<![\d.,])" + re.escape(value) + r"(?![\d,]|\.\d)")
+class _Value:
+    """Where a printed amount stands in the text as an amount of its own: not part of a longer number (no digit, point
+    or comma just before it; no digit, comma, or point followed by a digit just after it). Plain string search: a
+    regex compiled per amount costs more than the whole search."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: str) -> None:
+        self.value = value
+
+    def finditer(self, text: str, start: int, stop: int) -> list[tuple[int, int]]:
+        out = []
+        v, n = self.value, len(self.value)
+        i = text.find(v, start, stop)
+        while i >= 0:
+            j = i + n
+            before = text[i - 1] if i > 0 else ""
+            after = text[j] if j < len(text) else ""
+            if not (before.isdigit() or before in ".,") and not (after.isdigit() or after == ","):
+                if not (after == "." and j + 1 < len(text) and text[j + 1].isdigit()):
+                    out.append((i, j))
+            i = text.find(v, i + 1, stop)
+        return out
 
 
 def _locate(text: str, lines: list[tuple[int, str, str, list[int]]], anchors: list[str], value: str,
@@ -453,7 +473,7 @@ def _locate(text: str, lines: list[tuple[int, str, str, list[int]]], anchors: li
     Where several lines hold the label, those where it stands as a word of its own ('收入合计', not the tail of
     '本年收入合计') and opens the line are preferred; where as many lines hold it as the table has rows printing
     it, the row's rank among them decides. A row without a label is found by its values printed in order."""
-    num_re = _value_re(value)
+    num_re = _Value(value)
     for anchor in [a for a in anchors if a]:
         hits = []
         for k, (off, ln, flat, idx) in enumerate(lines):
@@ -466,9 +486,9 @@ def _locate(text: str, lines: list[tuple[int, str, str, list[int]]], anchors: li
             found = list(num_re.finditer(text, after, stop))
             if len(found) > nth:
                 whole = bool(re.fullmatch(r"[\d\[\]（）()一二三四五六七八九十、.．:：其中]*", flat[:at]))
-                same_line = found[nth].end() <= off + len(ln)
+                same_line = found[nth][1] <= off + len(ln)
                 bounded = at == 0 or not ("\u4e00" <= text[a_start - 1] <= "\u9fff")
-                hits.append((a_start, found[nth].end(), whole, same_line, bounded))
+                hits.append((a_start, found[nth][1], whole, same_line, bounded))
         for keep in (lambda h: True, lambda h: h[4], lambda h: h[2], lambda h: h[2] and h[3]):
             hits = [h for h in hits if keep(h)] if len(hits) > 1 else hits
         if len(hits) > 1 and len(hits) == label_rows and label_nth < len(hits):
@@ -485,7 +505,7 @@ def _locate(text: str, lines: list[tuple[int, str, str, list[int]]], anchors: li
             first = off + idx[flat.find(joined)]
             found = list(num_re.finditer(text, first, off + len(ln)))
             if len(found) > nth:
-                return text[first:found[nth].end()], first, found[nth].end()
+                return text[first:found[nth][1]], first, found[nth][1]
     if lines and len(lines) > 40 and sum(len(f) == 1 for _o, _l, f, _i in lines) > 0.6 * len(lines):
         return _locate_glyphs(text, lines[0][0], lines[-1][0] + len(lines[-1][1]), anchors, value, nth)
     return None
