@@ -390,3 +390,19 @@ def test_ocr_words_with_a_score_give_ocr_table_figures(income_expenditure_pdf):
     assert {r["source"] for r in plain} == {"table"} and {r["source"] for r in ocr} == {"ocr_table"}
     assert [(r["measure"], r["code"], r["value"], r["quote"]) for r in ocr] == [
         (r["measure"], r["code"], r["value"], r["quote"]) for r in plain]
+
+
+def test_budget_grand_total_only_where_a_carry_over_makes_it_differ():
+    # 苏州 收支总表 (wide corpus w008): 本年收入合计, a blank 上年结转结余 line, 收入总计 equal to this year's -- no grand
+    # total of its own; with a carry-over printed (杭州 表1, w017) the 收入总计 is also income_grand_total
+    def doc(carry: str) -> Document:
+        cells = [["收入项目", "预算数", "支出项目", "预算数"], ["一、一般公共预算拨款收入", "120.00", "一、一般公共服务支出", "120.00"],
+                 ["本年收入合计", "120.00", "本年支出合计", "120.00"], ["上年结转结余", carry, "年终结转结余", ""],
+                 ["收入总计", f"{120 + float(carry or 0):.2f}", "支出总计", f"{120 + float(carry or 0):.2f}"]]
+        return _document([("2026年部门收支总表", "单位：万元", cells)], "html")
+
+    got = {r["measure"]: r["value"] for r in table_figures(doc(""), 2026, "budget")}
+    assert got["income_total"] == got["expenditure_total"] == 1200000.0 and "income_grand_total" not in got
+    got = {r["measure"]: r["value"] for r in table_figures(doc("5.00"), 2026, "budget")}
+    assert got["income_total"] == got["income_grand_total"] == 1250000.0
+    assert "expenditure_grand_total" not in got  # nothing is carried forward on the expenditure side

@@ -864,12 +864,15 @@ def _choose_totals(targets: list[tuple[dict, dict]], doc_kind: str) -> list[tupl
                 continue
         if tag:
             tagged[i] = tag
-    carry_zero = {}
+    carry_zero: dict[str, bool] = {}
+    carried: dict[str, bool] = {}  # a side whose 结转 lines state an amount other than zero
     for t, tg in targets:
         if tg["measure"] == "_carry":
             v = _value(tg["value_text"], t["unit"])
             side = tg["_side"]
             carry_zero[side] = carry_zero.get(side, True) and v is not None and v == 0
+            if v and not _TOTAL_WORD.search(squeeze(tg["row"])):
+                carried[side] = True
     keep = set(range(len(targets))) - set(tagged)
     grand: list[tuple[dict, dict]] = []
     for measure, side in (("income_total", "income"), ("expenditure_total", "expenditure")):
@@ -890,13 +893,15 @@ def _choose_totals(targets: list[tuple[dict, dict]], doc_kind: str) -> list[tupl
             chosen = None
         keep |= {i for i in idx if kind_of[i] == chosen}
         # The grand total (with 上年结转 / 年末结转和结余) is a measure of its own: in a final account wherever it is
-        # printed, in a budget (whose income_total already is it) where the table prints this year's beside it.
-        if "grand" in present and (doc_kind == "final_account" or "this_year" in present):
+        # printed (the template's 总计 line), in a budget (whose income_total already is it) where the table prints
+        # this year's beside it and a carry-over on that side makes the two differ.
+        if "grand" in present and (doc_kind == "final_account" or ("this_year" in present and carried.get(side))):
             grand += [(targets[i][0], dict(targets[i][1], measure=GRAND_TOTAL[measure]))
                       for i in idx if kind_of[i] == "grand"]
     return [x for i, x in enumerate(targets) if i in keep and x[1]["measure"] != "_carry"] + grand
 
 
+_TOTAL_WORD = re.compile(r"总计|合计")
 GRAND_TOTAL = {"income_total": "income_grand_total", "expenditure_total": "expenditure_grand_total"}
 _SANGONG_PARTS = ("sangong_overseas", "sangong_vehicle_total", "sangong_vehicle_purchase",
                   "sangong_vehicle_operation", "sangong_reception")
