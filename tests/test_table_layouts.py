@@ -370,3 +370,15 @@ def test_ocr_table_that_does_not_add_up_gives_a_flag_not_figures(tmp_path):
     assert flag["check"] == "ocr_table" and flag["file"] == "t.pdf" and set(flag) >= set(columns("flags"))
     assert "支出决算表" in flag["message"] and "page 1, 2" in flag["message"]
     assert "基本支出 + 项目支出 ≠ 合计 in row '一般公共服务支出' (629.00 vs 620.00)" in flag["message"]
+
+
+def test_guangdong_summary_table_names_the_appropriation_yusuan_bokuan():
+    # 珠海 (wide corpus w044, 表1 收支总体情况表): '一、预算拨款' is the whole 财政拨款; the grand totals add 上年结转结余
+    cells = [["项目", "预算", "项目", "预算"], ["一、预算拨款", "46,402.33", "一、一般公共服务支出", "42,753.31"],
+             ["二、其他收入", "1.64", "二、商业服务业等支出", "23,554.67"],
+             ["本年收入合计", "46,403.97", "本年支出合计", "66,307.98"],
+             ["上年结转结余", "19,904.01", "结转结余下年", "0.00"], ["收入总计", "66,307.98", "支出总计", "66,307.98"]]
+    got = {r["measure"]: r["value"] for r in table_figures(_html_document("收支总体情况表", cells), 2026, "budget")
+           if not r["code"]}
+    assert got == {"fiscal_appropriation_income": 464023300.0, "income_total": 663079800.0,
+                   "income_grand_total": 663079800.0, "expenditure_total": 663079800.0}
