@@ -63,6 +63,10 @@ TABLES: dict[str, list[Field]] = {
         _f("table", "string", "title of the disclosure table the figure came from (source=table)"),
         _f("row", "string", "row label in that table (source=table)"),
         _f("column", "string", "column header in that table (source=table)"),
+        _f("table_kind", "string", "identity of that table, confirmed by its own headers and rows (income_expenditure · "
+           "income · expenditure · fiscal_appropriation · general_function · general_economic · basic_economic · "
+           "sangong · agency_operating · procurement …, the kinds of resources/table_titles.yml); empty where "
+           "uncertain (cross-table checks skip those)"),
         _f("scale", "string", "the unit as printed: 元, 万元 or 亿元 (count for persons); empty for a zero stated in "
            "words (本部门无“三公”经费支出): exact"),
         _f("decimals", "Int64", "decimal places as printed (rounding allowance is half a unit of the last place)"),
