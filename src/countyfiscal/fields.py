@@ -38,6 +38,7 @@ TABLES: dict[str, list[Field]] = {
         _f("chars", "Int64", "length of the normalised text", "characters"),
         _f("n_figures", "Int64", "number of rows this file contributed to figures.csv", "rows"),
         _f("duplicate_of", "string", "for status duplicate: the file this one repeats"),
+        _f("ocr_pages", "string", "pages read by OCR (no text layer), e.g. '3-5, 9'; empty when none was"),
     ],
     "figures": [
         _f("file", "string", "as in documents.csv"),
@@ -54,7 +55,7 @@ TABLES: dict[str, list[Field]] = {
         _f("start", "Int64", "character offset of quote in the normalised text", "characters"),
         _f("end", "Int64", "character offset just past quote in the normalised text", "characters"),
         _f("page", "Int64", "1-based page of quote (PDF only)", "page"),
-        _f("source", "string", "text (narrative) or table (a disclosure table)"),
+        _f("source", "string", "text (narrative) or table (a disclosure table); ocr_text / ocr_table when read by OCR from a scanned page"),
         _f("table", "string", "title of the disclosure table the figure came from (source=table)"),
         _f("row", "string", "row label in that table (source=table)"),
         _f("column", "string", "column header in that table (source=table)"),
@@ -62,6 +63,8 @@ TABLES: dict[str, list[Field]] = {
         _f("decimals", "Int64", "decimal places as printed (rounding allowance is half a unit of the last place)"),
         _f("more_precise", "boolean", "among statements of the same figure that agree within rounding: true for the "
            "most precisely printed one(s); empty for a figure stated once"),
+        _f("confidence", "float64", "for a figure read by OCR (source ocr_text or ocr_table): mean recognition score "
+           "of its quote's characters; empty for a text layer", "0-1"),
     ],
     "flags": [
         _f("file", "string", "as in documents.csv (several ';'-separated for cross-document checks)"),
