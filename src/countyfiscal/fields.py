@@ -68,7 +68,7 @@ TABLES: dict[str, list[Field]] = {
     ],
     "flags": [
         _f("file", "string", "as in documents.csv (several ';'-separated for cross-document checks)"),
-        _f("check", "string", "sum_of_parts · share · year_on_year · restatement · execution_rate · wording · document_year · placeholder · table_vs_text · …"),
+        _f("check", "string", "sum_of_parts · share · year_on_year · restatement · execution_rate · wording · document_year · placeholder · table_vs_text · ocr_table (an OCR'd table failing its own identities) · ocr_confidence · …"),
         _f("status", "string", "mismatch (beyond rounding) · rounding (within printed precision) · insufficient_data"),
         _f("measure", "string", "the figure the check is about"),
         _f("code", "string", "its classification code, if any"),
