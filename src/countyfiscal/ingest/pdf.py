@@ -174,6 +174,10 @@ def read_pdf(data: bytes, file: str) -> Document:
     if unread and not notes:
         doc.warnings.append(f"pages {page_ranges(unread)} of {n} have no text layer (OCR needed)")
     doc.warnings.extend(notes)
+    empty = [p for p, page in sorted(ocred.items()) if sum(1 for _ in islice(_MEANINGFUL.finditer(page.text), 5)) < 5]
+    if empty:
+        # an image with no text a disclosure would print (a photo, a seal) -- or a scan too poor to read: say so
+        doc.warnings.append(f"OCR found no text on pages {page_ranges(empty)} of {n}")
     return doc
 
 
