@@ -110,10 +110,10 @@ def _short(exc: Exception) -> str:
 
 def _ocr_pages(pdf: pdfium.PdfDocument, pages: list[int]) -> tuple[dict[int, object], list[str]]:
     """OCR the scanned ``pages`` (1-based): {page: OcrPage} and the warnings for the pages left unread."""
+    if not pages:
+        return {}, []  # every page has text (or is blank): no OCR work at all
     from countyfiscal.ingest import ocr
 
-    if not pages:
-        return {}, []
     if not ocr.available():
         return {}, []  # read as before OCR existed: the pages are reported as needing it
     cache = ocr.cache_folder()
