@@ -276,3 +276,26 @@ def test_a_text_layer_document_is_left_alone():
     doc = Document("a.pdf", "pdf", "合计 1.00", page_starts=[0], n_pages=1)
     rows = [_row("expenditure_total", 1.0)]
     assert ocr_figures(doc, rows) is rows
+
+
+def _page_tree_bomb(kids: int) -> bytes:
+    """A small PDF whose page tree lists one page ``kids`` times (600 KB for 100,000 pages)."""
+    objs = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [" + b"3 0 R " * kids + b"] /Count " + str(kids).encode() + b" >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>",
+    ]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for i, body in enumerate(objs, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % i + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
+    return bytes(out)
+
+
+def test_a_page_tree_bomb_is_refused_before_any_page_is_read():
+    with pytest.raises(RejectedInput, match=r"^PDF of 100,000 pages: more than 10,000 are not read"):
+        read_bytes(_page_tree_bomb(100_000), "bomb.pdf")
