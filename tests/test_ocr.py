@@ -299,3 +299,45 @@ def _page_tree_bomb(kids: int) -> bytes:
 def test_a_page_tree_bomb_is_refused_before_any_page_is_read():
     with pytest.raises(RejectedInput, match=r"^PDF of 100,000 pages: more than 10,000 are not read"):
         read_bytes(_page_tree_bomb(100_000), "bomb.pdf")
+
+
+def test_a_figure_with_one_doubtful_digit_is_set_aside():
+    doc = _ocr_doc()
+    at = doc.text.index("100.00")
+    doc.ocr[1][at + 2] = 0.6  # the second '0' of '100.00': the mean stays high, the digit is doubtful
+    kept = ocr_figures(doc, [dict(_row("income_total", 100.0), source="text", start=at, end=at + 6)])
+    assert kept == [] and "a digit read with a score of 60.0%" in doc.flags[0]["message"]
+
+
+def test_a_speck_in_the_margin_is_not_read_into_a_number():
+    # a real scan (wide-corpus w034, page 5): a margin speck read as '2' (score 0.58, low box) beside the line
+    # that continues '总投资30.9' would make it '30.92'
+    line = lambda t, box, score=1.0: {"text": t, "score": score, "box": box, "chars": []}
+    reading = {"width": 600.0, "height": 850.0, "scale": 2.0, "lines": [
+        line("签约外商投资项目46个，总投资30.9", [184, 389, 1056, 433]),
+        line("2", [42, 456, 64, 481], 0.583),
+        line("亿美元，拟利用外资20.9亿美元。", [171, 447, 1056, 489])]}
+    assert page_from_reading(reading).text == "签约外商投资项目46个，总投资30.9\n亿美元，拟利用外资20.9亿美元。"
+
+
+def test_a_doubtful_digit_in_a_table_is_kept_where_an_identity_holding_with_it_vouches_for_it():
+    doc = _ocr_doc()
+    at, nar = doc.text.index("110.00"), doc.text.index("41.00")
+    doc.ocr[1][at + 1] = doc.ocr[1][nar] = 0.6
+    rows = [dict(_row("expenditure_total", 110.0), start=at, end=at + 6), _row("basic_expenditure", 60.0),
+            _row("project_expenditure", 50.0),
+            # a narrative figure: no identity checks its digits
+            dict(_row("sangong_total", 41.0), source="text", table="", start=nar, end=nar + 5)]
+    kept = ocr_figures(doc, rows)
+    assert [r["measure"] for r in kept] == ["expenditure_total", "basic_expenditure", "project_expenditure"]
+    assert [f["check"] for f in doc.flags] == ["ocr_confidence"] and "no table identity" in doc.flags[0]["message"]
+
+
+def test_a_doubtful_digit_confirmed_by_a_sure_reading_elsewhere_is_kept():
+    doc = _ocr_doc()
+    nar = doc.text.index("41.00")
+    doc.ocr[1][nar] = 0.6
+    doubtful = dict(_row("sangong_total", 41.0), source="text", table="", start=nar, end=nar + 5)
+    sure = dict(_row("sangong_total", 41.0), table="“三公”经费支出表")
+    kept = ocr_figures(doc, [doubtful, dict(sure, page=2)])  # page 2 has a text layer: a sure reading
+    assert len(kept) == 2 and doc.flags == []

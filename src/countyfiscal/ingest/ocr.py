@@ -36,6 +36,11 @@ CACHE_FORMAT = 1
 GLYPH_SHARE = 0.6
 # Characters of one recognised line further apart than this share of the line's height stand in two table cells.
 CELL_GAP = 1.0
+# What is not read as text: a line the recogniser is unsure of, and a speck (a mark in a scan's margin read as '2')
+# -- one or two characters in a box much lower than the page's lines. Joined to the line beside it, a speck would
+# change a number ('30.9' + '2' -> '30.92').
+MIN_LINE_SCORE = 0.75
+SPECK_HEIGHT = 0.65
 
 
 class OcrUnavailable(ImportError):
@@ -230,7 +235,13 @@ def page_from_reading(reading: dict[str, Any]) -> OcrPage:
     scale = reading["scale"] or 1.0
     page_h = reading["height"]
     items = []  # (yc_px, h_px, x0_px, text, scores, x1_px, first token of its detected box)
+    heights = [ln["box"][3] - ln["box"][1] for ln in reading["lines"]]
+    typical = median(heights) if heights else 0.0
     for line in reading["lines"]:
+        if line["score"] < MIN_LINE_SCORE:
+            continue
+        if len(line["text"].strip()) <= 2 and line["box"][3] - line["box"][1] < SPECK_HEIGHT * typical:
+            continue
         bx0, by0, bx1, by1 = line["box"]
         h = by1 - by0
         yc = (by0 + by1) / 2
