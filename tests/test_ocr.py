@@ -341,3 +341,35 @@ def test_a_doubtful_digit_confirmed_by_a_sure_reading_elsewhere_is_kept():
     sure = dict(_row("sangong_total", 41.0), table="“三公”经费支出表")
     kept = ocr_figures(doc, [doubtful, dict(sure, page=2)])  # page 2 has a text layer: a sure reading
     assert len(kept) == 2 and doc.flags == []
+
+
+def _symbol_page_pdf(lines: int) -> bytes:
+    """One page of text objects whose text is no Chinese, Latin letter or digit ('αβγδ' in the Symbol font): what a
+    page set in a font without a usable Unicode map gives a reader."""
+    import ctypes
+
+    import pypdfium2.raw as raw
+
+    doc = pdfium.PdfDocument.new()
+    page = doc.new_page(595, 842)
+    text = ctypes.create_string_buffer("αβγδ".encode("utf-16-le") + b"\x00\x00")
+    for i in range(lines):
+        obj = raw.FPDFPageObj_NewTextObj(doc.raw, b"Symbol", ctypes.c_float(12))
+        raw.FPDFText_SetText(obj, ctypes.cast(text, ctypes.POINTER(raw.FPDF_WCHAR)))
+        raw.FPDFPageObj_Transform(obj, 1, 0, 0, 1, 50, 800 - 20 * i)
+        raw.FPDFPage_InsertObject(page.raw, obj)
+    page.gen_content()
+    buf = io.BytesIO()
+    doc.save(buf)
+    return buf.getvalue()
+
+
+def test_a_page_of_unreadable_text_is_an_ocr_candidate_not_blank(no_ocr):
+    lines = ["某某县水务局2024年部门预算", "2024年收入预算总额356.20万元，支出预算总额356.20万元。"]
+    mixed = pdfium.PdfDocument(_text_pdf(lines))
+    mixed.import_pages(pdfium.PdfDocument(_symbol_page_pdf(12)))
+    mixed.import_pages(pdfium.PdfDocument(_symbol_page_pdf(1)))  # a stray symbol or two: blank
+    buf = io.BytesIO()
+    mixed.save(buf)
+    doc = read_bytes(buf.getvalue(), "budget.pdf")
+    assert doc.warnings == ["pages 2 of 3 have no text layer (OCR needed)"]

@@ -24,8 +24,11 @@ MAX_OCR_PAGES = 200
 _MEANINGFUL = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 # PDFium's load error codes (fpdfview.h): 3 = format, 4 = password, 5 = security handler
 _ERR_FORMAT, _ERR_PASSWORD, _ERR_SECURITY = 3, 4, 5
-# A page without text holding this many vector paths may be text drawn as outlines: worth OCR, not blank.
+# A page without readable text holding this many vector paths may be text drawn as outlines, this many text objects
+# text in a font without a Unicode map (its characters come out as nothing or garbage): worth OCR, not blank. A blank
+# page's page number or header is a text object or two.
 _OUTLINE_PATHS = 50
+_UNREADABLE_TEXTS = 10
 
 
 # A page with a line ending in an amount may hold a disclosure table: its positioned words are kept while the page
@@ -88,9 +91,10 @@ def _text_layer(pdf: pdfium.PdfDocument, words: dict[int, list] | None) -> tuple
 
 
 def _has_ink(page: pdfium.PdfPage) -> bool:
-    """Whether a page without text shows anything OCR could read: an image (also inside a form XObject), a shading,
-    or enough vector paths to be text drawn as outlines. A page with none of these is blank."""
-    paths = 0
+    """Whether a page without readable text shows anything OCR could read: an image (also inside a form XObject), a
+    shading, enough vector paths to be text drawn as outlines, or enough text objects to be text without a Unicode
+    map. A page with none of these is blank."""
+    paths = texts = 0
     for obj in page.get_objects(max_depth=4):
         kind = obj.type
         if kind in (pdfium_c.FPDF_PAGEOBJ_IMAGE, pdfium_c.FPDF_PAGEOBJ_SHADING):
@@ -98,6 +102,10 @@ def _has_ink(page: pdfium.PdfPage) -> bool:
         if kind == pdfium_c.FPDF_PAGEOBJ_PATH:
             paths += 1
             if paths >= _OUTLINE_PATHS:
+                return True
+        elif kind == pdfium_c.FPDF_PAGEOBJ_TEXT:
+            texts += 1
+            if texts >= _UNREADABLE_TEXTS:
                 return True
     return False
 
