@@ -40,6 +40,7 @@ TABLES: dict[str, list[Field]] = {
         _f("duplicate_of", "string", "for status duplicate: the file this one repeats"),
         _f("scope", "string", "department (部门预算/决算: the department with its units) · unit (单位预算/决算: one unit) · "
            "empty when the title says neither"),
+        _f("ocr_pages", "string", "pages read by OCR (no text layer), e.g. '3-5, 9'; empty when none was"),
     ],
     "figures": [
         _f("file", "string", "as in documents.csv"),
@@ -59,7 +60,7 @@ TABLES: dict[str, list[Field]] = {
         _f("start", "Int64", "character offset of quote in the normalised text", "characters"),
         _f("end", "Int64", "character offset just past quote in the normalised text", "characters"),
         _f("page", "Int64", "1-based page of quote (PDF only)", "page"),
-        _f("source", "string", "text (narrative) or table (a disclosure table)"),
+        _f("source", "string", "text (narrative) or table (a disclosure table); ocr_text / ocr_table when read by OCR from a scanned page"),
         _f("table", "string", "title of the disclosure table the figure came from (source=table)"),
         _f("row", "string", "row label in that table (source=table)"),
         _f("column", "string", "column header in that table (source=table)"),
@@ -74,10 +75,12 @@ TABLES: dict[str, list[Field]] = {
            "主要原因 to the end of its sentence (\"主要原因是人员增加\"); empty otherwise"),
         _f("more_precise", "boolean", "among statements of the same figure that agree within rounding: true for the "
            "most precisely printed one(s); empty for a figure stated once"),
+        _f("confidence", "float64", "for a figure read by OCR (source ocr_text or ocr_table): mean recognition score "
+           "of its quote's characters; empty for a text layer", "0-1"),
     ],
     "flags": [
         _f("file", "string", "as in documents.csv (several ';'-separated for cross-document checks)"),
-        _f("check", "string", "sum_of_parts · share · year_on_year · restatement · execution_rate · wording · document_year · placeholder · table_vs_text · …"),
+        _f("check", "string", "sum_of_parts · share · year_on_year · restatement · execution_rate · wording · document_year · placeholder · table_vs_text · ocr_table (an OCR'd table failing its own identities) · ocr_confidence · …"),
         _f("status", "string", "mismatch (beyond rounding) · rounding (within printed precision) · insufficient_data"),
         _f("measure", "string", "the figure the check is about"),
         _f("code", "string", "its classification code, if any"),

@@ -79,6 +79,7 @@ def process_file(path: str | Path) -> FileResult:
         row.update(status="rejected", reason="could not be read: an unexpected error (see extract.log)")
         return FileResult(row, error=traceback.format_exc())
     row.update(format=doc.format, encoding=doc.encoding, pages=doc.n_pages, chars=len(doc.text))
+    row["ocr_pages"] = _page_ranges(sorted(doc.ocr))  # pages read by OCR (ingest.ocr)
     try:
         meta = describe(doc.text, path.name)
         for key in ("doc_kind", "department", "jurisdiction", "province", "city", "county", "admin_code", "scope"):
@@ -102,6 +103,12 @@ def process_file(path: str | Path) -> FileResult:
     row.update(status="partial" if gaps else "ok", reason=f"read, but {'; '.join(gaps)}" if gaps else "")
     row["n_figures"] = len(figures)
     return FileResult(row, figures, doc.text, doc_flags=doc.flags)
+
+
+def _page_ranges(pages: list[int]) -> str:
+    from countyfiscal.ingest.pdf import page_ranges
+
+    return page_ranges(pages) if pages else ""
 
 
 # A sum of money as any disclosure states many: digits, then a yuan unit (the normalised text has ASCII digits).
