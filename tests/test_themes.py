@@ -183,7 +183,7 @@ def test_every_seed_theme_count_is_traceable(mined):
     frame = mined["themes"]
     assert list(frame.columns) == columns("themes")
     hit = frame[frame["hits"].fillna(0) > 0]
-    assert len(hit) > 60
+    assert len(hit) > 50
     for row in hit.itertuples():
         text = texts[row.file]
         assert text[row.example_start:row.example_end] == row.example
@@ -196,11 +196,17 @@ def test_every_seed_theme_count_is_traceable(mined):
 def test_seed_themes_scored_against_the_petition_lexicon_in_work_sections(mined):
     frame = mined["themes"]
     assert set(frame["department_kind"]) == {"信访"} and set(frame["theme_set"]) == {GENERIC, "信访"}
+    assert set(frame["scope"]) == {"work_summary", "duties"}  # never the whole text
     ws = frame[frame["scope"] == "work_summary"]
     assert set(ws["file"]) == set(seed_inputs()[0]) and ws["note"].eq("").all()
-    # the mandatory 三公 explanation is no work summary: the theme that topped the whole documents is small there
-    doc = frame[frame["scope"] == "document"].groupby("theme")["hits"].sum()
-    assert doc.idxmax() == "三公经费管控"
+    # the mandatory 三公 explanation is no work summary: the theme that tops the whole documents is small there
+    texts, _ = seed_inputs()
+    matcher = load_lexicon().matcher("信访")
+    whole = Counter()
+    for text in texts.values():
+        for theme, r in zip(matcher.themes, matcher.count(text, [(0, len(text))], matcher.matches(text))):
+            whole[theme.name] += r["hits"]
+    assert whole.most_common(1)[0][0] == "三公经费管控"
     assert ws.groupby("theme")["hits"].sum()["三公经费管控"] <= 2
     # 红塔区's work summary: 领导包案 and the 信访工作条例 are counted with their sentences
     hongta = ws[ws["file"] == "000_d2df3ef129941176.txt"].set_index("theme")

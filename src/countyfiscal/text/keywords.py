@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import heapq
 import math
 import re
@@ -45,8 +46,34 @@ def tfidf_scores(counts: Mapping[str, int], df: Mapping[str, int], n_docs: int, 
     [('积案', 0.936977), ('信访', 0.333333)]
     """
     total = sum(counts.values())
-    scored = [(t, round(c / total * smoothed_idf(n_docs, df[t]), DECIMALS)) for t, c in counts.items()]
-    return heapq.nsmallest(top_k, scored, key=lambda ts: (-ts[1], ts[0]))
+    if not total:
+        return []
+    idf = _idf_table(n_docs)
+    raw = [(c * idf(df[t]), t) for t, c in counts.items()]
+    return _top(raw, 1 / total, top_k)
+
+
+@functools.lru_cache(maxsize=8)
+def _idf_table(n_docs: int):
+    """smoothed_idf(n_docs, df) memoised per df (document frequencies repeat)."""
+    return functools.lru_cache(maxsize=None)(functools.partial(smoothed_idf, n_docs))
+
+
+def _top(raw: list[tuple[float, str]], scale: float, top_k: int) -> list[tuple[str, float]]:
+    """The ``top_k`` (term, round(value × scale, 6)) of raw (value, term) pairs, highest first, ties by term.
+
+    Only the values that can still be among the top after rounding are rounded: any value within half a unit of
+    the 6th decimal of the k-th largest (rounding moves a value by at most that).
+    """
+    if not raw:
+        return []
+    if len(raw) > top_k:
+        kth = heapq.nlargest(top_k, raw)[-1][0] * scale
+        floor = (kth - 1e-6) / scale if scale > 0 else kth
+        raw = [vt for vt in raw if vt[0] >= floor]
+    scored = [(t, round(v * scale, DECIMALS)) for v, t in raw]
+    scored.sort(key=lambda ts: (-ts[1], ts[0]))
+    return scored[:top_k]
 
 
 def tfidf_keywords(terms_by_file: dict[str, list[str]], top_k: int = TOP_K) -> dict[str, list[tuple[str, float]]]:
@@ -81,18 +108,16 @@ def log_odds_scores(
     n = sum(counts.values())
     m = corpus_total - n
     share = prior_tokens / corpus_total if corpus_total else 0.0
-    log = math.log
-    scored = []
+    log, sqrt = math.log, math.sqrt
+    raw = []
     for term, y in counts.items():
         c = corpus[term]
         a = c * share
         r = c - y
         delta = log((y + a) / (n + prior_tokens - y - a)) - log((r + a) / (m + prior_tokens - r - a))
         if delta > 0:
-            z = round(delta / math.sqrt(1 / (y + a) + 1 / (r + a)), DECIMALS)
-            if z > 0:
-                scored.append((term, z))
-    return heapq.nsmallest(top_k, scored, key=lambda ts: (-ts[1], ts[0]))
+            raw.append((delta / sqrt(1 / (y + a) + 1 / (r + a)), term))
+    return [ts for ts in _top(raw, 1.0, top_k) if ts[1] > 0]
 
 
 def own_name_words(document: Mapping[str, object], tokenizer: Tokenizer | None = None) -> frozenset[str]:

@@ -29,6 +29,9 @@ _MARKERS: tuple[tuple[str, int, re.Pattern], ...] = tuple(
         ("item", 7, rf"[{_CN}]{{1,3}}是(?=\S)"),
     )
 )
+# Every marker in one pattern, tried in the order above (the first alternative matching wins, as a loop would).
+_ANY_MARKER = re.compile("|".join(f"(?P<{style}>{p.pattern})" for style, _, p in _MARKERS))
+_RANK = {style: rank for style, rank, _ in _MARKERS}
 BARE_RANK = 2  # an unnumbered heading (名词解释) sits where 一、 headings do
 # List items, as opposed to structural headings: under a duties section they stay duties whatever they say.
 LIST_STYLES = frozenset({"num", "num_paren", "circled", "item"})
@@ -120,7 +123,7 @@ def _is_title_line(line: str) -> bool:
     return (
         2 <= len(line) <= 30
         and not _BARE_FORBIDDEN.search(line)
-        and not any(p.match(line) for _, _, p in _MARKERS)
+        and not _ANY_MARKER.match(line)
     )
 
 
@@ -145,13 +148,12 @@ def find_headings(text: str) -> list[Heading]:
         start = offsets[n] + lead
         if not body.strip() or _TOC_LINE.search(body):
             continue  # blank, or a table-of-contents entry ("第一部分 部门概况……3")
-        for style, rank, pattern in _MARKERS:
-            m = pattern.match(body)
-            if not m:
-                continue
+        m = _ANY_MARKER.match(body)
+        if m:
+            style = m.lastgroup
             rest = body[m.end():]
             if style not in ("part", "annex") and _TABLE_ROW.search(rest):
-                break
+                continue
             title, title_len = _title_span(rest)
             line_end = offsets[n] + len(line)
             title_end = start + m.end() + title_len
@@ -162,14 +164,14 @@ def find_headings(text: str) -> list[Heading]:
                     title = lines[nxt].strip()
                     taken.add(nxt)
                     line_end = title_end = offsets[nxt] + len(lines[nxt].rstrip())
-            out.append(Heading(start, line_end, m.group(0), title, style, rank, title_end))
-            break
+            out.append(Heading(start, line_end, m.group(0), title, style, _RANK[style], title_end))
         else:
             bare = body.strip()
             if (
-                _is_title_line(bare)
-                and not bare[0].isdigit()
+                len(bare) <= 30
                 and bare.endswith(endings)
+                and _is_title_line(bare)
+                and not bare[0].isdigit()
                 and kind_of_title(bare) is not None
             ):
                 out.append(Heading(start, offsets[n] + len(line), "", bare, "bare", BARE_RANK,
@@ -187,15 +189,19 @@ def section_tree(text: str) -> list[Section]:
     sibling headings: 盘龙区 "(三) 加强业务能力提升"), else its parent.
     """
     headings = find_headings(text)
+    # A section ends where the next heading of the same or a higher rank starts: one pass with a stack of the
+    # headings still open (their ranks increase up the stack).
+    ends = [len(text)] * len(headings)
+    open_: list[int] = []
+    for j, h in enumerate(headings):
+        while open_ and headings[open_[-1]].rank >= h.rank:
+            ends[open_.pop()] = h.start
+        open_.append(j)
     sections: list[Section] = []
     stack: list[int] = []
     last_child: dict[int | None, int] = {}
     for i, h in enumerate(headings):
-        end = len(text)
-        for nxt in headings[i + 1:]:
-            if nxt.rank <= h.rank:
-                end = nxt.start
-                break
+        end = ends[i]
         while end > h.start and text[end - 1].isspace():
             end -= 1
         while stack and sections[stack[-1]].heading.rank >= h.rank:

@@ -12,13 +12,13 @@ from countyfiscal.fields import columns, dtypes
 from countyfiscal.text.keywords import TOP_K, log_odds_scores, own_name_words, textrank_keywords, tfidf_scores
 from countyfiscal.text.sections import SCOPE_KINDS, scope_spans, section_rows, section_tree, sections_table
 from countyfiscal.text.themes import GENERIC, Lexicon, load_lexicon
-from countyfiscal.text.tokenizer import Tokenizer, get_tokenizer
+from countyfiscal.text.tokenizer import Tokenizer, fold_width, get_tokenizer
 
 READABLE_STATUSES = ("ok", "partial")
-# Theme scopes: the whole text (for comparison) and the scopes of sections.SCOPE_KINDS; keywords only for the latter
-# (over whole documents the strongest words are the disclosure template's).
-SCOPES = ("document",) + tuple(SCOPE_KINDS)
-KEYWORD_SCOPES = tuple(SCOPE_KINDS)
+# Themes and keywords are counted in the scopes of sections.SCOPE_KINDS only: over whole documents the mandatory
+# 三公 explanation tops every department, glossary lines become examples, and the strongest words are the template's.
+SCOPES = tuple(SCOPE_KINDS)
+KEYWORD_SCOPES = SCOPES
 MISSING_SCOPE = {
     "work_summary": "no work-summary, work-plan or performance section found",
     "duties": "no duties section (主要职责, 职能) found",
@@ -70,7 +70,7 @@ def document_stats(
     lexicon: Lexicon | None = None,
     tokenizer: Tokenizer | None = None,
 ) -> DocTextStats:
-    """Sections, theme hits per scope and keyword-scope term counts of one normalised text.
+    """Sections, theme hits and term counts per scope (work_summary, duties) of one normalised text.
 
     ``document`` is the file's documents row (``file``, ``jurisdiction``, ``department``; ``province``, ``city``
     and ``county`` too, whose words are left out of the keywords with the department's). The department's name
@@ -89,18 +89,18 @@ def document_stats(
     department = _text(document.get("department"))
     kind = lexicon.kind_of(department)
     secs = section_tree(text)
-    spans = {"document": [(0, len(text))] if text else []}
-    spans.update((scope, scope_spans(secs, scope)) for scope in SCOPE_KINDS)
+    spans = {scope: scope_spans(secs, scope) for scope in SCOPES}
 
     matcher = lexicon.matcher(kind)
-    matches = matcher.matches(text)
+    folded = fold_width(text)
+    matches = matcher.matches(text, [span for sp in spans.values() for span in sp], folded)
     themes = []
     for scope in SCOPES:
-        if scope != "document" and not spans[scope]:
+        if not spans[scope]:
             themes.append((file, jurisdiction, scope, "", None, None, None, None, None, None, "", "", None, None, "",
                            department, kind, "", MISSING_SCOPE[scope]))
             continue
-        for theme, r in zip(matcher.themes, matcher.count(text, spans[scope], matches)):
+        for theme, r in zip(matcher.themes, matcher.count(text, spans[scope], matches, folded)):
             themes.append((file, jurisdiction, scope, theme.name, r["hits"], r["hits_per_1000_chars"],
                            r["sentence_share"], r["sentences_hit"], r["sentences"], r["chars"], r["terms_found"],
                            r["example"], r["example_start"], r["example_end"], r["sentence_spans"],

@@ -5,13 +5,13 @@ from __future__ import annotations
 import bisect
 import functools
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
-from countyfiscal.text.tokenizer import fold_width, phrase_pattern, resource_path
+from countyfiscal.text.tokenizer import _LEAD_WINDOW, QUOTES, fold_width, phrase_pattern, protect_regex, resource_path
 
 Span = tuple[int, int]
 GENERIC = "generic"
@@ -73,10 +73,16 @@ class Lexicon:
         """The themes a department of ``kind`` is scored against: the generic ones, then its kind's."""
         return self.generic + next((k.themes for k in self.kinds if k.name == kind), ())
 
-    @functools.lru_cache(maxsize=None)  # noqa: B019 (a Lexicon lives as long as the process)
+    @functools.cached_property
+    def _matchers(self) -> dict[str, ThemeMatcher]:
+        return {}
+
     def matcher(self, kind: str) -> ThemeMatcher:
         """The compiled matcher of ``themes_for(kind)``, built once per kind."""
-        return ThemeMatcher(self.themes_for(kind))
+        matcher = self._matchers.get(kind)
+        if matcher is None:
+            matcher = self._matchers[kind] = ThemeMatcher(self.themes_for(kind))
+        return matcher
 
 
 def _themes(spec: dict, theme_set: str, path: Path) -> tuple[Theme, ...]:
@@ -144,12 +150,24 @@ def nonspace_chars(text: str, spans: list[Span]) -> int:
     return sum(hi - lo - sum(map(len, _SPACES.findall(text, lo, hi))) for lo, hi in spans)
 
 
+def _merged(spans: list[Span]) -> list[Span]:
+    """Sorted spans with overlapping or touching ones joined."""
+    out: list[list[int]] = []
+    for lo, hi in sorted(spans):
+        if out and lo <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], hi)
+        else:
+            out.append([lo, hi])
+    return [(lo, hi) for lo, hi in out]
+
+
 class ThemeMatcher:
     """Counts several themes with ONE compiled pattern of all their terms, exactly as each theme's own scan would.
 
-    The pattern finds every position where some term starts (the text is searched once, in C, from one start to
-    the next); at such a position only the themes with a term that can start there are tried, each with its own
-    leftmost-longest, non-overlapping reading. So 信息化建设 is one hit of a theme listing 信息化建设 and one of a
+    The pattern finds every position where some term's fixed characters start (searched in C from one start to
+    the next: each alternative begins with a literal, so the engine skips ahead to a character that can start a
+    term); there only the themes with a term that can start there are tried, each with its own leftmost-longest,
+    non-overlapping reading (from the opening quote, if any, as its own scan would). So 信息化建设 is one hit of a theme listing 信息化建设 and one of a
     theme listing 信息化, and 居民医保基金 is a hit of 居民医保 for one theme and of 医保基金 for another.
     """
 
@@ -157,30 +175,43 @@ class ThemeMatcher:
         self.themes = themes
         terms = sorted({t for th in themes for t in th.terms}, key=lambda t: (-len(t), t))
         self.terms = tuple(terms)
-        self.pattern = re.compile("|".join(f"({phrase_pattern(t)})" for t in terms)) if terms else None
-        # starters[i]: the themes with a term that matches where term i (the longest term starting at a position)
-        # matches, i.e. the themes worth trying there.
-        self.starters = tuple(
-            tuple(k for k, theme in enumerate(themes) if theme.pattern.match(fold_width(term))) for term in terms
-        )
+        # Each alternative starts at its term's first fixed character (not an optional quote or bracket), so the
+        # regex engine skips in C to the next character that can start a term; group i+1 closes for term i.
+        self.pattern, self.leads = protect_regex(self.terms) if terms else (None, ())
+        # starters[i]: the themes with a term that can match where term i (the longest term starting at a
+        # position) matches, i.e. the themes worth trying there.
+        starters = []
+        for term in terms:
+            folded = fold_width(term)
+            fixed = folded.lstrip(QUOTES + "（(）) ")
+            starters.append(tuple(k for k, theme in enumerate(themes)
+                                  if theme.pattern.match(folded) or theme.pattern.match(fixed)))
+        self.starters = tuple(starters)
 
-    def matches(self, text: str) -> list[tuple[int, int]]:
-        """(position, term index) of every position of ``text`` where a term starts (the longest one), in order."""
+    def matches(self, text: str, spans: list[Span] | None = None, folded: str | None = None) -> list[tuple[int, int, int]]:
+        """(start, first fixed character, term index) of every position of ``text`` (inside ``spans``, if given)
+        where a term's fixed characters start (the longest such term), in order; start is before the term's
+        optional opening quote when one is printed."""
         if self.pattern is None:
             return []
-        folded = fold_width(text)
+        folded = fold_width(text) if folded is None else folded
         search = self.pattern.search
+        leads = self.leads
         out = []
-        m = search(folded)
-        while m:
-            out.append((m.start(), m.lastindex - 1))
-            m = search(folded, m.start() + 1)
+        for lo, hi in _merged(spans) if spans is not None else [(0, len(text))]:
+            m = search(folded, lo, hi)
+            while m:
+                p, i = m.start(), m.lastindex - 1
+                lead = leads[i].search(folded, max(0, p - _LEAD_WINDOW), p) if leads[i] is not None else None
+                out.append((lead.start() if lead else p, p, i))
+                m = search(folded, p + 1, hi)
         return out
 
-    def count(self, text: str, spans: list[Span], matches: list[tuple[int, int]]) -> list[dict]:
+    def count(self, text: str, spans: list[Span], matches: list[tuple[int, int, int]], folded: str | None = None) -> list[dict]:
         """Per theme (in order): hits of its terms inside ``spans``, with the sentences that hold them.
 
-        ``matches`` are ``self.matches(text)``; a hit must lie wholly inside one span.
+        ``matches`` are ``self.matches(text)``; a hit must lie wholly inside one span. ``folded``: ``fold_width(text)``
+        when the caller has it. Rows of themes without a hit are one shared dict (read them, do not change them).
 
         >>> m = ThemeMatcher((Theme("积案化解", ("信访积案", "积案")),))
         >>> text = "化解信访积案。无关。积案清零"
@@ -192,13 +223,13 @@ class ThemeMatcher:
         starts = [s for s, _ in sentences]
         n = len(self.themes)
         hits = [0] * n
-        per_sentence: list[Counter] = [Counter() for _ in range(n)]
-        terms: list[Counter] = [Counter() for _ in range(n)]
-        folded = fold_width(text)
+        per_sentence: dict[int, Counter] = defaultdict(Counter)
+        terms: dict[int, Counter] = defaultdict(Counter)
+        folded = fold_width(text) if folded is None else folded
         themes = self.themes
         k_span = 0
         free = [0] * n  # per theme: where its scan may match next (its matches never overlap)
-        for start, term in matches:
+        for lead, start, term in matches:
             while k_span < len(spans) and spans[k_span][1] <= start:
                 k_span += 1
             if k_span == len(spans):
@@ -206,30 +237,41 @@ class ThemeMatcher:
             lo, hi = spans[k_span]
             if start < lo:
                 continue
-            i = bisect.bisect_right(starts, start) - 1
-            in_sentence = i >= 0 and start < sentences[i][1]
+            tries = (lead, start) if lo <= lead < start else (start,)
             for k in self.starters[term]:
-                if start < free[k]:
-                    continue
-                m = themes[k].pattern.match(folded, start, hi)
-                if m is None:
-                    continue
-                free[k] = m.end()
-                hits[k] += 1
-                terms[k][themes[k].ordered_terms[m.lastindex - 1]] += 1
-                if in_sentence:
-                    per_sentence[k][i] += 1
+                for at in tries:
+                    if at < free[k]:
+                        continue
+                    m = themes[k].pattern.match(folded, at, hi)
+                    if m is None:
+                        continue
+                    free[k] = m.end()
+                    hits[k] += 1
+                    terms[k][themes[k].ordered_terms[m.lastindex - 1]] += 1
+                    i = bisect.bisect_right(starts, at) - 1
+                    if i >= 0 and at < sentences[i][1]:
+                        per_sentence[k][i] += 1
+                    break
         chars = nonspace_chars(text, spans)
+        n_sentences = len(sentences)
+        zero = {
+            "hits": 0, "hits_per_1000_chars": 0.0 if chars else None, "sentence_share": 0.0 if sentences else None,
+            "sentences_hit": 0, "sentences": n_sentences, "chars": chars, "terms_found": "", "example": "",
+            "example_start": None, "example_end": None, "sentence_spans": "",
+        }
         out = []
         for k in range(n):
+            if not hits[k]:
+                out.append(zero)
+                continue
             ps = per_sentence[k]
             best = min(ps, key=lambda i: (-ps[i], i)) if ps else None
             out.append({
                 "hits": hits[k],
                 "hits_per_1000_chars": round(hits[k] * 1000 / chars, 3) if chars else None,
-                "sentence_share": round(len(ps) / len(sentences), 4) if sentences else None,
+                "sentence_share": round(len(ps) / n_sentences, 4) if sentences else None,
                 "sentences_hit": len(ps),
-                "sentences": len(sentences),
+                "sentences": n_sentences,
                 "chars": chars,
                 "terms_found": "; ".join(f"{t}×{c}" for t, c in sorted(terms[k].items(), key=lambda kv: (-kv[1], kv[0]))),
                 "example": text[sentences[best][0]:sentences[best][1]] if best is not None else "",
