@@ -217,6 +217,7 @@ def test_seed_recurring_themes_are_ranked_by_share_of_departments(mined):
     rec = mined["recurring_themes"]
     ws = rec[rec["scope"] == "work_summary"].set_index("theme")
     assert list(ws["rank"]) == list(range(1, len(ws) + 1))
+    assert ws["department_share_low"].is_monotonic_decreasing  # one denominator (5 信访 departments): share order
     assert ws["department_share"].is_monotonic_decreasing
     assert ws.loc["积案化解", "n_departments"] == 5 and ws.loc["积案化解", "department_share"] == 1.0
     assert (ws["departments_scored"] == 5).all() and (ws["n_departments"] >= 2).all()
@@ -243,3 +244,17 @@ def test_recurring_counts_departments_not_documents():
     assert (row["n_jurisdictions"], row["jurisdictions_scored"], row["department_share"]) == (2, 2, 1.0)
     assert "网上信访" not in rec.index  # one department (甲县信访局, twice) is not a recurrence
     assert (rec["theme_set"] == "信访").all()
+
+
+def test_a_share_resting_on_few_departments_ranks_below_one_resting_on_many():
+    from countyfiscal.text import corpus_tables, document_stats
+
+    docs = [({"file": f"p{i}.txt", "jurisdiction": f"{i}县", "department": f"{i}县公安局"},
+             "二、重点工作\n打击违法犯罪。\n") for i in range(2)]
+    docs += [({"file": f"x{i}.txt", "jurisdiction": f"{i}市", "department": f"{i}市档案馆"},
+              "二、重点工作\n推进数字化。\n" if i < 9 else "二、重点工作\n整理档案。\n") for i in range(10)]
+    rec = corpus_tables([document_stats(text, row) for row, text in docs])["recurring_themes"].set_index("theme")
+    # 打击违法犯罪: 2 of 2 公安 departments (share 1.0); 数字化与信息化: 9 of 12 departments (share 0.75)
+    assert rec.loc["打击违法犯罪", "department_share"] == 1.0 and rec.loc["数字化与信息化", "department_share"] == 0.75
+    assert rec.loc["数字化与信息化", "rank"] == 1 and rec.loc["打击违法犯罪", "rank"] == 2
+    assert (rec.loc["打击违法犯罪", "department_share_low"], rec.loc["数字化与信息化", "department_share_low"]) == (0.3424, 0.4677)

@@ -151,13 +151,15 @@ TABLES: dict[str, list[Field]] = {
         _f("top_jurisdiction", "string", "the jurisdiction where the theme is densest (highest hits_per_1000_chars; the earliest name on ties)"),
         _f("top_hits_per_1000_chars", "float64", "its hits per 1,000 characters; 3 decimals", "per 1,000 characters"),
         _f("theme_set", "string", "generic or the department kind the theme belongs to"),
-        _f("rank", "Int64", "1 = the theme mentioned by the largest share of the departments scored against it, per scope "
-           "(ties: more departments, more hits, then the name)"),
+        _f("rank", "Int64", "1 = the theme mentioned by the largest share of the departments scored against it, per scope, "
+           "ranked by department_share_low (ties: department_share, hits, then the name)"),
         _f("n_departments", "Int64", "departments (jurisdiction + department of documents.csv) whose scope text holds the "
            "theme", "departments"),
         _f("departments_scored", "Int64", "departments with text in this scope scored against the theme (all for generic "
            "themes, that kind's departments for a kind's theme)", "departments"),
         _f("department_share", "float64", "n_departments / departments_scored; 4 decimals", "share"),
+        _f("department_share_low", "float64", "lower bound of the 95 % Wilson interval of department_share (2 of 2 "
+           "departments: 0.34; 23 of 27: 0.68), what the rank orders by; 4 decimals", "share"),
         _f("jurisdictions_scored", "Int64", "distinct non-empty jurisdictions among the departments scored", "jurisdictions"),
         _f("jurisdiction_share", "float64", "n_jurisdictions / jurisdictions_scored; 4 decimals", "share"),
         _f("documents_scored", "Int64", "documents with text in this scope scored against the theme", "documents"),

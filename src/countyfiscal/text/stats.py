@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -144,6 +145,20 @@ def recurring_table(rows: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns("recurring_themes")).astype(dtypes("recurring_themes"))
 
 
+def wilson_lower(k: int, n: int, z: float = 1.96) -> float:
+    """Lower bound of the Wilson score interval of the share k/n (95 % by default): a share resting on few
+    departments ranks below the same share resting on many.
+
+    >>> round(wilson_lower(2, 2), 4), round(wilson_lower(23, 27), 4), wilson_lower(0, 0)
+    (0.3424, 0.6752, 0.0)
+    """
+    if n <= 0:
+        return 0.0
+    p = k / n
+    z2 = z * z
+    return (p + z2 / (2 * n) - z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n))) / (1 + z2 / n)
+
+
 class CorpusCounts:
     """The corpus-level counts keywords and recurring themes need, gathered one document at a time.
 
@@ -243,7 +258,8 @@ class CorpusCounts:
 
     def recurring_themes(self) -> pd.DataFrame:
         """Themes mentioned in the scope's text of at least ``min_departments`` departments, ranked per scope by the
-        share of the departments scored against them."""
+        share of the departments scored against them (its 95 % Wilson lower bound, so that 2 departments of 2 do not
+        outrank 23 of 27)."""
         places: dict[tuple[str, str], dict[str, list[int]]] = {}
         for (scope, theme, place), hc in self._places.items():
             places.setdefault((scope, theme), {})[place] = hc
@@ -260,11 +276,12 @@ class CorpusCounts:
                 "top_jurisdiction": top, "top_hits_per_1000_chars": rates.get(top),
                 "theme_set": self._set[theme], "rank": None, "n_departments": deps_hit,
                 "departments_scored": deps_scored, "department_share": round(deps_hit / deps_scored, 4),
+                "department_share_low": round(wilson_lower(deps_hit, deps_scored), 4),
                 "jurisdictions_scored": juris_scored,
                 "jurisdiction_share": round(len(by_place) / juris_scored, 4) if juris_scored else None,
                 "documents_scored": docs_scored,
             })
-        rows.sort(key=lambda r: (r["scope"], -r["department_share"], -r["n_departments"], -r["hits"], r["theme"]))
+        rows.sort(key=lambda r: (r["scope"], -r["department_share_low"], -r["department_share"], -r["hits"], r["theme"]))
         rank: Counter[str] = Counter()
         for r in rows:
             rank[r["scope"]] += 1
