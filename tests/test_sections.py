@@ -17,10 +17,15 @@ from countyfiscal.text.sections import (
     section_tree,
     sections_frame,
     sections_table,
-    work_summary_spans,
 )
 
 RAW = Path(__file__).resolve().parents[1] / "data" / "raw"
+
+
+def work_summary_spans(sections):
+    """The outermost sections of kind work_summary alone (the work_summary scope also takes performance sections)."""
+    return [(sections[i].start, sections[i].end) for i in scope_sections(sections, "work_summary")
+            if sections[i].kind == "work_summary"]
 
 # A small disclosure in the usual shape: parts, 一、, （一）, 1., （1）, 一是 and an unnumbered glossary title.
 DOC = """第一部分 部门概况

@@ -270,20 +270,6 @@ def scope_spans(sections: list[Section], scope: str) -> list[tuple[int, int]]:
     return [(sections[i].start, sections[i].end) for i in scope_sections(sections, scope)]
 
 
-def work_summary_spans(sections: list[Section]) -> list[tuple[int, int]]:
-    """(start, end) of the outermost sections of kind work_summary alone (no performance sections), in text order.
-
-    A section that is its heading alone (a table-of-contents entry printed without page numbers) is left out.
-    """
-    return [
-        (s.start, s.end)
-        for s in sections
-        if s.kind == "work_summary"
-        and (s.parent is None or sections[s.parent].kind != "work_summary")
-        and s.end > s.heading.body_start
-    ]
-
-
 def section_rows(file: str, sections: list[Section]) -> list[tuple]:
     """Rows of the sections table for one document (columns of ``fields.columns("sections")``), in table order.
 
