@@ -252,3 +252,14 @@ def test_dev_corpus_work_summary_scopes():
         # one duties section each: "1.根据部门职责分工，本部门内设机构包括…" (苏州) lists the organisation
         duties = [secs[i].heading.title for i in scope_sections(secs, "duties")]
         assert len(duties) == 1 and duties[0].endswith(("主要职责", "主要职能")), (name, duties)
+
+
+def test_a_duty_naming_money_or_evaluation_stays_a_duty():
+    # 苏州 budgets list duties as （一）…（十）: the words 评价 or 资金 in a duty make it no performance/finance section
+    text = ("一、主要职能\n（一）负责拟订科技发展规划。\n（二）负责科技监督评价体系建设和相关科技评估管理。\n"
+            "（三）负责拟订固定资产投资计划和资金监督管理。\n（四）2026年重点工作任务概述\n一是建设实验室。\n")
+    kinds = {s.heading.text: (s.kind, s.kind_from) for s in section_tree(text)}
+    assert kinds["（二）负责科技监督评价体系建设和相关科技评估管理"] == ("duties", "parent")
+    assert kinds["（三）负责拟订固定资产投资计划和资金监督管理"] == ("duties", "parent")
+    # a work summary printed under the duties heading (红塔区) keeps its kind
+    assert kinds["（四）2026年重点工作任务概述"] == ("work_summary", "heading")

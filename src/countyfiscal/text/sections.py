@@ -223,6 +223,11 @@ def _classify(h: Heading, parent: Section | None, previous_sibling: Section | No
     if parent is not None and parent.kind == "duties" and h.style in LIST_STYLES:
         return "duties", "parent"
     own = kind_of_title(h.title)
+    if own in ("performance", "finance") and parent is not None and parent.kind == "duties":
+        # "（十）负责科技监督评价体系建设", "（三）负责拟订水务固定资产投资计划和资金监督管理" list duties, whatever
+        # they name. (Work-summary headings keep their kind: 红塔区 prints "（二）2023年度重点工作任务概述" under
+        # 一、主要职能; so does a 机构设置 beside 主要职责 under "部门主要职责及机构设置".)
+        return "duties", "parent"
     if own:
         return own, "heading"
     if previous_sibling is not None and previous_sibling.kind == "work_summary":
