@@ -44,6 +44,9 @@ _CONTENT_RE = re.compile("[\u3400-\u9fffA-Za-z]")
 # documents), so the default holds memory near 25 MB per instance.
 DEFAULT_CACHE_SIZE = 20_000
 
+# Tokens whose is_term answer a Tokenizer remembers (about 100 bytes each); past this many it starts afresh.
+TERM_CACHE_SIZE = 200_000
+
 _LOCK = threading.Lock()
 
 
@@ -188,6 +191,8 @@ class Tokenizer:
         self.stopwords = frozenset(w.lower() for w, _, _ in read_word_list(self.stopwords_path))
         self._long_stopwords = frozenset(w for w in self.stopwords if len(w) >= 2)
         self._filler_cache: dict[str, bool] = {}
+        # is_term per token: tokens repeat (a document's words are mostly the corpus's words); bounded like the memo.
+        self._term_cache: dict[str, bool] = {}
         self._jieba_tokenizer = None
         # Memo of cut(): prepared piece (a whitespace-free run, placeholders in) -> its final tokens. 0 disables it.
         self.cache_size = int(cache_size)
@@ -367,7 +372,13 @@ class Tokenizer:
 
     def terms(self, text: str) -> list[str]:
         """The content words of ``text`` in order (``cut`` minus stopwords, punctuation, numbers, single chars)."""
-        return [t for t in self.cut(text) if self.is_term(t)]
+        cache = self._term_cache
+        if len(cache) > TERM_CACHE_SIZE:
+            cache = self._term_cache = {}
+        tokens = self.cut(text)
+        for t in set(tokens).difference(cache):
+            cache[t] = self.is_term(t)
+        return [t for t in tokens if cache[t]]
 
     def pos(self, token: str) -> str:
         """Part-of-speech tag from our user dictionary, else jieba's dictionary, else 'x' (unknown)."""
