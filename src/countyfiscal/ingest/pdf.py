@@ -10,6 +10,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
 from countyfiscal.extract.pdf_tables import page_words
+from countyfiscal.ingest.limits import MAX_OCR_PAGES, MAX_PDF_PAGES as MAX_PAGES
 from countyfiscal.ingest.normalise import normalise_pages
 from countyfiscal.model import Document, RejectedInput
 
@@ -17,10 +18,9 @@ NO_TEXT = "no text layer (scanned PDF; OCR needed)"
 NO_TEXT_OCR = "no text layer, and OCR found no text on its pages"
 EMPTY = "empty PDF: no page has text or an image"
 ENCRYPTED = "encrypted PDF (password required)"
-# A real disclosure has tens of pages, a city's whole budget book a few hundred. Past these, a PDF is refused (pages)
-# or its further scanned pages are left unread (OCR, ~4 s a page), each with one sentence saying so.
-MAX_PAGES = 10_000
-MAX_OCR_PAGES = 200
+# A real disclosure has tens of pages, a city's whole budget book a few hundred. Past MAX_PAGES (ingest/limits.py)
+# a PDF is refused, past MAX_OCR_PAGES its further scanned pages are left unread (OCR, ~4 s a page), each with one
+# sentence saying so.
 _MEANINGFUL = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 # PDFium's load error codes (fpdfview.h): 3 = format, 4 = password, 5 = security handler
 _ERR_FORMAT, _ERR_PASSWORD, _ERR_SECURITY = 3, 4, 5

@@ -5,11 +5,12 @@ from __future__ import annotations
 import functools
 import logging
 import re
-import tempfile
 import threading
 from importlib import resources
 from itertools import chain, filterfalse
 from pathlib import Path
+
+from countyfiscal import cache
 
 # Characters that open or close a quotation in the disclosures; “三公”经费 is printed with any of them.
 QUOTES = "“”\"‘’'「」『』＂＇"
@@ -55,8 +56,10 @@ def resource_path(name: str) -> Path:
 
 
 def default_cache_dir() -> Path:
-    """Folder for jieba's prefix-dictionary cache; under the system temp dir so a fresh CI machine can write it."""
-    return Path(tempfile.gettempdir()) / "countyfiscal-jieba"
+    """Folder for jieba's prefix-dictionary cache: the user's private cache folder (``cache.cache_dir("jieba")``,
+    0700). jieba loads the pickle it finds there, so a predictable folder in the shared temp dir would let another
+    local user plant one."""
+    return cache.cache_dir("jieba")
 
 
 def fold_width(text: str) -> str:
@@ -170,7 +173,7 @@ class Tokenizer:
     ) -> None:
         self.userdict = Path(userdict) if userdict else resource_path("userdict.txt")
         self.stopwords_path = Path(stopwords) if stopwords else resource_path("stopwords.txt")
-        self.cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
+        self.cache_dir = Path(cache_dir) if cache_dir else None  # jieba's alone; default_cache_dir() when it is built
         self.hmm = hmm
         # "rjieba": jieba-rs, same tokens (tests/test_rjieba.py), several times faster; HMM off only.
         # "auto" (the default): rjieba when installed and HMM is off, else jieba. cache_dir is jieba's alone.
@@ -217,6 +220,8 @@ class Tokenizer:
 
                     # jieba logs "Building prefix dict…" to stderr at DEBUG; that output breaks nbval.
                     logging.getLogger("jieba").setLevel(logging.WARNING)
+                    if self.cache_dir is None:
+                        self.cache_dir = default_cache_dir()
                     self.cache_dir.mkdir(parents=True, exist_ok=True)
                     jt = jieba.Tokenizer()
                     jt.tmp_dir = str(self.cache_dir)
