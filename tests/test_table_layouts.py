@@ -152,19 +152,20 @@ EXPENDITURE_P2 = [  # the next page: no title, no header, the running header abo
 EXP_RIGHTS = [0.45, 0.56, 0.67, 0.78, 0.88, 0.97]
 
 
-def _expenditure_pdf(path: Path) -> None:
+def _expenditure_pdf(path: Path, pages: int = 2, amounts: int = 3) -> None:
+    """The 支出决算表 on two pages (``pages=1``: its first page alone), its first ``amounts`` amount columns filled."""
     heads = ["本年支出合计", "基本支出", "项目支出", "上缴上级支出", "经营支出", "对附属单位补助支出"]
     p1 = [(0.05, 0.96, "某某街道办事处2023年度部门决算", L), (0.85, 0.94, "公开03表", L),
           (0.43, 0.92, "支出决算表", L), (0.80, 0.88, "金额单位：万元", L),
           (0.17, 0.84, "项目", C), (0.05, 0.81, "科目编码", L), (0.20, 0.81, "科目名称", C)]
     p1 += [(x - 0.04, 0.825, h, C) for x, h in zip(EXP_RIGHTS, heads)]
-    xs, al = [0.05, 0.12] + EXP_RIGHTS[:3], [L, L, R, R, R]
+    xs, al = [0.05, 0.12] + EXP_RIGHTS[:amounts], [L, L] + [R] * amounts
     for i, row in enumerate(EXPENDITURE_P1):
         p1 += grid(xs, 0.77 - 0.03 * i, list(row), al)
     p2 = [(0.05, 0.96, "某某街道办事处2023年度部门决算", L), (0.48, 0.04, "- 6 -", C)]
     for i, row in enumerate(EXPENDITURE_P2):
         p2 += grid(xs, 0.90 - 0.03 * i, list(row), al)
-    pdf_pages(path, [p1, p2], fontsize=8)
+    pdf_pages(path, [p1, p2][:pages], fontsize=8)
 
 
 def test_table_continued_without_title_or_header_keeps_its_page(tmp_path):
@@ -370,6 +371,51 @@ def test_ocr_table_that_does_not_add_up_gives_a_flag_not_figures(tmp_path):
     assert flag["check"] == "ocr_table" and flag["file"] == "t.pdf" and set(flag) >= set(columns("flags"))
     assert "支出决算表" in flag["message"] and "page 1, 2" in flag["message"]
     assert "基本支出 + 项目支出 ≠ 合计 in row '一般公共服务支出' (629.00 vs 620.00)" in flag["message"]
+
+
+def _as_ocr(path: Path, misread: tuple[str, str] | None = None) -> Document:
+    doc = pdf_document(path)
+    for t in doc.tables:
+        t["ocr"] = True
+        if misread:
+            t["words"] = [(w[0].replace(*misread),) + tuple(w[1:]) for w in t["words"]]
+    return doc
+
+
+def test_ocr_table_whose_rest_the_document_lacks_keeps_the_rows_it_has(tmp_path):
+    # A scan of the 支出决算表 without its second page (210 卫生健康支出 80.00 | 80.00 | -, 212 城乡社区支出 70.00 | - |
+    # 70.00): in three columns the classes fall short of 合计 (920 vs 1,070, 820 vs 900, 100 vs 170) by amounts that
+    # keep 基本支出 + 项目支出 = 合计 among themselves (150 = 80 + 70), as rows left unread do, and every row read keeps
+    # its own identities. The rows stand, as they do read from the text layer; no flag (the table adds up as far as
+    # it goes). Issue 12's scanned copy of cq_qixiang (tests/test_ocr.py) takes two tables without their next page.
+    path = tmp_path / "t.pdf"
+    _expenditure_pdf(path, pages=1)
+    text = table_figures(pdf_document(path), 2023, "final_account", pdf_path=path)
+    doc = _as_ocr(path)
+    rows = table_figures(doc, 2023, "final_account", pdf_path=path)
+    assert doc.flags == [] and {r["source"] for r in rows} == {"ocr_table"}
+    assert [(r["measure"], r["code"], r["value"]) for r in rows] == [(r["measure"], r["code"], r["value"]) for r in text]
+    assert _got(rows)[("functional_expenditure", "208", 2023, "actual")] == 3000000.0 and len(rows) == 8
+    # a digit misread in a row read still fails that row's identity: nothing of the table, and a flag
+    misread = _as_ocr(path, ("520.00", "570.00"))
+    assert table_figures(misread, 2023, "final_account", pdf_path=path) == []
+    assert [f["check"] for f in misread.flags] == ["ocr_table"]
+    assert "人员经费" not in misread.flags[0]["message"]
+    assert "基本支出 + 项目支出 ≠ 合计 in row '一般公共服务支出' (620.00 vs 670.00)" in misread.flags[0]["message"]
+
+
+def test_ocr_table_of_one_amount_column_that_falls_short_gives_a_flag(tmp_path):
+    # With the 本年支出合计 column alone no row identity vouches for the rows read: a shortfall there may as well be a
+    # class misread low, so the table whose second page is missing still gives a flag, not figures. Whole, it adds up.
+    whole, half = tmp_path / "whole.pdf", tmp_path / "half.pdf"
+    _expenditure_pdf(whole, pages=2, amounts=1)
+    _expenditure_pdf(half, pages=1, amounts=1)
+    doc = _as_ocr(whole)
+    assert table_figures(doc, 2023, "final_account", pdf_path=whole) and doc.flags == []
+    doc = _as_ocr(half)
+    assert table_figures(doc, 2023, "final_account", pdf_path=half) == []
+    (flag,) = doc.flags
+    assert "classes ≠ 合计 in column '本年支出合计' (1,070.00 vs 920.00)" in flag["message"]
 
 
 def test_guangdong_summary_table_names_the_appropriation_yusuan_bokuan():

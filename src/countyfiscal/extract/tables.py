@@ -668,10 +668,17 @@ _PART_ROLES = ("total", "basic", "project", "personnel", "public")
 def _grid_failures(group: list[dict], fiscal_year: int | None, doc_kind: str) -> list[str]:
     """The identities a table's own grid fails, beyond printed rounding (blank cells count as nothing): in each row
     合计 = 基本支出 + 项目支出 and 基本支出 = 人员经费 + 公用经费 where those columns are printed, and in each column the
-    classes (3-digit codes) add up to the 合计 row. Empty when every identity holds or none can be checked."""
+    classes (3-digit codes) add up to the 合计 row. Empty when every identity holds or none can be checked.
+
+    Classes that fall short of the 合计 row in every column that fails, by amounts that are themselves a row of the
+    table (the shortfalls keep 合计 = 基本支出 + 项目支出 and 基本支出 = 人员经费 + 公用经费, each failing column taking part),
+    are rows not read, not a misreading: the rest of a table on a page the document does not hold (a scan missing a
+    page) or a line the recogniser left out. The rows read each keep their own identities, so they stand; where no
+    row identity can vouch for the shortfall (a table of one amount column), it stays a failure."""
     failed: list[str] = []
     # per column (by its header, which a continuation page shares): the 合计 cell and the class cells
     columns_of: dict[str, dict] = {}
+    role_headers: list[dict[str, str]] = []  # per year and basis: role -> the header of its column
     for t in group:
         kinds = t["_kinds"]
         specs = [_column_spec([squeeze(p) for p in parts if squeeze(p)], t["kind"], doc_kind, fiscal_year)
@@ -680,6 +687,10 @@ def _grid_failures(group: list[dict], fiscal_year: int | None, doc_kind: str) ->
         for j, sp in enumerate(specs):
             if sp and sp["role"] in _PART_ROLES:
                 groups.setdefault((sp["fiscal_year"], sp["basis"]), {}).setdefault(sp["role"], j)
+        for roles in groups.values():
+            named = {role: t["header"][j] for role, j in roles.items()}
+            if named not in role_headers:
+                role_headers.append(named)
 
         def cell(row: list[str], j: int | None) -> tuple[Decimal, Decimal] | None:
             if j is None or not row[j].strip() or not _numeric(row[j]):
@@ -713,14 +724,53 @@ def _grid_failures(group: list[dict], fiscal_year: int | None, doc_kind: str) ->
                     column["total"] = (c, row[j].strip())
                 elif code and len(code) == 3:
                     column["classes"].append(c)
+    shortfall: dict[str, tuple[Decimal, Decimal]] = {}  # header -> (合计 minus its classes, the rounding allowed)
+    unequal: list[tuple[str, str]] = []  # (header, the failure)
     for header, column in columns_of.items():
-        if column["total"] is None or not column["classes"]:
+        if column["total"] is None:
             continue
         (whole, allow), printed = column["total"]
         summed = sum((v for v, _a in column["classes"]), Decimal(0))
-        if abs(whole - summed) > allow + sum((a for _v, a in column["classes"]), Decimal(0)):
-            failed.append(f"classes ≠ 合计 in column '{header}' ({printed} vs {_printed(summed, column['unit'])})")
+        slack = allow + sum((a for _v, a in column["classes"]), Decimal(0))
+        shortfall[header] = (whole - summed, slack)
+        if column["classes"] and abs(whole - summed) > slack:
+            unequal.append((header, f"classes ≠ 合计 in column '{header}' ({printed} vs "
+                                    f"{_printed(summed, column['unit'])})"))
+    if unequal and not _rows_not_read(shortfall, role_headers, [h for h, _what in unequal]):
+        failed += [what for _h, what in unequal]
     return failed
+
+
+def _rows_not_read(shortfall: dict[str, tuple[Decimal, Decimal]], role_headers: list[dict[str, str]],
+                   unequal: list[str]) -> bool:
+    """Whether the columns whose classes do not add up to the 合计 row all fall short by what a row left unread would
+    add: every shortfall positive, 合计 = 基本支出 + 项目支出 and 基本支出 = 人员经费 + 公用经费 holding among the shortfalls
+    wherever those columns have a 合计 cell, and every unequal column taking part in one of them.
+
+    >>> D = Decimal
+    >>> cols = [{"total": "总计", "basic": "小计", "project": "项目支出", "personnel": "人员经费", "public": "公用经费"}]
+    >>> gaps = {"总计": (D(1397000), D(300)), "小计": (D(397000), D(250)), "项目支出": (D(1000000), D(100)),
+    ...         "人员经费": (D(397000), D(250)), "公用经费": (D(0), D(50))}
+    >>> _rows_not_read(gaps, cols, ["总计", "小计", "项目支出", "人员经费"])
+    True
+    >>> _rows_not_read(dict(gaps, 总计=(D(1497000), D(300))), cols, ["总计", "小计", "项目支出", "人员经费"])
+    False
+    >>> _rows_not_read({"总计": (D(1397000), D(300))}, [{"total": "总计"}], ["总计"])  # nothing vouches for it
+    False
+    """
+    if any(shortfall[h][0] <= 0 for h in unequal):
+        return False
+    covered: set[str] = set()
+    for roles in role_headers:
+        for whole, parts in (("total", ("basic", "project")), ("basic", ("personnel", "public"))):
+            cols = [roles.get(whole), *(roles.get(p) for p in parts)]
+            if any(h is None or h not in shortfall for h in cols):
+                continue
+            (w, w_allow), got = shortfall[cols[0]], [shortfall[h] for h in cols[1:]]
+            if abs(w - sum((v for v, _a in got), Decimal(0))) > w_allow + sum((a for _v, a in got), Decimal(0)):
+                return False
+            covered.update(cols)
+    return all(h in covered for h in unequal)
 
 
 def _printed(value: Decimal, unit: str | None) -> str:
