@@ -79,6 +79,7 @@ def _rewrite_line_plain(line: str) -> str:
     if "，" in line:
         line = N._RE_THOUSANDS.sub(lambda m: m.group(0).replace("，", ","), line)
     if " " in line:
+        line = N._RE_SPACED_NUMBER.sub(lambda m: m.group().replace(" ", ""), line)
         line = N._collapse_letterspacing(line)
         line = N._RE_UNIT_SPLIT.sub(r"\1\2", line)
     return line
