@@ -70,3 +70,16 @@ def test_the_package_is_written_once_per_version_of_the_tables(processed):
     before = (processed / datapackage.DATABASE).stat().st_mtime_ns
     datapackage.write_package(processed)
     assert (processed / datapackage.DATABASE).stat().st_mtime_ns == before
+
+
+def test_connect_never_serves_a_database_older_than_its_tables(processed, tmp_path):
+    copy = tmp_path / "processed"
+    shutil.copytree(processed, copy)  # tables, datapackage.json and countyfiscal.duckdb of the five seeds
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for seed in sorted((ROOT / "data" / "raw").glob("00[0-3]*.txt")):
+        shutil.copy(seed, raw)
+    run_extract(raw, copy, jobs=1, progress=False)  # a re-extraction of four: the old database stays beside it
+    database = datapackage.connect(copy)
+    assert database.sql("SELECT count(DISTINCT file) FROM figures").fetchall() == [(4,)]
+    database.close()

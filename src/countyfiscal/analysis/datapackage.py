@@ -174,7 +174,9 @@ def write_package(processed_dir: str | Path, tables: dict[str, pd.DataFrame] | N
 
 
 def connect(processed_dir: str | Path = "data/processed"):
-    """A read-only DuckDB connection to the processed tables (relative paths against the repository).
+    """A read-only DuckDB connection to the processed tables (relative paths against the repository), rebuilt first
+    when the tables changed since it was written (a re-extraction leaves the old database behind; it is never
+    served stale).
 
     >>> # con = connect(); con.sql("SELECT d.department, count(*) FROM figures f JOIN documents d USING (file) GROUP BY 1")
     """
@@ -182,7 +184,8 @@ def connect(processed_dir: str | Path = "data/processed"):
 
     from countyfiscal import load
 
-    path = load.resolve(processed_dir) / DATABASE
-    if not path.is_file():
-        raise load.DataError(f"{path} does not exist; `countyfiscal figures` (or `make figures`) writes it")
-    return duckdb.connect(str(path), read_only=True)
+    folder = load.resolve(processed_dir)
+    if not (folder / "documents.csv").is_file():
+        raise load.DataError(f"{folder / 'documents.csv'} is missing; run `countyfiscal extract` first")
+    write_package(folder)  # no-op when datapackage.json still describes the tables as they are
+    return duckdb.connect(str(folder / DATABASE), read_only=True)
