@@ -42,8 +42,8 @@ check: $(STAMP) ## re-run the checks and metrics on data/processed
 figures: extract ## main job: extract, then run every notebook of reports.yml into reports/ (index.html, figures)
 	$(VENV)/bin/countyfiscal figures --config reports.yml --reports reports --processed data/processed
 
-notebooks: extract ## re-run the committed notebooks with their defaults (do this when a number changed on purpose)
-	$(PY) -c "from pathlib import Path; from countyfiscal.render import execute_in_place; execute_in_place(sorted(Path('notebooks').glob('*.ipynb')))"
+notebooks: extract ## re-run the committed notebooks with their defaults over data/processed, so nbval compares today's numbers (then commit them)
+	$(PY) -m countyfiscal.render notebooks/*.ipynb
 
 test: extract ## every test: unit tests, the seed labels, and nbval over the committed notebooks
 	$(PY) -m pytest tests src/countyfiscal --doctest-modules -q -p no:cacheprovider

@@ -1,8 +1,22 @@
-"""Wall time of what `make figures` does warm (extract the seeds, run every notebook of reports.yml); prints seconds."""
+"""Wall time of what `make figures` does (extract, then every notebook of reports.yml), warm, on the seeds or on N
+synthetic departments (benchmarks/synth.py): issue #16's "figures at scale" (targets: seeds ≤ 12 s, 1,000 synthetic
+departments ≤ 5 minutes, on 2 cores, warm).
+
+    .venv/bin/python benchmarks/bench_figures.py                  # the seeds
+    .venv/bin/python benchmarks/bench_figures.py --synthetic 1000 # 1,000 synthetic departments (corpus cached in
+                                                                  # benchmarks/.corpus/, git-ignored)
+
+"Warm": the run is made twice and the second is timed (caches of fonts, the tokenizer dictionary and the Python
+bytecode are then warm, as on a researcher's machine after the first `make figures`). Prints one line per phase and
+where the notebook time goes (comparison notebooks, profiles: total, per profile, slowest).
+"""
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -11,27 +25,63 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CLI = str(Path(sys.executable).parent / "countyfiscal")
+CORPORA = ROOT / "benchmarks" / ".corpus"
 
 
-def main() -> None:
+def _corpus(n: int) -> Path:
+    """The raw folder: the seeds, or n synthetic disclosures (made once, then reused)."""
+    if not n:
+        return ROOT / "data" / "raw"
+    folder = CORPORA / f"synthetic-{n}"
+    if not (folder / ".complete").is_file():
+        shutil.rmtree(folder, ignore_errors=True)
+        subprocess.run([sys.executable, str(ROOT / "benchmarks" / "synth.py"), str(folder), "--n", str(n)], check=True,
+                       stdout=subprocess.DEVNULL)
+        (folder / ".complete").touch()
+    return folder
+
+
+def _run(raw: Path, work: Path, env: dict, jobs: int) -> dict:
+    processed, reports = work / "processed", work / "reports"
+    start = time.perf_counter()
+    subprocess.run([CLI, "extract", str(raw), "--out", str(processed), "--quiet"], check=True, env=env, cwd=ROOT,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    extracted = time.perf_counter()
+    status = subprocess.run([CLI, "figures", "--reports", str(reports), "--processed", str(processed), "--jobs", str(jobs)],
+                            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
+    end = time.perf_counter()
+    records = json.loads((reports / "runs.json").read_text(encoding="utf-8")) if (reports / "runs.json").is_file() else []
+    return {"extract": extracted - start, "figures": end - extracted, "total": end - start, "status": status,
+            "records": records, "pngs": len(list((reports / "figures").glob("*.png")))}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--synthetic", type=int, default=0, metavar="N", help="N synthetic departments instead of the seeds")
+    parser.add_argument("--jobs", type=int, default=2, help="workers of `countyfiscal figures` (default 2)")
+    parser.add_argument("--cold", action="store_true", help="time the first run (no warm-up run)")
+    args = parser.parse_args(argv)
+    raw = _corpus(args.synthetic)
     env = os.environ | {"MPLCONFIGDIR": str(ROOT / ".cache" / "matplotlib"), "PYTHONHASHSEED": "0"}
+    load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
-        processed, reports = Path(tmp) / "processed", Path(tmp) / "reports"
-        load = os.getloadavg()[0]
-        start = time.perf_counter()
-        subprocess.run([CLI, "extract", str(ROOT / "data" / "raw"), "--out", str(processed)], check=True, env=env,
-                       cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        extracted = time.perf_counter()
-        status = subprocess.run([CLI, "figures", "--config", str(ROOT / "reports.yml"), "--reports", str(reports),
-                                 "--processed", str(processed)], env=env, cwd=ROOT,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
-        end = time.perf_counter()
-        n_png = len(list((reports / "figures").glob("*.png")))
-        n_nb = len(list((reports / "notebooks").glob("*.html")))
-    print(f"make figures (warm) on the seeds: {end - start:.1f} s "
-          f"(extract {extracted - start:.1f} s, notebooks {end - extracted:.1f} s); {n_nb} notebooks, {n_png} figures; "
-          f"exit {status}; {os.cpu_count()} cores, load average {load:.2f} at start")
+        if not args.cold:
+            _run(raw, Path(tmp) / "warm-up", env, args.jobs)
+        result = _run(raw, Path(tmp) / "timed", env, args.jobs)
+    records = result["records"]
+    profiles = [r["seconds"] for r in records if "__" in r["name"] and r.get("seconds") is not None]
+    others = {r["name"]: r["seconds"] for r in records if "__" not in r["name"]}
+    what = f"{args.synthetic} synthetic departments" if args.synthetic else "the seeds"
+    print(f"make figures ({'cold' if args.cold else 'warm'}) on {what}: {result['total']:.1f} s "
+          f"(extract {result['extract']:.1f} s, figures {result['figures']:.1f} s); {len(records)} notebook runs, "
+          f"{result['pngs']} figures; exit {result['status']}; {os.cpu_count()} cores, --jobs {args.jobs}, "
+          f"load average {load:.2f} at start")
+    print("  comparison notebooks (s, in their worker): " + ", ".join(f"{k} {v:.1f}" for k, v in sorted(others.items())))
+    if profiles:
+        print(f"  {len(profiles)} profiles: {sum(profiles):.1f} s of worker time, {sum(profiles) / len(profiles):.2f} s each "
+              f"(slowest {max(profiles):.2f} s); all in {args.jobs} kernel(s)")
+    return 0 if result["status"] == 0 else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -11,7 +11,7 @@ from countyfiscal.metadata import compact, describe, quote_in
 
 ROOT = Path(__file__).resolve().parents[1]
 RAW = ROOT / "data" / "raw"
-LABELS = ROOT.parent / "shared" / "labels" / "seeds.csv"
+LABELS = ROOT / "tests" / "data" / "seed_labels.csv"  # the copy inside the repository (identical to ../shared/labels/seeds.csv)
 DEV = ROOT.parent / "shared" / "dev-corpus"
 
 # Enough table vocabulary to count as a disclosure (four distinct fiscal terms).

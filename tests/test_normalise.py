@@ -14,7 +14,7 @@ from countyfiscal.ingest.normalise import normalise, normalise_pages
 
 REPO = Path(__file__).resolve().parents[1]
 RAW = REPO / "data" / "raw"
-LABELS = REPO.parent / "shared" / "labels" / "seeds.csv"
+LABELS = REPO / "tests" / "data" / "seed_labels.csv"  # the copy inside the repository (identical to ../shared/labels/seeds.csv)
 
 
 def test_full_width_digits_letters_percent_and_spaces():

@@ -1,23 +1,31 @@
-"""reports.yml expansion, the committed notebooks' shape, the index page, and one real render with a planted failure."""
+"""reports.yml and the committed notebooks' shape; `countyfiscal figures`: validate first, render into a fresh folder,
+swap at the end; one sentence and the previous report intact when the data is missing or damaged; --only with
+parameters; the index."""
 
 from __future__ import annotations
 
 import json
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
-from types import SimpleNamespace
 
 import matplotlib
 import pandas as pd
 import pytest
 
 from countyfiscal import render, report
+from countyfiscal.pipeline import run_extract
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 EXPECTED = ["01_corpus_overview", "02_budget_compression", "03_personnel_share", "04_sangong_execution",
-            "05_work_themes", "10_county_profile"]
+            "05_work_themes", "10_department_profile"]
+COMPARISONS = EXPECTED[:5]
+SCOPE = {"jurisdictions": "all", "departments": "all", "fiscal_years": "all", "doc_kinds": "all", "basis": "all"}
+SEED_DEPARTMENTS = ["曾都区信访局", "玉溪市红塔区信访局", "盘龙区信访局", "米易县信访局", "紫阳县信访局"]
+CLI = [str(Path(sys.executable).parent / "countyfiscal")]
 
 
 def _code_cells(path: Path) -> list[dict]:
@@ -28,20 +36,37 @@ def _source(cell: dict) -> str:
     return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
 
 
-def test_reports_yml_lists_every_notebook_and_expands_the_profile_per_jurisdiction():
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+# ---------------------------------------------------------------------------------------------------- configuration
+
+
+def test_reports_yml_lists_every_notebook_and_expands_the_profile_per_department():
     settings = render.read_config(ROOT / "reports.yml")
-    assert [r["notebook"] for r in settings["runs"]] == EXPECTED
+    assert [r["notebook"] for r in settings["runs"]] == EXPECTED[:5] + ["05_work_themes"] + EXPECTED[5:]
+    assert settings["runs"][5] == {"notebook": "05_work_themes", "name": "05_work_themes__duties",
+                                   "parameters": {"text_scope": "duties"}}
     assert settings["kernel"] == "python3"
-    docs = pd.DataFrame({"jurisdiction": ["乙县", "甲区", "甲区", "丙县"], "status": ["ok", "partial", "ok", "rejected"]})
+    docs = pd.DataFrame({"file": list("abcde"), "jurisdiction": ["乙县", "甲区", "甲区", "丙县", "重庆市"],
+                         "department": ["乙县信访局", "甲区信访局", "甲区公安局", "丙县信访局", "重庆市气象局"],
+                         "status": ["ok", "partial", "ok", "rejected", "ok"]})
     runs = render.expand_runs(settings["runs"], docs)
-    assert [r.name for r in runs] == EXPECTED[:-1] + ["10_county_profile__乙县", "10_county_profile__甲区"]
-    assert runs[-1].parameters == {"jurisdiction": "甲区"}
+    assert [r.name for r in runs] == EXPECTED[:-1] + ["05_work_themes__duties"] + [
+        f"10_department_profile__{d}" for d in ["乙县信访局", "甲区信访局", "甲区公安局", "重庆市气象局"]]
+    assert runs[-1].parameters == {"department": "重庆市气象局"}
 
 
-def test_read_config_rejects_unknown_for_each(tmp_path):
+def test_read_config_errors_are_one_sentence(tmp_path):
     config = tmp_path / "r.yml"
     config.write_text("runs:\n  - notebook: x\n    for_each: province\n", encoding="utf-8")
-    with pytest.raises(ValueError, match="for_each"):
+    with pytest.raises(render.RenderError, match="for_each must be one of department, jurisdiction"):
+        render.read_config(config)
+    with pytest.raises(render.RenderError, match=r"the report list .*nope.yml does not exist"):
+        render.read_config(tmp_path / "nope.yml")
+    config.write_text("runs: [\n", encoding="utf-8")
+    with pytest.raises(render.RenderError, match="is not valid YAML"):
         render.read_config(config)
 
 
@@ -50,11 +75,18 @@ def test_notebooks_are_thin_and_parameterised(path):
     cells = _code_cells(path)
     tagged = [c for c in cells if "parameters" in c["metadata"].get("tags", [])]
     assert len(tagged) == 1
-    assert 'processed_dir = "../data/processed"' in _source(tagged[0])
+    parameters = render.notebook_parameters(path)
+    assert parameters["processed_dir"] == '"data/processed"' and parameters["figures_dir"] == '"reports/figures"'
+    if path.stem in COMPARISONS:
+        assert {k: parameters[k] for k in SCOPE} == {k: f'"{v}"' for k, v in SCOPE.items()}
+        assert path.stem != "05_work_themes" or parameters["text_scope"] == '"work_summary"'
+    else:
+        assert parameters["department"] == '""'
     sources = [_source(c) for c in cells]
-    assert not any(re.search(r"^\s*(def|class|lambda)\b|\blambda\b", s, re.M) for s in sources), "helpers belong in the package"
+    assert not any(re.search(r"^\s*(def|class|lambda)\b|\blambda\b|^\s*(for|while)\b", s, re.M) for s in sources), \
+        "helpers and loops belong in the package"
     assert any("from countyfiscal import" in s for s in sources)
-    assert sum(s.startswith("# NBVAL_CHECK_OUTPUT") for s in sources) >= 1
+    assert sum(s.startswith("# NBVAL_CHECK_OUTPUT") for s in sources) >= 2
 
 
 def test_committed_notebooks_hold_outputs_without_machine_details():
@@ -63,56 +95,270 @@ def test_committed_notebooks_hold_outputs_without_machine_details():
         text = path.read_text(encoding="utf-8")
         cells = _code_cells(path)
         checked = [c for c in cells if _source(c).startswith("# NBVAL_CHECK_OUTPUT")]
-        assert all(c["outputs"] for c in checked), f"{path.name}: run the notebook before committing"
+        assert all(c["outputs"] for c in checked), f"{path.name}: run the notebook before committing (make notebooks)"
         assert str(ROOT) not in text and "/home/" not in text and "/tmp/" not in text
         assert not re.search(r"0x[0-9a-f]{8,}", text), f"{path.name}: memory address in outputs"
         assert all(o["output_type"] != "error" for c in cells for o in c["outputs"])
 
 
-def test_index_links_notebooks_and_figures_and_names_failures():
-    runs = [SimpleNamespace(name="01_corpus_overview"), SimpleNamespace(name="10_county_profile__红塔区")]
-    page = report.index_html(runs, {"10_county_profile__红塔区": "RuntimeError: boom"},
-                             ["01_corpus_overview__coverage", "10_county_profile__headline__红塔区"],
-                             ["01_corpus_overview", "10_county_profile__红塔区"])
+def test_index_links_runs_with_their_parameters_figures_with_their_sources_and_names_failures():
+    records = [{"name": "01_corpus_overview", "notebook": "01_corpus_overview", "parameters": {}, "error": ""},
+               {"name": "02_budget_compression", "notebook": "02_budget_compression",
+                "parameters": {"jurisdictions": ["红塔区", "曾都区"]}, "error": ""},
+               {"name": "10_department_profile__红塔区信访局", "notebook": "10_department_profile",
+                "parameters": {"department": "红塔区信访局"}, "error": "DataError: boom"}]
+    figures = {"01_corpus_overview__coverage": {"title": "Documents", "sources": [
+        {"document": "红塔区信访局 2023 决算", "file": "000.txt", "pages": "3–4", "tables": "表1"}], "_svg": True}}
+    page = report.index_html(records, figures, ["01_corpus_overview", "02_budget_compression", "10_department_profile__红塔区信访局"])
     assert 'href="notebooks/01_corpus_overview.html"' in page
-    assert 'src="figures/10_county_profile__headline__%E7%BA%A2%E5%A1%94%E5%8C%BA.png"' in page
-    assert "1 of 2 notebooks ran; 2 figures" in page
-    assert '<li class="failed">10_county_profile__红塔区: RuntimeError: boom</li>' in page
+    assert 'src="figures/01_corpus_overview__coverage.png"' in page
+    assert "<td>红塔区信访局 2023 决算</td><td>000.txt</td><td>3–4</td><td>表1</td>" in page
+    assert "jurisdictions = [&quot;红塔区&quot;, &quot;曾都区&quot;]" in page
+    assert "2 of 3 notebooks ran; 1 figures" in page
+    assert '<li class="failed">10_department_profile__红塔区信访局: DataError: boom</li>' in page
+    many = [{"name": f"10_department_profile__{i}县", "notebook": "10_department_profile", "parameters": {}, "error": ""}
+            for i in range(report.MANY_RUNS + 1)]
+    listed = report.index_html(many, {}, [r["name"] for r in many])
+    assert f"10_department_profile: {report.MANY_RUNS + 1} runs" in listed and 'class="profiles"' in listed
 
 
-def test_render_all_runs_the_rest_and_names_each_failure(tmp_path, monkeypatch, capsys):
-    # Real notebooks on an empty processed folder (they must say "no data", not crash) plus one planted failure.
-    monkeypatch.setenv("MPLCONFIGDIR", matplotlib.get_configdir())
+# ---------------------------------------------------------------------------------------------------- real renders
+
+
+@pytest.fixture(scope="module")
+def processed(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("render") / "processed"
+    run_extract(ROOT / "data" / "raw", out, jobs=1, progress=False)
+    return out
+
+
+@pytest.fixture(scope="module")
+def rendered(processed, tmp_path_factory) -> tuple[Path, int, str]:
+    """The repository's reports.yml rendered once over the seeds: (reports folder, status, stderr)."""
+    import contextlib
+    import io
+
+    matplotlib.get_configdir()
+    reports = tmp_path_factory.mktemp("render") / "reports"
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        status = render.render_all(ROOT / "reports.yml", reports, processed, jobs=2)
+    return reports, status, err.getvalue()
+
+
+def test_a_render_of_the_seeds_gives_one_profile_per_department_and_a_data_package(rendered, processed):
+    reports, status, err = rendered
+    assert status == 0, err
+    assert "11/11 notebooks ran" in err
+    html = sorted(p.stem for p in (reports / "notebooks").glob("*.html"))
+    assert html == EXPECTED[:-1] + ["05_work_themes__duties"] + [f"10_department_profile__{d}" for d in SEED_DEPARTMENTS]
+    figures = {p.stem for p in (reports / "figures").glob("*.png")}
+    assert {f"10_department_profile__profile__{d}" for d in SEED_DEPARTMENTS} <= figures
+    for png in (reports / "figures").glob("*.png"):
+        info = json.loads(png.with_suffix(".json").read_text(encoding="utf-8"))
+        assert info["title"], png.name
+    records = json.loads((reports / "runs.json").read_text(encoding="utf-8"))
+    assert [r["error"] for r in records] == [""] * 11
+    assert all(r["seconds"] > 0 for r in records)
+    page = (reports / "index.html").read_text(encoding="utf-8")
+    assert "11 of 11 notebooks ran" in page and "Sources: 5 documents" in page
+    assert (reports / "fonts" / report.FONT_FILE).is_file()  # viewers without a Chinese font see Chinese too
+    assert (processed / "datapackage.json").is_file() and (processed / "countyfiscal.duckdb").is_file()
+    assert not list(reports.parent.glob(".reports.*")), "no temporary folder is left beside the report"
+    # The executed profile names its department; the kernel resolved the processed folder it was given.
+    executed = (reports / "notebooks" / "10_department_profile__紫阳县信访局.ipynb").read_text(encoding="utf-8")
+    assert '"紫阳县信访局"' in executed and "DataError" not in executed
+
+
+def test_missing_or_damaged_data_is_one_sentence_exit_2_and_the_previous_report_stays(rendered, processed, tmp_path):
+    reports, _, _ = rendered
+    before = _tree(reports)
+    cases = {}
+    cases["missing"] = tmp_path / "nope"
+    truncated = tmp_path / "truncated"
+    shutil.copytree(processed, truncated)
+    data = (truncated / "figures.csv").read_bytes()
+    (truncated / "figures.csv").write_bytes(data[: len(data) // 3])
+    cases["truncated"] = truncated
+    mixed = tmp_path / "mixed"
+    shutil.copytree(processed, mixed)
+    docs = pd.read_csv(mixed / "documents.csv", dtype=str, keep_default_na=False)
+    docs.assign(n_figures=docs["n_figures"].replace("58", "57")).to_csv(mixed / "documents.csv", index=False, lineterminator="\n")
+    cases["mixed"] = mixed
+    for name, folder in cases.items():
+        done = subprocess.run(CLI + ["figures", "--reports", str(reports), "--processed", str(folder)],
+                              capture_output=True, text=True, cwd=ROOT)
+        assert done.returncode == 2, (name, done.stderr)
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("countyfiscal figures: "), (name, done.stderr)
+        assert _tree(reports) == before, name
+    assert "does not exist" in subprocess.run(CLI + ["figures", "--processed", str(tmp_path / "nope"), "--reports",
+                                                     str(reports)], capture_output=True, text=True).stderr
+
+
+def test_only_one_notebook_scoped_to_two_jurisdictions_keeps_the_rest_of_the_report(rendered, processed, tmp_path):
+    reports, _, _ = rendered
+    copy = tmp_path / "reports"
+    shutil.copytree(reports, copy)
+    done = subprocess.run(CLI + ["figures", "--reports", str(copy), "--processed", str(processed), "--only",
+                                 "02_budget_compression", "-p", 'jurisdictions=["红塔区","曾都区"]'],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    plotted = set()
+    for info_path in (copy / "figures").glob("02_budget_compression__*.json"):
+        info = json.loads(info_path.read_text(encoding="utf-8"))
+        plotted |= {s["file"] for s in info["sources"]}
+    assert plotted == {"000_d2df3ef129941176.txt", "004_70dee09d8603147c.txt"}  # 红塔区 and 曾都区, nothing else
+    records = {r["name"]: r for r in json.loads((copy / "runs.json").read_text(encoding="utf-8"))}
+    assert records["02_budget_compression"]["parameters"] == {"jurisdictions": ["红塔区", "曾都区"]}
+    assert len(records) == 11  # the other runs are still in the report
+    assert (copy / "figures" / "01_corpus_overview__coverage.png").read_bytes() == (
+        reports / "figures" / "01_corpus_overview__coverage.png").read_bytes()
+    bad = subprocess.run(CLI + ["figures", "--reports", str(copy), "--processed", str(processed), "--only", "02",
+                                "-p", "jurisdiction=红塔区"], capture_output=True, text=True, cwd=ROOT)
+    assert bad.returncode == 2 and bad.stderr.strip() == (
+        "countyfiscal figures: 02_budget_compression has no parameter jurisdiction; its parameters are processed_dir, "
+        "figures_dir, jurisdictions, departments, fiscal_years, doc_kinds, basis")
+    wrong = subprocess.run(CLI + ["figures", "--reports", str(copy), "--processed", str(processed), "--only",
+                                  "02", "-p", "jurisdictions=不存在县"], capture_output=True, text=True, cwd=ROOT)
+    assert wrong.returncode == 1
+    assert "FAILED 02_budget_compression: ScopeError: jurisdictions: 不存在县 matches no document read" in wrong.stderr
+
+
+def test_a_failing_notebook_is_named_and_the_others_still_run(processed, tmp_path, capsys):
     notebooks = tmp_path / "notebooks"
     notebooks.mkdir()
-    for stem in ("01_corpus_overview", "10_county_profile"):
-        shutil.copy(ROOT / "notebooks" / f"{stem}.ipynb", notebooks)
+    shutil.copy(ROOT / "notebooks" / "01_corpus_overview.ipynb", notebooks)
     broken = json.loads((ROOT / "notebooks" / "01_corpus_overview.ipynb").read_text(encoding="utf-8"))
     broken["cells"] = broken["cells"][:2] + [{"cell_type": "code", "id": "planted", "metadata": {},
                                               "execution_count": None, "outputs": [],
                                               "source": "raise RuntimeError('planted failure')"}]
     (notebooks / "99_broken.ipynb").write_text(json.dumps(broken, ensure_ascii=False), encoding="utf-8")
     config = tmp_path / "reports.yml"
-    config.write_text(
-        "notebooks_dir: notebooks\nruns:\n  - notebook: 01_corpus_overview\n  - notebook: 99_broken\n"
-        "  - notebook: 10_county_profile\n    parameters: {jurisdiction: 甲县}\n  - notebook: 10_county_profile\n"
-        "    for_each: jurisdiction\n  - notebook: 42_missing\n",
-        encoding="utf-8",
-    )
-    (tmp_path / "processed").mkdir()
-    status = render.render_all(config, tmp_path / "reports", tmp_path / "processed", jobs=2)
+    config.write_text("notebooks_dir: notebooks\nruns:\n  - notebook: 01_corpus_overview\n  - notebook: 99_broken\n"
+                      "  - notebook: 42_missing\n", encoding="utf-8")
+    status = render.render_all(config, tmp_path / "reports", processed, jobs=2)
     err = capsys.readouterr().err
     assert status == 1
-    assert "FAILED 99_broken: PapermillExecutionError" in err and "planted failure" in err
-    assert "FAILED 42_missing: notebook not found" in err
+    assert "FAILED 99_broken: RuntimeError: planted failure" in err and "FAILED 42_missing: notebook not found" in err
     out = tmp_path / "reports"
-    assert sorted(p.name for p in (out / "notebooks").glob("*.html")) == [
-        "01_corpus_overview.html", "10_county_profile.html", "99_broken.html"]
-    figures = sorted(p.name for p in (out / "figures").iterdir())
-    assert "01_corpus_overview__coverage.png" in figures and "01_corpus_overview__coverage.svg" in figures
-    assert "10_county_profile__headline__甲县.svg" in figures
+    assert sorted(p.name for p in (out / "notebooks").glob("*.html")) == ["01_corpus_overview.html", "99_broken.html"]
     page = (out / "index.html").read_text(encoding="utf-8")
-    assert "99_broken: PapermillExecutionError" in page and 'href="notebooks/01_corpus_overview.html"' in page
-    # The executed notebook got relative paths, so its outputs name no folder of this machine.
-    executed = (out / "notebooks" / "01_corpus_overview.ipynb").read_text(encoding="utf-8")
-    assert 'processed_dir = \\"../processed\\"' in executed
+    assert "99_broken: RuntimeError: planted failure" in page and "1 of 3 notebooks ran" in page
+
+
+def test_a_second_render_into_the_same_report_says_so(processed, tmp_path, capsys):
+    with render._locked(tmp_path / "reports"):
+        status = render.render_all(ROOT / "reports.yml", tmp_path / "reports", processed)
+    assert status == 2
+    assert capsys.readouterr().err.strip() == (f"countyfiscal figures: another `countyfiscal figures` is writing "
+                                               f"{tmp_path / 'reports'}; wait for it to finish")
+
+
+# ---------------------------------------------------------------------------------------------------- papermill, the obvious way
+
+
+@pytest.fixture
+def project(processed, tmp_path) -> Path:
+    """A researcher's project: reports.yml at its root, the tables in data/processed."""
+    (tmp_path / "reports.yml").write_text("runs: []\n", encoding="utf-8")
+    shutil.copytree(processed, tmp_path / "data" / "processed")
+    (tmp_path / "sub").mkdir()
+    return tmp_path
+
+
+@pytest.mark.parametrize("where", ["root", "sub"])
+def test_papermill_from_any_folder_reads_and_writes_inside_the_project(project, where):
+    cwd = project if where == "root" else project / "sub"
+    done = subprocess.run([str(Path(sys.executable).parent / "papermill"), str(ROOT / "notebooks" / "10_department_profile.ipynb"),
+                           "out.ipynb", "-p", "department", "紫阳县信访局", "-k", "python3", "--no-progress-bar"],
+                          capture_output=True, text=True, cwd=cwd, env=_env())
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (project / "reports" / "figures" / "10_department_profile__profile__紫阳县信访局.png").is_file()
+    out = json.loads((cwd / "out.ipynb").read_text(encoding="utf-8"))
+    shown = "".join("".join(o.get("data", {}).get("text/plain", "")) for c in out["cells"] for o in c.get("outputs", []))
+    assert "紫阳县信访局" in shown and "2,267,000.00" in shown
+
+
+def test_papermill_without_data_exits_non_zero_with_one_sentence(tmp_path):
+    (tmp_path / "reports.yml").write_text("runs: []\n", encoding="utf-8")
+    done = subprocess.run([str(Path(sys.executable).parent / "papermill"), str(ROOT / "notebooks" / "02_budget_compression.ipynb"),
+                           "out.ipynb", "-k", "python3", "--no-progress-bar"], capture_output=True, text=True, cwd=tmp_path,
+                          env=_env())
+    assert done.returncode != 0
+    assert f"DataError: the processed folder {tmp_path / 'data' / 'processed'} does not exist" in done.stderr
+    assert not (tmp_path / "reports").exists()  # stopped before drawing anything
+
+
+def _env() -> dict:
+    import os
+
+    env = dict(os.environ)
+    env.pop("COUNTYFISCAL_ROOT", None)
+    env["MPLCONFIGDIR"] = matplotlib.get_configdir()
+    return env
+
+
+def test_the_profile_of_an_unknown_department_stops_with_one_sentence(processed, tmp_path):
+    import papermill
+
+    with pytest.raises(papermill.PapermillExecutionError) as info:
+        papermill.execute_notebook(
+            str(ROOT / "notebooks" / "10_department_profile.ipynb"), str(tmp_path / "profile.ipynb"),
+            parameters={"processed_dir": str(processed), "figures_dir": str(tmp_path / "figures"), "department": "不存在局"},
+            kernel_name="python3", cwd=str(ROOT / "notebooks"), progress_bar=False)
+    assert info.value.ename == "DataError"
+    assert info.value.evalue.startswith("department '不存在局' is not in the data; the departments read are: 曾都区信访局、")
+    assert not (tmp_path / "figures").exists()  # it stopped before drawing anything
+
+
+def test_a_kernel_that_dies_fails_its_run_only_and_the_next_run_gets_a_new_kernel(processed, tmp_path, capsys):
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    source = json.loads((ROOT / "notebooks" / "01_corpus_overview.ipynb").read_text(encoding="utf-8"))
+    dying = dict(source, cells=source["cells"][:2] + [{"cell_type": "code", "id": "die", "metadata": {},
+                                                       "execution_count": None, "outputs": [],
+                                                       "source": "import os\nos._exit(1)"}])
+    (notebooks / "00_dies.ipynb").write_text(json.dumps(dying, ensure_ascii=False), encoding="utf-8")
+    shutil.copy(ROOT / "notebooks" / "01_corpus_overview.ipynb", notebooks)
+    config = tmp_path / "reports.yml"
+    config.write_text("notebooks_dir: notebooks\nruns:\n  - notebook: 00_dies\n  - notebook: 01_corpus_overview\n",
+                      encoding="utf-8")
+    status = render.render_all(config, tmp_path / "reports", processed, jobs=1)  # one worker: the same kernel manager
+    err = capsys.readouterr().err
+    assert status == 1
+    assert "FAILED 00_dies: DeadKernelError" in err and "01_corpus_overview" not in err.split("FAILED", 1)[1]
+    assert (tmp_path / "reports" / "figures" / "01_corpus_overview__coverage.png").is_file()
+
+
+def test_a_worker_keeps_one_kernel_client_however_many_runs(processed, tmp_path, monkeypatch):
+    """400 profiles in one worker once failed: each run opened a kernel client (a heartbeat thread, a dozen sockets)."""
+    import os
+    import threading
+
+    monkeypatch.setenv("COUNTYFISCAL_FIGURES_HREF", "../figures")
+    (tmp_path / "nb").mkdir()
+    paths = {"processed_dir": str(processed), "figures_dir": str(tmp_path / "figures")}
+    counts = []
+    try:
+        for i, department in enumerate(SEED_DEPARTMENTS * 2):
+            run = render.Run("10_department_profile", f"p{i}", {"department": department})
+            name, error, seconds = render._execute(run, ROOT / "notebooks", tmp_path / "nb", paths, "python3")
+            assert error == "" and seconds > 0, error
+            counts.append((threading.active_count(), len(os.listdir("/proc/self/fd"))))
+        assert counts[-1] == counts[1], counts  # flat after the first run started the kernel
+        assert render._KERNEL["kc"] is not None
+    finally:
+        from jupyter_core.utils import run_sync
+
+        render._KERNEL["kc"].stop_channels()
+        run_sync(render._KERNEL["km"].shutdown_kernel)(now=True)
+        render._KERNEL.clear()
+
+
+def test_a_missing_report_list_is_one_sentence(tmp_path, processed):
+    done = subprocess.run(CLI + ["figures", "--config", str(tmp_path / "nope.yml"), "--processed", str(processed),
+                                 "--reports", str(tmp_path / "reports")], capture_output=True, text=True)
+    assert done.returncode == 2
+    assert done.stderr.strip() == f"countyfiscal figures: the report list {tmp_path / 'nope.yml'} does not exist (see reports.yml in the repository for the format)"
+    assert not (tmp_path / "reports").exists()

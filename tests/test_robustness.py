@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from countyfiscal import cli, load
+from countyfiscal import cli
 from countyfiscal.pipeline import process_file, run_extract
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -330,29 +330,6 @@ def test_unwritable_output_folder_exits_2_with_one_sentence(raw, tmp_path):
     done = subprocess.run(CLI + [str(raw), "--out", str(out), "--quiet"], capture_output=True, text=True)
     assert done.returncode == 2 and done.stdout == ""
     assert _one_sentence(done.stderr) == f"countyfiscal extract: cannot write to the output folder {out}: Not a directory"
-
-
-def test_profile_notebook_parameter_naming_an_unknown_jurisdiction_fails_with_one_sentence(out):
-    docs = load.load_processed(out)["documents"]
-    assert load.pick_jurisdiction(docs, "红塔区") == "红塔区"
-    assert load.pick_jurisdiction(docs) == "某某县"  # the first in code-point order
-    with pytest.raises(ValueError) as info:
-        load.pick_jurisdiction(docs, "不存在县")
-    assert str(info.value) == "jurisdiction '不存在县' is not in the data; the documents read are from: 某某县, 紫阳县, 红塔区"
-
-
-@pytest.mark.slow
-def test_profile_notebook_with_an_unknown_jurisdiction_fails_naming_it(out, tmp_path):
-    import papermill
-
-    with pytest.raises(papermill.PapermillExecutionError) as info:
-        papermill.execute_notebook(
-            str(ROOT / "notebooks" / "10_county_profile.ipynb"), str(tmp_path / "profile.ipynb"),
-            parameters={"processed_dir": str(out), "figures_dir": str(tmp_path / "figures"), "jurisdiction": "不存在县"},
-            kernel_name="python3", cwd=str(ROOT / "notebooks"), progress_bar=False)
-    assert info.value.ename == "ValueError"
-    assert info.value.evalue.startswith("jurisdiction '不存在县' is not in the data")
-    assert not (tmp_path / "figures").exists()  # it stopped before drawing anything
 
 
 # ------------------------------------------------------------------------------------------- interrupted runs

@@ -40,10 +40,31 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _parameter(text: str) -> tuple[str, object]:
+    """'name=value' from the command line; the value read as JSON when it is JSON (["红塔区","曾都区"], 2023),
+    else kept as text (信访)."""
+    import json
+
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        raise argparse.ArgumentTypeError(f"expected name=value, got {text!r}")
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        parsed = value
+    return name.strip(), parsed
+
+
 def _cmd_figures(args: argparse.Namespace) -> int:
     from countyfiscal.render import render_all
 
-    return render_all(config=Path(args.config), reports_dir=Path(args.reports), processed_dir=Path(args.processed))
+    # Paths typed on the command line are the caller's; the defaults are the repository's (render_all resolves them).
+    here = Path.cwd()
+    config = here / args.config if args.config else "reports.yml"
+    reports = here / args.reports if args.reports else "reports"
+    processed = here / args.processed if args.processed else "data/processed"
+    return render_all(config=config, reports_dir=reports, processed_dir=processed, jobs=args.jobs,
+                      only=args.only or (), parameters=dict(args.parameter or []))
 
 
 def _cmd_tokens(args: argparse.Namespace) -> int:
@@ -78,10 +99,33 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--raw-dir", default="data/raw")
     c.set_defaults(func=_cmd_check)
 
-    f = sub.add_parser("figures", help="run every notebook of reports.yml; write reports/")
-    f.add_argument("--config", default="reports.yml")
-    f.add_argument("--reports", default="reports")
-    f.add_argument("--processed", default="data/processed")
+    f = sub.add_parser(
+        "figures", help="run every notebook of reports.yml (or one, scoped); write reports/",
+        description="Validate the processed tables, run the notebooks of reports.yml into a fresh report folder and "
+                    "swap it in when done (the previous report stays until then). A missing or damaged table is one "
+                    "sentence and exit 2. Relative paths you type are taken from the current folder; the defaults "
+                    "are the repository's.",
+        epilog="examples:\n"
+               "  countyfiscal figures\n"
+               "  countyfiscal figures --only 02_budget_compression -p 'jurisdictions=[\"红塔区\",\"曾都区\"]'\n"
+               "  countyfiscal figures --only 02 -p departments=信访 -p fiscal_years=2023\n"
+               "  countyfiscal figures --only 10_department_profile -p department=杭州市司法局",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    f.add_argument("--config", default=None, metavar="YAML",
+                   help="the list of notebook runs (default: reports.yml in the repository)")
+    f.add_argument("--reports", default=None, metavar="DIR",
+                   help="where the report goes: index.html, notebooks/, figures/ (default: reports/ in the repository)")
+    f.add_argument("--processed", default=None, metavar="DIR",
+                   help="the tables `countyfiscal extract` wrote (default: data/processed/ in the repository)")
+    f.add_argument("--jobs", type=int, default=2, metavar="N",
+                   help="notebooks run at once, each worker keeping one kernel (default: 2)")
+    f.add_argument("--only", action="append", metavar="NOTEBOOK",
+                   help="run only this notebook (its file stem, or its number such as 02); repeatable; the rest of "
+                        "the previous report is kept")
+    f.add_argument("-p", "--parameter", action="append", type=_parameter, metavar="NAME=VALUE",
+                   help="a notebook parameter for the --only notebook(s), e.g. jurisdictions='[\"红塔区\",\"曾都区\"]', "
+                        "departments=信访, fiscal_years=2023, doc_kinds=budget, basis=actual; the value is read as "
+                        "JSON when it is JSON, else as text; repeatable")
     f.set_defaults(func=_cmd_figures)
 
     t = sub.add_parser("tokens", help='print the tokens of TEXT separated by spaces')

@@ -103,6 +103,9 @@ TABLES: dict[str, list[Field]] = {
         _f("formula", "string", "how, in words or symbols"),
         _f("inputs", "string", "the files the inputs came from"),
         _f("comparability", "string", "empty, or why comparing this value across counties needs care"),
+        _f("base", "string", "for a change: what it is measured against — prior_budget (上年预算数), prior_execution "
+           "(上年执行数) or prior_final_account (上年决算数); empty for other metrics, or where the statement a change "
+           "rests on does not say"),
     ],
     # Text mining (countyfiscal.text). Offsets are into the normalised text, like figures.start/end.
     "sections": [

@@ -92,32 +92,62 @@ def _get(g: list[dict], measure: str, year, basis: str | None, code: str = "", f
     return None if best is None else dict(best)
 
 
-def _row(dept: tuple[str, str], year, basis, metric, value, num, den, formula, inputs, comparability="") -> dict:
+def _row(dept: tuple[str, str], year, basis, metric, value, num, den, formula, inputs, comparability="", base="") -> dict:
     return {
         "jurisdiction": dept[0], "department": dept[1], "fiscal_year": year, "basis": basis, "metric": metric,
         "value": value, "numerator": num, "denominator": den, "formula": formula,
-        "inputs": ";".join(sorted(set(inputs))), "comparability": comparability,
+        "inputs": ";".join(sorted(set(inputs))), "comparability": comparability, "base": base,
     }
 
 
-def _stated_changes(texts: dict[str, str] | None, g: list[dict]) -> dict:
-    """(file, measure, year, basis) -> signed change stated in that file's text (for a prior year it omits)."""
-    if not texts:
-        return {}
-    from countyfiscal.statements import statement_records
+# What a change is measured against (statements' ``base``), and the words a chart shows for it.
+BASES = {
+    "prior_budget": "比上年预算数",
+    "prior_execution": "比上年执行数",
+    "prior_final_account": "比上年决算数",
+    "": "比较基数未说明",
+}
+# A change recomputed from two figures of one basis is measured against last year's figure of that basis.
+RECOMPUTED_BASE = {"budget": "prior_budget", "actual": "prior_final_account"}
+# A change recomputed against another document of the department is measured against what that document is.
+BASE_OF_KIND = {"budget": "prior_budget", "final_account": "prior_final_account"}
 
+
+def statements_frame(texts: dict[str, str], figures) -> pd.DataFrame:
+    """The statements table (``file``, ``statements.COLUMNS``, ``base``, ``page``) computed from the texts, one
+    document at a time, for callers that have texts but no statements.csv (``base`` and ``page`` empty when the
+    statement rows do not carry them). The pipeline writes the same table as statements.csv."""
+    from countyfiscal.statements import COLUMNS, statement_records
+
+    figs = table_records(figures, FIGURE_COLUMNS)
     by_file: dict[str, list[dict]] = {}
-    for r in g:
+    for r in figs:
         by_file.setdefault(r["file"], []).append(r)
+    rows = []
+    for file in sorted(texts):
+        for r in statement_records(texts[file], by_file.get(file, [])):
+            rows.append({"file": file, **{c: r.get(c) for c in COLUMNS}, "base": r.get("base") or "", "page": r.get("page")})
+    return pd.DataFrame(rows, columns=["file", *COLUMNS, "base", "page"])
+
+
+def _stated_changes(texts: dict[str, str] | None, g: list[dict], statements=None) -> dict:
+    """(file, measure, year, basis) -> the signed change stated in that file (for a prior year it omits): from the
+    statements table when given, else computed from the texts."""
+    files = sorted({r["file"] for r in g})
+    if statements is not None:
+        rows = [r for r in table_records(statements) if r.get("file") in set(files)]
+    elif texts:
+        st = statements_frame({f: texts[f] for f in files if f in texts}, g)
+        rows = st.to_dict("records")
+    else:
+        return {}
     out: dict = {}
-    for file in sorted(by_file):
-        if file not in texts:
-            continue
-        st = [r for r in statement_records(texts[file], by_file[file])
-              if r["kind"] == "change_amount" and r["direction"] != 0 and r["measure"] in COMPRESSION]
-        for r in sorted(st, key=lambda r: r["start"]):
-            key = (file, r["measure"], r["fiscal_year"], r["basis"])
-            out.setdefault(key, r)
+    rows = [r for r in rows if r.get("kind") == "change_amount" and _text(r.get("measure")) in COMPRESSION
+            and as_number(r.get("direction")) not in (None, 0) and as_number(r.get("value")) is not None]
+    for r in sorted(rows, key=lambda r: (r["file"], as_number(r.get("start")) or 0)):
+        key = (r["file"], r["measure"], _year(r.get("fiscal_year")), _text(r.get("basis")))
+        out.setdefault(key, {**r, "direction": as_number(r["direction"]), "value": as_number(r["value"]),
+                             "base": _text(r.get("base"))})
     return out
 
 
@@ -175,11 +205,14 @@ def empty_metrics() -> pd.DataFrame:
     return pd.DataFrame({f.name: pd.Series(dtype=f.dtype) for f in fields.TABLES["metrics"]})
 
 
-def compute_metrics(figures, documents, texts: dict[str, str] | None = None) -> pd.DataFrame:
+def compute_metrics(figures, documents, texts: dict[str, str] | None = None, statements=None) -> pd.DataFrame:
     """One row per metric per department-year (columns of fields.TABLES["metrics"]), rounded and sorted.
 
-    ``texts`` (file -> normalised text) lets a stated change ("比上年增加99,607.46元") supply last year's figure
-    when the document does not state it.
+    A stated change ("比上年增加99,607.46元") supplies last year's figure when the document does not state it: from
+    ``statements`` (the statements table: file, statements.COLUMNS, base, page) when given, else from ``texts``
+    (file -> normalised text). A change metric's ``base`` says what it is measured against: last year's figure of
+    the same basis (prior_budget / prior_final_account), or what the statement it rests on says (empty when the
+    sentence does not say).
     """
     prepared = _prepare(figures, documents)
     rows: list[dict] = []
@@ -188,7 +221,7 @@ def compute_metrics(figures, documents, texts: dict[str, str] | None = None) -> 
     has_unit = "unit" in prepared[0]
     for dept, g in _departments(prepared):
         money = [r for r in g if is_missing(r["unit"]) or r["unit"] == "yuan"] if has_unit else g
-        changes = _stated_changes(texts, money)
+        changes = _stated_changes(texts, money, statements)
         years_bases = list(dict.fromkeys((r["fiscal_year"], r["basis"]) for r in money
                                          if r["basis"] != "" and r["fiscal_year"] is not None))
         for year, basis in years_bases:
@@ -199,7 +232,7 @@ def compute_metrics(figures, documents, texts: dict[str, str] | None = None) -> 
                 if cur is None or cur["doc_year"] != year:
                     continue
                 prior = _get(money, measure, year - 1, basis, file=cur["file"])
-                note, inputs = "", [cur["file"]]
+                note, inputs, base = "", [cur["file"]], RECOMPUTED_BASE.get(basis, "")
                 if prior is not None:
                     p = prior["value"]
                 else:
@@ -208,17 +241,19 @@ def compute_metrics(figures, documents, texts: dict[str, str] | None = None) -> 
                     if stated is not None:
                         p = cur["value"] - stated["direction"] * stated["value"]
                         note = "last year's figure derived from the stated change (this year − change)"
+                        base = stated["base"]
                     elif other is not None:
                         p = other["value"]
                         inputs.append(other["file"])
                         note = f"last year's figure from another document of the department ({other['file']})"
+                        base = BASE_OF_KIND.get(other["doc_kind"], "")
                     else:
                         continue
                 if p == 0:
                     continue
                 diff = cur["value"] - p
                 rows.append(_row(dept, year, basis, metric, diff / p * 100, diff, p,
-                                 f"({name} {year} − {name} {year - 1}) / {name} {year - 1} × 100", inputs, note))
+                                 f"({name} {year} − {name} {year - 1}) / {name} {year - 1} × 100", inputs, note, base))
             # Personnel share of 基本支出 and of the total.
             pfig, pval, note, pfiles = _personnel(money, year, basis)
             if pval is not None:
