@@ -508,6 +508,10 @@ def _statement_rows(st) -> list[dict]:
             if type(r["code"]) is not str or type(r["basis"]) is not str else r.copy() for r in records]
 
 
+# The basis of last year's figure a change is measured against, where the sentence says which.
+PRIOR_BASIS = {"prior_budget": "budget", "prior_execution": "actual", "prior_final_account": "actual"}
+
+
 def _pct(v: float, d: int) -> str:
     return f"{v:.{d}f}%"
 
@@ -526,11 +530,15 @@ def check_statements(st, figs, file: str, doc_kind: str = "") -> list[dict]:
 
     def cur_prior(r):
         cur = _pick(figs, r["measure"], r["fiscal_year"], r["basis"], r["code"], r["start"])
-        prior = _pick(figs, r["measure"], (r["fiscal_year"] or 0) - 1, r["basis"], r["code"], r["start"])
+        # Last year's figure on the basis the sentence measures against (比上年执行数: last year's actual).
+        prior_basis = PRIOR_BASIS.get(r.get("base") or "", r["basis"])
+        prior = _pick(figs, r["measure"], (r["fiscal_year"] or 0) - 1, prior_basis, r["code"], r["start"])
         return (cur[0] if cur else None), (prior[0] if prior else None)
 
     for r in st:
         kind = r["kind"]
+        if r.get("words") == "unchanged" and kind != "wording":
+            continue  # "与上年持平" as a change of 0: judged by the wording check
         m, code, year, basis = r["measure"], r["code"], r["fiscal_year"], r["basis"]
         if kind == "change_amount" and m:
             cur, prior = cur_prior(r)
@@ -715,10 +723,11 @@ def _check_repeated_changes(st: list[dict], file: str) -> list[dict]:
         for x in st:
             if x["kind"] == kind and x["measure"] != "" and x["direction"] != 0:
                 year = None if is_missing(x["fiscal_year"]) else x["fiscal_year"]
-                groups[(x["measure"], x["code"], year, x["basis"])].append(x)
+                # Two statements of one change against different bases (上年预算 vs 上年执行数) are both right.
+                groups[(x["measure"], x["code"], year, x["basis"], x.get("base") or "")].append(x)
         # Sorted as pandas groups them: a statement of no year last.
-        for (m, code, year, basis), g in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2] is None,
-                                                                               kv[0][2] or 0, kv[0][3])):
+        for (m, code, year, basis, _), g in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2] is None,
+                                                                                  kv[0][2] or 0, kv[0][3], kv[0][4])):
             recs = sorted(g, key=lambda x: x["start"])
             first = recs[0]
             done = set()

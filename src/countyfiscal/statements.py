@@ -23,6 +23,7 @@ COLUMNS = [
     "code",
     "fiscal_year",
     "basis",
+    "base",  # changes: what the change is measured against — prior_budget · prior_execution · prior_final_account · ""
     "value",  # yuan for change_amount, percent for *_pct, empty for wording
     "scale",  # 元/万元/亿元 for amounts, % for percentages
     "decimals",
@@ -64,7 +65,7 @@ EXECUTION = re.compile(rf"完成(?:年初|全年|调整)?预算(?:数)?(?:的)?\
 WORDING_CMP = re.compile(
     r"决算数?(?:据)?\s*(?P<op>大于|小于|等于|高于|低于|超过|少于|多于)\s*(?:年初|全年|调整)?\s*预算数?"
 )
-WORDING_SAME = re.compile(r"持平|无变化|没有变化|未发生变化|保持不变")
+WORDING_SAME = re.compile(r"持平|无变化|没有变化|未发生变化|保持不变|(?<=预算数)相同|(?<=上年)相同|(?<=上年度)相同")
 # Right before WORDING_SAME, these admit a small change ("基本持平"): not a claim of equality. (Searched for apart from
 # the words, so the regex engine can skip ahead on the words' first characters.)
 SAME_QUALIFIERS = ("基本", "大体", "总体", "略有", "大致")
@@ -636,6 +637,37 @@ def _compare_context(text: str, pos: int, sent: int) -> bool:
     return False
 
 
+# What a stated change is measured against, as the sentence says it: "比上年预算数", "比上年执行数", "比2022年决算数"…
+BASE_CUE = re.compile(r"(?=[比较与对])(?:比|较|与|对比)\s*(?:上年度?|去年|上一年度?|20\d\d\s*年度?)\s*(?:同期)?\s*"
+                      r"(?P<what>年初预算|预算执行|预计执行|执\s*行|预\s*算|决\s*算)?")
+_BASES = {"年初预算": "prior_budget", "预算执行": "prior_execution", "预计执行": "prior_execution",
+          "执行": "prior_execution", "预算": "prior_budget", "决算": "prior_final_account"}
+
+
+def change_base(text: str, pos: int) -> str:
+    """What the change stated at ``pos`` is measured against: the last comparison its sentence (or the sentence a
+    "其中" sentence continues) names before it — prior_budget, prior_execution, prior_final_account — or "" when the
+    sentence does not say ("比上年增加", "与上年相比").
+
+    >>> change_base("支出预算5,876.67万元，比上年执行数增加48.92万元", 20)
+    'prior_execution'
+    >>> change_base("与上年预算数持平", 7), change_base("比上年增加", 4)
+    ('prior_budget', '')
+    """
+    period = period_start(text, pos)
+    spans = [(period, pos)]
+    if QIZHONG.match(text, period, pos) and period > 0:
+        spans.append((period_start(text, period - 1), period))
+    for lo, hi in spans:
+        last = None
+        for m in BASE_CUE.finditer(text, lo, hi):
+            last = m
+        if last is not None:
+            what = last.group("what")
+            return _BASES.get("".join(what.split()), "") if what else ""
+    return ""
+
+
 _BLANK_ROW = dict.fromkeys(COLUMNS)
 
 
@@ -668,11 +700,12 @@ def _changes(text, amounts, figures, doc_year, doc_basis) -> list[dict]:
             continue
         direction = _direction(m.group("verb"))
         subject = _subject(text, at, sent, amounts, figures, doc_year, doc_basis)
+        base = change_base(text, at)
         if am:
             a = _LazyAmount(am)
             row = _row(kind="change_amount", value=float(a.value), scale=a.scale, decimals=a.decimals,
                        direction=direction, quote=text[m.start():a.end], start=m.start(), end=a.end,
-                       sentence_start=sent, chain=-1, **subject)
+                       sentence_start=sent, chain=-1, base=base, **subject)
             rows.append(row)
             last_chain = row
             # "较上年增加0.05万元（7.69%）": the percentage in brackets qualifies the amount.
@@ -681,7 +714,7 @@ def _changes(text, amounts, figures, doc_year, doc_basis) -> list[dict]:
                 rows.append(_row(kind="change_pct", value=float(paren.group("pct")), scale="%",
                                  decimals=_decimals(paren.group("pct")), direction=direction,
                                  quote=text[m.start():paren.end()], start=paren.start("pct"), end=paren.end(),
-                                 sentence_start=sent, chain=row["start"], **subject))
+                                 sentence_start=sent, chain=row["start"], base=base, **subject))
         else:
             chain = -1
             # A percentage right after an amount of the same subject ("减少29,395.84元，下降1.05%") pairs with it.
@@ -691,12 +724,13 @@ def _changes(text, amounts, figures, doc_year, doc_basis) -> list[dict]:
                     and SUBJECT_GAP.fullmatch(_text_index(text).fold(last_chain["end"], m.start()))):
                 chain = last_chain["start"]
                 subject = {k: last_chain[k] for k in ("measure", "code", "fiscal_year", "basis")}
+                base = last_chain["base"] or base
                 if direction == 0:
                     direction = last_chain["direction"]
             rows.append(_row(kind="change_pct", value=float(pm.group("pct")), scale="%",
                              decimals=_decimals(pm.group("pct")), direction=direction,
                              quote=text[m.start():pm.end()], start=m.start(), end=pm.end(),
-                             sentence_start=sent, chain=chain, **subject))
+                             sentence_start=sent, chain=chain, base=base, **subject))
     return rows
 
 
@@ -860,8 +894,13 @@ def _wordings(text, amounts, figures, doc_year, doc_basis, subjects: list[dict])
         if not _compare_context(text, m.end(), sent) and not PRIOR_YEAR_WORD.search(text, sent, m.end()):
             continue
         s = carried_subject(m.start(), sent)
-        rows.append(_row(kind="wording", words="unchanged", quote=text[_clause_start(text, m.start(), sent):m.end()],
-                         start=m.start(), end=m.end(), sentence_start=sent, chain=-1, direction=0, **s))
+        quote = text[_clause_start(text, m.start(), sent):m.end()]
+        base = change_base(text, m.start())
+        rows.append(_row(kind="wording", words="unchanged", quote=quote, start=m.start(), end=m.end(),
+                         sentence_start=sent, chain=-1, direction=0, base=base, **s))
+        # "与上年持平" states a change of 0 (kept beside the wording, so a reader of changes finds it).
+        rows.append(_row(kind="change_pct", words="unchanged", value=0.0, scale="%", decimals=0, quote=quote,
+                         start=m.start(), end=m.end(), sentence_start=sent, chain=-1, direction=0, base=base, **s))
     return rows
 
 
@@ -891,3 +930,39 @@ def statement_records(text: str, figures) -> list[dict]:
     rows += _executions(text, amounts, figures, doc_year, doc_basis)
     rows += _wordings(text, amounts, figures, doc_year, doc_basis, rows)
     return sorted(rows, key=itemgetter("start", "kind"))
+
+
+def statement_rows(file: str, text: str, figures, page_at=None) -> list[dict]:
+    """One document's statements as rows of the statements table (``fields.columns("statements")``: file, COLUMNS,
+    page). ``page_at``: offset -> 1-based page (``Document.page_at``); without it a statement's page is read off the
+    figures around it (see ``page_lookup``), empty where they do not settle it."""
+    records = statement_records(text, figures)
+    if page_at is None:
+        page_at = page_lookup(figures)
+    return [{"file": file, **r, "page": page_at(r["start"])} for r in records]
+
+
+def page_lookup(figures):
+    """offset -> page, from figures that carry both an offset and a page: an offset between two figures of the same
+    page is on that page (pages are consecutive stretches of the text); elsewhere None.
+
+    >>> at = page_lookup([{"start": 10, "page": 2}, {"start": 50, "page": 2}, {"start": 90, "page": 3}])
+    >>> at(30), at(70), at(5)
+    (2, None, None)
+    """
+    marks = sorted({(int(s), int(p)) for s, p in ((as_number(f.get("start")), as_number(f.get("page")))
+                                                  for f in table_records(figures, ("start", "page")))
+                    if s is not None and p is not None})
+    starts = [s for s, _ in marks]
+
+    def at(offset) -> int | None:
+        if offset is None or not marks:
+            return None
+        i = bisect_right(starts, offset)
+        if i and starts[i - 1] == offset:
+            return marks[i - 1][1]
+        if 0 < i < len(marks) and marks[i - 1][1] == marks[i][1]:
+            return marks[i][1]
+        return None
+
+    return at
