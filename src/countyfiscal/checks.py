@@ -16,7 +16,7 @@ import pandas as pd
 from countyfiscal import fields
 from countyfiscal.amounts import SCALES, allowance, find_amounts
 from countyfiscal.statements import (DOCUMENT_COLUMNS, FIGURE_COLUMNS, as_number, cell_equals, is_missing,
-                                     statement_records, table_records)
+                                     page_lookup, statement_records, table_records)
 
 FEN = 0.005  # two floats closer than half a fen are the same amount
 SANGONG_PARTS = ("sangong_overseas", "sangong_vehicle_purchase", "sangong_vehicle_operation", "sangong_reception")
@@ -122,16 +122,71 @@ def _corners(fn, *intervals: tuple[float, float]) -> tuple[float, float]:
 
 def _flag(file, check, status, measure="", code="", fiscal_year=None, basis="", reported="", expected="",
           message="", quotes=()) -> dict:
-    seen, qs = set(), []
+    """One flag row. ``quotes``: the statements compared, each a quote or a figure/statement dict (its ``quote`` and
+    ``page``); their quotes and pages fill the ``quotes`` and ``pages`` columns in the same order."""
+    seen, qs, pages = set(), [], []
     for q in quotes:
-        if isinstance(q, str) and q and q not in seen:
-            seen.add(q)
-            qs.append(q.replace("|", "｜"))
+        quote, page = _quote_page(q)
+        if quote and quote not in seen:
+            seen.add(quote)
+            qs.append(quote.replace("|", "｜"))
+            pages.append(page)
     return {
         "file": file, "check": check, "status": status, "measure": measure or "", "code": code or "",
         "fiscal_year": fiscal_year, "basis": basis or "", "reported": reported, "expected": expected,
         "message": message, "quotes": "|".join(qs),
+        "pages": "|".join("" if p is None else str(p) for p in pages) if any(p is not None for p in pages) else "",
+        "origin": "check",
     }
+
+
+def _quote_page(x) -> tuple[str, int | None]:
+    if isinstance(x, dict):
+        quote, page = x.get("quote"), as_number(x.get("page"))
+        return (quote if isinstance(quote, str) else ""), (None if page is None else int(page))
+    return (x if isinstance(x, str) else ""), None
+
+
+@lru_cache(maxsize=1)
+def _measure_names() -> dict[str, str]:
+    import yaml
+    from importlib import resources
+
+    with resources.files("countyfiscal.resources").joinpath("statements.yml").open(encoding="utf-8") as fh:
+        return yaml.safe_load(fh).get("measure_names") or {}
+
+
+@lru_cache(maxsize=1024)
+def measure_name(measure: str, code: str = "") -> str:
+    """A measure as a message names it.
+
+    >>> measure_name("sangong_reception"), measure_name("functional_expenditure", "210")
+    ('公务接待费', '卫生健康支出 (210)')
+    """
+    if code and measure in ("functional_expenditure", "economic_expenditure"):
+        from countyfiscal import classification
+
+        name = classification.label(code, "functional" if measure.startswith("functional") else "economic")
+        return f"{name} ({code})" if name else f"{_measure_names().get(measure, measure)} {code}"
+    return _measure_names().get(measure, measure) + (f" {code}" if code else "")
+
+
+CITE_CHARS = 36  # a quote is cited in a message by its last characters (where the amount is)
+
+
+def cite(x) -> str:
+    """A statement as a message names it: its quote (the end of it, where long) and its page.
+
+    >>> cite({"quote": "卫生健康支出18.05万元", "page": 3})
+    '“卫生健康支出18.05万元” (p. 3)'
+    >>> cite("公务接待费与上年持平")
+    '“公务接待费与上年持平”'
+    """
+    quote, page = _quote_page(x)
+    quote = " ".join(quote.split())
+    if len(quote) > CITE_CHARS:
+        quote = "…" + quote[-CITE_CHARS:]
+    return f"“{quote}”" + (f" (p. {page})" if page is not None else "")
 
 
 SCOPE_WORDS = (("一般公共预算", "general_budget"), ("财政拨款", "appropriation"), ("政府性基金", "fund"),
@@ -179,7 +234,9 @@ def _records(figures) -> list[dict]:
 @lru_cache(maxsize=1)
 def _figure_specs() -> tuple[tuple[str, str], ...]:
     """(name, dtype) of the figures columns that checks read, in the table's order."""
-    return tuple((f.name, f.dtype) for f in fields.TABLES["figures"] if f.name in FIGURE_COLUMNS)
+    declared = {f.name: f.dtype for f in fields.TABLES["figures"]}
+    # (a column another module adds, not declared yet on this branch, is read as text)
+    return tuple((name, declared.get(name, "string")) for name in FIGURE_COLUMNS)
 
 
 def _like_frame(figures: list[dict]) -> list[dict]:
@@ -311,11 +368,11 @@ def _sum_check(file, check_name, total_opts: list[dict], parts_opts: list[list[d
     if conflicted:
         note += " Some of these figures are stated with two different values; the closest combination is shown."
     msg = (f"{what}: the parts stated sum to {_fmt_amount(s, scale, decimals)} but the total is stated as "
-           f"{_fmt_fig(total)}" + (f", a difference within the printed precision (±{_fmt_amount(tol, scale, decimals)})."
+           f"{_fmt_fig(total)} {cite(total)}" + (f", a difference within the printed precision (±{_fmt_amount(tol, scale, decimals)})."
                                    if status == "rounding" else f", a difference of {_fmt_amount(diff, scale, decimals)}.")
            + note)
     return [_flag(file, check_name, status, measure, code, year, basis, _fmt_fig(total),
-                  _fmt_amount(s, scale, decimals), msg, [total.get("quote")] + [p.get("quote") for p in combo])]
+                  _fmt_amount(s, scale, decimals), msg, [total, *combo])]
 
 
 def _gap(flag: dict) -> float:
@@ -369,8 +426,8 @@ def check_sums(figs, file: str) -> list[dict]:
                         rows.append(_flag(file, "sum_of_parts", "mismatch", "sangong_total", "", year, basis,
                                           _fmt_fig(st[0]), _fmt_amount(low),
                                           f'The "三公" parts stated already sum to {_fmt_amount(low)}, more than the '
-                                          f"total {_fmt_fig(st[0])}.",
-                                          [st[0].get("quote")] + [opts[0].get("quote") for opts in present]))
+                                          f"total {_fmt_fig(st[0])} {cite(st[0])}.",
+                                          [st[0]] + [opts[0] for opts in present]))
         # Functional and economic classes: the coarsest level stated, against the totals they may add up to.
         for measure, families in (("functional_expenditure", ("2",)), ("economic_expenditure", ("3", "5"))):
             cls = [r["code"] for r in g if r["measure"] == measure]
@@ -406,8 +463,8 @@ def check_sums(figs, file: str) -> list[dict]:
             if f["value"] > i["value"] + tol + FEN:
                 rows.append(_flag(file, "sum_of_parts", "mismatch", "income_total", "", year, basis, _fmt_fig(i),
                                   f"≥ {_fmt_fig(f)}",
-                                  f"财政拨款收入 {_fmt_fig(f)} exceeds the income total {_fmt_fig(i)} it is part of.",
-                                  [i.get("quote"), f.get("quote")]))
+                                  f"财政拨款收入 {_fmt_fig(f)} {cite(f)} exceeds the income total {_fmt_fig(i)} "
+                                  f"{cite(i)} it is part of.", [i, f]))
     return rows
 
 
@@ -439,9 +496,10 @@ def check_restatements(figs, file: str) -> list[dict]:
             label = f" {code}" if code else ""
             rows.append(_flag(
                 file, check, status, measure, code, year, basis, _fmt_fig(other), _fmt_fig(first),
-                f"{measure}{label} ({basis}, {year}) is stated as {_fmt_fig(first)} and elsewhere as {_fmt_fig(other)}"
+                f"{measure_name(measure, code)} ({basis}, {year}) is stated as {_fmt_fig(first)} {cite(first)} and as "
+                f"{_fmt_fig(other)} {cite(other)}"
                 + (", a difference within the printed precision." if status == "rounding" else "."),
-                [first.get("quote"), other.get("quote")]))
+                [first, other]))
     return rows
 
 
@@ -483,7 +541,7 @@ def _cross_document(figure_sets, documents: list[dict]) -> list[dict]:
             rows.append(_flag(
                 f"{fa};{fb}", "restatement", status, key[2], key[5], key[3], key[4], _fmt_fig(b), _fmt_fig(a),
                 f"{key[1]} states {key[2]} ({key[4]}, {key[3]}) as {_fmt_fig(a)} in {fa} and as {_fmt_fig(b)} in {fb}"
-                " (a later document may report a revised figure).", [a.get("quote"), b.get("quote")]))
+                " (a later document may report a revised figure).", [a, b]))
     return rows
 
 
@@ -553,11 +611,11 @@ def check_statements(st, figs, file: str, doc_kind: str = "") -> list[dict]:
             if status:
                 rows.append(_flag(file, "year_on_year", status, m, code, year, basis,
                                   _fmt_amount(rep, r["scale"], r["decimals"]), _fmt_amount(exp, r["scale"], r["decimals"]),
-                                  f"The stated change of {m} ({_fmt_amount(rep, r['scale'], r['decimals'])}) does not "
-                                  f"match its stated figures {_fmt_fig(prior)} → {_fmt_fig(cur)} "
+                                  f"The stated change of {measure_name(m, code)} {cite(r)} does not match its stated "
+                                  f"figures {_fmt_fig(prior)} {cite(prior)} → {_fmt_fig(cur)} {cite(cur)} "
                                   f"({_fmt_amount(exp, r['scale'], r['decimals'])})"
                                   + (", but the difference is within the printed precision." if status == "rounding" else "."),
-                                  [r["quote"], prior.get("quote"), cur.get("quote")]))
+                                  [r, prior, cur]))
         elif kind == "change_pct" and m:
             cur, prior = cur_prior(r)
             paired = amounts_by_start.get(r["chain"]) if r["chain"] is not None and r["chain"] >= 0 else None
@@ -569,8 +627,8 @@ def check_statements(st, figs, file: str, doc_kind: str = "") -> list[dict]:
                 center = (c - p) / p * 100
                 lo, hi = _corners(lambda c_, p_: (c_ - p_) / p_ * 100, (c - ac, c + ac), (p - ap, p + ap))
                 wrong = (c - p) / c * 100 if c else None
-                inputs = f"its stated figures {_fmt_fig(prior)} → {_fmt_fig(cur)}"
-                quotes = [r["quote"], prior.get("quote"), cur.get("quote")]
+                inputs = f"its stated figures {_fmt_fig(prior)} {cite(prior)} → {_fmt_fig(cur)} {cite(cur)}"
+                quotes = [r, prior, cur]
             elif cur is not None and paired is not None and paired["direction"]:
                 a = paired["direction"] * paired["value"]
                 c = cur["value"]
@@ -581,9 +639,9 @@ def check_statements(st, figs, file: str, doc_kind: str = "") -> list[dict]:
                 center = a / (c - a) * 100
                 lo, hi = _corners(lambda a_, c_: a_ / (c_ - a_) * 100, (a - aa, a + aa), (c - ac, c + ac))
                 wrong = a / c * 100 if c else None
-                inputs = (f"the stated change {_fmt_amount(a, paired['scale'], paired['decimals'])} on "
-                          f"{_fmt_fig(cur)} (last year {_fmt_amount(c - a, paired['scale'], paired['decimals'])})")
-                quotes = [paired["quote"], r["quote"], cur.get("quote")]
+                inputs = (f"the stated change {_fmt_amount(a, paired['scale'], paired['decimals'])} {cite(paired)} on "
+                          f"{_fmt_fig(cur)} {cite(cur)} (last year {_fmt_amount(c - a, paired['scale'], paired['decimals'])})")
+                quotes = [paired, r, cur]
             else:
                 continue
             if sign == 0:
@@ -606,7 +664,7 @@ def check_statements(st, figs, file: str, doc_kind: str = "") -> list[dict]:
                 shown = center if reported >= 0 else -center
                 rows.append(_flag(file, "year_on_year", status, m, code, year, basis, _pct(reported, d),
                                   _pct(shown, max(d, 1) + 1),
-                                  f"The stated change of {m} ({_pct(reported, d)}) does not match the "
+                                  f"The stated change of {measure_name(m, code)} {cite(r)} does not match the "
                                   f"{_pct(shown, max(d, 1) + 1)} given by {inputs}{note}.", quotes))
         elif kind == "share_pct":
             if is_missing(r.get("base_value")) or r.get("base_value") in (None, 0) or is_missing(r.get("figure_value")):
@@ -621,10 +679,11 @@ def check_statements(st, figs, file: str, doc_kind: str = "") -> list[dict]:
             if status:
                 rows.append(_flag(file, "share", status, m, code, year, basis, _pct(r["value"], d),
                                   _pct(center, d + 2),
-                                  f"The stated share {_pct(r['value'], d)} does not match "
+                                  f"The stated share {cite(r)} does not match "
                                   f"{_fmt_amount(n, r['figure_scale'], r['figure_decimals'])} / "
-                                  f"{_fmt_amount(b, r['base_scale'], r['base_decimals'])} = {_pct(center, d + 2)}{note}.",
-                                  [r["quote"], r.get("base_quote")]))
+                                  f"{_fmt_amount(b, r['base_scale'], r['base_decimals'])} {cite(r.get('base_quote'))} = "
+                                  f"{_pct(center, d + 2)}{note}.",
+                                  [r, r.get("base_quote")]))
         elif kind == "execution_pct" and m:
             actual = _pick(figs, m, year, "actual", code, r["start"])
             budget = _pick(figs, m, year, "budget", code, r["start"])
@@ -641,15 +700,16 @@ def check_statements(st, figs, file: str, doc_kind: str = "") -> list[dict]:
                 if status:
                     rows.append(_flag(file, "execution_rate", status, m, code, year, "actual", _pct(r["value"], d),
                                       _pct(center, d + 2),
-                                      f"The stated execution rate of {m} ({_pct(r['value'], d)}) does not match "
-                                      f"决算 {_fmt_fig(a_)} / 年初预算 {_fmt_fig(b_)} = {_pct(center, d + 2)}{note}.",
-                                      [r["quote"], a_.get("quote"), b_.get("quote")]))
+                                      f"The stated execution rate of {measure_name(m, code)} {cite(r)} does not match "
+                                      f"决算 {_fmt_fig(a_)} {cite(a_)} / 年初预算 {_fmt_fig(b_)} {cite(b_)} = "
+                                      f"{_pct(center, d + 2)}{note}.",
+                                      [r, a_, b_]))
             elif m.startswith("sangong") and not budget and not is_missing(r.get("figure_value")) and r["figure_value"] > 0 \
                     and doc_kind in ("final_account", ""):
                 rows.append(_flag(file, "execution_rate", "insufficient_data", m, code, year, "actual",
                                   _pct(r["value"], d), "",
-                                  f"The document states an execution rate for {m} but never states its 年初预算, "
-                                  "so the rate cannot be checked.", [r["quote"]]))
+                                  f"The document states an execution rate for {measure_name(m, code)} {cite(r)} but "
+                                  "never states its 年初预算, so the rate cannot be checked.", [r]))
         elif kind == "wording" and m:
             rows += _check_wording(r, st, figs, file)
     rows += _check_repeated_changes(st, file)
@@ -672,8 +732,9 @@ def _check_wording(r: dict, st: list[dict], figs: Figures, file: str) -> list[di
             status = "rounding" if abs(diff) <= tol + FEN and "equal" in (truth, words) else "mismatch"
             return [_flag(file, "wording", status, m, code, year, "actual", r["quote"],
                           {"greater": "决算数大于预算数", "less": "决算数小于预算数", "equal": "决算数等于预算数"}[truth],
-                          f"The document says {r['quote']} but its 决算 {_fmt_fig(a)} and 年初预算 {_fmt_fig(b)} say otherwise.",
-                          [r["quote"], a.get("quote"), b.get("quote")])]
+                          f"The document says {cite(r)} of {measure_name(m, code)}, but states its 决算 as {_fmt_fig(a)} "
+                          f"{cite(a)} and its 年初预算 as {_fmt_fig(b)} {cite(b)}.",
+                          [r, a, b])]
         # No budget figure: the stated execution rate of the same measure says which way it went.
         rates = [x for x in st if x["kind"] == "execution_pct" and x["measure"] == m and x["start"] < r["start"]]
         if not rates:
@@ -689,9 +750,10 @@ def _check_wording(r: dict, st: list[dict], figs: Figures, file: str) -> list[di
         if words != "equal" and implied == "equal":
             status = "rounding"  # 100% printed may hide 99.6% or 100.4%
         return [_flag(file, "wording", status, m, code, year, "actual", r["quote"], f"完成预算{_pct(v, d)}",
-                      f"The document says {r['quote']} while stating an execution rate of {_pct(v, d)}"
+                      f"The document says {cite(r)} of {measure_name(m, code)} while stating an execution rate of "
+                      f"{_pct(v, d)} {cite(rate)}"
                       + (" (possible only if the rate was rounded to 100%)." if status == "rounding" else "."),
-                      [rate["quote"], r["quote"]])]
+                      [rate, r])]
     if words == "unchanged":
         changes = [x for x in st if x["kind"] == "change_amount" and x["measure"] == m and not is_missing(year)
                    and x["fiscal_year"] == year and x["sentence_start"] == r["sentence_start"]]
@@ -704,14 +766,15 @@ def _check_wording(r: dict, st: list[dict], figs: Figures, file: str) -> list[di
             if status:
                 return [_flag(file, "wording", status, m, code, year, r["basis"], r["quote"],
                               f"change of {_fmt_amount(diff)}",
-                              f"The document says {m} is unchanged but states {_fmt_fig(prior[0])} → {_fmt_fig(cur[0])}.",
-                              [r["quote"], prior[0].get("quote"), cur[0].get("quote")])]
+                              f"The document says {measure_name(m, code)} is unchanged {cite(r)} but states "
+                              f"{_fmt_fig(prior[0])} {cite(prior[0])} → {_fmt_fig(cur[0])} {cite(cur[0])}.",
+                              [r, prior[0], cur[0]])]
         elif changes:
             c = changes[0]
             if c["value"] > _allowance(c["scale"], int(c["decimals"])):
                 return [_flag(file, "wording", "mismatch", m, code, year, r["basis"], r["quote"], c["quote"],
-                              f"The document says {m} is unchanged but states a change of {c['quote']}.",
-                              [r["quote"], c["quote"]])]
+                              f"The document says {measure_name(m, code)} is unchanged {cite(r)} but states a change "
+                              f"{cite(c)}.", [r, c])]
     return []
 
 
@@ -747,9 +810,10 @@ def _check_repeated_changes(st: list[dict], file: str) -> list[dict]:
                     continue
                 done.add(rep)
                 rows.append(_flag(file, "year_on_year", status, m, code, year, basis, rep, exp,
-                                  f"The document states the change of {m} twice, as {exp} and as {rep}"
+                                  f"The document states the change of {measure_name(m, code)} twice, as {exp} "
+                                  f"{cite(first)} and as {rep} {cite(other)}"
                                   + (" (within the printed precision)." if status == "rounding" else "."),
-                                  [first["quote"], other["quote"]]))
+                                  [first, other]))
     return rows
 
 
@@ -772,8 +836,10 @@ def _context(text: str, start: int, end: int, width: int = 10) -> str:
     return text[max(0, start - width):end + width].replace("\n", " ").strip()
 
 
-def check_document_year(text: str, doc: dict) -> list[dict]:
-    """Headings and year-end dates that name a different year than the document's fiscal year."""
+def check_document_year(text: str, doc: dict, page_at=None) -> list[dict]:
+    """Headings and year-end dates that name a different year than the document's fiscal year (``page_at``: offset
+    -> page, for the quotes' pages)."""
+    page_at = page_at or _no_page
     file, kind = doc.get("file", ""), doc.get("doc_kind") or ""
     fy = doc.get("fiscal_year")
     if is_missing(fy):
@@ -791,8 +857,9 @@ def check_document_year(text: str, doc: dict) -> list[dict]:
         if q in seen:
             continue
         seen.add(q)
+        quote = {"quote": q, "page": page_at(m.start())}
         rows.append(_flag(file, "document_year", "mismatch", "", "", fy, "", m.group(0), str(fy),
-                          f"The document is for fiscal year {fy} but names itself {m.group(0)}.", [q]))
+                          f"The document is for fiscal year {fy} but names itself {cite(quote)}.", [quote]))
     allowed = {fy - 1, fy} if kind == "budget" else {fy}
     for m in YEAR_END_DATE.finditer(text):
         y = int(m.group("y"))
@@ -802,14 +869,20 @@ def check_document_year(text: str, doc: dict) -> list[dict]:
         if q in seen:
             continue
         seen.add(q)
+        quote = {"quote": q, "page": page_at(m.start())}
         rows.append(_flag(file, "document_year", "mismatch", "", "", fy, "", q,
                           " or ".join(str(a) for a in sorted(allowed)),
-                          f"The document is for fiscal year {fy} but reports a position {q}.", [q]))
+                          f"The document is for fiscal year {fy} but reports a position {cite(quote)}.", [quote]))
     return rows
 
 
-def check_placeholders(text: str, file: str) -> list[dict]:
+def _no_page(offset) -> None:
+    return None
+
+
+def check_placeholders(text: str, file: str, page_at=None) -> list[dict]:
     """Template text left in the document ("XX局", "某某")."""
+    page_at = page_at or _no_page
     rows, seen = [], set()
     if not any(ch in text for ch in PLACEHOLDER_CHARS):  # (most texts: a few fast searches instead of a regex pass)
         return rows
@@ -821,8 +894,10 @@ def check_placeholders(text: str, file: str) -> list[dict]:
         if q in seen:
             continue
         seen.add(q)
+        quote = {"quote": q, "page": page_at(m.start())}
         rows.append(_flag(file, "placeholder", "mismatch", reported=q, expected="a name or number",
-                          message=f"Template placeholder {m.group(0)!r} left in the text.", quotes=[q]))
+                          message=f"Template placeholder {m.group(0)!r} left in the text: {cite(quote)}.",
+                          quotes=[quote]))
     return rows
 
 
@@ -843,8 +918,8 @@ def check_execution_inputs(figures, documents) -> list[dict]:
         a, b = p["actual"], p["budget"]
         rows.append(_flag(p["files"], "execution_rate", "insufficient_data", p["measure"], "", p["fiscal_year"],
                           "actual", _fmt_fig(a), "",
-                          f"{p['measure']} has a 年初预算 of zero (决算 {_fmt_fig(a)}), so no execution rate is computed.",
-                          [b.get("quote"), a.get("quote")]))
+                          f"{measure_name(p['measure'])} has a 年初预算 of zero {cite(b)} (决算 {_fmt_fig(a)} {cite(a)}), "
+                          "so no execution rate is computed.", [b, a]))
     return rows
 
 
@@ -893,31 +968,36 @@ def _figure_checks(figs: Figures, file: str) -> list[dict]:
     return check_sums(figs, file) + check_restatements(figs, file)
 
 
-def _text_checks(raw: list[dict], figs: Figures, doc: dict, text: str) -> list[dict]:
-    """The checks that read the document's text: stated changes, shares, rates, wording, year, placeholders."""
+def _text_checks(raw: list[dict], figs: Figures, doc: dict, text: str, page_at=None) -> list[dict]:
+    """The checks that read the document's text: stated changes, shares, rates, wording, year, placeholders.
+    ``page_at``: offset -> page (``Document.page_at``); by default read off the figures' pages."""
     file = doc.get("file")
     st = statement_records(text, raw)
-    return (check_statements(st, figs, file, doc.get("doc_kind") or "") + check_document_year(text, doc)
-            + check_placeholders(text, file))
+    page_at = page_at or page_lookup(raw)
+    for r in st:
+        r["page"] = page_at(r["start"])
+    return (check_statements(st, figs, file, doc.get("doc_kind") or "") + check_document_year(text, doc, page_at)
+            + check_placeholders(text, file, page_at))
 
 
 def _readable(doc: dict) -> bool:
     return doc.get("status") in ("ok", "partial")
 
 
-def check_document(figures, document: dict, text: str | None) -> list[dict]:
+def check_document(figures, document: dict, text: str | None, page_at=None) -> list[dict]:
     """Flag dicts of ONE document: every check but the cross-document ones (``flags_table`` makes them a table).
 
     ``figures``: that document's figures, a DataFrame or the extractor's list of dicts (read as
     ``pipeline.frame("figures", …)`` would make them); ``document``: its documents.csv row as a dict; ``text``: its
-    normalised text (None: only the checks of figures run). Gives the same flags as ``run_checks`` on that document
-    alone, without building any DataFrame.
+    normalised text (None: only the checks of figures run); ``page_at``: offset -> page (``Document.page_at``;
+    by default read off the figures' pages). Gives the same flags as ``run_checks`` on that document alone, without
+    building any DataFrame.
     """
     raw = _records(figures) if isinstance(figures, pd.DataFrame) else _like_frame(figures or [])
     figs = Figures(raw)
     rows = _figure_checks(figs, document.get("file")) if raw else []
     if _readable(document) and text is not None:
-        rows += _text_checks(raw, figs, document, text)
+        rows += _text_checks(raw, figs, document, text, page_at)
     if raw:
         rows += check_execution_inputs(raw, [document])
     return rows

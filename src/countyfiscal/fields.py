@@ -62,6 +62,10 @@ TABLES: dict[str, list[Field]] = {
         _f("decimals", "Int64", "decimal places as printed (rounding allowance is half a unit of the last place)"),
         _f("more_precise", "boolean", "among statements of the same figure that agree within rounding: true for the "
            "most precisely printed one(s); empty for a figure stated once"),
+        _f("scope", "string", "total (all funds of the reporting entity) or appropriation (only its 一般公共预算/财政拨款 "
+           "part, as a 一般公共预算 table or a sentence about 财政拨款 states it); measures a document states for one "
+           "scope only (三公, 机关运行经费, …) are total. A figure's key is (file, measure, fiscal_year, basis, code, "
+           "scope): one value per key"),
     ],
     "flags": [
         _f("file", "string", "as in documents.csv (several ';'-separated for cross-document checks)"),
@@ -75,6 +79,10 @@ TABLES: dict[str, list[Field]] = {
         _f("expected", "string", "what the other stated figures imply"),
         _f("message", "string", "one sentence a researcher understands"),
         _f("quotes", "string", "the quotes of every figure involved, '|'-separated"),
+        _f("pages", "string", "the 1-based page of each quote, '|'-separated in the order of quotes (empty where a "
+           "quote has no page; the whole cell empty for documents without pages)"),
+        _f("origin", "string", "reading (raised while the document was read or its figures extracted) · check "
+           "(recomputed by the checks from figures.csv and the text; `countyfiscal check` redoes these)"),
     ],
     "metrics": [
         _f("jurisdiction", "string", "whose metric"),
