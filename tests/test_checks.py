@@ -8,7 +8,7 @@ import pytest
 from countyfiscal import checks
 from countyfiscal.fields import columns
 
-from _fiscal_fixtures import DEV, PLANTS, planted, run_text, seed_results, seed_run
+from _fiscal_fixtures import DEV, PLANTS, planted, run_text, seed_doc_flags, seed_results, seed_run
 
 
 def fig(measure, value, quote, start, *, year=2023, basis="actual", code="", scale="万元", decimals=2, source="text",
@@ -82,8 +82,10 @@ def test_run_checks_returns_the_flags_columns_even_when_empty():
 
 @pytest.fixture(scope="module")
 def seed_flags():
+    # As the pipeline writes them: the checks' flags and those raised while extracting (米易县's two readings of
+    # 卫生健康支出 are settled by the extractor, which flags them: figures.csv holds one value per key).
     docs, figs, texts = seed_run()
-    return checks.run_checks(figs, docs, texts)
+    return checks.run_checks(figs, docs, texts, extra=seed_doc_flags())
 
 
 def _has(flags, file_prefix, check, status, measure, *quotes, code=None):
@@ -95,9 +97,13 @@ def _has(flags, file_prefix, check, status, measure, *quotes, code=None):
 
 
 def test_seed_contradictions_are_mismatches_with_both_quotes(seed_flags):
-    # 米易县 卫生健康支出 stated as 18.05 万元 and as 15.62 万元.
+    # 米易县 卫生健康支出 stated as 18.05 万元 and as 15.62 万元 (住房保障's amount, repeated in the item list): the
+    # classes add up to the total with 18.05, so that is the figure kept; the flag names both.
     assert _has(seed_flags, "003", "restatement", "mismatch", "functional_expenditure", "18.05万元", "15.62万元",
                 code="210")
+    row = seed_flags[(seed_flags["code"] == "210")].iloc[0]
+    assert (row["origin"], row["reported"], row["expected"]) == ("reading", "15.62万元", "18.05万元")
+    assert "“卫生健康支出18.05万元”" in row["message"] and "支出决算为15.62万元”" in row["message"]
     # 曾都区 项目支出 decrease stated as 35 万元 and as 47 万元 (195 − 148).
     assert _has(seed_flags, "004", "year_on_year", "mismatch", "project_expenditure", "35 万元", "47 万元")
     assert _has(seed_flags, "004", "year_on_year", "mismatch", "project_expenditure", "35 万元", "195 万元", "148 万元")
@@ -117,7 +123,7 @@ def test_seed_consistent_statements_are_not_flagged(seed_flags):
 
 def test_seed_flags_are_sorted_and_deterministic(seed_flags):
     docs, figs, texts = seed_run()
-    again = checks.run_checks(figs, docs, texts)
+    again = checks.run_checks(figs, docs, texts, extra=seed_doc_flags())
     pd.testing.assert_frame_equal(seed_flags, again)
     assert list(seed_flags.columns) == columns("flags")
 
@@ -129,9 +135,9 @@ def test_check_document_on_the_extractors_dicts_gives_the_flags_of_the_whole_run
 
     rows = []
     for res in seed_results():
-        mine = checks.check_document(res.figures, res.document, res.text)
+        mine = res.doc_flags + checks.check_document(res.figures, res.document, res.text)
         alone = checks.run_checks(frame("figures", res.figures), frame("documents", [res.document]),
-                                  {res.document["file"]: res.text})
+                                  {res.document["file"]: res.text}, extra=res.doc_flags)
         pd.testing.assert_frame_equal(checks.flags_table(mine), alone)
         rows += mine
     together = checks.flags_table(rows)
@@ -143,7 +149,7 @@ def test_check_document_without_text_checks_the_figures_only():
     res = next(r for r in seed_results() if r.document["file"].startswith("003"))
     rows = checks.check_document(res.figures, res.document, None)
     assert {r["check"] for r in rows} <= {"sum_of_parts", "restatement", "table_vs_text", "execution_rate"}
-    assert any(r["check"] == "restatement" and r["code"] == "210" for r in rows)
+    assert rows and not any(r["check"] == "restatement" for r in rows)  # (one value per key: 210 flagged on reading)
     assert checks.check_document([], res.document, None) == []
 
 
@@ -195,3 +201,27 @@ def test_check_dir_writes_flags_and_metrics_atomically(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["documents.csv", "figures.csv", "flags.csv", "metrics.csv"]
     # Same result as the in-memory run: the CSV round trip loses nothing the checks need.
     assert n == len(checks.run_checks(figs, docs, texts))
+
+
+def test_check_dir_keeps_the_flags_raised_while_reading(tmp_path):
+    # `countyfiscal check` recomputes flags from figures.csv; those raised during extraction (米易县's 210) cannot be,
+    # so they are kept from the previous flags.csv (for documents still read), and the rest recomputed.
+    from _fiscal_fixtures import RAW
+
+    docs, figs, texts = seed_run()
+    docs.to_csv(tmp_path / "documents.csv", index=False)
+    figs.to_csv(tmp_path / "figures.csv", index=False)
+    before = checks.run_checks(figs, docs, texts, extra=seed_doc_flags())
+    stale = before.assign(message=before["message"].where(before["origin"] == "reading", "stale"))
+    stale.to_csv(tmp_path / "flags.csv", index=False)
+    n = checks.check_dir(tmp_path, RAW)
+    after = pd.read_csv(tmp_path / "flags.csv", dtype=str, keep_default_na=False)
+    assert n == len(before) == len(after) and "stale" not in set(after["message"])
+    reading = after[after["origin"] == "reading"]
+    assert reading[["file", "check", "code"]].values.tolist() == [["003_0f5fdd14f3227a61.txt", "restatement", "210"]]
+    # Run again: still there (not duplicated); a document no longer read takes its reading flags with it.
+    assert checks.check_dir(tmp_path, RAW) == n
+    docs.loc[docs["file"].str.startswith("003"), "status"] = "rejected"
+    docs.to_csv(tmp_path / "documents.csv", index=False)
+    checks.check_dir(tmp_path, RAW)
+    assert "reading" not in set(pd.read_csv(tmp_path / "flags.csv", dtype=str, keep_default_na=False)["origin"])

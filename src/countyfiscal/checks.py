@@ -1028,7 +1028,7 @@ def run_checks(figures: pd.DataFrame, documents: pd.DataFrame, texts: dict[str, 
         rows += _cross_document(prepared.values(), docs)
     if documents is not None and raw:
         rows += check_execution_inputs(raw, docs)
-    return flags_table(rows + list(extra or []))
+    return flags_table(rows + [f if f.get("origin") else {**f, "origin": "reading"} for f in extra or []])
 
 
 def _write_atomic(frame: pd.DataFrame, path: Path) -> None:
@@ -1054,10 +1054,23 @@ def _read(path: Path, table: str) -> pd.DataFrame:
     return frame
 
 
+def _reading_flags(path: Path, files: set[str]) -> list[dict]:
+    """The rows of a previous flags.csv raised while reading (origin ``reading``) for ``files``."""
+    if not path.exists():
+        return []
+    previous = _read(path, "flags")
+    if "origin" not in previous:
+        return []
+    keep = previous[(previous["origin"] == "reading") & previous["file"].isin(files)]
+    return keep.to_dict("records")
+
+
 def check_dir(processed: Path, raw: Path) -> int:
     """Read documents.csv/figures.csv from ``processed``, re-read the texts, write flags.csv and metrics.csv.
 
-    Returns the number of flags written.
+    The flags raised while the documents were read (origin ``reading``: readings that disagreed, tables missing…)
+    cannot be recomputed from figures.csv: they are kept from the previous flags.csv, for the documents still read;
+    every other flag is recomputed. Returns the number of flags written.
     """
     from countyfiscal.ingest import normalised_text
     from countyfiscal.metrics import compute_metrics
@@ -1069,7 +1082,7 @@ def check_dir(processed: Path, raw: Path) -> int:
     for doc in documents.to_dict("records"):
         if doc.get("status") in ("ok", "partial"):
             texts[doc["file"]] = normalised_text(raw / doc["file"])
-    flags = run_checks(figures, documents, texts)
+    flags = run_checks(figures, documents, texts, extra=_reading_flags(processed / "flags.csv", set(texts)))
     metrics = compute_metrics(figures, documents, texts=texts)
     _write_atomic(flags, processed / "flags.csv")
     _write_atomic(metrics, processed / "metrics.csv")

@@ -10,6 +10,8 @@ from countyfiscal.amounts import allowance, amount_from_match, to_float
 from countyfiscal.fields import columns
 from countyfiscal.model import Document
 
+from countyfiscal.audit.reconcile import one_value_per_key
+
 from .narrative import extract_narrative
 
 APPROPRIATION_SCOPE = re.compile(r"财政拨款|一般公共预算|当年拨款|政府性基金|国有资本经营")
@@ -92,6 +94,8 @@ def _prefer_whole_department(text: str, rows: list[dict], fiscal_year: int | Non
     # whole-department figure for the same measure, code, year and basis.
     headings = _Headings(text)
     scopes = [_scope(text, r, headings) if r["measure"] in SCOPED_MEASURES else "" for r in rows]
+    for r, s in zip(rows, scopes):
+        r["scope"] = s or "total"  # (a measure stated for one scope only is the entity's total of it)
     totals: dict[tuple, list[dict]] = {}
     for r, s in zip(rows, scopes):
         if s == "total":
@@ -248,7 +252,9 @@ def extract_figures(doc: Document, doc_kind: str = "", fiscal_year: int | None =
 def extract_all(doc: Document, doc_kind: str = "", fiscal_year: int | None = None, pdf_path=None) -> list[dict]:
     """Every figure the document states, in its narrative and in its disclosure tables, reconciled:
     whole-department figures preferred over 一般公共预算-only restatements that differ from them, the combined
-    vehicle figure only where the parts are not given, and ``more_precise`` set between agreeing statements."""
+    vehicle figure only where the parts are not given, one value per key (file, measure, fiscal_year, basis, code,
+    scope: ``audit.reconcile``; where readings disagree, a flag on ``doc.flags`` names them), and ``more_precise``
+    set between agreeing statements."""
     from .tables import table_figures
 
     rows = extract_narrative(doc.text, doc_kind, fiscal_year, page_at=doc.page_at)
@@ -256,6 +262,11 @@ def extract_all(doc: Document, doc_kind: str = "", fiscal_year: int | None = Non
     rows += table_figures(doc, fiscal_year, doc_kind, pdf_path=pdf_path)
     rows = _prefer_whole_department(doc.text, rows, fiscal_year)
     rows = _combined_vehicle_only_when_alone(rows)
+    rows, conflicts = one_value_per_key(rows, doc.text, doc_kind, doc.file)
+    doc.flags.extend(conflicts)
+    for flag in doc.flags:  # (what ingest raised too: `countyfiscal check` keeps these rows, recomputes the rest)
+        if not flag.get("origin"):
+            flag["origin"] = "reading"
     out = _as_rows(doc, rows)
     _mark_precision(out)
     return out
@@ -268,7 +279,7 @@ def _mark_precision(rows: list[dict]) -> None:
     groups: dict[tuple, list[dict]] = {}
     for r in rows:
         r["more_precise"] = ""
-        groups.setdefault((r["measure"], r["code"], r["fiscal_year"], r["basis"]), []).append(r)
+        groups.setdefault((r["measure"], r["code"], r["fiscal_year"], r["basis"], r.get("scope")), []).append(r)
     for grp in groups.values():
         if len(grp) < 2:
             continue
