@@ -32,10 +32,15 @@ def test_parts_rounded_to_the_printed_precision_are_rounding_not_mismatch():
 def test_parts_off_by_more_than_rounding_are_a_mismatch_with_every_quote():
     figs = pd.DataFrame([fig("expenditure_total", 2950200.0, "支出合计295.02万元", 0),
                          fig("basic_expenditure", 2555100.0, "基本支出255.51万元", 20),
-                         fig("project_expenditure", 385100.0, "项目支出38.51万元", 40)])
+                         fig("project_expenditure", 405100.0, "项目支出40.51万元", 40)])
     [flag] = checks.check_sums(figs, "a.txt")
     assert flag["status"] == "mismatch"
-    assert flag["quotes"] == "支出合计295.02万元|基本支出255.51万元|项目支出38.51万元"
+    assert flag["quotes"] == "支出合计295.02万元|基本支出255.51万元|项目支出40.51万元"
+    # Parts that fall short of the total are a gap, not a contradiction: a total may also hold 事业单位经营支出 (湖州市
+    # 交通运输局 2026: 人员 + 公用 + 项目 + 经营支出 200.00 万元 = 201,286.11 万元).
+    short = figs.assign(value=figs["value"].where(figs["measure"] != "project_expenditure", 385100.0))
+    [flag] = checks.check_sums(short, "a.txt")
+    assert flag["status"] == "insufficient_data"
 
 
 def test_restatement_beyond_rounding_is_flagged_with_both_quotes_and_equal_repeats_are_not():
@@ -225,3 +230,73 @@ def test_check_dir_keeps_the_flags_raised_while_reading(tmp_path):
     docs.to_csv(tmp_path / "documents.csv", index=False)
     checks.check_dir(tmp_path, RAW)
     assert "reading" not in set(pd.read_csv(tmp_path / "flags.csv", dtype=str, keep_default_na=False)["origin"])
+
+
+# --- false alarms found on the clean dev corpus, each from a real layout ---------------------------------------
+
+def _flags_of(text, figs, doc_kind="budget"):
+    from countyfiscal.statements import statement_records
+
+    return checks.check_statements(statement_records(text, figs), figs, "a.pdf", doc_kind)
+
+
+def test_shares_rounded_to_add_up_to_100_percent_are_rounding():
+    # 杭州市司法局 2026: 58,486.35 / 99,230.46 is 58.94 %, printed 59.0 % so the three shares add up to 100.0 %.
+    text = ("支出预算 99,230.46 万元。按支出用途分类，包括人员支出 58,486.35 万元，占 59.0%；日常公用支出 12,237.94 万元，"
+            "占 12.3%；项目支出 28,506.17 万元，占 28.7%。")
+    figs = [fig(m, v * 10000, q, text.index(q), year=2026, basis="budget") for m, v, q in [
+        ("expenditure_total", 99230.46, "支出预算 99,230.46 万元"), ("personnel_expenditure", 58486.35, "人员支出 58,486.35 万元"),
+        ("public_expenditure", 12237.94, "日常公用支出 12,237.94 万元"), ("project_expenditure", 28506.17, "项目支出 28,506.17 万元")]]
+    flags = _flags_of(text, figs)
+    assert [(f["check"], f["status"]) for f in flags] == [("share", "rounding")]
+    assert "add up to 100%" in flags[0]["message"]
+    # Shares not adding up to 100 % are each judged alone: 59.0 % and 28.6 % are both wrong.
+    flags = _flags_of(text.replace("28.7%", "28.6%"), figs)
+    assert [(f["check"], f["status"], f["reported"]) for f in flags] == [("share", "mismatch", "59.0%"),
+                                                                        ("share", "mismatch", "28.6%")]
+
+
+def test_a_spaced_share_is_not_taken_for_the_base_of_the_next_one():
+    # 湖州市卫生健康委员会 2026: "政府性基金收入 27600.00 万元 ， 占 5.4% ；事业收入 436671.20 万元，占 84.7%".
+    text = ("收入预算 515313.35 万元。其中：一般公共预算拨款收入 37018.75 万元，占 7.2%；\n政府性基金收入 27600.00 万元 ， "
+            "占 5.4% ；事业收入 436671.20 万元，占 84.7%；其他收入 14023.40 万元，占 2.7%。")
+    assert [f for f in _flags_of(text, []) if f["status"] == "mismatch"] == []
+
+
+def test_what_money_is_spent_on_is_not_the_subject_of_a_change():
+    # 重庆市水利局 2026: "…主要用于重庆市藻渡水库工程等项目支出，比 2025 年减少 258146.77 万元" is about the 政府性基金
+    # 预算支出 of the sentence; the 项目支出 decrease is stated elsewhere (251675.84 万元).
+    from countyfiscal.statements import statement_records
+
+    text = ("支出比 2025 年减少 246429.22 万元，主要是基本支出增加 5246.63 万元，项目支出减少 251675.84 万元。"
+            "政府性基金预算支出 44134.59 万元，主要用于重庆市藻渡水库工程等项目支出，比 2025 年减少 258146.77 万元。")
+    st = statement_records(text, [])
+    assert [r["measure"] for r in st if r["kind"] == "change_amount"] == [
+        "", "basic_expenditure", "project_expenditure", ""]
+    assert checks.check_statements(st, [], "a.pdf") == []
+
+
+def test_economic_classes_are_added_to_the_total_their_table_breaks_down():
+    # 福州市医疗保障局 2026: the 一般公共预算支出经济分类情况表 breaks down all expenditure (basic and project), so its
+    # classes are not 基本支出's parts.
+    t = "2026年度一般公共预算支出经济分类情况表"
+    figs = pd.DataFrame([fig("basic_expenditure", 78412600.0, "合计 7841.26", 0, year=2026, basis="budget",
+                             source="table", table="2026年度一般公共预算基本支出经济分类情况表")] + [
+        fig("economic_expenditure", v, q, 100 + i * 30, year=2026, basis="budget", code=c, source="table", table=t)
+        for i, (c, v, q) in enumerate([("301", 70703400.0, "工资福利支出 7070.34"), ("302", 38278500.0, "商品和服务支出 3827.85"),
+                                       ("303", 75423500.0, "对个人和家庭的补助 7542.35"),
+                                       ("313", 3334050000.0, "对社会保障基金补助 333405.00")])])
+    assert checks.check_sums(figs, "a.pdf") == []
+    # The same classes from a 基本支出 table are 基本支出's parts.
+    basic = figs.assign(table=figs["table"].str.replace("支出经济分类", "基本支出经济分类"))
+    assert [f["status"] for f in checks.check_sums(basic, "a.pdf")] == ["mismatch"]
+
+
+def test_a_table_of_uncertain_identity_takes_part_in_no_comparison():
+    rows = [fig("income_total", 5153133500.0, "收入预算 515313.35 万元", 0, year=2026, basis="budget"),
+            fig("income_total", 4782946000.0, "本年收入合计 478294.60", 50, year=2026, basis="budget", source="table",
+                table="2026年部门收入预算表")]
+    known = pd.DataFrame([dict(r, table_kind="income" if r["source"] == "table" else "") for r in rows])
+    assert [f["check"] for f in checks.check_restatements(known, "a.pdf")] == ["table_vs_text"]
+    unsure = known.assign(table_kind="")
+    assert checks.check_restatements(unsure, "a.pdf") == []

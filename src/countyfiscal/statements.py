@@ -78,7 +78,7 @@ BASIS_CUE = re.compile(r"决算|执行数|实际支出|预算(?<!公共预算)(?
 QUOTE_MARKS = re.compile(r"[“”\"‘’'「」『』]")
 RESTRICTED_SCOPE = re.compile(r"一般公共预算|政府性基金|国有资本")
 TOTAL_WORD = re.compile(r"总(?=支出|收入)")
-SHARE_AFTER = re.compile(r"[，,]?\s*占")
+SHARE_AFTER = re.compile(r"\s*[，,]?\s*占")
 QIZHONG = re.compile(r"\s*其中")
 PRIOR_YEAR_WORD = re.compile(r"上年|去年|同期")
 
@@ -95,16 +95,22 @@ def _measure_rules() -> dict:
         return yaml.safe_load(fh)["measures"]
 
 
-@cache
 def _share_bases() -> dict[str, str]:
-    with resources.files("countyfiscal.resources").joinpath("statements.yml").open(encoding="utf-8") as fh:
-        return yaml.safe_load(fh)["share_bases"]
+    return _statement_rules()["share_bases"]
 
 
 @cache
 def _excludes() -> dict[str, tuple[str, ...]]:
-    """measure -> the words that, right before one of its names, mean it is not named there."""
-    return {m: tuple(spec.get("exclude_before", []) or []) for m, spec in _measure_rules().items()}
+    """measure -> the words that, right before one of its names, mean it is not named there (measures.yml's, and
+    statements.yml's not_subject_after for every measure)."""
+    common = tuple(_statement_rules().get("not_subject_after") or ())
+    return {m: tuple(spec.get("exclude_before", []) or []) + common for m, spec in _measure_rules().items()}
+
+
+@cache
+def _statement_rules() -> dict:
+    with resources.files("countyfiscal.resources").joinpath("statements.yml").open(encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
 
 
 def _fold_quotes(s: str) -> str:
@@ -826,7 +832,7 @@ def _shares(text, amounts, figures, doc_year, doc_basis) -> list[dict]:
             for a in amounts.between(period, num.start):
                 if a.start < period or a.start >= num.start:
                     continue
-                if SHARE_AFTER.match(text[a.end:a.end + 3]):
+                if SHARE_AFTER.match(text[a.end:a.end + 6]):  # ("27600.00 万元 ， 占 5.4%": spaced)
                     continue
                 base = {"base_value": float(a.value), "base_scale": a.scale, "base_decimals": a.decimals,
                         "base_quote": a.quote}

@@ -49,6 +49,14 @@ CARRY_OVER = re.compile(r"(?:上年结转|年初结转和结余|年初结转结�
                         r"[^\n\d。；]{0,24}?(?P<num>\d[\d,]*(?:\.\d+)?)\s*(?P<unit>亿元|万元|元)?")
 
 
+# A sub-row of a carry-over line: "（一）一般公共预算拨款 100.00" (its first amount).
+SUB_ROW = re.compile(r"[ \t]*[（(][一二三四五六七八九十]{1,3}[)）][^\n\d]{0,20}?(?P<num>\d[\d,]*(?:\.\d+)?)")
+
+
+def _number(s: str) -> float:
+    return float(s.replace(",", ""))
+
+
 @lru_cache(maxsize=1)
 def _totals_by_doc_kind() -> dict[str, str]:
     from countyfiscal.extract.table_rules import RULES
@@ -267,13 +275,19 @@ class _Context:
         return held
 
     def carry_overs(self) -> list[tuple[float, str | None]]:
+        """Carry-over amounts the document states: after a 上年结转/年末结转 words, and on the sub-rows of such a
+        table line ("二、上年结转 679.89" then "（一）一般公共预算拨款 100.00"), with their unit where printed."""
         if self._carry is None:
             self._carry = []
             for m in CARRY_OVER.finditer(self.text):
-                try:
-                    self._carry.append((float(m.group("num").replace(",", "")), m.group("unit")))
-                except ValueError:
-                    continue
+                self._carry.append((_number(m.group("num")), m.group("unit")))
+                end = self.text.find("\n", m.end())
+                while end >= 0:
+                    sub = SUB_ROW.match(self.text, end + 1)
+                    if not sub:
+                        break
+                    self._carry.append((_number(sub.group("num")), None))
+                    end = self.text.find("\n", sub.end())
         return self._carry
 
     def explained_by_carry_over(self, a: _Cluster, b: _Cluster) -> bool:
