@@ -130,7 +130,8 @@ def test_a_table_of_uncertain_identity_gives_way():
     rows = [row(text, "收入合计515.30万元", "income_total", 5153000.0, table_kind=""),
             row(text, "本年收入合计 478.29", "income_total", 4782900.0, source="table", table="收入表", table_kind="")]
     out, [flag] = one_value_per_key(rows, text, "budget")
-    assert values(out, "income_total") == [5153000.0] and "identity is uncertain" in flag["message"]
+    assert values(out, "income_total") == [5153000.0] and "identity the reader is unsure of" in flag["message"]
+    assert (flag["check"], flag["status"]) == ("table_reading", "insufficient_data")
 
 
 def test_different_scopes_are_different_keys():
@@ -138,3 +139,16 @@ def test_different_scopes_are_different_keys():
     rows = [row(text, "基本支出255.51万元", "basic_expenditure", 2555100.0),
             row(text, "一般公共预算基本支出200.00万元", "basic_expenditure", 2000000.0, scope="appropriation")]
     assert one_value_per_key(rows, text) == (rows, [])
+
+
+def test_items_listed_after_a_sentence_ending_in_qizhong_take_its_scope():
+    # 苏州市自然资源和规划局 2026: "财政拨款基本支出预算 12,889.17 万元，其中：\n（一）人员经费 11,577.73 万元。" —
+    # the 人员经费 is the 财政拨款 part, not the department's (its all-funds 基本支出 is 12,947.96 万元).
+    from countyfiscal.extract import _Headings, _scope
+
+    text = "六、财政拨款基本支出预算情况说明\n2026 年度财政拨款基本支出预算 12,889.17 万元，其中：\n（一）人员经费 11,577.73 万元。"
+    r = row(text, "人员经费 11,577.73 万元", "personnel_expenditure", 115777300.0)
+    assert _scope(text, r, _Headings(text)) == "appropriation"
+    text = "2026 年度基本支出预算 12,889.17 万元，其中：\n（一）人员经费 11,577.73 万元。"
+    r = row(text, "人员经费 11,577.73 万元", "personnel_expenditure", 115777300.0)
+    assert _scope(text, r, _Headings(text)) == "total"

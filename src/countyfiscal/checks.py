@@ -82,14 +82,19 @@ def _round(x: float, decimals: int, mode=ROUND_HALF_UP) -> Decimal:
 
 
 def judge_percent(reported: float, decimals: int, center: float, lo: float, hi: float,
-                  wrong_base: float | None = None) -> tuple[str | None, str]:
+                  wrong_base: float | None = None, whole: bool = False) -> tuple[str | None, str]:
     """Status of a stated percentage against the one its figures give (center, and the range their rounding allows).
 
-    Returns (None, "") when the figures round to the stated value.
+    Returns (None, "") when the figures round to the stated value. ``whole``: the document prints whole percents
+    with decimal places ("增长 4.0%", "下降 4.00%"), so a whole number is also judged as a whole percent.
 
     >>> judge_percent(114.55, 2, 114.5503, 114.54, 114.56)
     (None, '')
     >>> judge_percent(15, 0, 13.04, 10.6, 15.6, wrong_base=15.0)[0]
+    'mismatch'
+    >>> judge_percent(4.0, 1, 4.6, 4.59, 4.61, whole=True)
+    ('rounding', ' (consistent only if the document truncated to a whole percent)')
+    >>> judge_percent(4.0, 1, 4.6, 4.59, 4.61)[0]
     'mismatch'
     """
     rep = Decimal(repr(reported))
@@ -99,6 +104,12 @@ def judge_percent(reported: float, decimals: int, center: float, lo: float, hi: 
         return "rounding", " (consistent only if the document truncated rather than rounded)"
     if wrong_base is not None and _round(wrong_base, decimals) == rep:
         return "mismatch", " (the stated percentage is the change divided by this year's figure, not last year's)"
+    if whole and decimals and rep == rep.to_integral_value():
+        # "增长 4.0%" for 4.48 %: a whole percent printed with a decimal place (the document's other rates show it).
+        if _round(center, 0) == rep:
+            return "rounding", " (consistent if the document rounded to a whole percent)"
+        if _round(center, 0, ROUND_DOWN) == rep:
+            return "rounding", " (consistent only if the document truncated to a whole percent)"
     half = 0.5 * 10 ** -decimals
     if lo - 1e-9 <= reported + half and reported - half <= hi + 1e-9:
         return "rounding", " (within what rounding of the printed amounts allows)"
@@ -317,6 +328,7 @@ class Figures:
             if "unit" not in columns:
                 row["unit"] = "yuan"
             row["_scope"] = figure_scope(row)
+            row["_group"] = "all" if row["_scope"] == "text" else row["_scope"]
             row["_money"] = is_missing(row["unit"]) or row["unit"] == "yuan"
             rows.append(row)
         self.rows = rows
@@ -326,14 +338,19 @@ class Figures:
                 self._by_key[(row["measure"], row["fiscal_year"], row["code"])].append(row)
         self._values: dict[tuple, list[dict]] = {}
 
+    def rows_of(self, measure: str, year: int, code: str = "") -> list[dict]:
+        """Every stated figure of one measure, year and code (any basis), in input order."""
+        return self._by_key.get((measure, year, code), [])
+
     def values(self, measure: str, year, basis: str, code: str = "", scope: str | None = None,
                money: bool = False) -> list[dict]:
         """Distinct stated values of one measure (first statement of each), in text order; ``basis`` "" for any
-        basis, ``scope`` and ``money`` to keep only figures of one scope, only money."""
+        basis, ``scope`` and ``money`` to keep only figures of one sum group (figure_scope, the narrative with "all"),
+        only money."""
         key = (measure, year, basis, code, scope, money)
         if key not in self._values:
             rows = self._by_key.get((measure, year, code))
-            sel = [r for r in rows if (not basis or r["basis"] == basis) and (scope is None or r["_scope"] == scope)
+            sel = [r for r in rows if (not basis or r["basis"] == basis) and (scope is None or r["_group"] == scope)
                    and (not money or r["_money"])] if rows else []
             if len(sel) > 1:  # (one figure or none: already in order and distinct)
                 if self.has_start:
@@ -411,11 +428,13 @@ def _gap(flag: dict) -> float:
 def check_sums(figs, file: str) -> list[dict]:
     """Totals against their parts: total = 基本 + 项目, 基本 = 人员 + 公用, "三公" = its parts, classes = total."""
     figs = _figures(figs)
-    # Parts are added only to totals of the same money: narrative with narrative, one table scope with itself.
+    # Parts are added only to totals of the same money: one table scope with itself, the narrative with the all-funds
+    # tables (one value per key may have kept a table's reading of a figure the narrative also states: the
+    # narrative's parts are then only complete with the table's).
     groups: dict[tuple, list[dict]] = defaultdict(list)
     for r in figs.rows:
         if r["_money"] and r["fiscal_year"] is not None:
-            groups[(r["fiscal_year"], r["basis"], r["_scope"])].append(r)
+            groups[(r["fiscal_year"], r["basis"], r["_group"])].append(r)
     rows: list[dict] = []
     for (year, basis, scope), g in sorted(groups.items(), key=lambda kv: kv[0]):
         def v(measure, code=""):
@@ -583,11 +602,15 @@ def _cross_document(figure_sets, documents: list[dict]) -> list[dict]:
 # Stated changes, shares, execution rates and wording
 
 
-def _pick(figs: Figures, measure: str, year, basis: str, code: str, near: int | None = None) -> list[dict]:
-    """The distinct values of a measure (any basis when ``basis`` is ""), nearest to ``near`` first."""
+def _pick(figs: Figures, measure: str, year, basis: str, code: str, near: int | None = None,
+          scope: str | None = None) -> list[dict]:
+    """The distinct values of a measure (any basis when ``basis`` is ""), nearest to ``near`` first; of the figures'
+    ``scope`` (total, appropriation) where some are of it."""
     if not measure or is_missing(year):
         return []
     vals = figs.values(measure, int(year), basis, code)
+    if scope and len(vals) > 1:
+        vals = [r for r in vals if r.get("scope") in (scope, "", None)] or vals
     if near is not None and len(vals) > 1:
         vals = sorted(vals, key=lambda r: abs((r.get("start") or 0) - near))
     return vals
@@ -646,12 +669,15 @@ def check_statements(st, figs, file: str, doc_kind: str = "") -> list[dict]:
     figs = _figures(figs)
     amounts_by_start = {r["start"]: r for r in st if r["kind"] == "change_amount"}
     forced = _hundred_percent_breakdowns(st)
+    rates = [r["value"] for r in st if r["kind"] == "change_pct" and r["decimals"] and r.get("words") != "unchanged"]
+    whole = len(rates) >= 2 and all(float(v).is_integer() for v in rates)
 
     def cur_prior(r):
-        cur = _pick(figs, r["measure"], r["fiscal_year"], r["basis"], r["code"], r["start"])
+        scope = r.get("scope") or None
+        cur = _pick(figs, r["measure"], r["fiscal_year"], r["basis"], r["code"], r["start"], scope)
         # Last year's figure on the basis the sentence measures against (比上年执行数: last year's actual).
         prior_basis = PRIOR_BASIS.get(r.get("base") or "", r["basis"])
-        prior = _pick(figs, r["measure"], (r["fiscal_year"] or 0) - 1, prior_basis, r["code"], r["start"])
+        prior = _pick(figs, r["measure"], (r["fiscal_year"] or 0) - 1, prior_basis, r["code"], r["start"], scope)
         return (cur[0] if cur else None), (prior[0] if prior else None)
 
     for r in st:
@@ -720,7 +746,7 @@ def check_statements(st, figs, file: str, doc_kind: str = "") -> list[dict]:
             if center < -10 ** -d / 2:  # the figures move the other way
                 status, note = "mismatch", " (the figures move in the opposite direction)"
             else:
-                status, note = judge_percent(rep_mag, d, center, lo, hi, wrong)
+                status, note = judge_percent(rep_mag, d, center, lo, hi, wrong, whole)
             if status:
                 shown = center if reported >= 0 else -center
                 rows.append(_flag(file, "year_on_year", status, m, code, year, basis, _pct(reported, d),
@@ -775,7 +801,7 @@ def check_statements(st, figs, file: str, doc_kind: str = "") -> list[dict]:
                                   "never states its 年初预算, so the rate cannot be checked.", [r]))
         elif kind == "wording" and m:
             rows += _check_wording(r, st, figs, file)
-    rows += _check_repeated_changes(st, file)
+    rows += _check_repeated_changes(st, file, figs)
     return rows
 
 
@@ -841,7 +867,22 @@ def _check_wording(r: dict, st: list[dict], figs: Figures, file: str) -> list[di
     return []
 
 
-def _check_repeated_changes(st: list[dict], file: str) -> list[dict]:
+def _same_money(figs: Figures | None, measure: str, year, basis: str) -> bool:
+    """The document's figures show its 一般公共预算/财政拨款 part of ``measure`` (else of its expenditure total) is the
+    whole of it: both scopes stated, and equal within rounding (曾都区: 305.63 万元 either way)."""
+    if figs is None or is_missing(year):
+        return False
+    for m in (measure, "expenditure_total"):
+        vals = [r for r in figs.rows_of(m, int(year), "") if r["basis"] == basis]
+        total = [r for r in vals if r.get("scope") == "total"]
+        part = [r for r in vals if r.get("scope") == "appropriation"]
+        if total and part:
+            a, b = total[0], part[0]
+            return _status_amount(a["value"], b["value"], figure_allowance(a) + figure_allowance(b)) is None
+    return False
+
+
+def _check_repeated_changes(st: list[dict], file: str, figs: Figures | None = None) -> list[dict]:
     """The same year-on-year change stated twice with different values."""
     rows = []
     for kind in ("change_amount", "change_pct"):
@@ -849,8 +890,12 @@ def _check_repeated_changes(st: list[dict], file: str) -> list[dict]:
         for x in st:
             if x["kind"] == kind and x["measure"] != "" and x["direction"] != 0:
                 year = None if is_missing(x["fiscal_year"]) else x["fiscal_year"]
-                # Two statements of one change against different bases (上年预算 vs 上年执行数) are both right.
-                groups[(x["measure"], x["code"], year, x["basis"], x.get("base") or "")].append(x)
+                # Two statements of one change against different bases (上年预算 vs 上年执行数), or of different scopes
+                # (all funds, 一般公共预算 only, unless the figures show these are the same money), are both right.
+                scope = x.get("scope") or ""
+                if scope == "appropriation" and _same_money(figs, x["measure"], year, x["basis"]):
+                    scope = "total"
+                groups[(x["measure"], x["code"], year, x["basis"], (x.get("base") or "", scope))].append(x)
         # Sorted as pandas groups them: a statement of no year last.
         for (m, code, year, basis, _), g in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2] is None,
                                                                                   kv[0][2] or 0, kv[0][3], kv[0][4])):

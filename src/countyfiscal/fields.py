@@ -108,6 +108,8 @@ TABLES: dict[str, list[Field]] = {
         _f("base", "string", "changes: what the change is measured against, as the sentence says — prior_budget "
            "(比上年预算数/上年年初预算) · prior_execution (比上年执行数/上年预计执行) · prior_final_account "
            "(比上年决算数) · empty when the sentence does not say"),
+        _f("scope", "string", "changes: appropriation where the sentence is about the 一般公共预算/财政拨款 part of a "
+           "measure figures state for both scopes, else total (as figures.scope); empty for other kinds"),
         _f("value", "float64", "yuan for change_amount; percent for *_pct (-: see direction); empty for wording",
            "yuan or percent"),
         _f("scale", "string", "the unit as printed: 元/万元/亿元 for amounts, % for percentages"),

@@ -24,6 +24,7 @@ COLUMNS = [
     "fiscal_year",
     "basis",
     "base",  # changes: what the change is measured against — prior_budget · prior_execution · prior_final_account · ""
+    "scope",  # total, or appropriation where the sentence is about the 一般公共预算/财政拨款 part (as figures' scope)
     "value",  # yuan for change_amount, percent for *_pct, empty for wording
     "scale",  # 元/万元/亿元 for amounts, % for percentages
     "decimals",
@@ -77,6 +78,11 @@ UP_RE = re.compile(UP)
 BASIS_CUE = re.compile(r"决算|执行数|实际支出|预算(?<!公共预算)(?<!基金预算)(?<!经营预算)")
 QUOTE_MARKS = re.compile(r"[“”\"‘’'「」『』]")
 RESTRICTED_SCOPE = re.compile(r"一般公共预算|政府性基金|国有资本")
+# Measures a document states both for all its funds and for the 一般公共预算/财政拨款 part (figures' scope).
+SCOPED_MEASURES = frozenset({"income_total", "expenditure_total", "basic_expenditure", "project_expenditure",
+                             "personnel_expenditure", "public_expenditure", "functional_expenditure",
+                             "economic_expenditure"})
+APPROPRIATION_WORDS = re.compile(r"(?<!政府性基金)(?<!国有资本经营)(?:财政拨款|一般公共预算|当年拨款)")
 TOTAL_WORD = re.compile(r"总(?=支出|收入)")
 SHARE_AFTER = re.compile(r"\s*[，,]?\s*占")
 QIZHONG = re.compile(r"\s*其中")
@@ -674,6 +680,20 @@ def change_base(text: str, pos: int) -> str:
     return ""
 
 
+def statement_scope(text: str, pos: int, measure: str) -> str:
+    """The scope of a statement about ``measure`` at ``pos``: appropriation where its sentence names the
+    一般公共预算/财政拨款 part before it ("2026 年度一般公共预算拨款支出…，项目支出增加 313.91 万元"), else total.
+
+    >>> statement_scope("一般公共预算拨款支出48.76万元，项目支出增加313.91万元", 20, "project_expenditure")
+    'appropriation'
+    >>> statement_scope("一般公共预算拨款安排的“三公”经费减少1万元", 15, "sangong_total")
+    'total'
+    """
+    if measure not in SCOPED_MEASURES:
+        return "total"
+    return "appropriation" if APPROPRIATION_WORDS.search(text, period_start(text, pos), pos) else "total"
+
+
 _BLANK_ROW = dict.fromkeys(COLUMNS)
 
 
@@ -707,6 +727,7 @@ def _changes(text, amounts, figures, doc_year, doc_basis) -> list[dict]:
         direction = _direction(m.group("verb"))
         subject = _subject(text, at, sent, amounts, figures, doc_year, doc_basis)
         base = change_base(text, at)
+        subject["scope"] = statement_scope(text, at, subject["measure"])
         if am:
             a = _LazyAmount(am)
             row = _row(kind="change_amount", value=float(a.value), scale=a.scale, decimals=a.decimals,
@@ -729,7 +750,7 @@ def _changes(text, amounts, figures, doc_year, doc_basis) -> list[dict]:
                     and _amount_before(text, amounts, m.start(), last_chain["end"]) is None
                     and SUBJECT_GAP.fullmatch(_text_index(text).fold(last_chain["end"], m.start()))):
                 chain = last_chain["start"]
-                subject = {k: last_chain[k] for k in ("measure", "code", "fiscal_year", "basis")}
+                subject = {k: last_chain[k] for k in ("measure", "code", "fiscal_year", "basis", "scope")}
                 base = last_chain["base"] or base
                 if direction == 0:
                     direction = last_chain["direction"]
@@ -891,6 +912,7 @@ def _wordings(text, amounts, figures, doc_year, doc_basis, subjects: list[dict])
     for m in WORDING_CMP.finditer(text):
         sent = sentence_start(text, m.start())
         s = carried_subject(m.start(), sent)
+        s["scope"] = statement_scope(text, m.start(), s["measure"])
         rows.append(_row(kind="wording", words=_OP_WORDS[m.group("op")], quote=m.group(0), start=m.start(),
                          end=m.end(), sentence_start=sent, chain=-1, direction=0, **s))
     for m in WORDING_SAME.finditer(text):
@@ -900,6 +922,7 @@ def _wordings(text, amounts, figures, doc_year, doc_basis, subjects: list[dict])
         if not _compare_context(text, m.end(), sent) and not PRIOR_YEAR_WORD.search(text, sent, m.end()):
             continue
         s = carried_subject(m.start(), sent)
+        s["scope"] = statement_scope(text, m.start(), s["measure"])
         quote = text[_clause_start(text, m.start(), sent):m.end()]
         base = change_base(text, m.start())
         rows.append(_row(kind="wording", words="unchanged", quote=quote, start=m.start(), end=m.end(),

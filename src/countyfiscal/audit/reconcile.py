@@ -352,12 +352,13 @@ class _Context:
         ranked.sort(key=lambda t: t[0], reverse=True)
         best, runner = ranked[0], ranked[1]
         winner, reason = None, ""
+        reading = False  # the disagreement is one of our readings, not of the document
         if best[0][0] > runner[0][0]:
             winner, reason = best[2], "with which " + "; ".join(best[1]) + " (the other does not)"
         elif best[0] > runner[0]:
             winner = best[2]
             if best[0][1] != runner[0][1]:
-                reason = "the other comes from a table whose identity is uncertain"
+                reason, reading = "as the other comes from a table whose identity the reader is unsure of", True
             elif best[0][2] != runner[0][2]:
                 reason = f"stated {best[0][2]} times against {runner[0][2]}, as nothing else the document states settles it"
             else:
@@ -371,7 +372,7 @@ class _Context:
                                         "settles which is right, so figures.csv keeps neither"))
         else:
             for c in losers:
-                flags.append(_conflict_flag(file, key, winner, c, winner, reason))
+                flags.append(_conflict_flag(file, key, winner, c, winner, reason, reading=reading or not c.certain()))
         return drop, rekey, flags
 
     def _has(self, measure: str, year, basis: str, code: str) -> bool:
@@ -389,15 +390,20 @@ def _fmt(c: _Cluster) -> str:
     return _fmt_fig(c.best)
 
 
-def _conflict_flag(file: str, key: tuple, a: _Cluster, b: _Cluster, kept: _Cluster | None, reason: str) -> dict:
+def _conflict_flag(file: str, key: tuple, a: _Cluster, b: _Cluster, kept: _Cluster | None, reason: str,
+                   reading: bool = False) -> dict:
+    """The flag of a key read with two values: the document's contradiction (restatement · table_vs_text, mismatch), or
+    a reading of ours the document does not settle (table_reading, insufficient_data: one table read two ways, or a
+    table whose identity is uncertain)."""
     from countyfiscal.checks import _flag, cite, measure_name
 
     measure, year, basis, code, scope = key
     qa, qb = a.first(), b.first()
     sources = {("table" if str(r.get("source") or "text").endswith("table") else "text") for r in (qa, qb)}
     same_table = sources == {"table"} and qa.get("table") == qb.get("table") and qa.get("page") == qb.get("page")
-    check = "table_reading" if same_table else "table_vs_text" if sources == {"table", "text"} else "restatement"
-    status = "insufficient_data" if same_table else "mismatch"
+    reading = reading or same_table
+    check = "table_reading" if reading else "table_vs_text" if sources == {"table", "text"} else "restatement"
+    status = "insufficient_data" if reading else "mismatch"
     where = f"table “{qa.get('table')}” gives" if same_table else "the document states"
     scope_note = ", 一般公共预算/财政拨款 only" if scope == "appropriation" else ""
     kept_note = f"figures.csv keeps {_fmt(kept)}, {reason}" if kept is not None else reason

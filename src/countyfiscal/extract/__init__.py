@@ -7,33 +7,33 @@ import re
 from decimal import Decimal
 
 from countyfiscal.amounts import allowance, amount_from_match, to_float
+from countyfiscal.audit.reconcile import one_value_per_key
 from countyfiscal.fields import columns
 from countyfiscal.model import Document
-
-from countyfiscal.audit.reconcile import one_value_per_key
+# Measures a document may state both for the whole department and for its 一般公共预算 appropriations only.
+# ("三公" and 机关运行经费 are appropriation-funded by definition, so they have one scope.)
+from countyfiscal.statements import SCOPED_MEASURES
 
 from .narrative import extract_narrative
 
 APPROPRIATION_SCOPE = re.compile(r"财政拨款|一般公共预算|当年拨款|政府性基金|国有资本经营")
 SENTENCE_END = "。；;！？!?\n"
 VEHICLE_PARTS = {"sangong_vehicle_purchase", "sangong_vehicle_operation"}
-# Measures a document may state both for the whole department and for its 一般公共预算 appropriations only.
-# ("三公" and 机关运行经费 are appropriation-funded by definition, so they have one scope.)
-SCOPED_MEASURES = {"income_total", "expenditure_total", "basic_expenditure", "project_expenditure",
-                   "personnel_expenditure", "public_expenditure", "functional_expenditure", "economic_expenditure"}
 
 
 SHARE_AFTER = re.compile(r"[，,]\s*占[^，,；;。\n]*")
+LIST_INTRO = re.compile(r"其中[:：]\s*$")
 
 
 def _lead_in(text: str, start: int, end: int) -> str:
     """What qualifies a figure: its sentence up to the figure, and a share clause right after it
     ("…支出2,090,097.89元，占一般公共预算财政拨款总支出的75.25%"). Items listed after it ("其中：财政拨款收入…")
-    do not. A sentence opening with 其中 belongs to the one before it."""
+    do not. A sentence opening with 其中 belongs to the one before it, and so does an item listed on its own line
+    after a sentence ending in "其中：" ("…财政拨款基本支出预算 12,889.17 万元，其中：\n（一）人员经费 11,577.73 万元")."""
     a = start
     while a > 0 and text[a - 1] not in SENTENCE_END:
         a -= 1
-    if text[a : a + 2] == "其中" and a > 0:
+    if a > 0 and (text[a : a + 2] == "其中" or text[a - 1] == "\n" and LIST_INTRO.search(text, max(0, a - 8), a)):
         a -= 1
         while a > 0 and text[a - 1] not in SENTENCE_END:
             a -= 1
