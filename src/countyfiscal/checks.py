@@ -355,16 +355,16 @@ class Figures:
             if len(sel) > 1:  # (one figure or none: already in order and distinct)
                 if self.has_start:
                     sel = sorted(sel, key=_start_key)
-                sel = _distinct(sel)
+                sel = _distinct(sel, "_scope" if scope is None else "_group")
             self._values[key] = sel
         return self._values[key]
 
 
-def _distinct(rows: list[dict]) -> list[dict]:
-    """The first row of each value (within half a fen) and scope."""
+def _distinct(rows: list[dict], by: str = "_scope") -> list[dict]:
+    """The first row of each value (within half a fen) and scope (``by``: "_scope", or "_group" for sums)."""
     out, seen = [], []
     for row in rows:
-        value, key = row["value"], row["_scope"]
+        value, key = row["value"], row[by]
         for v, k in seen:
             if abs(value - v) < FEN and k == key:
                 break

@@ -66,7 +66,9 @@ EXECUTION = re.compile(rf"完成(?:年初|全年|调整)?预算(?:数)?(?:的)?\
 WORDING_CMP = re.compile(
     r"决算数?(?:据)?\s*(?P<op>大于|小于|等于|高于|低于|超过|少于|多于)\s*(?:年初|全年|调整)?\s*预算数?"
 )
-WORDING_SAME = re.compile(r"持平|无变化|没有变化|未发生变化|保持不变|(?<=预算数)相同|(?<=上年)相同|(?<=上年度)相同")
+WORDING_SAME = re.compile(r"持平|无变化|没有变化|未发生变化|保持不变|相同")
+# "相同" claims no change only right after what it compares with ("与上年预算数相同"); "口径相同" does not.
+SAME_AS = ("上年", "上年度", "预算数", "去年")
 # Right before WORDING_SAME, these admit a small change ("基本持平"): not a claim of equality. (Searched for apart from
 # the words, so the regex engine can skip ahead on the words' first characters.)
 SAME_QUALIFIERS = ("基本", "大体", "总体", "略有", "大致")
@@ -438,7 +440,7 @@ def as_number(x) -> int | float | None:
 # The columns of figures.csv and documents.csv that statements, checks and metrics read; only these are converted
 # from a DataFrame (its other columns cost time and are never looked at).
 FIGURE_COLUMNS = ("file", "measure", "fiscal_year", "basis", "code", "value", "unit", "method", "quote", "start", "end",
-                  "source", "table", "scale", "decimals", "page", "scope", "table_kind", "row", "column")
+                  "source", "table", "scale", "decimals", "page", "scope", "table_kind")
 DOCUMENT_COLUMNS = ("file", "status", "doc_kind", "fiscal_year", "department", "jurisdiction")
 
 
@@ -917,6 +919,8 @@ def _wordings(text, amounts, figures, doc_year, doc_basis, subjects: list[dict])
                          end=m.end(), sentence_start=sent, chain=-1, direction=0, **s))
     for m in WORDING_SAME.finditer(text):
         if text[max(m.start() - 2, 0):m.start()] in SAME_QUALIFIERS:
+            continue
+        if m.group() == "相同" and not text[max(m.start() - 3, 0):m.start()].endswith(SAME_AS):
             continue
         sent = sentence_start(text, m.start())
         if not _compare_context(text, m.end(), sent) and not PRIOR_YEAR_WORD.search(text, sent, m.end()):
