@@ -45,17 +45,21 @@ def test_the_reading_the_classes_support_is_kept_and_both_are_named():
 
 def test_a_this_year_total_beside_a_total_with_the_carry_over_is_another_quantity():
     # 重庆市气象局 2026 预算: the narrative's 一般公共预算财政拨款收入 includes the 上年结转 (100.00 of it 一般公共预算);
-    # the 财政拨款收支总表's 本年收入 does not. A budget's figure is the one with the carry-over; nothing is flagged.
+    # the 财政拨款收支总表's 本年收入 does not. 财政拨款收入 is the year's own (as tests/data/dev_labels.csv reads it);
+    # nothing is flagged.
     text = ("一般公共预算财政拨款收入12,672.73万元。\n一、本年收入 12,572.73 一、本年支出 13,252.62\n"
             "二、上年结转 679.89 二、结转下年\n(一)一般公共预算拨款 100.00\n(二)政府性基金预算拨款 579.89\n")
     rows = [row(text, "一般公共预算财政拨款收入12,672.73万元", "fiscal_appropriation_income", 126727300.0, page=2),
             row(text, "一、本年收入 12,572.73", "fiscal_appropriation_income", 125727300.0, source="table",
                 table="2026年财政拨款收支总体情况表", page=11)]
     out, flags = one_value_per_key(rows, text, "budget")
-    assert values(out, "fiscal_appropriation_income") == [126727300.0] and flags == []
-    # A final account's figure is the year's own.
-    out, flags = one_value_per_key(rows, text, "final_account")
     assert values(out, "fiscal_appropriation_income") == [125727300.0] and flags == []
+    # A budget's income_total is the grand total (the contract); a final account's the year's own.
+    totals = [dict(r, measure="income_total") for r in rows]
+    out, flags = one_value_per_key(totals, text, "budget")
+    assert values(out, "income_total") == [126727300.0] and flags == []
+    out, flags = one_value_per_key(totals, text, "final_account")
+    assert values(out, "income_total") == [125727300.0] and values(out, "income_grand_total") == [126727300.0]
 
 
 def test_a_grand_total_read_as_the_years_total_is_re_keyed():
@@ -148,6 +152,9 @@ def test_items_listed_after_a_sentence_ending_in_qizhong_take_its_scope():
 
     text = "六、财政拨款基本支出预算情况说明\n2026 年度财政拨款基本支出预算 12,889.17 万元，其中：\n（一）人员经费 11,577.73 万元。"
     r = row(text, "人员经费 11,577.73 万元", "personnel_expenditure", 115777300.0)
+    assert _scope(text, r, _Headings(text)) == "appropriation"
+    text += "主要包括：基本工资。\n（二）公用经费 1,311.44 万元。"  # (the next item of the same list)
+    r = row(text, "公用经费 1,311.44 万元", "public_expenditure", 13114400.0)
     assert _scope(text, r, _Headings(text)) == "appropriation"
     text = "2026 年度基本支出预算 12,889.17 万元，其中：\n（一）人员经费 11,577.73 万元。"
     r = row(text, "人员经费 11,577.73 万元", "personnel_expenditure", 115777300.0)

@@ -6,8 +6,8 @@ restatements and all stay (``more_precise`` tells them apart). Readings that dis
 1. The other reading is another quantity, and the document says which: it differs from the kept one by a carry-over
    the document states (上年结转 / 年末结转和结余: a 本年 total beside a 总计), or by a change the document states
    for this figure (it is last year's figure). The kept one is the one the contract means for the document's kind
-   (``totals_by_doc_kind`` of table_titles.yml); the other is re-keyed to the grand-total measure where it is one,
-   else dropped. No flag: the document does not contradict itself.
+   (``totals_by_doc_kind`` of table_titles.yml for income_total/expenditure_total; the year's own for every other
+   measure); the other is re-keyed to the grand-total measure where it is one, else dropped. No flag: the document does not contradict itself.
 2. Otherwise the document contradicts itself (or a reading went wrong): the reading its own identities support is
    kept — 基本 + 项目 = 支出合计, 人员 + 公用 = 基本, "三公" parts = total, classes = total (and 类 = its 款), 收入总计 =
    支出总计, a stated change with its percentage — then the reading of a table whose identity is certain, then the
@@ -328,7 +328,9 @@ class _Context:
                 continue
             if self.explained_by_carry_over(a, b):
                 small, large = sorted((a, b), key=lambda c: c.value)
-                wants_grand = measure.endswith("_grand_total") or convention == "grand"
+                # (the contract's budget income_total/expenditure_total are the 总计; every other measure is the
+                # year's own: fiscal_appropriation_income is this year's 财政拨款, as the labels read it)
+                wants_grand = measure.endswith("_grand_total") or measure in GRAND and convention == "grand"
                 keep, other = (large, small) if wants_grand else (small, large)
                 remaining.remove(other)
                 grand = GRAND.get(measure)

@@ -23,6 +23,25 @@ VEHICLE_PARTS = {"sangong_vehicle_purchase", "sangong_vehicle_operation"}
 
 SHARE_AFTER = re.compile(r"[，,]\s*占[^，,；;。\n]*")
 LIST_INTRO = re.compile(r"其中[:：]\s*$")
+LIST_ITEM = re.compile(r"[ \t]*(?:[（(][一二三四五六七八九十\d]{1,3}[）)]|\d{1,2}[.、．](?!\d))")
+MAX_LIST_LINES = 12
+
+
+def _list_intro(text: str, line_start: int) -> int | None:
+    """Where the sentence introducing a list begins, for an item on a line of its own: the lines above it are items
+    too (as many as MAX_LIST_LINES) up to one ending in "其中：" — that line's last sentence; else None."""
+    pos = line_start
+    for _ in range(MAX_LIST_LINES):
+        prev = text.rfind("\n", 0, pos - 1) + 1  # start of the line above
+        if LIST_INTRO.search(text, max(prev, pos - 12), pos - 1):
+            a = pos - 1
+            while a > prev and text[a - 1] not in SENTENCE_END:
+                a -= 1
+            return a
+        if prev == 0 or not LIST_ITEM.match(text, prev):
+            return None
+        pos = prev
+    return None
 
 
 def _lead_in(text: str, start: int, end: int) -> str:
@@ -33,10 +52,14 @@ def _lead_in(text: str, start: int, end: int) -> str:
     a = start
     while a > 0 and text[a - 1] not in SENTENCE_END:
         a -= 1
-    if a > 0 and (text[a : a + 2] == "其中" or text[a - 1] == "\n" and LIST_INTRO.search(text, max(0, a - 8), a)):
+    if a > 0 and text[a : a + 2] == "其中":
         a -= 1
         while a > 0 and text[a - 1] not in SENTENCE_END:
             a -= 1
+    elif a > 0 and text[a - 1] == "\n" and LIST_ITEM.match(text, a):
+        intro = _list_intro(text, a)
+        if intro is not None:
+            a = intro
     share = SHARE_AFTER.match(text, end)
     return text[a:end] + (share.group(0) if share else "")
 
@@ -89,13 +112,18 @@ def _scope(text: str, row: dict, headings: _Headings) -> str:
 
 
 def _prefer_whole_department(text: str, rows: list[dict], fiscal_year: int | None = None) -> list[dict]:
-    # Budgets state classes, 基本/项目 and 人员/公用 twice: for all funds and for 一般公共预算 only. Both are
-    # "stated", but only the first is the department's; the second survives only where the document gives no
-    # whole-department figure for the same measure, code, year and basis.
+    """Rows with their ``scope`` set, the whole department's preferred. Budgets state classes, 基本/项目 and 人员/公用
+    twice: for all funds and for the 一般公共预算/财政拨款 part only.
+
+    - A statement of the part that equals the whole department's figure of the same key restates it (``total``).
+    - One that differs from it is another scope's figure, and the part may be 一般公共预算's or all 财政拨款's (with
+      政府性基金): left out, the department's figure standing for the key.
+    - Where the document states only the part: if it shows the part is not the whole (its 一般公共预算 total differs
+      from the department's), the figure is kept as ``appropriation``; else nothing shows it differs, and it is read
+      as the department's figure (``total``), as a reader would.
+    """
     headings = _Headings(text)
     scopes = [_scope(text, r, headings) if r["measure"] in SCOPED_MEASURES else "" for r in rows]
-    for r, s in zip(rows, scopes):
-        r["scope"] = s or "total"  # (a measure stated for one scope only is the entity's total of it)
     totals: dict[tuple, list[dict]] = {}
     for r, s in zip(rows, scopes):
         if s == "total":
@@ -105,14 +133,16 @@ def _prefer_whole_department(text: str, rows: list[dict], fiscal_year: int | Non
     out = []
     for r, s in zip(rows, scopes):
         key = (r["measure"], r["code"], r["fiscal_year"], r["basis"])
+        scope = "total"  # (a measure stated for one scope only is the entity's total of it)
         if s == "appropriation":
             if key in totals:
                 if not any(_agree(r, t) for t in totals[key]):
                     continue
+                # (equal to the department's figure: a restatement of it; its part — 一般公共预算 or all 财政拨款 —
+                # may not be the one another statement means by the part)
             elif _differs_for(differs, r):
-                # Only the 一般公共预算 part is stated, and the document shows that part is not the whole
-                # department: the figure would be read as the department's, so it is left out.
-                continue
+                scope = "appropriation"
+        r["scope"] = scope
         out.append(r)
     return out
 
@@ -250,8 +280,8 @@ def extract_figures(doc: Document, doc_kind: str = "", fiscal_year: int | None =
 
 
 def extract_all(doc: Document, doc_kind: str = "", fiscal_year: int | None = None, pdf_path=None) -> list[dict]:
-    """Every figure the document states, in its narrative and in its disclosure tables, reconciled:
-    whole-department figures preferred over 一般公共预算-only restatements that differ from them, the combined
+    """Every figure the document states, in its narrative and in its disclosure tables, reconciled: each with its
+    scope (whole department, or the 一般公共预算/财政拨款 part where the document tells them apart), the combined
     vehicle figure only where the parts are not given, one value per key (file, measure, fiscal_year, basis, code,
     scope: ``audit.reconcile``; where readings disagree, a flag on ``doc.flags`` names them), and ``more_precise``
     set between agreeing statements."""
