@@ -15,7 +15,7 @@ from operator import itemgetter
 import pandas as pd
 import yaml
 
-from countyfiscal.amounts import AMOUNT_RE, SCALES, Amount, amount_from_match, decimals_of, normalise_scale
+from countyfiscal.amounts import AMOUNT_RE, SCALES, Amount, allowance, amount_from_match, decimals_of, normalise_scale
 
 COLUMNS = [
     "kind",  # change_amount · change_pct · share_pct · execution_pct · wording
@@ -682,9 +682,11 @@ def change_base(text: str, pos: int) -> str:
     return ""
 
 
-def statement_scope(text: str, pos: int, measure: str) -> str:
+def statement_scope(text: str, pos: int, measure: str, amounts: _Amounts | None = None, figures=None) -> str:
     """The scope of a statement about ``measure`` at ``pos``: appropriation where its sentence names the
-    一般公共预算/财政拨款 part before it ("2026 年度一般公共预算拨款支出…，项目支出增加 313.91 万元"), else total.
+    一般公共预算/财政拨款 part before it ("2026 年度一般公共预算拨款支出 48764.88 万元…，项目支出增加 313.91 万元"),
+    unless the part's amount that sentence opens with is the department's whole total (曾都区: "一般公共预算支出 305.63
+    万元" where all its expenditure is 305.63 万元: the same money); else total.
 
     >>> statement_scope("一般公共预算拨款支出48.76万元，项目支出增加313.91万元", 20, "project_expenditure")
     'appropriation'
@@ -693,7 +695,18 @@ def statement_scope(text: str, pos: int, measure: str) -> str:
     """
     if measure not in SCOPED_MEASURES:
         return "total"
-    return "appropriation" if APPROPRIATION_WORDS.search(text, period_start(text, pos), pos) else "total"
+    period = period_start(text, pos)
+    if not APPROPRIATION_WORDS.search(text, period, pos):
+        return "total"
+    if amounts is not None and figures:
+        lead = amounts.between(period, pos)
+        whole = [f for m in ("expenditure_total", "income_total") for f in figures.stated_by_measure.get(m, ())]
+        if lead and whole:
+            a = lead[0]
+            tol = float(allowance(a.scale, a.decimals))
+            if any(abs(float(a.value) - float(f["value"])) <= tol + 0.005 for f in whole if not is_missing(f["value"])):
+                return "total"
+    return "appropriation"
 
 
 _BLANK_ROW = dict.fromkeys(COLUMNS)
@@ -729,7 +742,7 @@ def _changes(text, amounts, figures, doc_year, doc_basis) -> list[dict]:
         direction = _direction(m.group("verb"))
         subject = _subject(text, at, sent, amounts, figures, doc_year, doc_basis)
         base = change_base(text, at)
-        subject["scope"] = statement_scope(text, at, subject["measure"])
+        subject["scope"] = statement_scope(text, at, subject["measure"], amounts, figures)
         if am:
             a = _LazyAmount(am)
             row = _row(kind="change_amount", value=float(a.value), scale=a.scale, decimals=a.decimals,
@@ -914,7 +927,7 @@ def _wordings(text, amounts, figures, doc_year, doc_basis, subjects: list[dict])
     for m in WORDING_CMP.finditer(text):
         sent = sentence_start(text, m.start())
         s = carried_subject(m.start(), sent)
-        s["scope"] = statement_scope(text, m.start(), s["measure"])
+        s["scope"] = statement_scope(text, m.start(), s["measure"], amounts, figures)
         rows.append(_row(kind="wording", words=_OP_WORDS[m.group("op")], quote=m.group(0), start=m.start(),
                          end=m.end(), sentence_start=sent, chain=-1, direction=0, **s))
     for m in WORDING_SAME.finditer(text):
@@ -926,7 +939,7 @@ def _wordings(text, amounts, figures, doc_year, doc_basis, subjects: list[dict])
         if not _compare_context(text, m.end(), sent) and not PRIOR_YEAR_WORD.search(text, sent, m.end()):
             continue
         s = carried_subject(m.start(), sent)
-        s["scope"] = statement_scope(text, m.start(), s["measure"])
+        s["scope"] = statement_scope(text, m.start(), s["measure"], amounts, figures)
         quote = text[_clause_start(text, m.start(), sent):m.end()]
         base = change_base(text, m.start())
         rows.append(_row(kind="wording", words="unchanged", quote=quote, start=m.start(), end=m.end(),
