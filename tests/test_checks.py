@@ -329,3 +329,43 @@ def test_a_change_of_all_funds_and_one_of_the_general_budget_part_are_not_one_ch
     st = [(r["measure"], r["scope"], r["value"]) for r in statement_records(text, figs) if r["kind"] == "change_amount"]
     assert ("project_expenditure", "total", 83139100.0) in st and ("project_expenditure", "appropriation", 3139100.0) in st
     assert [f for f in _flags_of(text, figs) if f["check"] == "year_on_year"] == []
+
+
+# --- item-level budget vs actual (决算: "年初预算为X万元，支出决算为Y万元…决算数大于预算数") --------------------------
+
+ITEMS = ("（三）一般公共预算财政拨款支出决算具体情况\n"
+         "1.一般公共服务支出（类）政府办公厅（室）及相关机构事务（款）行政运行（项）：年初预算为120.50万元，支出决算为110.25万元，"
+         "完成年初预算的91.49%。决算数{op1}预算数的主要原因是：人员变动。\n"
+         "2.一般公共服务支出（类）政府办公厅（室）及相关机构事务（款）信访事务（项）：年初预算为30.00万元，支出决算为36.00万元。"
+         "决算数{op2}预算数的主要原因是：增加信访专项经费。\n"
+         "3.住房保障支出（类）住房改革支出（款）住房公积金（项）：年初预算为15.62万元，支出决算为15.62万元，决算数{op3}预算数。\n")
+
+
+def _item_figures(text):
+    """The rows the narrative extractor emits for each item: functional_expenditure of the 项 code, budget and actual,
+    from one statement (quote from the chain's start to the amount), with the stated reason on both."""
+    rows = []
+    for code, chain, budget, actual, reason in [
+            ("2010301", "1.一般公共服务支出（类）", "120.50万元", "110.25万元", "主要原因是：人员变动"),
+            ("2010308", "2.一般公共服务支出（类）", "30.00万元", "36.00万元", "主要原因是：增加信访专项经费"),
+            ("2210201", "3.住房保障支出（类）", "15.62万元", "15.62万元", "")]:
+        start = after = text.index(chain) + 2
+        for basis, amount in (("budget", budget), ("actual", actual)):
+            end = after = text.index(amount, after) + len(amount)
+            rows.append({**fig("functional_expenditure", float(amount[:-2]) * 10000, text[start:end], start, code=code,
+                               basis=basis), "stated_reason": reason})  # (both quotes start at the chain)
+    return rows
+
+
+def test_item_wording_is_checked_against_the_items_budget_and_actual():
+    text = ITEMS.format(op1="大于", op2="小于", op3="小于")  # all three contradict the item's own amounts
+    flags = _flags_of(text, _item_figures(text), "final_account")
+    got = [(f["check"], f["status"], f["code"], f["reported"], f["expected"]) for f in flags]
+    assert got == [("wording", "mismatch", "2010301", "决算数大于预算数", "决算数小于预算数"),
+                   ("wording", "mismatch", "2010308", "决算数小于预算数", "决算数大于预算数"),
+                   ("wording", "rounding", "2210201", "决算数小于预算数", "决算数等于预算数")]
+    assert "行政运行 (2010301)" in flags[0]["message"] and "“决算数大于预算数”" in flags[0]["message"]
+    assert "年初预算为120.50万元" in flags[0]["quotes"] and "支出决算为110.25万元" in flags[0]["quotes"]
+    # The consistent wording raises nothing.
+    text = ITEMS.format(op1="小于", op2="大于", op3="等于")
+    assert _flags_of(text, _item_figures(text), "final_account") == []

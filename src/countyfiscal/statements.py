@@ -922,6 +922,12 @@ def _wordings(text, amounts, figures, doc_year, doc_basis, subjects: list[dict])
         if earlier:
             last = max(earlier, key=lambda r: r["end"])
             return {k: last[k] for k in ("measure", "code", "fiscal_year", "basis")}
+        # "…年初预算为30.00万元，支出决算为36.00万元。决算数大于预算数的主要原因是…": the figure that sentence ends with.
+        fig = figures.subject_before(sent, previous) if figures and sent > 0 else None
+        if fig is not None and SUBJECT_GAP.fullmatch(_text_index(text).fold(int(fig["end"]), sent - 1)) is not None:
+            code, year = fig.get("code"), fig.get("fiscal_year")
+            return {"measure": fig["measure"], "code": "" if is_missing(code) else str(code),
+                    "fiscal_year": doc_year if is_missing(year) else int(year), "basis": "actual"}
         return s
 
     for m in WORDING_CMP.finditer(text):
