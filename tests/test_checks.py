@@ -369,3 +369,38 @@ def test_item_wording_is_checked_against_the_items_budget_and_actual():
     # The consistent wording raises nothing.
     text = ITEMS.format(op1="小于", op2="大于", op3="等于")
     assert _flags_of(text, _item_figures(text), "final_account") == []
+
+
+# --- grand totals (收入总计 / 支出总计, with the carry-overs) ---------------------------------------------------------
+
+def _grand(text, quote, value, scale="万元", decimals=2):
+    """As the narrative extractor emits "收、支总计均为X": one amount naming both sides, two rows."""
+    return [fig(m, value, quote, text.index(quote), scale=scale, decimals=decimals)
+            for m in ("income_grand_total", "expenditure_grand_total")]
+
+
+def test_a_grand_total_is_checked_against_the_change_stated_with_it():
+    # (米易县 2023 writes "…均为295.02万元。与2022年度相比，收、支总计各增加…": the statement is then tied by the term
+    # 收、支总计, which measures.yml names as a reading of both grand totals.)
+    from countyfiscal.statements import statement_records
+
+    text = "2023年度收、支总计均为320.02万元，比上年增加15.62万元，增长5.1%。"
+    figs = _grand(text, "收、支总计均为320.02万元", 3200200.0)
+    assert {r["measure"] for r in statement_records(text, figs)} == {"expenditure_grand_total"}
+    assert _flags_of(text, figs, "final_account") == []
+    # 收入支出总计 changed to 0 in the text: the change stated with it no longer fits.
+    text = "2023年度收、支总计均为0万元，比上年增加15.62万元，增长5.1%。"
+    flags = _flags_of(text, _grand(text, "收、支总计均为0万元", 0.0, decimals=0), "final_account")
+    assert [(f["check"], f["status"]) for f in flags] == [("year_on_year", "mismatch")]
+    assert "“收、支总计均为0万元”" in flags[0]["message"] and "“增长5.1%”" in flags[0]["message"]
+
+
+def test_income_and_expenditure_grand_totals_balance():
+    text = "收入总计320.02万元。支出总计300.02万元。"
+    figs = [fig("income_grand_total", 3200200.0, "收入总计320.02万元", 0),
+            fig("expenditure_grand_total", 3000200.0, "支出总计300.02万元", text.index("支出总计"))]
+    [flag] = checks.check_sums(pd.DataFrame(figs), "a.txt")
+    assert (flag["check"], flag["status"], flag["reported"], flag["expected"]) == (
+        "sum_of_parts", "mismatch", "300.02万元", "320.02万元")
+    figs[1]["value"] = 3200200.0
+    assert checks.check_sums(pd.DataFrame(figs), "a.txt") == []

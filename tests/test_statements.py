@@ -156,3 +156,13 @@ def test_statement_rows_are_rows_of_the_declared_statements_table():
     assert [(r["kind"], r["base"], r["page"]) for r in rows] == [
         ("change_amount", "", 3), ("change_pct", "", 3), ("change_amount", "prior_budget", None)]
     assert {r["page"] for r in statement_rows("a.pdf", text, figs, page_at=lambda pos: 7)} == {7}
+
+
+def test_a_reading_of_measures_yml_names_the_measure_it_emits_or_none():
+    from countyfiscal.statements import _statement_measure
+
+    # measures.yml (narrative branch): "_grand_totals" (收、支总计) emits both grand totals from one amount.
+    assert _statement_measure("_grand_totals", {"emits": ["income_grand_total", "expenditure_grand_total"]}) == \
+        "income_grand_total"
+    assert _statement_measure("_general_appropriation_income", {"terms": ["一般公共预算拨款收入"]}) == ""
+    assert _statement_measure("basic_expenditure", {}) == "basic_expenditure"

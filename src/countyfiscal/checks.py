@@ -508,6 +508,16 @@ def check_sums(figs, file: str) -> list[dict]:
                 # Report against the total they come closest to.
                 rows.append(min(found, key=lambda f: ({"rounding": 0, "insufficient_data": 1, "mismatch": 2}[f["status"]],
                                                       _gap(f))))
+        # 收入总计 = 支出总计: the two sides of a 收支总表 (this year's plus carry-overs) balance.
+        ig, eg = v("income_grand_total"), v("expenditure_grand_total")
+        if ig and eg:
+            i, e = ig[0], eg[0]
+            status = _status_amount(e["value"], i["value"], figure_allowance(i) + figure_allowance(e))
+            if status == "mismatch":
+                rows.append(_flag(file, "sum_of_parts", status, "expenditure_grand_total", "", year, basis,
+                                  _fmt_fig(e), _fmt_fig(i),
+                                  f"支出总计 {_fmt_fig(e)} {cite(e)} differs from 收入总计 {_fmt_fig(i)} {cite(i)}: the "
+                                  "two sides of a 收支总表 balance.", [i, e]))
         # Income: a part never exceeds the whole.
         inc, fin = v("income_total"), v("fiscal_appropriation_income")
         if inc and fin:

@@ -112,7 +112,10 @@ def _excludes() -> dict[str, tuple[str, ...]]:
     """measure -> the words that, right before one of its names, mean it is not named there (measures.yml's, and
     statements.yml's not_subject_after for every measure)."""
     common = tuple(_statement_rules().get("not_subject_after") or ())
-    return {m: tuple(spec.get("exclude_before", []) or []) + common for m, spec in _measure_rules().items()}
+    out: dict[str, tuple[str, ...]] = {}
+    for m, spec in _measure_rules().items():
+        out.setdefault(_statement_measure(m, spec), tuple(spec.get("exclude_before", []) or []) + common)
+    return out
 
 
 @cache
@@ -129,7 +132,7 @@ def _fold_quotes(s: str) -> str:
 def _term_regex() -> tuple[re.Pattern, dict[str, str]]:
     """All measure names of resources/measures.yml, longest first, matched on quote-folded text; and the measure of
     each matched text (brackets folded to full width, as the pattern lets either kind match)."""
-    pairs = [(t, m) for m, spec in _measure_rules().items() for t in spec["terms"]]
+    pairs = [(t, _statement_measure(m, spec)) for m, spec in _measure_rules().items() for t in spec["terms"]]
     pairs.sort(key=lambda p: len(p[0]), reverse=True)
     terms, measures = [], {}
     for term, measure in pairs:
@@ -138,6 +141,16 @@ def _term_regex() -> tuple[re.Pattern, dict[str, str]]:
         if measures.setdefault(key, measure) != measure:
             raise ValueError(f"measures.yml: {term!r} names two measures ({measures[key]}, {measure})")
     return re.compile(_longest_first(terms)), measures
+
+
+def _statement_measure(name: str, spec: dict) -> str:
+    """The measure a statement named by one of ``name``'s terms is about. measures.yml's readings (names starting
+    with "_") are no measure of their own: one that emits several measures from one amount ("收、支总计") is about
+    the first of them; any other names something a statement cannot be tied to ("")."""
+    if not name.startswith("_"):
+        return name
+    emits = spec.get("emits") or []
+    return emits[0] if emits else ""
 
 
 def _term_unit(ch: str) -> str:
