@@ -294,6 +294,13 @@ def extract_all(doc: Document, doc_kind: str = "", fiscal_year: int | None = Non
     rows = _combined_vehicle_only_when_alone(rows)
     rows, conflicts = one_value_per_key(rows, doc.text, doc_kind, doc.file)
     doc.flags.extend(conflicts)
+    # The standard tables it should print: a missing one is a flag, and named in its status reason (pipeline._gaps
+    # writes doc.warnings there).
+    from countyfiscal.audit.completeness import audit_tables  # (it reads table_rules: imported once extract is)
+
+    table_flags, missing = audit_tables(doc.text, doc_kind, doc.file, doc.page_at)
+    doc.flags.extend(table_flags)
+    doc.warnings.extend(missing)
     for flag in doc.flags:  # (what ingest raised too: `countyfiscal check` keeps these rows, recomputes the rest)
         if not flag.get("origin"):
             flag["origin"] = "reading"
