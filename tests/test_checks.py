@@ -404,3 +404,40 @@ def test_income_and_expenditure_grand_totals_balance():
         "sum_of_parts", "mismatch", "300.02万元", "320.02万元")
     figs[1]["value"] = 3200200.0
     assert checks.check_sums(pd.DataFrame(figs), "a.txt") == []
+
+
+# --- a narrative figure its standard table leaves blank ------------------------------------------------------------
+
+SANGONG = ("（七）一般公共预算“三公”经费预算情况说明\n2026 年“三公”经费预算数为 24.02 万元，其中因公出国（境）费用 18.00 万元，"
+           "公务接待费 6.02 万元。\n"
+           "表7：2026年市级部门一般公共预算“三公”经费预算表\n部门名称：杭州市气象局 单位：万元\n"
+           "单位名称 “三公”经费合计 因公出国(境)费用 公务接待费\n** 1 2 3\n{cells}\n"
+           "表8：2026年市级部门政府性基金预算支出预算表\n合计 1.00\n")
+
+
+def _sangong_figs(text):
+    return [fig(m, v, q, text.index(q), year=2026, basis="budget") for m, v, q in [
+        ("sangong_total", 240200.0, "“三公”经费预算数为 24.02 万元"), ("sangong_overseas", 180000.0, "因公出国（境）费用 18.00 万元"),
+        ("sangong_reception", 60200.0, "公务接待费 6.02 万元")]]
+
+
+def test_a_narrative_figure_its_table_leaves_blank_is_flagged():
+    doc = {"file": "a.pdf", "doc_kind": "budget", "fiscal_year": 2026}
+    text = SANGONG.format(cells="合计 24.02 18.00 6.02\n杭州市气象局 24.02 18.00 6.02")
+    assert checks.check_table_cells(text, _sangong_figs(text), doc) == []
+    # The budget cells of the 三公 table blanked while the text states the budget.
+    text = SANGONG.format(cells="合计 24.02 18.00\n杭州市气象局 24.02 18.00")
+    [flag] = checks.check_table_cells(text, _sangong_figs(text), doc)
+    assert (flag["check"], flag["status"], flag["measure"], flag["reported"]) == (
+        "table_vs_text", "mismatch", "sangong_reception", "6.02万元")
+    assert "“公务接待费 6.02 万元”" in flag["message"] and "blank" in flag["message"]
+    assert flag["quotes"] == "公务接待费 6.02 万元|表7：2026年市级部门一般公共预算“三公”经费预算表"
+    text = SANGONG.format(cells="合计\n杭州市气象局")
+    assert {f["measure"] for f in checks.check_table_cells(text, _sangong_figs(text), doc)} == {
+        "sangong_total", "sangong_overseas", "sangong_reception"}
+    text = SANGONG.format(cells="合计\n注：本部门无“三公”经费支出，故本表无数据。")
+    assert "states is empty" in checks.check_table_cells(text, _sangong_figs(text), doc)[0]["message"]
+    # A table in 元, or one whose text layer glues its cells, prints the amounts all the same.
+    for cells in ("合计 240,200.00 180,000.00 60,200.00", "合计 24.0218.006.02"):
+        text = SANGONG.format(cells=cells)
+        assert checks.check_table_cells(text, _sangong_figs(text), doc) == []

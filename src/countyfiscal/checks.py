@@ -1019,6 +1019,84 @@ def check_placeholders(text: str, file: str, page_at=None) -> list[dict]:
     return rows
 
 
+# Narrative figures a standard table prints beside them (measure -> table kind). (公务用车购置及运行维护费 is left out:
+# not every 三公 table prints the subtotal.)
+TABLE_OF_MEASURE = {"sangong_total": "sangong", "sangong_overseas": "sangong", "sangong_vehicle_purchase": "sangong",
+                    "sangong_vehicle_operation": "sangong", "sangong_reception": "sangong",
+                    "agency_operating_expenses": "agency_operating"}
+NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
+
+
+def _printed_forms(value: float) -> set[str]:
+    """How a table may print an amount of ``value`` yuan: in 元, 万元 or 亿元, with 0–2 (or 4) decimals, with or without
+    thousands separators (only the forms that are exactly the value)."""
+    forms = set()
+    for factor in (1, 10_000, 100_000_000):
+        x = value / factor
+        for d in (0, 1, 2, 4):
+            if abs(round(x, d) - x) < 1e-7 * max(1.0, x) and (x >= 1 or d > 0):
+                forms.add(f"{x:.{d}f}")
+                forms.add(f"{x:,.{d}f}")
+    return forms
+
+
+def _prints_amount(region: str, fig: dict) -> bool:
+    """The table text ``region`` prints the figure's amount: one of its exact forms (the text layer may glue cells:
+    "13,486.0218,308.57" still holds "13,486.02"), or a number within the figure's printed precision."""
+    squeezed = "".join(region.split())
+    if any(f in squeezed for f in _printed_forms(fig["value"])):
+        return True
+    allow = figure_allowance(fig)
+    if allow:
+        for m in NUMBER.finditer(region):
+            n = float(m.group().replace(",", ""))
+            for factor in (1, 10_000, 100_000_000):
+                if abs(n * factor - fig["value"]) <= allow + FEN:
+                    return True
+    return False
+
+
+def check_table_cells(text: str, figs, doc: dict, page_at=None) -> list[dict]:
+    """A "三公" (or 机关运行经费) figure the narrative states that its standard table does not print: a blank (or
+    different) cell, an empty table, or a table stated empty (空表) while the text gives an amount."""
+    from countyfiscal.audit.completeness import has_amounts, stated_empty, table_titles
+
+    fy, kind = _year(doc.get("fiscal_year")), doc.get("doc_kind") or ""
+    if fy is None or kind not in ("budget", "final_account"):
+        return []
+    figs = _figures(figs)
+    wanted = [r for r in figs.rows if r["measure"] in TABLE_OF_MEASURE and r["fiscal_year"] == fy and r["value"] > 0
+              and not r["source"].endswith("table") and (kind == "final_account" or r["basis"] == "budget")]
+    if not wanted:
+        return []
+    page_at = page_at or _no_page
+    tables: dict[str, list] = defaultdict(list)
+    for t in table_titles(text):
+        if not t.listed:
+            tables[t.kind].append(t)
+    rows, seen = [], set()
+    for r in wanted:
+        found = tables.get(TABLE_OF_MEASURE[r["measure"]])
+        if not found or (r["measure"], r["basis"], r["value"]) in seen:
+            continue
+        seen.add((r["measure"], r["basis"], r["value"]))
+        title = {"quote": found[0].title, "page": page_at(found[0].start)}
+        if any(_prints_amount(text[t.end:t.region_end], r) for t in found):
+            continue
+        name = measure_name(r["measure"])
+        if not any(has_amounts(text, t) for t in found):
+            note = next((w for w in (stated_empty(text, t) for t in found) if w), None)
+            why = (f"which the document states is empty ({cite(note)})" if note else
+                   "which prints no amount at all")
+        else:
+            why = "which leaves it blank or prints another amount"
+        rows.append(_flag(doc.get("file"), "table_vs_text", "mismatch", r["measure"], r["code"], fy, r["basis"],
+                          _fmt_fig(r), "",
+                          f"The text states {name} as {_fmt_fig(r)} {cite(r)}, but not the table {cite(title)}, {why}.",
+                          [r, title]))
+    return rows
+
+
 def check_execution_inputs(figures, documents) -> list[dict]:
     """"三公" parts with a zero 年初预算: no execution rate exists (never inf), so say so.
 
@@ -1095,7 +1173,7 @@ def _text_checks(raw: list[dict], figs: Figures, doc: dict, text: str, page_at=N
     for r in st:
         r["page"] = page_at(r["start"])
     return (check_statements(st, figs, file, doc.get("doc_kind") or "") + check_document_year(text, doc, page_at)
-            + check_placeholders(text, file, page_at))
+            + check_placeholders(text, file, page_at) + check_table_cells(text, figs, doc, page_at))
 
 
 def _readable(doc: dict) -> bool:
