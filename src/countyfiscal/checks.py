@@ -207,7 +207,8 @@ SCOPE_WORDS = (("一般公共预算", "general_budget"), ("财政拨款", "appro
 def figure_scope(fig: dict) -> str:
     """Which money a figure covers: "text" (narrative, scope as the extractor judged it), or the scope of its table
     ("all" for a table of all funds; "general_budget", "appropriation", … for a table restricted by its title)."""
-    if not str(fig.get("source") or "text").endswith("table"):
+    source = fig.get("source")
+    if not (source.endswith("table") if type(source) is str else str(source or "").endswith("table")):
         return "text"
     title = fig.get("table") if isinstance(fig.get("table"), str) else ""
     for word, scope in SCOPE_WORDS:
@@ -278,16 +279,30 @@ def _like_frame(figures: list[dict]) -> list[dict]:
     out = []
     for r in figures:
         row = {}
+        get = r.get
         for name, dtype in specs:
-            v = r.get(name)
-            if dtype == "string":
-                row[name] = v if type(v) is str else _text(v)
+            v = get(name)
+            if type(v) is str and dtype == "string" or type(v) is int and dtype == "Int64":
+                row[name] = v  # (most cells: as they are)
+            elif v is None:
+                row[name] = "" if dtype == "string" else None if dtype == "Int64" else float("nan")
+            elif dtype == "string":
+                row[name] = _text(v)
             else:
                 n = v if type(v) is int else as_number(v)
                 row[name] = (None if n is None else int(n)) if dtype == "Int64" else (
                     float("nan") if n is None else float(n))
         out.append(row)
     return out
+
+
+def _checked(figures: list[dict]) -> list[dict]:
+    """The figures a check can read: all but the sub-classes (款, 项) of a 一般公共预算 part (scope appropriation).
+    Classes are added up at their coarsest level, and one value per key leaves nothing to restate: such rows (a
+    一般公共预算基本支出表's 30101, 30102, …) take part in no check, and a document may hold hundreds."""
+    if not any(r.get("scope") == "appropriation" for r in figures):
+        return figures
+    return [r for r in figures if not (r.get("scope") == "appropriation" and len(str(r.get("code") or "")) > 3)]
 
 
 def _start_key(row: dict) -> tuple:
@@ -1040,19 +1055,26 @@ def _printed_forms(value: float) -> set[str]:
     return forms
 
 
-def _prints_amount(region: str, fig: dict) -> bool:
-    """The table text ``region`` prints the figure's amount: one of its exact forms (the text layer may glue cells:
+@lru_cache(maxsize=64)
+def _table_numbers(text: str, start: int, end: int) -> tuple[str, tuple[float, ...]]:
+    """The text of a table (text[start:end]) without whitespace, and every number in it."""
+    region = text[start:end]
+    return "".join(region.split()), tuple(float(m.group().replace(",", "")) for m in NUMBER.finditer(region))
+
+
+def _prints_amount(text: str, start: int, end: int, fig: dict) -> bool:
+    """The table text[start:end] prints the figure's amount: one of its exact forms (the text layer may glue cells:
     "13,486.0218,308.57" still holds "13,486.02"), or a number within the figure's printed precision."""
-    squeezed = "".join(region.split())
+    squeezed, numbers = _table_numbers(text, start, end)
     if any(f in squeezed for f in _printed_forms(fig["value"])):
         return True
     allow = figure_allowance(fig)
     if allow:
-        for m in NUMBER.finditer(region):
-            n = float(m.group().replace(",", ""))
-            for factor in (1, 10_000, 100_000_000):
-                if abs(n * factor - fig["value"]) <= allow + FEN:
-                    return True
+        value = fig["value"]
+        for n in numbers:
+            if abs(n - value) <= allow + FEN or abs(n * 10_000 - value) <= allow + FEN \
+                    or abs(n * 100_000_000 - value) <= allow + FEN:
+                return True
     return False
 
 
@@ -1080,9 +1102,9 @@ def check_table_cells(text: str, figs, doc: dict, page_at=None) -> list[dict]:
         if not found or (r["measure"], r["basis"], r["value"]) in seen:
             continue
         seen.add((r["measure"], r["basis"], r["value"]))
-        title = {"quote": found[0].title, "page": page_at(found[0].start)}
-        if any(_prints_amount(text[t.end:t.region_end], r) for t in found):
+        if any(_prints_amount(text, t.end, t.region_end, r) for t in found):
             continue
+        title = {"quote": found[0].title, "page": page_at(found[0].start)}
         name = measure_name(r["measure"])
         if not any(has_amounts(text, t) for t in found):
             note = next((w for w in (stated_empty(text, t) for t in found) if w), None)
@@ -1168,7 +1190,11 @@ def _text_checks(raw: list[dict], figs: Figures, doc: dict, text: str, page_at=N
     """The checks that read the document's text: stated changes, shares, rates, wording, year, placeholders.
     ``page_at``: offset -> page (``Document.page_at``); by default read off the figures' pages."""
     file = doc.get("file")
-    st = statement_records(text, raw)
+    # Statements are tied to the department's figures: a 一般公共预算 part the document shows is not the whole
+    # (scope appropriation) names no subject of its own here.
+    whole = raw if not any(r.get("scope") == "appropriation" for r in raw) else [
+        r for r in raw if r.get("scope") != "appropriation"]
+    st = statement_records(text, whole)
     page_at = page_at or page_lookup(raw)
     for r in st:
         r["page"] = page_at(r["start"])
@@ -1189,7 +1215,7 @@ def check_document(figures, document: dict, text: str | None, page_at=None) -> l
     by default read off the figures' pages). Gives the same flags as ``run_checks`` on that document alone, without
     building any DataFrame.
     """
-    raw = _records(figures) if isinstance(figures, pd.DataFrame) else _like_frame(figures or [])
+    raw = _records(figures) if isinstance(figures, pd.DataFrame) else _like_frame(_checked(figures or []))
     figs = Figures(raw)
     rows = _figure_checks(figs, document.get("file")) if raw else []
     if _readable(document) and text is not None:
@@ -1205,7 +1231,7 @@ def run_checks(figures: pd.DataFrame, documents: pd.DataFrame, texts: dict[str, 
 
     Per document as ``check_document``; then the same department's figures across its documents. ``extra``: flag
     rows raised while the documents were read (``Document.flags``), written with the checks' own."""
-    raw = _records(figures)
+    raw = _checked(_records(figures))
     docs = table_records(documents, DOCUMENT_COLUMNS)
     by_file: dict[str, list[dict]] = defaultdict(list)
     for r in raw:

@@ -1007,6 +1007,10 @@ def statement_rows(file: str, text: str, figures, page_at=None) -> list[dict]:
     return [{"file": file, **r, "page": page_at(r["start"])} for r in records]
 
 
+def _no_page(offset) -> None:
+    return None
+
+
 def page_lookup(figures):
     """offset -> page, from figures that carry both an offset and a page: an offset between two figures of the same
     page is on that page (pages are consecutive stretches of the text); elsewhere None.
@@ -1015,9 +1019,14 @@ def page_lookup(figures):
     >>> at(30), at(70), at(5)
     (2, None, None)
     """
-    marks = sorted({(int(s), int(p)) for s, p in ((as_number(f.get("start")), as_number(f.get("page")))
-                                                  for f in table_records(figures, ("start", "page")))
-                    if s is not None and p is not None})
+    if isinstance(figures, list):  # (dicts: the checks' normalised rows hold ints already)
+        pairs = ((f.get("start"), f.get("page")) for f in figures)
+        pairs = ((s if type(s) is int else as_number(s), p if type(p) is int else as_number(p)) for s, p in pairs)
+    else:
+        pairs = ((as_number(f.get("start")), as_number(f.get("page"))) for f in table_records(figures, ("start", "page")))
+    marks = sorted({(int(s), int(p)) for s, p in pairs if s is not None and p is not None})
+    if not marks:  # (a text without pages)
+        return _no_page
     starts = [s for s, _ in marks]
 
     def at(offset) -> int | None:

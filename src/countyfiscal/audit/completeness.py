@@ -80,18 +80,13 @@ def _title_line(line: str) -> str | None:
     return None
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=32)  # (read while extracting, again by the checks of the same document)
 def table_titles(text: str) -> tuple[TableTitle, ...]:
     """Every title line of a standard table in ``text``: table-of-contents entries (listed) and tables (with the end
     of their body), in text order."""
     found: list[list] = []  # [kind, line, start, end, toc_entry]
-    pos = 0
-    for line in text.split("\n"):
-        start, end = pos, pos + len(line)
-        pos = end + 1
-        stripped = line.strip()
-        if not stripped or ("表" not in stripped):
-            continue
+    for start, end in _lines_with(text, "表"):
+        stripped = text[start:end].strip()
         kind = _title_line(stripped)
         if kind:
             found.append([kind, stripped, start, end, False])
@@ -126,6 +121,17 @@ def table_titles(text: str) -> tuple[TableTitle, ...]:
             region_end = nxt
         out.append(TableTitle(f[0], f[1], f[2], f[3], f[4], region_end))
     return tuple(out)
+
+
+def _lines_with(text: str, char: str):
+    """(start, end) of each line of ``text`` holding ``char``, in order (found by str.find: most lines hold none)."""
+    i = text.find(char)
+    while i >= 0:
+        start = text.rfind("\n", 0, i) + 1
+        end = text.find("\n", i)
+        end = len(text) if end < 0 else end
+        yield start, end
+        i = text.find(char, end)
 
 
 def _names(kind: str) -> str:
