@@ -1043,13 +1043,14 @@ NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
 
 
 def _printed_forms(value: float) -> set[str]:
-    """How a table may print an amount of ``value`` yuan: in 元, 万元 or 亿元, with 0–2 (or 4) decimals, with or without
-    thousands separators (only the forms that are exactly the value)."""
+    """How a table may print an amount of ``value`` yuan: in 元, 万元 or 亿元, with 1, 2 or 4 decimals, with or without
+    thousands separators (only the forms that are exactly the value). A bare integer is no table amount: the integers
+    in these tables are column numbers, codes, years and page labels ("公开 10 表")."""
     forms = set()
     for factor in (1, 10_000, 100_000_000):
         x = value / factor
-        for d in (0, 1, 2, 4):
-            if abs(round(x, d) - x) < 1e-7 * max(1.0, x) and (x >= 1 or d > 0):
+        for d in (1, 2, 4):
+            if abs(round(x, d) - x) < 1e-7 * max(1.0, x):
                 forms.add(f"{x:.{d}f}")
                 forms.add(f"{x:,.{d}f}")
     return forms
@@ -1059,7 +1060,8 @@ def _printed_forms(value: float) -> set[str]:
 def _table_numbers(text: str, start: int, end: int) -> tuple[str, tuple[float, ...]]:
     """The text of a table (text[start:end]) without whitespace, and every number in it."""
     region = text[start:end]
-    return "".join(region.split()), tuple(float(m.group().replace(",", "")) for m in NUMBER.finditer(region))
+    return "".join(region.split()), tuple(float(m.group().replace(",", "")) for m in NUMBER.finditer(region)
+                                         if "." in m.group())
 
 
 def _prints_amount(text: str, start: int, end: int, fig: dict) -> bool:

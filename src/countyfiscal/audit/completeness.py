@@ -19,6 +19,7 @@ import yaml
 from countyfiscal.extract.table_rules import classify_title, is_title_line, squeeze
 
 GLUED_TITLE = re.compile(r"(?P<title>\S.{3,40}?表(?:（[^）]{1,12}）|\([^)]{1,12}\))?)(?=\S)")
+PART_HEADING = re.compile(r"^[ \t]*第[一二三四五六七八九十]{1,3}部分", re.M)
 TOC_RUN = 3  # title lines in a row (nothing else between them) that make a table of contents
 TOC_ENTRY = re.compile(r"^(?P<title>.*?表[)）]?)\s*(?:[.．…·•\-—_\s]{2,}\s*\d{1,3}|\s+\d{1,3})\s*$")
 # An amount a table prints in a cell: decimals or thousands separators (not an index row "1 2 3", not a year).
@@ -113,12 +114,14 @@ def table_titles(text: str) -> tuple[TableTitle, ...]:
              if f[4] or i + 1 == len(found) or found[i + 1][4] or found[i + 1][0] != f[0]
              or text[f[3]:found[i + 1][2]].strip()]
     tables = [f for f in found if not f[4]]
+    parts = [m.start() for m in PART_HEADING.finditer(text)]
     out = []
     for f in found:
         region_end = 0
         if not f[4]:
+            # A table runs to the next table's title, or to the next part of the document ("第三部分 …说明").
             nxt = next((t[2] for t in tables if t[2] > f[2]), len(text))
-            region_end = nxt
+            region_end = min(nxt, next((p for p in parts if p > f[3]), nxt))
         out.append(TableTitle(f[0], f[1], f[2], f[3], f[4], region_end))
     return tuple(out)
 
