@@ -441,3 +441,15 @@ def test_a_narrative_figure_its_table_leaves_blank_is_flagged():
     for cells in ("合计 240,200.00 180,000.00 60,200.00", "合计 24.0218.006.02"):
         text = SANGONG.format(cells=cells)
         assert checks.check_table_cells(text, _sangong_figs(text), doc) == []
+
+
+def test_the_narratives_general_budget_part_is_not_added_to_the_departments_total():
+    # 苏州市自然资源和规划局 2026: 基本支出 12,947.96 万元 (all funds) and, for 财政拨款 only, 人员经费 11,577.73 + 公用经费
+    # 1,311.44 = 12,889.17 万元: two scopes, no contradiction.
+    figs = pd.DataFrame([fig("basic_expenditure", 129479600.0, "基本支出 12,947.96 万元", 0, year=2026, basis="budget"),
+                         {**fig("personnel_expenditure", 115777300.0, "人员经费 11,577.73 万元", 40, year=2026,
+                                basis="budget"), "scope": "appropriation"},
+                         {**fig("public_expenditure", 13114400.0, "公用经费 1,311.44 万元", 80, year=2026, basis="budget"),
+                          "scope": "appropriation"}])
+    assert checks.check_sums(figs, "a.pdf") == []
+    assert [f["status"] for f in checks.check_sums(figs.assign(scope="total"), "a.pdf")] == ["mismatch"]

@@ -205,11 +205,12 @@ SCOPE_WORDS = (("一般公共预算", "general_budget"), ("财政拨款", "appro
 
 
 def figure_scope(fig: dict) -> str:
-    """Which money a figure covers: "text" (narrative, scope as the extractor judged it), or the scope of its table
-    ("all" for a table of all funds; "general_budget", "appropriation", … for a table restricted by its title)."""
+    """Which money a figure covers: "text" (narrative), "text_appropriation" (narrative the extractor scoped to the
+    一般公共预算/财政拨款 part: figures column scope), or the scope of its table ("all" for a table of all funds;
+    "general_budget", "appropriation", … for a table restricted by its title)."""
     source = fig.get("source")
     if not (source.endswith("table") if type(source) is str else str(source or "").endswith("table")):
-        return "text"
+        return "text_appropriation" if fig.get("scope") == "appropriation" else "text"
     title = fig.get("table") if isinstance(fig.get("table"), str) else ""
     for word, scope in SCOPE_WORDS:
         if word in title:
