@@ -77,3 +77,46 @@ def test_final_account_titles_and_glued_titles():
     # 珠海 2026: the title and the header on one line of the text layer.
     [t] = table_titles("表5\n一般公共预算支出情况表（按功能分类科目）功能科目名称 一般公共预算支出\n合计 1.00\n")
     assert (t.kind, t.listed) == ("general_function", False)
+
+
+# --- a real disclosure with a table deleted and a table's cells blanked (pypdfium2), as benchmarks/bench_audit.py -----
+
+import importlib.util  # noqa: E402
+import sys  # noqa: E402
+
+import pytest  # noqa: E402
+
+from _fiscal_fixtures import DEV, ROOT  # noqa: E402
+
+QIXIANG = DEV / "hz_qixiang_2026_budget.pdf"
+
+
+def _bench():
+    spec = importlib.util.spec_from_file_location("bench_audit", ROOT / "benchmarks" / "bench_audit.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.skipif(not DEV.exists(), reason="../shared/dev-corpus is absent")
+def test_a_real_budget_with_its_sangong_table_deleted_or_blanked(tmp_path):
+    bench = _bench()
+    clean = bench.read_and_check(str(QIXIANG))
+    assert clean["document"]["status"] == "ok"
+    assert not [f for f in clean["flags"] if f["check"] in ("completeness", "table_vs_text")]
+    # The page of 表7 deleted: its table of contents still lists it.
+    planted, entry = bench.plant_toc_table_missing(QIXIANG, tmp_path / "deleted.pdf")
+    assert entry == "表7.2026年市级部门一般公共预算“三公”经费预算表"
+    got = bench.read_and_check(str(planted))
+    [flag] = [f for f in got["flags"] if f["check"] == "completeness"]
+    assert (flag["status"], flag["quotes"], flag["origin"]) == ("mismatch", entry, "reading")
+    assert got["document"]["status"] == "partial"
+    assert "“三公”经费支出表 is missing though its table of contents lists it" in got["document"]["reason"]
+    # The amounts of 表7 removed while the narrative states the “三公” budget: 24.02 万元, of it 公务用车运行维护费 18.00
+    # and 公务接待费 6.02 (因公出国 is not budgeted: "本部门年初不编制因公出国（境）费用预算").
+    planted, title = bench.plant_sangong_cells_blank(QIXIANG, tmp_path / "blank.pdf")
+    got = bench.read_and_check(str(planted))
+    cells = [f for f in got["flags"] if f["check"] == "table_vs_text"]
+    assert {f["measure"] for f in cells} == {"sangong_total", "sangong_vehicle_operation", "sangong_reception"}
+    assert all(title in f["quotes"] and "prints no amount" in f["message"] for f in cells)
