@@ -84,7 +84,9 @@ RESTRICTED_SCOPE = re.compile(r"一般公共预算|政府性基金|国有资本"
 SCOPED_MEASURES = frozenset({"income_total", "expenditure_total", "basic_expenditure", "project_expenditure",
                              "personnel_expenditure", "public_expenditure", "functional_expenditure",
                              "economic_expenditure"})
-APPROPRIATION_WORDS = re.compile(r"(?<!政府性基金)(?<!国有资本经营)(?:财政拨款|一般公共预算|当年拨款)")
+# (The look-ahead lets the regex engine skip ahead to the words' first characters; a look-behind first is tried at
+# every position.)
+APPROPRIATION_WORDS = re.compile(r"(?=[财一当])(?<!政府性基金)(?<!国有资本经营)(?:财政拨款|一般公共预算|当年拨款)")
 TOTAL_WORD = re.compile(r"总(?=支出|收入)")
 SHARE_AFTER = re.compile(r"\s*[，,]?\s*占")
 QIZHONG = re.compile(r"\s*其中")
@@ -209,6 +211,8 @@ class _TextIndex:
         self.period_marks = [i for i in self.sentence_marks if text[i] not in "；;"]
         self.parens = sorted(_find_all(text, PARENTHESES))
         self.base_amounts: dict[str, dict] = {}  # _find_base's search for a phrase's own amount, by phrase
+        self.period_cues: dict[int, list] = {}  # change_base: a sentence's comparisons (end, base), by its start
+        self.period_parts: dict[int, int | None] = {}  # statement_scope: where a sentence names 一般公共预算…
 
     def folded_pos(self, pos: int) -> int:
         return pos - bisect_left(self.quotes, pos) if self.quotes else pos
@@ -682,17 +686,33 @@ def change_base(text: str, pos: int) -> str:
     ('prior_budget', '')
     """
     period = period_start(text, pos)
-    spans = [(period, pos)]
-    if QIZHONG.match(text, period, pos) and period > 0:
-        spans.append((period_start(text, period - 1), period))
-    for lo, hi in spans:
-        last = None
-        for m in BASE_CUE.finditer(text, lo, hi):
-            last = m
-        if last is not None:
-            what = last.group("what")
-            return _BASES.get("".join(what.split()), "") if what else ""
-    return ""
+    base = _base_before(text, period, pos)
+    if base is None and QIZHONG.match(text, period, pos) and period > 0:
+        base = _base_before(text, period_start(text, period - 1), period)
+    return base or ""
+
+
+def _base_before(text: str, period: int, pos: int) -> str | None:
+    """The base the last comparison of the sentence from ``period`` names before ``pos`` ("" where it names none);
+    None when the sentence holds no comparison before ``pos``. The sentence's comparisons are found once."""
+    cues = _text_index(text).period_cues.get(period)
+    if cues is None:
+        end = _period_end(text, period)
+        cues = [(m.end(), _BASES.get("".join((m.group("what") or "").split()), ""))
+                for m in BASE_CUE.finditer(text, period, end)]
+        _text_index(text).period_cues[period] = cues
+    last = None
+    for cue_end, base in cues:
+        if cue_end > pos:
+            break
+        last = base
+    return last
+
+
+def _period_end(text: str, period: int) -> int:
+    marks = _text_index(text).period_marks
+    i = bisect_left(marks, period)
+    return marks[i] + 1 if i < len(marks) else len(text)
 
 
 def statement_scope(text: str, pos: int, measure: str, amounts: _Amounts | None = None, figures=None) -> str:
@@ -709,7 +729,12 @@ def statement_scope(text: str, pos: int, measure: str, amounts: _Amounts | None 
     if measure not in SCOPED_MEASURES:
         return "total"
     period = period_start(text, pos)
-    if not APPROPRIATION_WORDS.search(text, period, pos):
+    ix = _text_index(text)
+    first = ix.period_parts.get(period, -1)
+    if first == -1:  # (found once per sentence)
+        m = APPROPRIATION_WORDS.search(text, period, _period_end(text, period))
+        first = ix.period_parts[period] = m.start() if m else None
+    if first is None or first >= pos:
         return "total"
     if amounts is not None and figures:
         lead = amounts.between(period, pos)

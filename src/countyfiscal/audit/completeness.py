@@ -23,7 +23,7 @@ PART_HEADING = re.compile(r"^[ \t]*第[一二三四五六七八九十]{1,3}部�
 TOC_RUN = 3  # title lines in a row (nothing else between them) that make a table of contents
 TOC_ENTRY = re.compile(r"^(?P<title>.*?表[)）]?)\s*(?:[.．…·•\-—_\s]{2,}\s*\d{1,3}|\s+\d{1,3})\s*$")
 # An amount a table prints in a cell: decimals or thousands separators (not an index row "1 2 3", not a year).
-CELL_AMOUNT = re.compile(r"(?<![\d.])\d{1,3}(?:,\d{3})+(?:\.\d+)?|(?<![\d.,])\d+\.\d+")
+CELL_AMOUNT = re.compile(r"(?=\d)(?:(?<![\d.])\d{1,3}(?:,\d{3})+(?:\.\d+)?|(?<![\d.,])\d+\.\d+)")
 
 
 @lru_cache(maxsize=1)
