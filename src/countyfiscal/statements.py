@@ -212,7 +212,7 @@ class _TextIndex:
         self.parens = sorted(_find_all(text, PARENTHESES))
         self.base_amounts: dict[str, dict] = {}  # _find_base's search for a phrase's own amount, by phrase
         self.period_cues: dict[int, list] = {}  # change_base: a sentence's comparisons (end, base), by its start
-        self.period_parts: dict[int, int | None] = {}  # statement_scope: where a sentence names 一般公共预算…
+        self.period_parts: dict[int, tuple] = {}  # statement_scope: where a sentence names 一般公共预算…, by its start
 
     def folded_pos(self, pos: int) -> int:
         return pos - bisect_left(self.quotes, pos) if self.quotes else pos
@@ -730,21 +730,28 @@ def statement_scope(text: str, pos: int, measure: str, amounts: _Amounts | None 
         return "total"
     period = period_start(text, pos)
     ix = _text_index(text)
-    first = ix.period_parts.get(period, -1)
-    if first == -1:  # (found once per sentence)
+    found = ix.period_parts.get(period)
+    if found is None:  # (once per sentence: where it names the part, and whether its amount is the whole's)
         m = APPROPRIATION_WORDS.search(text, period, _period_end(text, period))
-        first = ix.period_parts[period] = m.start() if m else None
-    if first is None or first >= pos:
+        found = ix.period_parts[period] = (m.start() if m else None,
+                                          m is not None and _part_is_whole(text, period, amounts, figures))
+    first, same_money = found
+    if first is None or first >= pos or same_money:
         return "total"
-    if amounts is not None and figures:
-        lead = amounts.between(period, pos)
-        whole = [f for m in ("expenditure_total", "income_total") for f in figures.stated_by_measure.get(m, ())]
-        if lead and whole:
-            a = lead[0]
-            tol = float(allowance(a.scale, a.decimals))
-            if any(abs(float(a.value) - float(f["value"])) <= tol + 0.005 for f in whole if not is_missing(f["value"])):
-                return "total"
     return "appropriation"
+
+
+def _part_is_whole(text: str, period: int, amounts, figures) -> bool:
+    """The first amount of the sentence from ``period`` equals a stated whole total (expenditure or income)."""
+    if amounts is None or not figures:
+        return False
+    lead = amounts.between(period, _period_end(text, period))
+    whole = [f for m in ("expenditure_total", "income_total") for f in figures.stated_by_measure.get(m, ())]
+    if not lead or not whole:
+        return False
+    a = lead[0]
+    tol = float(allowance(a.scale, a.decimals))
+    return any(abs(float(a.value) - float(f["value"])) <= tol + 0.005 for f in whole if not is_missing(f["value"]))
 
 
 _BLANK_ROW = dict.fromkeys(COLUMNS)
