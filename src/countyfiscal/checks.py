@@ -1043,18 +1043,28 @@ TABLE_OF_MEASURE = {"sangong_total": "sangong", "sangong_overseas": "sangong", "
 NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
 
 
-def _printed_forms(value: float) -> set[str]:
+@lru_cache(maxsize=1024)
+def _printed_forms(value: float) -> tuple[str, ...]:
     """How a table may print an amount of ``value`` yuan: in 元, 万元 or 亿元, with 1, 2 or 4 decimals, with or without
     thousands separators (only the forms that are exactly the value). A bare integer is no table amount: the integers
-    in these tables are column numbers, codes, years and page labels ("公开 10 表")."""
-    forms = set()
+    in these tables are column numbers, codes, years and page labels ("公开 10 表").
+
+    >>> _printed_forms(60200.0)
+    ('60200.0', '60,200.0', '60200.00', '60,200.00', '60200.0000', '60,200.0000', '6.02', '6.0200')
+    """
+    forms = []
     for factor in (1, 10_000, 100_000_000):
         x = value / factor
+        four = f"{x:.4f}"
+        if abs(float(four) - x) >= 1e-7 * max(1.0, x):
+            continue  # (not a whole number of ten-thousandths in this unit)
         for d in (1, 2, 4):
-            if abs(round(x, d) - x) < 1e-7 * max(1.0, x):
-                forms.add(f"{x:.{d}f}")
-                forms.add(f"{x:,.{d}f}")
-    return forms
+            if d == 4 or four.endswith("0" * (4 - d)):
+                plain = four[:len(four) - (4 - d)]
+                forms.append(plain)
+                if x >= 1000:
+                    forms.append(f"{x:,.{d}f}")
+    return tuple(forms)
 
 
 @lru_cache(maxsize=64)

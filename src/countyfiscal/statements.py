@@ -1051,12 +1051,16 @@ def page_lookup(figures):
     >>> at(30), at(70), at(5)
     (2, None, None)
     """
-    if isinstance(figures, list):  # (dicts: the checks' normalised rows hold ints already)
-        pairs = ((f.get("start"), f.get("page")) for f in figures)
-        pairs = ((s if type(s) is int else as_number(s), p if type(p) is int else as_number(p)) for s, p in pairs)
-    else:
-        pairs = ((as_number(f.get("start")), as_number(f.get("page"))) for f in table_records(figures, ("start", "page")))
-    marks = sorted({(int(s), int(p)) for s, p in pairs if s is not None and p is not None})
+    marks = set()
+    for f in (figures if isinstance(figures, list) else table_records(figures, ("start", "page"))):
+        s, p = f.get("start"), f.get("page")
+        if type(s) is not int:  # (the checks' normalised rows hold ints already)
+            s = as_number(s)
+        if type(p) is not int:
+            p = as_number(p)
+        if s is not None and p is not None:
+            marks.add((int(s), int(p)))
+    marks = sorted(marks)
     if not marks:  # (a text without pages)
         return _no_page
     starts = [s for s, _ in marks]
