@@ -15,6 +15,7 @@ from countyfiscal.model import Document
 from countyfiscal.statements import SCOPED_MEASURES
 
 from .narrative import extract_narrative
+from .ocr_figures import ocr_figures
 
 APPROPRIATION_SCOPE = re.compile(r"财政拨款|一般公共预算|当年拨款|政府性基金|国有资本经营")
 SENTENCE_END = "。；;！？!?\n"
@@ -102,7 +103,7 @@ def _scope(text: str, row: dict, headings: _Headings) -> str:
     A table figure is scoped by its table's title ("一般公共预算支出表"); a narrative one by its sentence and the
     heading of the section it stands in ("（四）财政拨款收支预算情况的总体说明").
     """
-    if row.get("source") == "table":
+    if str(row.get("source")).endswith("table"):
         context = str(row.get("table") or "")
     elif row.get("start") in (None, ""):
         return "total"
@@ -292,6 +293,7 @@ def extract_all(doc: Document, doc_kind: str = "", fiscal_year: int | None = Non
     rows += table_figures(doc, fiscal_year, doc_kind, pdf_path=pdf_path)
     rows = _prefer_whole_department(doc.text, rows, fiscal_year)
     rows = _combined_vehicle_only_when_alone(rows)
+    rows = ocr_figures(doc, rows)  # figures from OCR'd pages: source, confidence, tables whose identities fail
     rows, conflicts = one_value_per_key(rows, doc.text, doc_kind, doc.file)
     doc.flags.extend(conflicts)
     # The standard tables it should print: a missing one is a flag, and named in its status reason (pipeline._gaps
