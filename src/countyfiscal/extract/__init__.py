@@ -120,8 +120,8 @@ def _prefer_whole_department(text: str, rows: list[dict], fiscal_year: int | Non
     - One that differs from it is another scope's figure, and the part may be 一般公共预算's or all 财政拨款's (with
       政府性基金): left out, the department's figure standing for the key.
     - Where the document states only the part: if it shows the part is not the whole (its 一般公共预算 total differs
-      from the department's), the figure is kept as ``appropriation``; else nothing shows it differs, and it is read
-      as the department's figure (``total``), as a reader would.
+      from the department's), a headline figure or class (类) is kept as ``appropriation`` (its 款 and 项 are left
+      out); else nothing shows it differs, and it is read as the department's figure (``total``), as a reader would.
     """
     headings = _Headings(text)
     scopes = [_scope(text, r, headings) if r["measure"] in SCOPED_MEASURES else "" for r in rows]
@@ -142,6 +142,10 @@ def _prefer_whole_department(text: str, rows: list[dict], fiscal_year: int | Non
                 # (equal to the department's figure: a restatement of it; its part — 一般公共预算 or all 财政拨款 —
                 # may not be the one another statement means by the part)
             elif _differs_for(differs, r):
+                if len(str(r.get("code") or "")) > 3:
+                    # (a 款 or 项 of the part alone — a 一般公共预算基本支出表's 30101, 30102 … — is left out, as
+                    # before: no check reads it, and its table's own sums hold only with rows other pages carry)
+                    continue
                 scope = "appropriation"
         r["scope"] = scope
         out.append(r)
