@@ -235,7 +235,7 @@ def table_kind(fig: dict) -> str:
 def uncertain_table(fig: dict) -> bool:
     """A table figure whose table's identity the extractor could not be sure of (table_kind set and empty): it takes
     part in no check that compares it with another table or with the text."""
-    return str(fig.get("source") or "").endswith("table") and fig.get("table_kind") == ""
+    return fig.get("table_kind") == "" and str(fig.get("source") or "").endswith("table")
 
 
 def _comparable(a: dict, b: dict) -> bool:
@@ -260,7 +260,15 @@ def _year(x) -> int | None:
 
 
 def _records(figures) -> list[dict]:
-    """Figures (a DataFrame or a list of dicts) as dicts sharing the same keys (missing ones None)."""
+    """Figures (a DataFrame or a list of dicts) as dicts sharing the same keys (missing ones None); a table's rows of a
+    table whose identity the extractor was unsure of are left out (see ``uncertain_table``)."""
+    if isinstance(figures, pd.DataFrame) and "table_kind" in figures.columns and len(figures):
+        source = figures["source"].fillna("").astype(str) if "source" in figures.columns else ""
+        unsure = source.str.endswith("table") & (figures["table_kind"].fillna("") == "")
+        if unsure.any():
+            figures = figures[~unsure]
+    elif isinstance(figures, list) and any(uncertain_table(r) for r in figures):
+        figures = [r for r in figures if not uncertain_table(r)]
     return table_records(figures, FIGURE_COLUMNS)
 
 
@@ -277,33 +285,38 @@ def _like_frame(figures: list[dict]) -> list[dict]:
     # (a column the extractor emits that fields.py does not declare yet is kept as it is, read as text)
     extra = [c for c in FIGURE_COLUMNS if c not in {n for n, _ in specs} and any(c in r for r in figures[:1])]
     specs = specs + tuple((c, "string") for c in extra)
+    kinds = tuple((name, 0 if dtype == "string" else 1 if dtype == "Int64" else 2) for name, dtype in specs)
+    nan = float("nan")
     out = []
     for r in figures:
         row = {}
         get = r.get
-        for name, dtype in specs:
+        for name, kind in kinds:
             v = get(name)
-            if type(v) is str and dtype == "string" or type(v) is int and dtype == "Int64":
-                row[name] = v  # (most cells: as they are)
-            elif v is None:
-                row[name] = "" if dtype == "string" else None if dtype == "Int64" else float("nan")
-            elif dtype == "string":
-                row[name] = _text(v)
+            t = type(v)
+            if kind == 0:
+                row[name] = v if t is str else "" if v is None else _text(v)
+            elif kind == 1:
+                if t is int or v is None:
+                    row[name] = v
+                else:
+                    n = as_number(v)
+                    row[name] = None if n is None else int(n)
+            elif t is float:
+                row[name] = v
             else:
-                n = v if type(v) is int else as_number(v)
-                row[name] = (None if n is None else int(n)) if dtype == "Int64" else (
-                    float("nan") if n is None else float(n))
+                n = None if v is None else as_number(v)
+                row[name] = nan if n is None else float(n)
         out.append(row)
     return out
 
 
 def _checked(figures: list[dict]) -> list[dict]:
-    """The figures a check can read: all but the sub-classes (款, 项) of a 一般公共预算 part (scope appropriation).
-    Classes are added up at their coarsest level, and one value per key leaves nothing to restate: such rows (a
-    一般公共预算基本支出表's 30101, 30102, …) take part in no check, and a document may hold hundreds."""
-    if not any(r.get("scope") == "appropriation" for r in figures):
-        return figures
-    return [r for r in figures if not (r.get("scope") == "appropriation" and len(str(r.get("code") or "")) > 3)]
+    """The figures a check can read: all but those of a table whose identity the extractor was unsure of (they take
+    part in no comparison) and the sub-classes (款, 项) of a 一般公共预算 part (scope appropriation: classes are added
+    up at their coarsest level, and one value per key leaves nothing to restate)."""
+    return [r for r in figures if not (uncertain_table(r) or r.get("scope") == "appropriation"
+                                       and len(str(r.get("code") or "")) > 3)]
 
 
 def _start_key(row: dict) -> tuple:
@@ -317,16 +330,15 @@ class Figures:
     source and table as text (code without a trailing ".0"), fiscal_year an int or None, value a float, offsets
     numbers or None, unit "yuan" when the table has no unit column. Built once; every lookup is a dict access."""
 
-    def __init__(self, figures):
-        records = _records(figures)  # (a list is copied: rows are never the caller's dicts)
+    def __init__(self, figures, copy: bool = True):
+        # (a list is copied: rows are never the caller's dicts — unless the caller made them for this, copy=False)
+        records = _records(figures) if copy or not isinstance(figures, list) else figures
         columns = set(records[0]) if records else set()
         self.has_start = "start" in columns
+        starts = [c for c in ("start", "end") if c in columns]
         rows = []
-        known_kinds = "table_kind" in columns  # (a column added by the table reader: absent in older outputs)
         for r in records:
             if "method" in columns and not (is_missing(r["method"]) or r["method"] in ("stated", "")):
-                continue
-            if known_kinds and uncertain_table(r):
                 continue
             row = r  # (already a copy)
             for col in ("code", "basis", "quote", "source", "table"):
@@ -335,17 +347,25 @@ class Figures:
                     row[col] = _text(v)
             if row["code"].endswith(".0"):
                 row["code"] = row["code"][:-2]
-            row["fiscal_year"] = _year(r.get("fiscal_year"))
-            value = as_number(r.get("value"))
-            row["value"] = float("nan") if value is None else value
-            for col in ("start", "end"):
-                if col in columns:
+            year = r.get("fiscal_year")
+            if type(year) is not int:
+                row["fiscal_year"] = _year(year)
+            value = r.get("value")
+            if type(value) is not float:
+                value = as_number(value)
+                row["value"] = float("nan") if value is None else value
+            for col in starts:
+                if type(r[col]) is not int:
                     row[col] = as_number(r[col])
             if "unit" not in columns:
                 row["unit"] = "yuan"
-            row["_scope"] = figure_scope(row)
-            row["_group"] = "all" if row["_scope"] == "text" else row["_scope"]
-            row["_money"] = is_missing(row["unit"]) or row["unit"] == "yuan"
+            # (figure_scope, with its narrative case inline: most rows)
+            scope = ("text_appropriation" if row.get("scope") == "appropriation" else "text") \
+                if not row["source"].endswith("table") else figure_scope(row)
+            row["_scope"] = scope
+            row["_group"] = "all" if scope == "text" else scope
+            unit = row["unit"]
+            row["_money"] = unit == "yuan" or is_missing(unit)
             rows.append(row)
         self.rows = rows
         self._by_key: dict[tuple, list[dict]] = defaultdict(list)  # (measure, year, code) -> rows in input order
@@ -1099,16 +1119,18 @@ def check_table_cells(text: str, figs, doc: dict, page_at=None) -> list[dict]:
     fy, kind = _year(doc.get("fiscal_year")), doc.get("doc_kind") or ""
     if fy is None or kind not in ("budget", "final_account"):
         return []
+    tables: dict[str, list] = defaultdict(list)
+    for t in table_titles(text):
+        if not t.listed and t.kind in ("sangong", "agency_operating"):
+            tables[t.kind].append(t)
+    if not tables:  # (most .txt disclosures print no table)
+        return []
     figs = _figures(figs)
     wanted = [r for r in figs.rows if r["measure"] in TABLE_OF_MEASURE and r["fiscal_year"] == fy and r["value"] > 0
               and not r["source"].endswith("table") and (kind == "final_account" or r["basis"] == "budget")]
     if not wanted:
         return []
     page_at = page_at or _no_page
-    tables: dict[str, list] = defaultdict(list)
-    for t in table_titles(text):
-        if not t.listed:
-            tables[t.kind].append(t)
     rows, seen = [], set()
     for r in wanted:
         found = tables.get(TABLE_OF_MEASURE[r["measure"]])
@@ -1208,7 +1230,8 @@ def _text_checks(raw: list[dict], figs: Figures, doc: dict, text: str, page_at=N
     whole = raw if not any(r.get("scope") == "appropriation" for r in raw) else [
         r for r in raw if r.get("scope") != "appropriation"]
     st = statement_records(text, whole)
-    page_at = page_at or page_lookup(raw)
+    if page_at is None:  # (a document without pages has none to look up)
+        page_at = page_lookup(raw) if doc.get("format") in ("pdf", "", None) else _no_page
     for r in st:
         r["page"] = page_at(r["start"])
     return (check_statements(st, figs, file, doc.get("doc_kind") or "") + check_document_year(text, doc, page_at)
@@ -1229,7 +1252,7 @@ def check_document(figures, document: dict, text: str | None, page_at=None) -> l
     building any DataFrame.
     """
     raw = _records(figures) if isinstance(figures, pd.DataFrame) else _like_frame(_checked(figures or []))
-    figs = Figures(raw)
+    figs = Figures(raw, copy=False)  # (raw is this function's own: normalised in place, nothing else holds it)
     rows = _figure_checks(figs, document.get("file")) if raw else []
     if _readable(document) and text is not None:
         rows += _text_checks(raw, figs, document, text, page_at)

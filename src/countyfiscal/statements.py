@@ -457,7 +457,7 @@ def as_number(x) -> int | float | None:
 # The columns of figures.csv and documents.csv that statements, checks and metrics read; only these are converted
 # from a DataFrame (its other columns cost time and are never looked at).
 FIGURE_COLUMNS = ("file", "measure", "fiscal_year", "basis", "code", "value", "unit", "method", "quote", "start", "end",
-                  "source", "table", "scale", "decimals", "page", "scope", "table_kind")
+                  "source", "table", "scale", "decimals", "page", "scope")
 DOCUMENT_COLUMNS = ("file", "status", "doc_kind", "fiscal_year", "department", "jurisdiction")
 
 
