@@ -262,12 +262,14 @@ def _year(x) -> int | None:
 def _records(figures) -> list[dict]:
     """Figures (a DataFrame or a list of dicts) as dicts sharing the same keys (missing ones None); a table's rows of a
     table whose identity the extractor was unsure of are left out (see ``uncertain_table``)."""
-    if isinstance(figures, pd.DataFrame) and "table_kind" in figures.columns and len(figures):
-        source = figures["source"].fillna("").astype(str) if "source" in figures.columns else ""
-        unsure = source.str.endswith("table") & (figures["table_kind"].fillna("") == "")
-        if unsure.any():
-            figures = figures[~unsure]
-    elif isinstance(figures, list) and any(uncertain_table(r) for r in figures):
+    if isinstance(figures, pd.DataFrame):
+        if "table_kind" in figures.columns and len(figures):
+            kinds, sources = figures["table_kind"].tolist(), figures["source"].tolist()
+            keep = [not (k == "" and type(s) is str and s.endswith("table")) for k, s in zip(kinds, sources)]
+            if not all(keep):
+                figures = figures[keep]
+        return table_records(figures, FIGURE_COLUMNS)
+    if any(uncertain_table(r) for r in figures):
         figures = [r for r in figures if not uncertain_table(r)]
     return table_records(figures, FIGURE_COLUMNS)
 
@@ -311,12 +313,15 @@ def _like_frame(figures: list[dict]) -> list[dict]:
     return out
 
 
-def _checked(figures: list[dict]) -> list[dict]:
+def _checked(figures: list[dict], uncertain: bool = True) -> list[dict]:
     """The figures a check can read: all but those of a table whose identity the extractor was unsure of (they take
-    part in no comparison) and the sub-classes (款, 项) of a 一般公共预算 part (scope appropriation: classes are added
-    up at their coarsest level, and one value per key leaves nothing to restate)."""
-    return [r for r in figures if not (uncertain_table(r) or r.get("scope") == "appropriation"
-                                       and len(str(r.get("code") or "")) > 3)]
+    part in no comparison; ``uncertain=False``: already left out) and the sub-classes (款, 项) of a 一般公共预算 part
+    (scope appropriation: classes are added up at their coarsest level, and one value per key leaves nothing to
+    restate)."""
+    if uncertain:
+        return [r for r in figures if not (uncertain_table(r) or r.get("scope") == "appropriation"
+                                           and len(str(r.get("code") or "")) > 3)]
+    return [r for r in figures if not (r.get("scope") == "appropriation" and len(str(r.get("code") or "")) > 3)]
 
 
 def _start_key(row: dict) -> tuple:
@@ -1251,7 +1256,8 @@ def check_document(figures, document: dict, text: str | None, page_at=None) -> l
     by default read off the figures' pages). Gives the same flags as ``run_checks`` on that document alone, without
     building any DataFrame.
     """
-    raw = _records(figures) if isinstance(figures, pd.DataFrame) else _like_frame(_checked(figures or []))
+    raw = (_checked(_records(figures), uncertain=False) if isinstance(figures, pd.DataFrame)
+           else _like_frame(_checked(figures or [])))
     figs = Figures(raw, copy=False)  # (raw is this function's own: normalised in place, nothing else holds it)
     rows = _figure_checks(figs, document.get("file")) if raw else []
     if _readable(document) and text is not None:
@@ -1267,13 +1273,13 @@ def run_checks(figures: pd.DataFrame, documents: pd.DataFrame, texts: dict[str, 
 
     Per document as ``check_document``; then the same department's figures across its documents. ``extra``: flag
     rows raised while the documents were read (``Document.flags``), written with the checks' own."""
-    raw = _checked(_records(figures))
+    raw = _checked(_records(figures), uncertain=False)
     docs = table_records(documents, DOCUMENT_COLUMNS)
     by_file: dict[str, list[dict]] = defaultdict(list)
     for r in raw:
         if not is_missing(r.get("file")):
             by_file[r["file"]].append(r)
-    prepared = {file: Figures(by_file[file]) for file in sorted(by_file)}
+    prepared = {file: Figures(by_file[file], copy=False) for file in sorted(by_file)}  # (rows of our own)
     rows: list[dict] = []
     for file, figs in prepared.items():
         rows += _figure_checks(figs, file)
