@@ -12,8 +12,11 @@ A label matches an extracted row on (file, measure, fiscal_year, basis, code). V
 more than the printed rounding: half a unit of the last printed digit of the label's quote or of the extracted
 row (``scale``/``decimals``), whichever is coarser. Labels with ``note=appropriation`` are 一般公共预算-only
 restatements of a whole-department measure: by default they are not recall targets, and an extracted row equal to
-one of them on a whole-department key counts as wrong (the figures table has no scope column to tell them apart);
-``--include-appropriation`` accepts them as right values and reports their recall on its own line.
+one of them on a whole-department key counts as wrong; ``--include-appropriation`` accepts them as right values and
+reports their recall on its own line. Where the figures carry a ``scope`` column, a row of scope ``appropriation`` is
+the 一般公共预算 part by the extractor's own account: it is judged against the appropriation labels of its key (and
+counted among the unlabelled rows where there are none), never against the whole department's; whole-department
+labels are found only by rows of scope ``total``.
 """
 
 from __future__ import annotations
@@ -154,8 +157,11 @@ def score(labels: pd.DataFrame, figures: pd.DataFrame, include_appropriation: bo
             scope_only.setdefault(_key(lab), []).append(lab)
 
     by_key: dict[tuple, list] = {}
+    part_by_key: dict[tuple, list] = {}  # rows the extractor scoped to the 一般公共预算 part
+    scoped = "scope" in figures.columns
     for _, fig in figures.iterrows():
-        by_key.setdefault(_key(fig), []).append(fig)
+        part = scoped and fig.get("scope") == "appropriation"
+        (part_by_key if part else by_key).setdefault(_key(fig), []).append(fig)
 
     def agrees(fig, lab) -> bool:
         tol = max(lab["tol"], row_tolerance(fig.get("scale", ""), fig.get("decimals")))
@@ -182,8 +188,9 @@ def score(labels: pd.DataFrame, figures: pd.DataFrame, include_appropriation: bo
     out.figures["recall_all_headline"] = (_pct(fa, na), "%")
     out.figures["labels_all_headline"] = (na, "labels")
     if include_appropriation:
-        fp, np_, _ = recall(approp, None)
-        out.figures["recall_appropriation_only"] = (_pct(fp, np_), "%")
+        fp = sum(any(agrees(f, lab) for f in by_key.get(_key(lab), []) + part_by_key.get(_key(lab), []))
+                 for _, lab in approp.iterrows())
+        out.figures["recall_appropriation_only"] = (_pct(fp, len(approp)), "%")
     for lab, figs in missed_all:
         out.misses.append({
             "file": lab["file"], "measure": lab["measure"], "fiscal_year": lab["fiscal_year"], "basis": lab["basis"],
@@ -208,6 +215,24 @@ def score(labels: pd.DataFrame, figures: pd.DataFrame, include_appropriation: bo
             if not ok:
                 why = "label " + ", ".join(f"{lab['value']:.2f} «{lab['quote']}»" for lab in labs)
                 out.wrong.append(_row(fig, why + _scope_hint(fig, scope_only.get(key), agrees)))
+    parts = {}
+    for _, lab in approp.iterrows():
+        parts.setdefault(_key(lab), []).append(lab)
+    for key, figs in part_by_key.items():
+        labs = parts.get(key)
+        for fig in figs:
+            if not labs:
+                if key[0] in set(labels["file"]) and is_headline(key[1], key[4]):
+                    out.unlabelled.append(_row(fig, "no 一般公共预算-only label for this key (row scoped appropriation)"))
+                continue
+            ok = any(agrees(fig, lab) for lab in labs)
+            for bucket in ("all", fig["source"]):
+                if bucket in totals:
+                    totals[bucket][0] += 1
+                    totals[bucket][1] += 0 if ok else 1
+            if not ok:
+                out.wrong.append(_row(fig, "一般公共预算-only label " + ", ".join(
+                    f"{lab['value']:.2f} «{lab['quote']}»" for lab in labs)))
     for bucket, name in (("all", ""), ("text", "_text_rows"), ("table", "_table_rows")):
         rows, bad = totals[bucket]
         out.figures[f"wrong_per_100{name}"] = (_pct(bad, rows), "per 100 rows")

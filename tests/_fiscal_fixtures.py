@@ -35,6 +35,11 @@ def seed_run() -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str]]:
     return docs, figs, texts
 
 
+def seed_doc_flags() -> list[dict]:
+    """The flags raised while the seeds were read and extracted (Document.flags: readings that disagreed)."""
+    return [f for r in seed_results() for f in r.doc_flags]
+
+
 # Each plant: (original fragment of the real disclosure, altered fragment, check expected to catch it).
 # The disclosure is 杭州市气象局 2026 部门预算 (dev corpus, a real PDF); the originals are consistent.
 PLANTS = [

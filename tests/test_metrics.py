@@ -71,3 +71,19 @@ def test_a_document_of_unknown_year_gives_no_compression_but_does_not_stop_the_o
 def test_lists_of_dicts_give_the_same_metrics_as_tables(metrics):
     docs, figs, texts = seed_run()
     pd.testing.assert_frame_equal(compute_metrics(figs.to_dict("records"), docs.to_dict("records"), texts), metrics)
+
+
+def test_a_general_budget_part_is_not_the_departments_figure():
+    # 苏州市自然资源和规划局 2026: 基本支出 12,947.96 万元 (all funds); 人员经费 11,577.73 万元 only for its 财政拨款 part
+    # (figures.scope appropriation): no personnel share of the department is computed from it.
+    docs = pd.DataFrame([{"file": "a.pdf", "status": "ok", "doc_kind": "budget", "fiscal_year": 2026,
+                          "department": "苏州市自然资源和规划局", "jurisdiction": "苏州市"}])
+    row = {"file": "a.pdf", "fiscal_year": 2026, "basis": "budget", "code": "", "unit": "yuan", "method": "stated",
+           "source": "text", "table": "", "scale": "万元", "decimals": 2}
+    figs = pd.DataFrame([{**row, "measure": "basic_expenditure", "value": 129479600.0, "quote": "基本支出 12,947.96 万元",
+                          "start": 0, "end": 18, "scope": "total"},
+                         {**row, "measure": "personnel_expenditure", "value": 115777300.0,
+                          "quote": "人员经费 11,577.73 万元", "start": 40, "end": 58, "scope": "appropriation"}])
+    m = compute_metrics(figs, docs)
+    assert "personnel_share_of_basic" not in set(m["metric"])
+    assert "personnel_share_of_basic" in set(compute_metrics(figs.assign(scope="total"), docs)["metric"])

@@ -79,9 +79,30 @@ def test_brackets_of_either_width_name_the_same_measure_and_qualified_wording_is
     text = ("因公出国(境)费比上年减少0.50万元。因公出国（境）费比上年减少0.50万元。"
             "公务接待费与上年持平。公务用车运行维护费与上年基本持平。")
     st = find_statements(text, EMPTY)
+    # "与上年持平" is also a change of 0 (a change_pct row beside the wording); "基本持平" is neither.
     assert st[["kind", "measure"]].values.tolist() == [
-        ["change_amount", "sangong_overseas"], ["change_amount", "sangong_overseas"], ["wording", "sangong_reception"]]
-    assert st["words"].iloc[-1] == "unchanged"
+        ["change_amount", "sangong_overseas"], ["change_amount", "sangong_overseas"],
+        ["change_pct", "sangong_reception"], ["wording", "sangong_reception"]]
+    assert st["words"].iloc[-2:].tolist() == ["unchanged", "unchanged"]
+    assert (st["value"].iloc[-2], st["direction"].iloc[-2]) == (0.0, 0)
+
+
+def test_a_change_says_what_it_is_measured_against():
+    # 杭州市气象局 2026 预算: "比上年执行数增加"; 深圳 budgets: "与上年预算数相同"; 曾都区: "比上年减少" (base unsaid).
+    text = ("支出预算5,876.67万元，比上年执行数增加48.92万元，增长0.8%。"
+            "“三公”经费支出预算15万元，与上年预算数相同。其中，公务接待费比上年预算数减少1万元。"
+            "项目支出比上年减少47万元。")
+    figs = pd.DataFrame([_fig(text, "支出预算5,876.67万元", "expenditure_total", 58766700.0, year=2026,
+                              basis="budget"),
+                         _fig(text, "“三公”经费支出预算15万元", "sangong_total", 150000.0, year=2026, basis="budget")])
+    st = find_statements(text, figs).fillna({"value": -1})
+    got = st[["kind", "measure", "base", "value"]].values.tolist()
+    assert got == [["change_amount", "expenditure_total", "prior_execution", 489200.0],
+                   ["change_pct", "expenditure_total", "prior_execution", 0.8],
+                   ["change_pct", "sangong_total", "prior_budget", 0.0],
+                   ["wording", "sangong_total", "prior_budget", -1],
+                   ["change_amount", "sangong_reception", "prior_budget", 10000.0],
+                   ["change_amount", "project_expenditure", "", 470000.0]]
 
 
 def test_a_list_of_figure_dicts_gives_the_same_statements_as_their_table():
@@ -119,3 +140,29 @@ def test_amounts_found_sentence_by_sentence_are_those_of_the_whole_text():
         for hi in range(lo, len(text) + 1):
             got = [(a.start, a.end) for a in amounts.between(lo, hi)]
             assert got == [(s, e) for s, e in every if lo <= s < hi]
+
+
+def test_statement_rows_are_rows_of_the_declared_statements_table():
+    from countyfiscal import fields
+    from countyfiscal.statements import COLUMNS, statement_rows
+
+    assert fields.columns("statements") == ["file", *COLUMNS, "page"]
+    text = "基本支出2,000.00元，比上年增加500.00元，增长33.33%。项目支出比上年预算数减少10.00元。"
+    figs = [dict(_fig(text, "基本支出2,000.00元", "basic_expenditure", 2000.0), page=3),
+            dict(_fig(text, "项目支出", "project_expenditure", 0.0), page=3)]
+    rows = statement_rows("a.pdf", text, figs)
+    assert [list(r) for r in rows] == [fields.columns("statements")] * 3
+    # Pages read off the figures around each statement (both on page 3); a page_at given wins.
+    assert [(r["kind"], r["base"], r["page"]) for r in rows] == [
+        ("change_amount", "", 3), ("change_pct", "", 3), ("change_amount", "prior_budget", None)]
+    assert {r["page"] for r in statement_rows("a.pdf", text, figs, page_at=lambda pos: 7)} == {7}
+
+
+def test_a_reading_of_measures_yml_names_the_measure_it_emits_or_none():
+    from countyfiscal.statements import _statement_measure
+
+    # measures.yml (narrative branch): "_grand_totals" (收、支总计) emits both grand totals from one amount.
+    assert _statement_measure("_grand_totals", {"emits": ["income_grand_total", "expenditure_grand_total"]}) == \
+        "income_grand_total"
+    assert _statement_measure("_general_appropriation_income", {"terms": ["一般公共预算拨款收入"]}) == ""
+    assert _statement_measure("basic_expenditure", {}) == "basic_expenditure"

@@ -16,7 +16,7 @@ import pandas as pd
 from countyfiscal import fields
 from countyfiscal.amounts import SCALES, allowance, find_amounts
 from countyfiscal.statements import (DOCUMENT_COLUMNS, FIGURE_COLUMNS, as_number, cell_equals, is_missing,
-                                     statement_records, table_records)
+                                     page_lookup, statement_records, table_records)
 
 FEN = 0.005  # two floats closer than half a fen are the same amount
 SANGONG_PARTS = ("sangong_overseas", "sangong_vehicle_purchase", "sangong_vehicle_operation", "sangong_reception")
@@ -82,14 +82,19 @@ def _round(x: float, decimals: int, mode=ROUND_HALF_UP) -> Decimal:
 
 
 def judge_percent(reported: float, decimals: int, center: float, lo: float, hi: float,
-                  wrong_base: float | None = None) -> tuple[str | None, str]:
+                  wrong_base: float | None = None, whole: bool = False) -> tuple[str | None, str]:
     """Status of a stated percentage against the one its figures give (center, and the range their rounding allows).
 
-    Returns (None, "") when the figures round to the stated value.
+    Returns (None, "") when the figures round to the stated value. ``whole``: the document prints whole percents
+    with decimal places ("增长 4.0%", "下降 4.00%"), so a whole number is also judged as a whole percent.
 
     >>> judge_percent(114.55, 2, 114.5503, 114.54, 114.56)
     (None, '')
     >>> judge_percent(15, 0, 13.04, 10.6, 15.6, wrong_base=15.0)[0]
+    'mismatch'
+    >>> judge_percent(4.0, 1, 4.6, 4.59, 4.61, whole=True)
+    ('rounding', ' (consistent only if the document truncated to a whole percent)')
+    >>> judge_percent(4.0, 1, 4.6, 4.59, 4.61)[0]
     'mismatch'
     """
     rep = Decimal(repr(reported))
@@ -99,6 +104,12 @@ def judge_percent(reported: float, decimals: int, center: float, lo: float, hi: 
         return "rounding", " (consistent only if the document truncated rather than rounded)"
     if wrong_base is not None and _round(wrong_base, decimals) == rep:
         return "mismatch", " (the stated percentage is the change divided by this year's figure, not last year's)"
+    if whole and decimals and rep == rep.to_integral_value():
+        # "增长 4.0%" for 4.48 %: a whole percent printed with a decimal place (the document's other rates show it).
+        if _round(center, 0) == rep:
+            return "rounding", " (consistent if the document rounded to a whole percent)"
+        if _round(center, 0, ROUND_DOWN) == rep:
+            return "rounding", " (consistent only if the document truncated to a whole percent)"
     half = 0.5 * 10 ** -decimals
     if lo - 1e-9 <= reported + half and reported - half <= hi + 1e-9:
         return "rounding", " (within what rounding of the printed amounts allows)"
@@ -122,16 +133,71 @@ def _corners(fn, *intervals: tuple[float, float]) -> tuple[float, float]:
 
 def _flag(file, check, status, measure="", code="", fiscal_year=None, basis="", reported="", expected="",
           message="", quotes=()) -> dict:
-    seen, qs = set(), []
+    """One flag row. ``quotes``: the statements compared, each a quote or a figure/statement dict (its ``quote`` and
+    ``page``); their quotes and pages fill the ``quotes`` and ``pages`` columns in the same order."""
+    seen, qs, pages = set(), [], []
     for q in quotes:
-        if isinstance(q, str) and q and q not in seen:
-            seen.add(q)
-            qs.append(q.replace("|", "｜"))
+        quote, page = _quote_page(q)
+        if quote and quote not in seen:
+            seen.add(quote)
+            qs.append(quote.replace("|", "｜"))
+            pages.append(page)
     return {
         "file": file, "check": check, "status": status, "measure": measure or "", "code": code or "",
         "fiscal_year": fiscal_year, "basis": basis or "", "reported": reported, "expected": expected,
         "message": message, "quotes": "|".join(qs),
+        "pages": "|".join("" if p is None else str(p) for p in pages) if any(p is not None for p in pages) else "",
+        "origin": "check",
     }
+
+
+def _quote_page(x) -> tuple[str, int | None]:
+    if isinstance(x, dict):
+        quote, page = x.get("quote"), as_number(x.get("page"))
+        return (quote if isinstance(quote, str) else ""), (None if page is None else int(page))
+    return (x if isinstance(x, str) else ""), None
+
+
+@lru_cache(maxsize=1)
+def _measure_names() -> dict[str, str]:
+    import yaml
+    from importlib import resources
+
+    with resources.files("countyfiscal.resources").joinpath("statements.yml").open(encoding="utf-8") as fh:
+        return yaml.safe_load(fh).get("measure_names") or {}
+
+
+@lru_cache(maxsize=1024)
+def measure_name(measure: str, code: str = "") -> str:
+    """A measure as a message names it.
+
+    >>> measure_name("sangong_reception"), measure_name("functional_expenditure", "210")
+    ('公务接待费', '卫生健康支出 (210)')
+    """
+    if code and measure in ("functional_expenditure", "economic_expenditure"):
+        from countyfiscal import classification
+
+        name = classification.label(code, "functional" if measure.startswith("functional") else "economic")
+        return f"{name} ({code})" if name else f"{_measure_names().get(measure, measure)} {code}"
+    return _measure_names().get(measure, measure) + (f" {code}" if code else "")
+
+
+CITE_CHARS = 36  # a quote is cited in a message by its last characters (where the amount is)
+
+
+def cite(x) -> str:
+    """A statement as a message names it: its quote (the end of it, where long) and its page.
+
+    >>> cite({"quote": "卫生健康支出18.05万元", "page": 3})
+    '“卫生健康支出18.05万元” (p. 3)'
+    >>> cite("公务接待费与上年持平")
+    '“公务接待费与上年持平”'
+    """
+    quote, page = _quote_page(x)
+    quote = " ".join(quote.split())
+    if len(quote) > CITE_CHARS:
+        quote = "…" + quote[-CITE_CHARS:]
+    return f"“{quote}”" + (f" (p. {page})" if page is not None else "")
 
 
 SCOPE_WORDS = (("一般公共预算", "general_budget"), ("财政拨款", "appropriation"), ("政府性基金", "fund"),
@@ -139,15 +205,37 @@ SCOPE_WORDS = (("一般公共预算", "general_budget"), ("财政拨款", "appro
 
 
 def figure_scope(fig: dict) -> str:
-    """Which money a figure covers: "text" (narrative, scope as the extractor judged it), or the scope of its table
-    ("all" for a table of all funds; "general_budget", "appropriation", … for a table restricted by its title)."""
-    if (fig.get("source") or "text") != "table":
-        return "text"
+    """Which money a figure covers: "text" (narrative), "text_appropriation" (narrative the extractor scoped to the
+    一般公共预算/财政拨款 part: figures column scope), or the scope of its table ("all" for a table of all funds;
+    "general_budget", "appropriation", … for a table restricted by its title)."""
+    source = fig.get("source")
+    if not (source.endswith("table") if type(source) is str else str(source or "").endswith("table")):
+        return "text_appropriation" if fig.get("scope") == "appropriation" else "text"
     title = fig.get("table") if isinstance(fig.get("table"), str) else ""
     for word, scope in SCOPE_WORDS:
         if word in title:
             return scope
     return "all"
+
+
+def table_kind(fig: dict) -> str:
+    """The standard table a table figure came from: the figures column table_kind where the extractor set it ("" when
+    it could not be sure), else the kind its title names (table_titles.yml); "" for a narrative figure."""
+    if not str(fig.get("source") or "").endswith("table"):
+        return ""
+    kind = fig.get("table_kind")
+    if isinstance(kind, str):
+        return kind
+    from countyfiscal.extract.table_rules import classify_title
+
+    title = fig.get("table")
+    return (classify_title(title) or "") if isinstance(title, str) and title else ""
+
+
+def uncertain_table(fig: dict) -> bool:
+    """A table figure whose table's identity the extractor could not be sure of (table_kind set and empty): it takes
+    part in no check that compares it with another table or with the text."""
+    return fig.get("table_kind") == "" and str(fig.get("source") or "").endswith("table")
 
 
 def _comparable(a: dict, b: dict) -> bool:
@@ -172,7 +260,17 @@ def _year(x) -> int | None:
 
 
 def _records(figures) -> list[dict]:
-    """Figures (a DataFrame or a list of dicts) as dicts sharing the same keys (missing ones None)."""
+    """Figures (a DataFrame or a list of dicts) as dicts sharing the same keys (missing ones None); a table's rows of a
+    table whose identity the extractor was unsure of are left out (see ``uncertain_table``)."""
+    if isinstance(figures, pd.DataFrame):
+        if "table_kind" in figures.columns and len(figures):
+            kinds, sources = figures["table_kind"].tolist(), figures["source"].tolist()
+            keep = [not (k == "" and type(s) is str and s.endswith("table")) for k, s in zip(kinds, sources)]
+            if not all(keep):
+                figures = figures[keep]
+        return table_records(figures, FIGURE_COLUMNS)
+    if any(uncertain_table(r) for r in figures):
+        figures = [r for r in figures if not uncertain_table(r)]
     return table_records(figures, FIGURE_COLUMNS)
 
 
@@ -186,19 +284,44 @@ def _like_frame(figures: list[dict]) -> list[dict]:
     """Figure dicts as the extractor emits them, each cell as pipeline.frame("figures", …) would make it (a missing
     text "", a missing number None), so that checking the dicts and checking their table give the same flags."""
     specs = _figure_specs()
+    # (a column the extractor emits that fields.py does not declare yet is kept as it is, read as text)
+    extra = [c for c in FIGURE_COLUMNS if c not in {n for n, _ in specs} and any(c in r for r in figures[:1])]
+    specs = specs + tuple((c, "string") for c in extra)
+    kinds = tuple((name, 0 if dtype == "string" else 1 if dtype == "Int64" else 2) for name, dtype in specs)
+    nan = float("nan")
     out = []
     for r in figures:
         row = {}
-        for name, dtype in specs:
-            v = r.get(name)
-            if dtype == "string":
-                row[name] = v if type(v) is str else _text(v)
+        get = r.get
+        for name, kind in kinds:
+            v = get(name)
+            t = type(v)
+            if kind == 0:
+                row[name] = v if t is str else "" if v is None else _text(v)
+            elif kind == 1:
+                if t is int or v is None:
+                    row[name] = v
+                else:
+                    n = as_number(v)
+                    row[name] = None if n is None else int(n)
+            elif t is float:
+                row[name] = v
             else:
-                n = v if type(v) is int else as_number(v)
-                row[name] = (None if n is None else int(n)) if dtype == "Int64" else (
-                    float("nan") if n is None else float(n))
+                n = None if v is None else as_number(v)
+                row[name] = nan if n is None else float(n)
         out.append(row)
     return out
+
+
+def _checked(figures: list[dict], uncertain: bool = True) -> list[dict]:
+    """The figures a check can read: all but those of a table whose identity the extractor was unsure of (they take
+    part in no comparison; ``uncertain=False``: already left out) and the sub-classes (款, 项) of a 一般公共预算 part
+    (scope appropriation: classes are added up at their coarsest level, and one value per key leaves nothing to
+    restate)."""
+    if uncertain:
+        return [r for r in figures if not (uncertain_table(r) or r.get("scope") == "appropriation"
+                                           and len(str(r.get("code") or "")) > 3)]
+    return [r for r in figures if not (r.get("scope") == "appropriation" and len(str(r.get("code") or "")) > 3)]
 
 
 def _start_key(row: dict) -> tuple:
@@ -212,10 +335,12 @@ class Figures:
     source and table as text (code without a trailing ".0"), fiscal_year an int or None, value a float, offsets
     numbers or None, unit "yuan" when the table has no unit column. Built once; every lookup is a dict access."""
 
-    def __init__(self, figures):
-        records = _records(figures)  # (a list is copied: rows are never the caller's dicts)
+    def __init__(self, figures, copy: bool = True):
+        # (a list is copied: rows are never the caller's dicts — unless the caller made them for this, copy=False)
+        records = _records(figures) if copy or not isinstance(figures, list) else figures
         columns = set(records[0]) if records else set()
         self.has_start = "start" in columns
+        starts = [c for c in ("start", "end") if c in columns]
         rows = []
         for r in records:
             if "method" in columns and not (is_missing(r["method"]) or r["method"] in ("stated", "")):
@@ -227,16 +352,25 @@ class Figures:
                     row[col] = _text(v)
             if row["code"].endswith(".0"):
                 row["code"] = row["code"][:-2]
-            row["fiscal_year"] = _year(r.get("fiscal_year"))
-            value = as_number(r.get("value"))
-            row["value"] = float("nan") if value is None else value
-            for col in ("start", "end"):
-                if col in columns:
+            year = r.get("fiscal_year")
+            if type(year) is not int:
+                row["fiscal_year"] = _year(year)
+            value = r.get("value")
+            if type(value) is not float:
+                value = as_number(value)
+                row["value"] = float("nan") if value is None else value
+            for col in starts:
+                if type(r[col]) is not int:
                     row[col] = as_number(r[col])
             if "unit" not in columns:
                 row["unit"] = "yuan"
-            row["_scope"] = figure_scope(row)
-            row["_money"] = is_missing(row["unit"]) or row["unit"] == "yuan"
+            # (figure_scope, with its narrative case inline: most rows)
+            scope = ("text_appropriation" if row.get("scope") == "appropriation" else "text") \
+                if not row["source"].endswith("table") else figure_scope(row)
+            row["_scope"] = scope
+            row["_group"] = "all" if scope == "text" else scope
+            unit = row["unit"]
+            row["_money"] = unit == "yuan" or is_missing(unit)
             rows.append(row)
         self.rows = rows
         self._by_key: dict[tuple, list[dict]] = defaultdict(list)  # (measure, year, code) -> rows in input order
@@ -245,28 +379,33 @@ class Figures:
                 self._by_key[(row["measure"], row["fiscal_year"], row["code"])].append(row)
         self._values: dict[tuple, list[dict]] = {}
 
+    def rows_of(self, measure: str, year: int, code: str = "") -> list[dict]:
+        """Every stated figure of one measure, year and code (any basis), in input order."""
+        return self._by_key.get((measure, year, code), [])
+
     def values(self, measure: str, year, basis: str, code: str = "", scope: str | None = None,
                money: bool = False) -> list[dict]:
         """Distinct stated values of one measure (first statement of each), in text order; ``basis`` "" for any
-        basis, ``scope`` and ``money`` to keep only figures of one scope, only money."""
+        basis, ``scope`` and ``money`` to keep only figures of one sum group (figure_scope, the narrative with "all"),
+        only money."""
         key = (measure, year, basis, code, scope, money)
         if key not in self._values:
             rows = self._by_key.get((measure, year, code))
-            sel = [r for r in rows if (not basis or r["basis"] == basis) and (scope is None or r["_scope"] == scope)
+            sel = [r for r in rows if (not basis or r["basis"] == basis) and (scope is None or r["_group"] == scope)
                    and (not money or r["_money"])] if rows else []
             if len(sel) > 1:  # (one figure or none: already in order and distinct)
                 if self.has_start:
                     sel = sorted(sel, key=_start_key)
-                sel = _distinct(sel)
+                sel = _distinct(sel, "_scope" if scope is None else "_group")
             self._values[key] = sel
         return self._values[key]
 
 
-def _distinct(rows: list[dict]) -> list[dict]:
-    """The first row of each value (within half a fen) and scope."""
+def _distinct(rows: list[dict], by: str = "_scope") -> list[dict]:
+    """The first row of each value (within half a fen) and scope (``by``: "_scope", or "_group" for sums)."""
     out, seen = [], []
     for row in rows:
-        value, key = row["value"], row["_scope"]
+        value, key = row["value"], row[by]
         for v, k in seen:
             if abs(value - v) < FEN and k == key:
                 break
@@ -311,11 +450,11 @@ def _sum_check(file, check_name, total_opts: list[dict], parts_opts: list[list[d
     if conflicted:
         note += " Some of these figures are stated with two different values; the closest combination is shown."
     msg = (f"{what}: the parts stated sum to {_fmt_amount(s, scale, decimals)} but the total is stated as "
-           f"{_fmt_fig(total)}" + (f", a difference within the printed precision (±{_fmt_amount(tol, scale, decimals)})."
+           f"{_fmt_fig(total)} {cite(total)}" + (f", a difference within the printed precision (±{_fmt_amount(tol, scale, decimals)})."
                                    if status == "rounding" else f", a difference of {_fmt_amount(diff, scale, decimals)}.")
            + note)
     return [_flag(file, check_name, status, measure, code, year, basis, _fmt_fig(total),
-                  _fmt_amount(s, scale, decimals), msg, [total.get("quote")] + [p.get("quote") for p in combo])]
+                  _fmt_amount(s, scale, decimals), msg, [total, *combo])]
 
 
 def _gap(flag: dict) -> float:
@@ -330,11 +469,13 @@ def _gap(flag: dict) -> float:
 def check_sums(figs, file: str) -> list[dict]:
     """Totals against their parts: total = 基本 + 项目, 基本 = 人员 + 公用, "三公" = its parts, classes = total."""
     figs = _figures(figs)
-    # Parts are added only to totals of the same money: narrative with narrative, one table scope with itself.
+    # Parts are added only to totals of the same money: one table scope with itself, the narrative with the all-funds
+    # tables (one value per key may have kept a table's reading of a figure the narrative also states: the
+    # narrative's parts are then only complete with the table's).
     groups: dict[tuple, list[dict]] = defaultdict(list)
     for r in figs.rows:
         if r["_money"] and r["fiscal_year"] is not None:
-            groups[(r["fiscal_year"], r["basis"], r["_scope"])].append(r)
+            groups[(r["fiscal_year"], r["basis"], r["_group"])].append(r)
     rows: list[dict] = []
     for (year, basis, scope), g in sorted(groups.items(), key=lambda kv: kv[0]):
         def v(measure, code=""):
@@ -342,15 +483,17 @@ def check_sums(figs, file: str) -> list[dict]:
 
         total, basic, project = v("expenditure_total"), v("basic_expenditure"), v("project_expenditure")
         personnel, public = v("personnel_expenditure"), v("public_expenditure")
+        # (A total may hold parts beside 基本 and 项目 — 事业单位经营支出, 上缴上级支出, 对附属单位补助支出 — so parts
+        # that fall short of it are a gap, not a contradiction.)
         if total and basic and project:
             rows += _sum_check(file, "sum_of_parts", total, [basic, project], "expenditure_total", "", year, basis,
-                               "Expenditure total vs 基本支出 + 项目支出")
+                               "Expenditure total vs 基本支出 + 项目支出", under_is_gap=True)
         if basic and personnel and public:
             rows += _sum_check(file, "sum_of_parts", basic, [personnel, public], "basic_expenditure", "", year, basis,
                                "基本支出 vs 人员经费 + 公用经费")
         if total and not basic and personnel and public and project:
             rows += _sum_check(file, "sum_of_parts", total, [personnel, public, project], "expenditure_total", "",
-                               year, basis, "Expenditure total vs 人员经费 + 公用经费 + 项目支出")
+                               year, basis, "Expenditure total vs 人员经费 + 公用经费 + 项目支出", under_is_gap=True)
         st = v("sangong_total")
         if st:
             over, recep = v("sangong_overseas"), v("sangong_reception")
@@ -369,8 +512,8 @@ def check_sums(figs, file: str) -> list[dict]:
                         rows.append(_flag(file, "sum_of_parts", "mismatch", "sangong_total", "", year, basis,
                                           _fmt_fig(st[0]), _fmt_amount(low),
                                           f'The "三公" parts stated already sum to {_fmt_amount(low)}, more than the '
-                                          f"total {_fmt_fig(st[0])}.",
-                                          [st[0].get("quote")] + [opts[0].get("quote") for opts in present]))
+                                          f"total {_fmt_fig(st[0])} {cite(st[0])}.",
+                                          [st[0]] + [opts[0] for opts in present]))
         # Functional and economic classes: the coarsest level stated, against the totals they may add up to.
         for measure, families in (("functional_expenditure", ("2",)), ("economic_expenditure", ("3", "5"))):
             cls = [r["code"] for r in g if r["measure"] == measure]
@@ -386,6 +529,14 @@ def check_sums(figs, file: str) -> list[dict]:
                     continue
                 parts = [v(measure, c) for c in codes]
                 candidates = total + (basic if measure == "economic_expenditure" else [])
+                if measure == "economic_expenditure":
+                    # An economic breakdown of all expenditure (一般公共预算支出经济分类表) adds up to the total, one of
+                    # 基本支出 (基本支出经济分类表) to 基本支出: the tables say which.
+                    kinds = {table_kind(r) for c in codes for r in v(measure, c) if r["source"].endswith("table")}
+                    if kinds == {"general_economic"}:
+                        candidates = total
+                    elif kinds == {"basic_economic"}:
+                        candidates = basic
                 if not candidates:
                     continue
                 found = []
@@ -398,6 +549,16 @@ def check_sums(figs, file: str) -> list[dict]:
                 # Report against the total they come closest to.
                 rows.append(min(found, key=lambda f: ({"rounding": 0, "insufficient_data": 1, "mismatch": 2}[f["status"]],
                                                       _gap(f))))
+        # 收入总计 = 支出总计: the two sides of a 收支总表 (this year's plus carry-overs) balance.
+        ig, eg = v("income_grand_total"), v("expenditure_grand_total")
+        if ig and eg:
+            i, e = ig[0], eg[0]
+            status = _status_amount(e["value"], i["value"], figure_allowance(i) + figure_allowance(e))
+            if status == "mismatch":
+                rows.append(_flag(file, "sum_of_parts", status, "expenditure_grand_total", "", year, basis,
+                                  _fmt_fig(e), _fmt_fig(i),
+                                  f"支出总计 {_fmt_fig(e)} {cite(e)} differs from 收入总计 {_fmt_fig(i)} {cite(i)}: the "
+                                  "two sides of a 收支总表 balance.", [i, e]))
         # Income: a part never exceeds the whole.
         inc, fin = v("income_total"), v("fiscal_appropriation_income")
         if inc and fin:
@@ -406,8 +567,8 @@ def check_sums(figs, file: str) -> list[dict]:
             if f["value"] > i["value"] + tol + FEN:
                 rows.append(_flag(file, "sum_of_parts", "mismatch", "income_total", "", year, basis, _fmt_fig(i),
                                   f"≥ {_fmt_fig(f)}",
-                                  f"财政拨款收入 {_fmt_fig(f)} exceeds the income total {_fmt_fig(i)} it is part of.",
-                                  [i.get("quote"), f.get("quote")]))
+                                  f"财政拨款收入 {_fmt_fig(f)} {cite(f)} exceeds the income total {_fmt_fig(i)} "
+                                  f"{cite(i)} it is part of.", [i, f]))
     return rows
 
 
@@ -434,14 +595,15 @@ def check_restatements(figs, file: str) -> list[dict]:
             status = _status_amount(other["value"], first["value"], tol)
             if status is None:
                 continue
-            sources = {first.get("source") or "text", other.get("source") or "text"}
+            sources = {"table" if str(x.get("source") or "text").endswith("table") else "text" for x in (first, other)}
             check = "table_vs_text" if sources == {"table", "text"} else "restatement"
             label = f" {code}" if code else ""
             rows.append(_flag(
                 file, check, status, measure, code, year, basis, _fmt_fig(other), _fmt_fig(first),
-                f"{measure}{label} ({basis}, {year}) is stated as {_fmt_fig(first)} and elsewhere as {_fmt_fig(other)}"
+                f"{measure_name(measure, code)} ({basis}, {year}) is stated as {_fmt_fig(first)} {cite(first)} and as "
+                f"{_fmt_fig(other)} {cite(other)}"
                 + (", a difference within the printed precision." if status == "rounding" else "."),
-                [first.get("quote"), other.get("quote")]))
+                [first, other]))
     return rows
 
 
@@ -483,7 +645,7 @@ def _cross_document(figure_sets, documents: list[dict]) -> list[dict]:
             rows.append(_flag(
                 f"{fa};{fb}", "restatement", status, key[2], key[5], key[3], key[4], _fmt_fig(b), _fmt_fig(a),
                 f"{key[1]} states {key[2]} ({key[4]}, {key[3]}) as {_fmt_fig(a)} in {fa} and as {_fmt_fig(b)} in {fb}"
-                " (a later document may report a revised figure).", [a.get("quote"), b.get("quote")]))
+                " (a later document may report a revised figure).", [a, b]))
     return rows
 
 
@@ -491,11 +653,15 @@ def _cross_document(figure_sets, documents: list[dict]) -> list[dict]:
 # Stated changes, shares, execution rates and wording
 
 
-def _pick(figs: Figures, measure: str, year, basis: str, code: str, near: int | None = None) -> list[dict]:
-    """The distinct values of a measure (any basis when ``basis`` is ""), nearest to ``near`` first."""
+def _pick(figs: Figures, measure: str, year, basis: str, code: str, near: int | None = None,
+          scope: str | None = None) -> list[dict]:
+    """The distinct values of a measure (any basis when ``basis`` is ""), nearest to ``near`` first; of the figures'
+    ``scope`` (total, appropriation) where some are of it."""
     if not measure or is_missing(year):
         return []
     vals = figs.values(measure, int(year), basis, code)
+    if scope and len(vals) > 1:
+        vals = [r for r in vals if r.get("scope") in (scope, "", None)] or vals
     if near is not None and len(vals) > 1:
         vals = sorted(vals, key=lambda r: abs((r.get("start") or 0) - near))
     return vals
@@ -506,6 +672,36 @@ def _statement_rows(st) -> list[dict]:
     records = st.to_dict("records") if isinstance(st, pd.DataFrame) else st
     return [{**r, "code": _text(r["code"]), "basis": _text(r["basis"])}
             if type(r["code"]) is not str or type(r["basis"]) is not str else r.copy() for r in records]
+
+
+# The basis of last year's figure a change is measured against, where the sentence says which.
+PRIOR_BASIS = {"prior_budget": "budget", "prior_execution": "actual", "prior_final_account": "actual"}
+
+
+BREAKDOWN_GAP = 200  # characters between two shares of one breakdown ("人员支出…占59.0%；日常公用支出…占12.3%；…")
+
+
+def _hundred_percent_breakdowns(st: list[dict]) -> set[int]:
+    """ids of the share statements that belong to a breakdown of one base whose stated shares add up to exactly 100%
+    (a document may round such shares so they add up, moving one by a unit of the last place)."""
+    by_base: dict[float, list[dict]] = defaultdict(list)
+    for r in st:
+        if r["kind"] == "share_pct" and not is_missing(r.get("base_value")) and r.get("base_value"):
+            by_base[float(r["base_value"])].append(r)
+    out: set[int] = set()
+    for shares in by_base.values():
+        shares.sort(key=lambda r: r["start"])
+        run: list[dict] = []
+        for r in shares + [None]:
+            if r is not None and (not run or r["start"] - run[-1]["end"] <= BREAKDOWN_GAP):
+                run.append(r)
+                continue
+            if len(run) >= 2:
+                d = max(int(x["decimals"]) for x in run)
+                if abs(sum(x["value"] for x in run) - 100) < 0.5 * 10 ** -d:
+                    out |= {id(x) for x in run}
+            run = [r] if r is not None else []
+    return out
 
 
 def _pct(v: float, d: int) -> str:
@@ -523,14 +719,22 @@ def check_statements(st, figs, file: str, doc_kind: str = "") -> list[dict]:
         return rows
     figs = _figures(figs)
     amounts_by_start = {r["start"]: r for r in st if r["kind"] == "change_amount"}
+    forced = _hundred_percent_breakdowns(st)
+    rates = [r["value"] for r in st if r["kind"] == "change_pct" and r["decimals"] and r.get("words") != "unchanged"]
+    whole = len(rates) >= 2 and all(float(v).is_integer() for v in rates)
 
     def cur_prior(r):
-        cur = _pick(figs, r["measure"], r["fiscal_year"], r["basis"], r["code"], r["start"])
-        prior = _pick(figs, r["measure"], (r["fiscal_year"] or 0) - 1, r["basis"], r["code"], r["start"])
+        scope = r.get("scope") or None
+        cur = _pick(figs, r["measure"], r["fiscal_year"], r["basis"], r["code"], r["start"], scope)
+        # Last year's figure on the basis the sentence measures against (比上年执行数: last year's actual).
+        prior_basis = PRIOR_BASIS.get(r.get("base") or "", r["basis"])
+        prior = _pick(figs, r["measure"], (r["fiscal_year"] or 0) - 1, prior_basis, r["code"], r["start"], scope)
         return (cur[0] if cur else None), (prior[0] if prior else None)
 
     for r in st:
         kind = r["kind"]
+        if r.get("words") == "unchanged" and kind != "wording":
+            continue  # "与上年持平" as a change of 0: judged by the wording check
         m, code, year, basis = r["measure"], r["code"], r["fiscal_year"], r["basis"]
         if kind == "change_amount" and m:
             cur, prior = cur_prior(r)
@@ -545,11 +749,11 @@ def check_statements(st, figs, file: str, doc_kind: str = "") -> list[dict]:
             if status:
                 rows.append(_flag(file, "year_on_year", status, m, code, year, basis,
                                   _fmt_amount(rep, r["scale"], r["decimals"]), _fmt_amount(exp, r["scale"], r["decimals"]),
-                                  f"The stated change of {m} ({_fmt_amount(rep, r['scale'], r['decimals'])}) does not "
-                                  f"match its stated figures {_fmt_fig(prior)} → {_fmt_fig(cur)} "
+                                  f"The stated change of {measure_name(m, code)} {cite(r)} does not match its stated "
+                                  f"figures {_fmt_fig(prior)} {cite(prior)} → {_fmt_fig(cur)} {cite(cur)} "
                                   f"({_fmt_amount(exp, r['scale'], r['decimals'])})"
                                   + (", but the difference is within the printed precision." if status == "rounding" else "."),
-                                  [r["quote"], prior.get("quote"), cur.get("quote")]))
+                                  [r, prior, cur]))
         elif kind == "change_pct" and m:
             cur, prior = cur_prior(r)
             paired = amounts_by_start.get(r["chain"]) if r["chain"] is not None and r["chain"] >= 0 else None
@@ -561,8 +765,8 @@ def check_statements(st, figs, file: str, doc_kind: str = "") -> list[dict]:
                 center = (c - p) / p * 100
                 lo, hi = _corners(lambda c_, p_: (c_ - p_) / p_ * 100, (c - ac, c + ac), (p - ap, p + ap))
                 wrong = (c - p) / c * 100 if c else None
-                inputs = f"its stated figures {_fmt_fig(prior)} → {_fmt_fig(cur)}"
-                quotes = [r["quote"], prior.get("quote"), cur.get("quote")]
+                inputs = f"its stated figures {_fmt_fig(prior)} {cite(prior)} → {_fmt_fig(cur)} {cite(cur)}"
+                quotes = [r, prior, cur]
             elif cur is not None and paired is not None and paired["direction"]:
                 a = paired["direction"] * paired["value"]
                 c = cur["value"]
@@ -573,9 +777,9 @@ def check_statements(st, figs, file: str, doc_kind: str = "") -> list[dict]:
                 center = a / (c - a) * 100
                 lo, hi = _corners(lambda a_, c_: a_ / (c_ - a_) * 100, (a - aa, a + aa), (c - ac, c + ac))
                 wrong = a / c * 100 if c else None
-                inputs = (f"the stated change {_fmt_amount(a, paired['scale'], paired['decimals'])} on "
-                          f"{_fmt_fig(cur)} (last year {_fmt_amount(c - a, paired['scale'], paired['decimals'])})")
-                quotes = [paired["quote"], r["quote"], cur.get("quote")]
+                inputs = (f"the stated change {_fmt_amount(a, paired['scale'], paired['decimals'])} {cite(paired)} on "
+                          f"{_fmt_fig(cur)} {cite(cur)} (last year {_fmt_amount(c - a, paired['scale'], paired['decimals'])})")
+                quotes = [paired, r, cur]
             else:
                 continue
             if sign == 0:
@@ -593,12 +797,12 @@ def check_statements(st, figs, file: str, doc_kind: str = "") -> list[dict]:
             if center < -10 ** -d / 2:  # the figures move the other way
                 status, note = "mismatch", " (the figures move in the opposite direction)"
             else:
-                status, note = judge_percent(rep_mag, d, center, lo, hi, wrong)
+                status, note = judge_percent(rep_mag, d, center, lo, hi, wrong, whole)
             if status:
                 shown = center if reported >= 0 else -center
                 rows.append(_flag(file, "year_on_year", status, m, code, year, basis, _pct(reported, d),
                                   _pct(shown, max(d, 1) + 1),
-                                  f"The stated change of {m} ({_pct(reported, d)}) does not match the "
+                                  f"The stated change of {measure_name(m, code)} {cite(r)} does not match the "
                                   f"{_pct(shown, max(d, 1) + 1)} given by {inputs}{note}.", quotes))
         elif kind == "share_pct":
             if is_missing(r.get("base_value")) or r.get("base_value") in (None, 0) or is_missing(r.get("figure_value")):
@@ -610,13 +814,16 @@ def check_statements(st, figs, file: str, doc_kind: str = "") -> list[dict]:
             center = n / b * 100
             lo, hi = _corners(lambda n_, b_: n_ / b_ * 100, (n - an, n + an), (max(b - ab, 1e-9), b + ab))
             status, note = judge_percent(r["value"], d, center, lo, hi)
+            if status == "mismatch" and id(r) in forced and abs(r["value"] - center) <= 1.5 * 10 ** -d:
+                status, note = "rounding", " (the shares of its breakdown are rounded to add up to 100%)"
             if status:
                 rows.append(_flag(file, "share", status, m, code, year, basis, _pct(r["value"], d),
                                   _pct(center, d + 2),
-                                  f"The stated share {_pct(r['value'], d)} does not match "
+                                  f"The stated share {cite(r)} does not match "
                                   f"{_fmt_amount(n, r['figure_scale'], r['figure_decimals'])} / "
-                                  f"{_fmt_amount(b, r['base_scale'], r['base_decimals'])} = {_pct(center, d + 2)}{note}.",
-                                  [r["quote"], r.get("base_quote")]))
+                                  f"{_fmt_amount(b, r['base_scale'], r['base_decimals'])} {cite(r.get('base_quote'))} = "
+                                  f"{_pct(center, d + 2)}{note}.",
+                                  [r, r.get("base_quote")]))
         elif kind == "execution_pct" and m:
             actual = _pick(figs, m, year, "actual", code, r["start"])
             budget = _pick(figs, m, year, "budget", code, r["start"])
@@ -633,18 +840,19 @@ def check_statements(st, figs, file: str, doc_kind: str = "") -> list[dict]:
                 if status:
                     rows.append(_flag(file, "execution_rate", status, m, code, year, "actual", _pct(r["value"], d),
                                       _pct(center, d + 2),
-                                      f"The stated execution rate of {m} ({_pct(r['value'], d)}) does not match "
-                                      f"决算 {_fmt_fig(a_)} / 年初预算 {_fmt_fig(b_)} = {_pct(center, d + 2)}{note}.",
-                                      [r["quote"], a_.get("quote"), b_.get("quote")]))
+                                      f"The stated execution rate of {measure_name(m, code)} {cite(r)} does not match "
+                                      f"决算 {_fmt_fig(a_)} {cite(a_)} / 年初预算 {_fmt_fig(b_)} {cite(b_)} = "
+                                      f"{_pct(center, d + 2)}{note}.",
+                                      [r, a_, b_]))
             elif m.startswith("sangong") and not budget and not is_missing(r.get("figure_value")) and r["figure_value"] > 0 \
                     and doc_kind in ("final_account", ""):
                 rows.append(_flag(file, "execution_rate", "insufficient_data", m, code, year, "actual",
                                   _pct(r["value"], d), "",
-                                  f"The document states an execution rate for {m} but never states its 年初预算, "
-                                  "so the rate cannot be checked.", [r["quote"]]))
+                                  f"The document states an execution rate for {measure_name(m, code)} {cite(r)} but "
+                                  "never states its 年初预算, so the rate cannot be checked.", [r]))
         elif kind == "wording" and m:
             rows += _check_wording(r, st, figs, file)
-    rows += _check_repeated_changes(st, file)
+    rows += _check_repeated_changes(st, file, figs)
     return rows
 
 
@@ -664,8 +872,9 @@ def _check_wording(r: dict, st: list[dict], figs: Figures, file: str) -> list[di
             status = "rounding" if abs(diff) <= tol + FEN and "equal" in (truth, words) else "mismatch"
             return [_flag(file, "wording", status, m, code, year, "actual", r["quote"],
                           {"greater": "决算数大于预算数", "less": "决算数小于预算数", "equal": "决算数等于预算数"}[truth],
-                          f"The document says {r['quote']} but its 决算 {_fmt_fig(a)} and 年初预算 {_fmt_fig(b)} say otherwise.",
-                          [r["quote"], a.get("quote"), b.get("quote")])]
+                          f"The document says {cite(r)} of {measure_name(m, code)}, but states its 决算 as {_fmt_fig(a)} "
+                          f"{cite(a)} and its 年初预算 as {_fmt_fig(b)} {cite(b)}.",
+                          [r, a, b])]
         # No budget figure: the stated execution rate of the same measure says which way it went.
         rates = [x for x in st if x["kind"] == "execution_pct" and x["measure"] == m and x["start"] < r["start"]]
         if not rates:
@@ -681,9 +890,10 @@ def _check_wording(r: dict, st: list[dict], figs: Figures, file: str) -> list[di
         if words != "equal" and implied == "equal":
             status = "rounding"  # 100% printed may hide 99.6% or 100.4%
         return [_flag(file, "wording", status, m, code, year, "actual", r["quote"], f"完成预算{_pct(v, d)}",
-                      f"The document says {r['quote']} while stating an execution rate of {_pct(v, d)}"
+                      f"The document says {cite(r)} of {measure_name(m, code)} while stating an execution rate of "
+                      f"{_pct(v, d)} {cite(rate)}"
                       + (" (possible only if the rate was rounded to 100%)." if status == "rounding" else "."),
-                      [rate["quote"], r["quote"]])]
+                      [rate, r])]
     if words == "unchanged":
         changes = [x for x in st if x["kind"] == "change_amount" and x["measure"] == m and not is_missing(year)
                    and x["fiscal_year"] == year and x["sentence_start"] == r["sentence_start"]]
@@ -696,18 +906,34 @@ def _check_wording(r: dict, st: list[dict], figs: Figures, file: str) -> list[di
             if status:
                 return [_flag(file, "wording", status, m, code, year, r["basis"], r["quote"],
                               f"change of {_fmt_amount(diff)}",
-                              f"The document says {m} is unchanged but states {_fmt_fig(prior[0])} → {_fmt_fig(cur[0])}.",
-                              [r["quote"], prior[0].get("quote"), cur[0].get("quote")])]
+                              f"The document says {measure_name(m, code)} is unchanged {cite(r)} but states "
+                              f"{_fmt_fig(prior[0])} {cite(prior[0])} → {_fmt_fig(cur[0])} {cite(cur[0])}.",
+                              [r, prior[0], cur[0]])]
         elif changes:
             c = changes[0]
             if c["value"] > _allowance(c["scale"], int(c["decimals"])):
                 return [_flag(file, "wording", "mismatch", m, code, year, r["basis"], r["quote"], c["quote"],
-                              f"The document says {m} is unchanged but states a change of {c['quote']}.",
-                              [r["quote"], c["quote"]])]
+                              f"The document says {measure_name(m, code)} is unchanged {cite(r)} but states a change "
+                              f"{cite(c)}.", [r, c])]
     return []
 
 
-def _check_repeated_changes(st: list[dict], file: str) -> list[dict]:
+def _same_money(figs: Figures | None, measure: str, year, basis: str) -> bool:
+    """The document's figures show its 一般公共预算/财政拨款 part of ``measure`` (else of its expenditure total) is the
+    whole of it: both scopes stated, and equal within rounding (曾都区: 305.63 万元 either way)."""
+    if figs is None or is_missing(year):
+        return False
+    for m in (measure, "expenditure_total"):
+        vals = [r for r in figs.rows_of(m, int(year), "") if r["basis"] == basis]
+        total = [r for r in vals if r.get("scope") == "total"]
+        part = [r for r in vals if r.get("scope") == "appropriation"]
+        if total and part:
+            a, b = total[0], part[0]
+            return _status_amount(a["value"], b["value"], figure_allowance(a) + figure_allowance(b)) is None
+    return False
+
+
+def _check_repeated_changes(st: list[dict], file: str, figs: Figures | None = None) -> list[dict]:
     """The same year-on-year change stated twice with different values."""
     rows = []
     for kind in ("change_amount", "change_pct"):
@@ -715,10 +941,15 @@ def _check_repeated_changes(st: list[dict], file: str) -> list[dict]:
         for x in st:
             if x["kind"] == kind and x["measure"] != "" and x["direction"] != 0:
                 year = None if is_missing(x["fiscal_year"]) else x["fiscal_year"]
-                groups[(x["measure"], x["code"], year, x["basis"])].append(x)
+                # Two statements of one change against different bases (上年预算 vs 上年执行数), or of different scopes
+                # (all funds, 一般公共预算 only, unless the figures show these are the same money), are both right.
+                scope = x.get("scope") or ""
+                if scope == "appropriation" and _same_money(figs, x["measure"], year, x["basis"]):
+                    scope = "total"
+                groups[(x["measure"], x["code"], year, x["basis"], (x.get("base") or "", scope))].append(x)
         # Sorted as pandas groups them: a statement of no year last.
-        for (m, code, year, basis), g in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2] is None,
-                                                                               kv[0][2] or 0, kv[0][3])):
+        for (m, code, year, basis, _), g in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2] is None,
+                                                                                  kv[0][2] or 0, kv[0][3], kv[0][4])):
             recs = sorted(g, key=lambda x: x["start"])
             first = recs[0]
             done = set()
@@ -738,9 +969,10 @@ def _check_repeated_changes(st: list[dict], file: str) -> list[dict]:
                     continue
                 done.add(rep)
                 rows.append(_flag(file, "year_on_year", status, m, code, year, basis, rep, exp,
-                                  f"The document states the change of {m} twice, as {exp} and as {rep}"
+                                  f"The document states the change of {measure_name(m, code)} twice, as {exp} "
+                                  f"{cite(first)} and as {rep} {cite(other)}"
                                   + (" (within the printed precision)." if status == "rounding" else "."),
-                                  [first["quote"], other["quote"]]))
+                                  [first, other]))
     return rows
 
 
@@ -763,8 +995,10 @@ def _context(text: str, start: int, end: int, width: int = 10) -> str:
     return text[max(0, start - width):end + width].replace("\n", " ").strip()
 
 
-def check_document_year(text: str, doc: dict) -> list[dict]:
-    """Headings and year-end dates that name a different year than the document's fiscal year."""
+def check_document_year(text: str, doc: dict, page_at=None) -> list[dict]:
+    """Headings and year-end dates that name a different year than the document's fiscal year (``page_at``: offset
+    -> page, for the quotes' pages)."""
+    page_at = page_at or _no_page
     file, kind = doc.get("file", ""), doc.get("doc_kind") or ""
     fy = doc.get("fiscal_year")
     if is_missing(fy):
@@ -782,8 +1016,9 @@ def check_document_year(text: str, doc: dict) -> list[dict]:
         if q in seen:
             continue
         seen.add(q)
+        quote = {"quote": q, "page": page_at(m.start())}
         rows.append(_flag(file, "document_year", "mismatch", "", "", fy, "", m.group(0), str(fy),
-                          f"The document is for fiscal year {fy} but names itself {m.group(0)}.", [q]))
+                          f"The document is for fiscal year {fy} but names itself {cite(quote)}.", [quote]))
     allowed = {fy - 1, fy} if kind == "budget" else {fy}
     for m in YEAR_END_DATE.finditer(text):
         y = int(m.group("y"))
@@ -793,14 +1028,20 @@ def check_document_year(text: str, doc: dict) -> list[dict]:
         if q in seen:
             continue
         seen.add(q)
+        quote = {"quote": q, "page": page_at(m.start())}
         rows.append(_flag(file, "document_year", "mismatch", "", "", fy, "", q,
                           " or ".join(str(a) for a in sorted(allowed)),
-                          f"The document is for fiscal year {fy} but reports a position {q}.", [q]))
+                          f"The document is for fiscal year {fy} but reports a position {cite(quote)}.", [quote]))
     return rows
 
 
-def check_placeholders(text: str, file: str) -> list[dict]:
+def _no_page(offset) -> None:
+    return None
+
+
+def check_placeholders(text: str, file: str, page_at=None) -> list[dict]:
     """Template text left in the document ("XX局", "某某")."""
+    page_at = page_at or _no_page
     rows, seen = [], set()
     if not any(ch in text for ch in PLACEHOLDER_CHARS):  # (most texts: a few fast searches instead of a regex pass)
         return rows
@@ -812,8 +1053,109 @@ def check_placeholders(text: str, file: str) -> list[dict]:
         if q in seen:
             continue
         seen.add(q)
+        quote = {"quote": q, "page": page_at(m.start())}
         rows.append(_flag(file, "placeholder", "mismatch", reported=q, expected="a name or number",
-                          message=f"Template placeholder {m.group(0)!r} left in the text.", quotes=[q]))
+                          message=f"Template placeholder {m.group(0)!r} left in the text: {cite(quote)}.",
+                          quotes=[quote]))
+    return rows
+
+
+# Narrative figures a standard table prints beside them (measure -> table kind). (公务用车购置及运行维护费 is left out:
+# not every 三公 table prints the subtotal.)
+TABLE_OF_MEASURE = {"sangong_total": "sangong", "sangong_overseas": "sangong", "sangong_vehicle_purchase": "sangong",
+                    "sangong_vehicle_operation": "sangong", "sangong_reception": "sangong",
+                    "agency_operating_expenses": "agency_operating"}
+NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
+
+
+@lru_cache(maxsize=1024)
+def _printed_forms(value: float) -> tuple[str, ...]:
+    """How a table may print an amount of ``value`` yuan: in 元, 万元 or 亿元, with 1, 2 or 4 decimals, with or without
+    thousands separators (only the forms that are exactly the value). A bare integer is no table amount: the integers
+    in these tables are column numbers, codes, years and page labels ("公开 10 表").
+
+    >>> _printed_forms(60200.0)
+    ('60200.0', '60,200.0', '60200.00', '60,200.00', '60200.0000', '60,200.0000', '6.02', '6.0200')
+    """
+    forms = []
+    for factor in (1, 10_000, 100_000_000):
+        x = value / factor
+        four = f"{x:.4f}"
+        if abs(float(four) - x) >= 1e-7 * max(1.0, x):
+            continue  # (not a whole number of ten-thousandths in this unit)
+        for d in (1, 2, 4):
+            if d == 4 or four.endswith("0" * (4 - d)):
+                plain = four[:len(four) - (4 - d)]
+                forms.append(plain)
+                if x >= 1000:
+                    forms.append(f"{x:,.{d}f}")
+    return tuple(forms)
+
+
+@lru_cache(maxsize=64)
+def _table_numbers(text: str, start: int, end: int) -> tuple[str, tuple[float, ...]]:
+    """The text of a table (text[start:end]) without whitespace, and every number in it."""
+    region = text[start:end]
+    return "".join(region.split()), tuple(float(m.group().replace(",", "")) for m in NUMBER.finditer(region)
+                                         if "." in m.group())
+
+
+def _prints_amount(text: str, start: int, end: int, fig: dict) -> bool:
+    """The table text[start:end] prints the figure's amount: one of its exact forms (the text layer may glue cells:
+    "13,486.0218,308.57" still holds "13,486.02"), or a number within the figure's printed precision."""
+    squeezed, numbers = _table_numbers(text, start, end)
+    if any(f in squeezed for f in _printed_forms(fig["value"])):
+        return True
+    allow = figure_allowance(fig)
+    if allow:
+        value = fig["value"]
+        for n in numbers:
+            if abs(n - value) <= allow + FEN or abs(n * 10_000 - value) <= allow + FEN \
+                    or abs(n * 100_000_000 - value) <= allow + FEN:
+                return True
+    return False
+
+
+def check_table_cells(text: str, figs, doc: dict, page_at=None) -> list[dict]:
+    """A "三公" (or 机关运行经费) figure the narrative states that its standard table does not print: a blank (or
+    different) cell, an empty table, or a table stated empty (空表) while the text gives an amount."""
+    from countyfiscal.audit.completeness import has_amounts, stated_empty, table_titles
+
+    fy, kind = _year(doc.get("fiscal_year")), doc.get("doc_kind") or ""
+    if fy is None or kind not in ("budget", "final_account"):
+        return []
+    tables: dict[str, list] = defaultdict(list)
+    for t in table_titles(text):
+        if not t.listed and t.kind in ("sangong", "agency_operating"):
+            tables[t.kind].append(t)
+    if not tables:  # (most .txt disclosures print no table)
+        return []
+    figs = _figures(figs)
+    wanted = [r for r in figs.rows if r["measure"] in TABLE_OF_MEASURE and r["fiscal_year"] == fy and r["value"] > 0
+              and not r["source"].endswith("table") and (kind == "final_account" or r["basis"] == "budget")]
+    if not wanted:
+        return []
+    page_at = page_at or _no_page
+    rows, seen = [], set()
+    for r in wanted:
+        found = tables.get(TABLE_OF_MEASURE[r["measure"]])
+        if not found or (r["measure"], r["basis"], r["value"]) in seen:
+            continue
+        seen.add((r["measure"], r["basis"], r["value"]))
+        if any(_prints_amount(text, t.end, t.region_end, r) for t in found):
+            continue
+        title = {"quote": found[0].title, "page": page_at(found[0].start)}
+        name = measure_name(r["measure"])
+        if not any(has_amounts(text, t) for t in found):
+            note = next((w for w in (stated_empty(text, t) for t in found) if w), None)
+            why = (f"which the document states is empty ({cite(note)})" if note else
+                   "which prints no amount at all")
+        else:
+            why = "which leaves it blank or prints another amount"
+        rows.append(_flag(doc.get("file"), "table_vs_text", "mismatch", r["measure"], r["code"], fy, r["basis"],
+                          _fmt_fig(r), "",
+                          f"The text states {name} as {_fmt_fig(r)} {cite(r)}, but not the table {cite(title)}, {why}.",
+                          [r, title]))
     return rows
 
 
@@ -834,8 +1176,8 @@ def check_execution_inputs(figures, documents) -> list[dict]:
         a, b = p["actual"], p["budget"]
         rows.append(_flag(p["files"], "execution_rate", "insufficient_data", p["measure"], "", p["fiscal_year"],
                           "actual", _fmt_fig(a), "",
-                          f"{p['measure']} has a 年初预算 of zero (决算 {_fmt_fig(a)}), so no execution rate is computed.",
-                          [b.get("quote"), a.get("quote")]))
+                          f"{measure_name(p['measure'])} has a 年初预算 of zero {cite(b)} (决算 {_fmt_fig(a)} {cite(a)}), "
+                          "so no execution rate is computed.", [b, a]))
     return rows
 
 
@@ -884,31 +1226,42 @@ def _figure_checks(figs: Figures, file: str) -> list[dict]:
     return check_sums(figs, file) + check_restatements(figs, file)
 
 
-def _text_checks(raw: list[dict], figs: Figures, doc: dict, text: str) -> list[dict]:
-    """The checks that read the document's text: stated changes, shares, rates, wording, year, placeholders."""
+def _text_checks(raw: list[dict], figs: Figures, doc: dict, text: str, page_at=None) -> list[dict]:
+    """The checks that read the document's text: stated changes, shares, rates, wording, year, placeholders.
+    ``page_at``: offset -> page (``Document.page_at``); by default read off the figures' pages."""
     file = doc.get("file")
-    st = statement_records(text, raw)
-    return (check_statements(st, figs, file, doc.get("doc_kind") or "") + check_document_year(text, doc)
-            + check_placeholders(text, file))
+    # Statements are tied to the department's figures: a 一般公共预算 part the document shows is not the whole
+    # (scope appropriation) names no subject of its own here.
+    whole = raw if not any(r.get("scope") == "appropriation" for r in raw) else [
+        r for r in raw if r.get("scope") != "appropriation"]
+    st = statement_records(text, whole)
+    if page_at is None:  # (a document without pages has none to look up)
+        page_at = page_lookup(raw) if doc.get("format") in ("pdf", "", None) else _no_page
+    for r in st:
+        r["page"] = page_at(r["start"])
+    return (check_statements(st, figs, file, doc.get("doc_kind") or "") + check_document_year(text, doc, page_at)
+            + check_placeholders(text, file, page_at) + check_table_cells(text, figs, doc, page_at))
 
 
 def _readable(doc: dict) -> bool:
     return doc.get("status") in ("ok", "partial")
 
 
-def check_document(figures, document: dict, text: str | None) -> list[dict]:
+def check_document(figures, document: dict, text: str | None, page_at=None) -> list[dict]:
     """Flag dicts of ONE document: every check but the cross-document ones (``flags_table`` makes them a table).
 
     ``figures``: that document's figures, a DataFrame or the extractor's list of dicts (read as
     ``pipeline.frame("figures", …)`` would make them); ``document``: its documents.csv row as a dict; ``text``: its
-    normalised text (None: only the checks of figures run). Gives the same flags as ``run_checks`` on that document
-    alone, without building any DataFrame.
+    normalised text (None: only the checks of figures run); ``page_at``: offset -> page (``Document.page_at``;
+    by default read off the figures' pages). Gives the same flags as ``run_checks`` on that document alone, without
+    building any DataFrame.
     """
-    raw = _records(figures) if isinstance(figures, pd.DataFrame) else _like_frame(figures or [])
-    figs = Figures(raw)
+    raw = (_checked(_records(figures), uncertain=False) if isinstance(figures, pd.DataFrame)
+           else _like_frame(_checked(figures or [])))
+    figs = Figures(raw, copy=False)  # (raw is this function's own: normalised in place, nothing else holds it)
     rows = _figure_checks(figs, document.get("file")) if raw else []
     if _readable(document) and text is not None:
-        rows += _text_checks(raw, figs, document, text)
+        rows += _text_checks(raw, figs, document, text, page_at)
     if raw:
         rows += check_execution_inputs(raw, [document])
     return rows
@@ -920,13 +1273,13 @@ def run_checks(figures: pd.DataFrame, documents: pd.DataFrame, texts: dict[str, 
 
     Per document as ``check_document``; then the same department's figures across its documents. ``extra``: flag
     rows raised while the documents were read (``Document.flags``), written with the checks' own."""
-    raw = _records(figures)
+    raw = _checked(_records(figures), uncertain=False)
     docs = table_records(documents, DOCUMENT_COLUMNS)
     by_file: dict[str, list[dict]] = defaultdict(list)
     for r in raw:
         if not is_missing(r.get("file")):
             by_file[r["file"]].append(r)
-    prepared = {file: Figures(by_file[file]) for file in sorted(by_file)}
+    prepared = {file: Figures(by_file[file], copy=False) for file in sorted(by_file)}  # (rows of our own)
     rows: list[dict] = []
     for file, figs in prepared.items():
         rows += _figure_checks(figs, file)
@@ -939,7 +1292,7 @@ def run_checks(figures: pd.DataFrame, documents: pd.DataFrame, texts: dict[str, 
         rows += _cross_document(prepared.values(), docs)
     if documents is not None and raw:
         rows += check_execution_inputs(raw, docs)
-    return flags_table(rows + list(extra or []))
+    return flags_table(rows + [f if f.get("origin") else {**f, "origin": "reading"} for f in extra or []])
 
 
 def _write_atomic(frame: pd.DataFrame, path: Path) -> None:
@@ -965,10 +1318,23 @@ def _read(path: Path, table: str) -> pd.DataFrame:
     return frame
 
 
+def _reading_flags(path: Path, files: set[str]) -> list[dict]:
+    """The rows of a previous flags.csv raised while reading (origin ``reading``) for ``files``."""
+    if not path.exists():
+        return []
+    previous = _read(path, "flags")
+    if "origin" not in previous:
+        return []
+    keep = previous[(previous["origin"] == "reading") & previous["file"].isin(files)]
+    return keep.to_dict("records")
+
+
 def check_dir(processed: Path, raw: Path) -> int:
     """Read documents.csv/figures.csv from ``processed``, re-read the texts, write flags.csv and metrics.csv.
 
-    Returns the number of flags written.
+    The flags raised while the documents were read (origin ``reading``: readings that disagreed, tables missing…)
+    cannot be recomputed from figures.csv: they are kept from the previous flags.csv, for the documents still read;
+    every other flag is recomputed. Returns the number of flags written.
     """
     from countyfiscal.ingest import normalised_text
     from countyfiscal.metrics import compute_metrics
@@ -980,7 +1346,7 @@ def check_dir(processed: Path, raw: Path) -> int:
     for doc in documents.to_dict("records"):
         if doc.get("status") in ("ok", "partial"):
             texts[doc["file"]] = normalised_text(raw / doc["file"])
-    flags = run_checks(figures, documents, texts)
+    flags = run_checks(figures, documents, texts, extra=_reading_flags(processed / "flags.csv", set(texts)))
     metrics = compute_metrics(figures, documents, texts=texts)
     _write_atomic(flags, processed / "flags.csv")
     _write_atomic(metrics, processed / "metrics.csv")

@@ -77,6 +77,10 @@ TABLES: dict[str, list[Field]] = {
            "most precisely printed one(s); empty for a figure stated once"),
         _f("confidence", "float64", "for a figure read by OCR (source ocr_text or ocr_table): mean recognition score "
            "of its quote's characters; empty for a text layer", "0-1"),
+        _f("scope", "string", "total (all funds of the reporting entity) or appropriation (only its 一般公共预算/财政拨款 "
+           "part, as a 一般公共预算 table or a sentence about 财政拨款 states it); measures a document states for one "
+           "scope only (三公, 机关运行经费, …) are total. A figure's key is (file, measure, fiscal_year, basis, code, "
+           "scope): one value per key"),
     ],
     "flags": [
         _f("file", "string", "as in documents.csv (several ';'-separated for cross-document checks)"),
@@ -90,6 +94,10 @@ TABLES: dict[str, list[Field]] = {
         _f("expected", "string", "what the other stated figures imply"),
         _f("message", "string", "one sentence a researcher understands"),
         _f("quotes", "string", "the quotes of every figure involved, '|'-separated"),
+        _f("pages", "string", "the 1-based page of each quote, '|'-separated in the order of quotes (empty where a "
+           "quote has no page; the whole cell empty for documents without pages)"),
+        _f("origin", "string", "reading (raised while the document was read or its figures extracted) · check "
+           "(recomputed by the checks from figures.csv and the text; `countyfiscal check` redoes these)"),
     ],
     "metrics": [
         _f("jurisdiction", "string", "whose metric"),
@@ -106,6 +114,42 @@ TABLES: dict[str, list[Field]] = {
         _f("base", "string", "for a change: what it is measured against — prior_budget (上年预算数), prior_execution "
            "(上年执行数) or prior_final_account (上年决算数); empty for other metrics, or where the statement a change "
            "rests on does not say"),
+    ],
+    # countyfiscal.statements: what a document states about its figures (one row per statement, text order).
+    "statements": [
+        _f("file", "string", "as in documents.csv"),
+        _f("kind", "string", "change_amount · change_pct · share_pct · execution_pct · wording"),
+        _f("measure", "string", "the measure the statement is about (empty when no measure could be told)"),
+        _f("code", "string", "its classification code, if any"),
+        _f("fiscal_year", "Int64", "the year the statement is about (a change: the later year)", "year"),
+        _f("basis", "string", "budget or actual"),
+        _f("base", "string", "changes: what the change is measured against, as the sentence says — prior_budget "
+           "(比上年预算数/上年年初预算) · prior_execution (比上年执行数/上年预计执行) · prior_final_account "
+           "(比上年决算数) · empty when the sentence does not say"),
+        _f("scope", "string", "changes: appropriation where the sentence is about the 一般公共预算/财政拨款 part of a "
+           "measure figures state for both scopes, else total (as figures.scope); empty for other kinds"),
+        _f("value", "float64", "yuan for change_amount; percent for *_pct (-: see direction); empty for wording",
+           "yuan or percent"),
+        _f("scale", "string", "the unit as printed: 元/万元/亿元 for amounts, % for percentages"),
+        _f("decimals", "Int64", "decimal places as printed"),
+        _f("direction", "Int64", "+1 an increase, -1 a decrease, 0 not said (增加/减少) or no change (与上年持平: value 0)"),
+        _f("words", "string", "wording: greater · less · equal (决算数大于/小于/等于预算数) · unchanged (与上年持平); "
+           "'unchanged' also on the change_pct row of value 0 such a sentence states"),
+        _f("quote", "string", "exact fragment of the normalised text that states it"),
+        _f("start", "Int64", "character offset of the statement in the normalised text", "characters"),
+        _f("end", "Int64", "character offset just past it", "characters"),
+        _f("figure_value", "float64", "shares and execution rates: the amount the percentage is of (numerator)", "yuan"),
+        _f("figure_scale", "string", "its unit as printed"),
+        _f("figure_decimals", "Int64", "its decimals as printed"),
+        _f("figure_quote", "string", "its quote"),
+        _f("figure_start", "Int64", "its offset", "characters"),
+        _f("base_value", "float64", "shares: the amount the share is of (denominator), where it could be found", "yuan"),
+        _f("base_scale", "string", "its unit as printed"),
+        _f("base_decimals", "Int64", "its decimals as printed"),
+        _f("base_quote", "string", "its quote"),
+        _f("sentence_start", "Int64", "offset where the statement's sentence begins", "characters"),
+        _f("chain", "Int64", "change_pct: start of the change_amount it qualifies (same clause chain); -1 otherwise"),
+        _f("page", "Int64", "1-based page of the statement (PDF only)", "page"),
     ],
     # Text mining (countyfiscal.text). Offsets are into the normalised text, like figures.start/end.
     "sections": [

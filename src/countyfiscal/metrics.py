@@ -42,6 +42,8 @@ def _prepare(figures, documents, measures=None) -> list[dict]:
     columns = set(figs[0])
     if "method" in columns:
         figs = [r for r in figs if is_missing(r["method"]) or r["method"] in ("stated", "")]
+    if "scope" in columns:  # (a department's metrics are of its whole figures, not of its 一般公共预算 part)
+        figs = [r for r in figs if r["scope"] != "appropriation"]
     if measures is not None:
         figs = [r for r in figs if r["measure"] in measures]
     owners: dict = {}

@@ -15,7 +15,7 @@ from operator import itemgetter
 import pandas as pd
 import yaml
 
-from countyfiscal.amounts import AMOUNT_RE, SCALES, Amount, amount_from_match, decimals_of, normalise_scale
+from countyfiscal.amounts import AMOUNT_RE, SCALES, Amount, allowance, amount_from_match, decimals_of, normalise_scale
 
 COLUMNS = [
     "kind",  # change_amount · change_pct · share_pct · execution_pct · wording
@@ -23,6 +23,8 @@ COLUMNS = [
     "code",
     "fiscal_year",
     "basis",
+    "base",  # changes: what the change is measured against — prior_budget · prior_execution · prior_final_account · ""
+    "scope",  # total, or appropriation where the sentence is about the 一般公共预算/财政拨款 part (as figures' scope)
     "value",  # yuan for change_amount, percent for *_pct, empty for wording
     "scale",  # 元/万元/亿元 for amounts, % for percentages
     "decimals",
@@ -64,7 +66,9 @@ EXECUTION = re.compile(rf"完成(?:年初|全年|调整)?预算(?:数)?(?:的)?\
 WORDING_CMP = re.compile(
     r"决算数?(?:据)?\s*(?P<op>大于|小于|等于|高于|低于|超过|少于|多于)\s*(?:年初|全年|调整)?\s*预算数?"
 )
-WORDING_SAME = re.compile(r"持平|无变化|没有变化|未发生变化|保持不变")
+WORDING_SAME = re.compile(r"持平|无变化|没有变化|未发生变化|保持不变|相同")
+# "相同" claims no change only right after what it compares with ("与上年预算数相同"); "口径相同" does not.
+SAME_AS = ("上年", "上年度", "预算数", "去年")
 # Right before WORDING_SAME, these admit a small change ("基本持平"): not a claim of equality. (Searched for apart from
 # the words, so the regex engine can skip ahead on the words' first characters.)
 SAME_QUALIFIERS = ("基本", "大体", "总体", "略有", "大致")
@@ -76,8 +80,15 @@ UP_RE = re.compile(UP)
 BASIS_CUE = re.compile(r"决算|执行数|实际支出|预算(?<!公共预算)(?<!基金预算)(?<!经营预算)")
 QUOTE_MARKS = re.compile(r"[“”\"‘’'「」『』]")
 RESTRICTED_SCOPE = re.compile(r"一般公共预算|政府性基金|国有资本")
+# Measures a document states both for all its funds and for the 一般公共预算/财政拨款 part (figures' scope).
+SCOPED_MEASURES = frozenset({"income_total", "expenditure_total", "basic_expenditure", "project_expenditure",
+                             "personnel_expenditure", "public_expenditure", "functional_expenditure",
+                             "economic_expenditure"})
+# (The look-ahead lets the regex engine skip ahead to the words' first characters; a look-behind first is tried at
+# every position.)
+APPROPRIATION_WORDS = re.compile(r"(?=[财一当])(?<!政府性基金)(?<!国有资本经营)(?:财政拨款|一般公共预算|当年拨款)")
 TOTAL_WORD = re.compile(r"总(?=支出|收入)")
-SHARE_AFTER = re.compile(r"[，,]?\s*占")
+SHARE_AFTER = re.compile(r"\s*[，,]?\s*占")
 QIZHONG = re.compile(r"\s*其中")
 PRIOR_YEAR_WORD = re.compile(r"上年|去年|同期")
 
@@ -94,16 +105,25 @@ def _measure_rules() -> dict:
         return yaml.safe_load(fh)["measures"]
 
 
-@cache
 def _share_bases() -> dict[str, str]:
-    with resources.files("countyfiscal.resources").joinpath("statements.yml").open(encoding="utf-8") as fh:
-        return yaml.safe_load(fh)["share_bases"]
+    return _statement_rules()["share_bases"]
 
 
 @cache
 def _excludes() -> dict[str, tuple[str, ...]]:
-    """measure -> the words that, right before one of its names, mean it is not named there."""
-    return {m: tuple(spec.get("exclude_before", []) or []) for m, spec in _measure_rules().items()}
+    """measure -> the words that, right before one of its names, mean it is not named there (measures.yml's, and
+    statements.yml's not_subject_after for every measure)."""
+    common = tuple(_statement_rules().get("not_subject_after") or ())
+    out: dict[str, tuple[str, ...]] = {}
+    for m, spec in _measure_rules().items():
+        out.setdefault(_statement_measure(m, spec), tuple(spec.get("exclude_before", []) or []) + common)
+    return out
+
+
+@cache
+def _statement_rules() -> dict:
+    with resources.files("countyfiscal.resources").joinpath("statements.yml").open(encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
 
 
 def _fold_quotes(s: str) -> str:
@@ -114,7 +134,7 @@ def _fold_quotes(s: str) -> str:
 def _term_regex() -> tuple[re.Pattern, dict[str, str]]:
     """All measure names of resources/measures.yml, longest first, matched on quote-folded text; and the measure of
     each matched text (brackets folded to full width, as the pattern lets either kind match)."""
-    pairs = [(t, m) for m, spec in _measure_rules().items() for t in spec["terms"]]
+    pairs = [(t, _statement_measure(m, spec)) for m, spec in _measure_rules().items() for t in spec["terms"]]
     pairs.sort(key=lambda p: len(p[0]), reverse=True)
     terms, measures = [], {}
     for term, measure in pairs:
@@ -123,6 +143,16 @@ def _term_regex() -> tuple[re.Pattern, dict[str, str]]:
         if measures.setdefault(key, measure) != measure:
             raise ValueError(f"measures.yml: {term!r} names two measures ({measures[key]}, {measure})")
     return re.compile(_longest_first(terms)), measures
+
+
+def _statement_measure(name: str, spec: dict) -> str:
+    """The measure a statement named by one of ``name``'s terms is about. measures.yml's readings (names starting
+    with "_") are no measure of their own: one that emits several measures from one amount ("收、支总计") is about
+    the first of them; any other names something a statement cannot be tied to ("")."""
+    if not name.startswith("_"):
+        return name
+    emits = spec.get("emits") or []
+    return emits[0] if emits else ""
 
 
 def _term_unit(ch: str) -> str:
@@ -181,6 +211,8 @@ class _TextIndex:
         self.period_marks = [i for i in self.sentence_marks if text[i] not in "；;"]
         self.parens = sorted(_find_all(text, PARENTHESES))
         self.base_amounts: dict[str, dict] = {}  # _find_base's search for a phrase's own amount, by phrase
+        self.period_cues: dict[int, list] = {}  # change_base: a sentence's comparisons (end, base), by its start
+        self.period_parts: dict[int, tuple] = {}  # statement_scope: where a sentence names 一般公共预算…, by its start
 
     def folded_pos(self, pos: int) -> int:
         return pos - bisect_left(self.quotes, pos) if self.quotes else pos
@@ -425,7 +457,7 @@ def as_number(x) -> int | float | None:
 # The columns of figures.csv and documents.csv that statements, checks and metrics read; only these are converted
 # from a DataFrame (its other columns cost time and are never looked at).
 FIGURE_COLUMNS = ("file", "measure", "fiscal_year", "basis", "code", "value", "unit", "method", "quote", "start", "end",
-                  "source", "table", "scale", "decimals")
+                  "source", "table", "scale", "decimals", "page", "scope")
 DOCUMENT_COLUMNS = ("file", "status", "doc_kind", "fiscal_year", "department", "jurisdiction")
 
 
@@ -636,6 +668,92 @@ def _compare_context(text: str, pos: int, sent: int) -> bool:
     return False
 
 
+# What a stated change is measured against, as the sentence says it: "比上年预算数", "比上年执行数", "比2022年决算数"…
+BASE_CUE = re.compile(r"(?=[比较与对])(?:比|较|与|对比)\s*(?:上年度?|去年|上一年度?|20\d\d\s*年度?)\s*(?:同期)?\s*"
+                      r"(?P<what>年初预算|预算执行|预计执行|执\s*行|预\s*算|决\s*算)?")
+_BASES = {"年初预算": "prior_budget", "预算执行": "prior_execution", "预计执行": "prior_execution",
+          "执行": "prior_execution", "预算": "prior_budget", "决算": "prior_final_account"}
+
+
+def change_base(text: str, pos: int) -> str:
+    """What the change stated at ``pos`` is measured against: the last comparison its sentence (or the sentence a
+    "其中" sentence continues) names before it — prior_budget, prior_execution, prior_final_account — or "" when the
+    sentence does not say ("比上年增加", "与上年相比").
+
+    >>> change_base("支出预算5,876.67万元，比上年执行数增加48.92万元", 20)
+    'prior_execution'
+    >>> change_base("与上年预算数持平", 7), change_base("比上年增加", 4)
+    ('prior_budget', '')
+    """
+    period = period_start(text, pos)
+    base = _base_before(text, period, pos)
+    if base is None and QIZHONG.match(text, period, pos) and period > 0:
+        base = _base_before(text, period_start(text, period - 1), period)
+    return base or ""
+
+
+def _base_before(text: str, period: int, pos: int) -> str | None:
+    """The base the last comparison of the sentence from ``period`` names before ``pos`` ("" where it names none);
+    None when the sentence holds no comparison before ``pos``. The sentence's comparisons are found once."""
+    cues = _text_index(text).period_cues.get(period)
+    if cues is None:
+        end = _period_end(text, period)
+        cues = [(m.end(), _BASES.get("".join((m.group("what") or "").split()), ""))
+                for m in BASE_CUE.finditer(text, period, end)]
+        _text_index(text).period_cues[period] = cues
+    last = None
+    for cue_end, base in cues:
+        if cue_end > pos:
+            break
+        last = base
+    return last
+
+
+def _period_end(text: str, period: int) -> int:
+    marks = _text_index(text).period_marks
+    i = bisect_left(marks, period)
+    return marks[i] + 1 if i < len(marks) else len(text)
+
+
+def statement_scope(text: str, pos: int, measure: str, amounts: _Amounts | None = None, figures=None) -> str:
+    """The scope of a statement about ``measure`` at ``pos``: appropriation where its sentence names the
+    一般公共预算/财政拨款 part before it ("2026 年度一般公共预算拨款支出 48764.88 万元…，项目支出增加 313.91 万元"),
+    unless the part's amount that sentence opens with is the department's whole total (曾都区: "一般公共预算支出 305.63
+    万元" where all its expenditure is 305.63 万元: the same money); else total.
+
+    >>> statement_scope("一般公共预算拨款支出48.76万元，项目支出增加313.91万元", 20, "project_expenditure")
+    'appropriation'
+    >>> statement_scope("一般公共预算拨款安排的“三公”经费减少1万元", 15, "sangong_total")
+    'total'
+    """
+    if measure not in SCOPED_MEASURES:
+        return "total"
+    period = period_start(text, pos)
+    ix = _text_index(text)
+    found = ix.period_parts.get(period)
+    if found is None:  # (once per sentence: where it names the part, and whether its amount is the whole's)
+        m = APPROPRIATION_WORDS.search(text, period, _period_end(text, period))
+        found = ix.period_parts[period] = (m.start() if m else None,
+                                          m is not None and _part_is_whole(text, period, amounts, figures))
+    first, same_money = found
+    if first is None or first >= pos or same_money:
+        return "total"
+    return "appropriation"
+
+
+def _part_is_whole(text: str, period: int, amounts, figures) -> bool:
+    """The first amount of the sentence from ``period`` equals a stated whole total (expenditure or income)."""
+    if amounts is None or not figures:
+        return False
+    lead = amounts.between(period, _period_end(text, period))
+    whole = [f for m in ("expenditure_total", "income_total") for f in figures.stated_by_measure.get(m, ())]
+    if not lead or not whole:
+        return False
+    a = lead[0]
+    tol = float(allowance(a.scale, a.decimals))
+    return any(abs(float(a.value) - float(f["value"])) <= tol + 0.005 for f in whole if not is_missing(f["value"]))
+
+
 _BLANK_ROW = dict.fromkeys(COLUMNS)
 
 
@@ -668,11 +786,13 @@ def _changes(text, amounts, figures, doc_year, doc_basis) -> list[dict]:
             continue
         direction = _direction(m.group("verb"))
         subject = _subject(text, at, sent, amounts, figures, doc_year, doc_basis)
+        base = change_base(text, at)
+        subject["scope"] = statement_scope(text, at, subject["measure"], amounts, figures)
         if am:
             a = _LazyAmount(am)
             row = _row(kind="change_amount", value=float(a.value), scale=a.scale, decimals=a.decimals,
                        direction=direction, quote=text[m.start():a.end], start=m.start(), end=a.end,
-                       sentence_start=sent, chain=-1, **subject)
+                       sentence_start=sent, chain=-1, base=base, **subject)
             rows.append(row)
             last_chain = row
             # "较上年增加0.05万元（7.69%）": the percentage in brackets qualifies the amount.
@@ -681,7 +801,7 @@ def _changes(text, amounts, figures, doc_year, doc_basis) -> list[dict]:
                 rows.append(_row(kind="change_pct", value=float(paren.group("pct")), scale="%",
                                  decimals=_decimals(paren.group("pct")), direction=direction,
                                  quote=text[m.start():paren.end()], start=paren.start("pct"), end=paren.end(),
-                                 sentence_start=sent, chain=row["start"], **subject))
+                                 sentence_start=sent, chain=row["start"], base=base, **subject))
         else:
             chain = -1
             # A percentage right after an amount of the same subject ("减少29,395.84元，下降1.05%") pairs with it.
@@ -690,13 +810,14 @@ def _changes(text, amounts, figures, doc_year, doc_basis) -> list[dict]:
                     and _amount_before(text, amounts, m.start(), last_chain["end"]) is None
                     and SUBJECT_GAP.fullmatch(_text_index(text).fold(last_chain["end"], m.start()))):
                 chain = last_chain["start"]
-                subject = {k: last_chain[k] for k in ("measure", "code", "fiscal_year", "basis")}
+                subject = {k: last_chain[k] for k in ("measure", "code", "fiscal_year", "basis", "scope")}
+                base = last_chain["base"] or base
                 if direction == 0:
                     direction = last_chain["direction"]
             rows.append(_row(kind="change_pct", value=float(pm.group("pct")), scale="%",
                              decimals=_decimals(pm.group("pct")), direction=direction,
                              quote=text[m.start():pm.end()], start=m.start(), end=pm.end(),
-                             sentence_start=sent, chain=chain, **subject))
+                             sentence_start=sent, chain=chain, base=base, **subject))
     return rows
 
 
@@ -792,7 +913,7 @@ def _shares(text, amounts, figures, doc_year, doc_basis) -> list[dict]:
             for a in amounts.between(period, num.start):
                 if a.start < period or a.start >= num.start:
                     continue
-                if SHARE_AFTER.match(text[a.end:a.end + 3]):
+                if SHARE_AFTER.match(text[a.end:a.end + 6]):  # ("27600.00 万元 ， 占 5.4%": spaced)
                     continue
                 base = {"base_value": float(a.value), "base_scale": a.scale, "base_decimals": a.decimals,
                         "base_quote": a.quote}
@@ -846,22 +967,37 @@ def _wordings(text, amounts, figures, doc_year, doc_basis, subjects: list[dict])
         if earlier:
             last = max(earlier, key=lambda r: r["end"])
             return {k: last[k] for k in ("measure", "code", "fiscal_year", "basis")}
+        # "…年初预算为30.00万元，支出决算为36.00万元。决算数大于预算数的主要原因是…": the figure that sentence ends with.
+        fig = figures.subject_before(sent, previous) if figures and sent > 0 else None
+        if fig is not None and SUBJECT_GAP.fullmatch(_text_index(text).fold(int(fig["end"]), sent - 1)) is not None:
+            code, year = fig.get("code"), fig.get("fiscal_year")
+            return {"measure": fig["measure"], "code": "" if is_missing(code) else str(code),
+                    "fiscal_year": doc_year if is_missing(year) else int(year), "basis": "actual"}
         return s
 
     for m in WORDING_CMP.finditer(text):
         sent = sentence_start(text, m.start())
         s = carried_subject(m.start(), sent)
+        s["scope"] = statement_scope(text, m.start(), s["measure"], amounts, figures)
         rows.append(_row(kind="wording", words=_OP_WORDS[m.group("op")], quote=m.group(0), start=m.start(),
                          end=m.end(), sentence_start=sent, chain=-1, direction=0, **s))
     for m in WORDING_SAME.finditer(text):
         if text[max(m.start() - 2, 0):m.start()] in SAME_QUALIFIERS:
             continue
+        if m.group() == "相同" and not text[max(m.start() - 3, 0):m.start()].endswith(SAME_AS):
+            continue
         sent = sentence_start(text, m.start())
         if not _compare_context(text, m.end(), sent) and not PRIOR_YEAR_WORD.search(text, sent, m.end()):
             continue
         s = carried_subject(m.start(), sent)
-        rows.append(_row(kind="wording", words="unchanged", quote=text[_clause_start(text, m.start(), sent):m.end()],
-                         start=m.start(), end=m.end(), sentence_start=sent, chain=-1, direction=0, **s))
+        s["scope"] = statement_scope(text, m.start(), s["measure"], amounts, figures)
+        quote = text[_clause_start(text, m.start(), sent):m.end()]
+        base = change_base(text, m.start())
+        rows.append(_row(kind="wording", words="unchanged", quote=quote, start=m.start(), end=m.end(),
+                         sentence_start=sent, chain=-1, direction=0, base=base, **s))
+        # "与上年持平" states a change of 0 (kept beside the wording, so a reader of changes finds it).
+        rows.append(_row(kind="change_pct", words="unchanged", value=0.0, scale="%", decimals=0, quote=quote,
+                         start=m.start(), end=m.end(), sentence_start=sent, chain=-1, direction=0, base=base, **s))
     return rows
 
 
@@ -891,3 +1027,52 @@ def statement_records(text: str, figures) -> list[dict]:
     rows += _executions(text, amounts, figures, doc_year, doc_basis)
     rows += _wordings(text, amounts, figures, doc_year, doc_basis, rows)
     return sorted(rows, key=itemgetter("start", "kind"))
+
+
+def statement_rows(file: str, text: str, figures, page_at=None) -> list[dict]:
+    """One document's statements as rows of the statements table (``fields.columns("statements")``: file, COLUMNS,
+    page). ``page_at``: offset -> 1-based page (``Document.page_at``); without it a statement's page is read off the
+    figures around it (see ``page_lookup``), empty where they do not settle it."""
+    records = statement_records(text, figures)
+    if page_at is None:
+        page_at = page_lookup(figures)
+    return [{"file": file, **r, "page": page_at(r["start"])} for r in records]
+
+
+def _no_page(offset) -> None:
+    return None
+
+
+def page_lookup(figures):
+    """offset -> page, from figures that carry both an offset and a page: an offset between two figures of the same
+    page is on that page (pages are consecutive stretches of the text); elsewhere None.
+
+    >>> at = page_lookup([{"start": 10, "page": 2}, {"start": 50, "page": 2}, {"start": 90, "page": 3}])
+    >>> at(30), at(70), at(5)
+    (2, None, None)
+    """
+    marks = set()
+    for f in (figures if isinstance(figures, list) else table_records(figures, ("start", "page"))):
+        s, p = f.get("start"), f.get("page")
+        if type(s) is not int:  # (the checks' normalised rows hold ints already)
+            s = as_number(s)
+        if type(p) is not int:
+            p = as_number(p)
+        if s is not None and p is not None:
+            marks.add((int(s), int(p)))
+    marks = sorted(marks)
+    if not marks:  # (a text without pages)
+        return _no_page
+    starts = [s for s, _ in marks]
+
+    def at(offset) -> int | None:
+        if offset is None or not marks:
+            return None
+        i = bisect_right(starts, offset)
+        if i and starts[i - 1] == offset:
+            return marks[i - 1][1]
+        if 0 < i < len(marks) and marks[i - 1][1] == marks[i][1]:
+            return marks[i][1]
+        return None
+
+    return at

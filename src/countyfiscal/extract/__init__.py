@@ -7,8 +7,12 @@ import re
 from decimal import Decimal
 
 from countyfiscal.amounts import allowance, amount_from_match, to_float
+from countyfiscal.audit.reconcile import one_value_per_key
 from countyfiscal.fields import columns
 from countyfiscal.model import Document
+# Measures a document may state both for the whole department and for its 一般公共预算 appropriations only.
+# ("三公" and 机关运行经费 are appropriation-funded by definition, so they have one scope.)
+from countyfiscal.statements import SCOPED_MEASURES
 
 from .narrative import extract_narrative
 from .ocr_figures import ocr_figures
@@ -16,26 +20,47 @@ from .ocr_figures import ocr_figures
 APPROPRIATION_SCOPE = re.compile(r"财政拨款|一般公共预算|当年拨款|政府性基金|国有资本经营")
 SENTENCE_END = "。；;！？!?\n"
 VEHICLE_PARTS = {"sangong_vehicle_purchase", "sangong_vehicle_operation"}
-# Measures a document may state both for the whole department and for its 一般公共预算 appropriations only.
-# ("三公" and 机关运行经费 are appropriation-funded by definition, so they have one scope.)
-SCOPED_MEASURES = {"income_total", "expenditure_total", "basic_expenditure", "project_expenditure",
-                   "personnel_expenditure", "public_expenditure", "functional_expenditure", "economic_expenditure"}
 
 
 SHARE_AFTER = re.compile(r"[，,]\s*占[^，,；;。\n]*")
+LIST_INTRO = re.compile(r"其中[:：]\s*$")
+LIST_ITEM = re.compile(r"[ \t]*(?:[（(][一二三四五六七八九十\d]{1,3}[）)]|\d{1,2}[.、．](?!\d))")
+MAX_LIST_LINES = 12
+
+
+def _list_intro(text: str, line_start: int) -> int | None:
+    """Where the sentence introducing a list begins, for an item on a line of its own: the lines above it are items
+    too (as many as MAX_LIST_LINES) up to one ending in "其中：" — that line's last sentence; else None."""
+    pos = line_start
+    for _ in range(MAX_LIST_LINES):
+        prev = text.rfind("\n", 0, pos - 1) + 1  # start of the line above
+        if LIST_INTRO.search(text, max(prev, pos - 12), pos - 1):
+            a = pos - 1
+            while a > prev and text[a - 1] not in SENTENCE_END:
+                a -= 1
+            return a
+        if prev == 0 or not LIST_ITEM.match(text, prev):
+            return None
+        pos = prev
+    return None
 
 
 def _lead_in(text: str, start: int, end: int) -> str:
     """What qualifies a figure: its sentence up to the figure, and a share clause right after it
     ("…支出2,090,097.89元，占一般公共预算财政拨款总支出的75.25%"). Items listed after it ("其中：财政拨款收入…")
-    do not. A sentence opening with 其中 belongs to the one before it."""
+    do not. A sentence opening with 其中 belongs to the one before it, and so does an item listed on its own line
+    after a sentence ending in "其中：" ("…财政拨款基本支出预算 12,889.17 万元，其中：\n（一）人员经费 11,577.73 万元")."""
     a = start
     while a > 0 and text[a - 1] not in SENTENCE_END:
         a -= 1
-    if text[a : a + 2] == "其中" and a > 0:
+    if a > 0 and text[a : a + 2] == "其中":
         a -= 1
         while a > 0 and text[a - 1] not in SENTENCE_END:
             a -= 1
+    elif a > 0 and text[a - 1] == "\n" and LIST_ITEM.match(text, a):
+        intro = _list_intro(text, a)
+        if intro is not None:
+            a = intro
     share = SHARE_AFTER.match(text, end)
     return text[a:end] + (share.group(0) if share else "")
 
@@ -88,9 +113,16 @@ def _scope(text: str, row: dict, headings: _Headings) -> str:
 
 
 def _prefer_whole_department(text: str, rows: list[dict], fiscal_year: int | None = None) -> list[dict]:
-    # Budgets state classes, 基本/项目 and 人员/公用 twice: for all funds and for 一般公共预算 only. Both are
-    # "stated", but only the first is the department's; the second survives only where the document gives no
-    # whole-department figure for the same measure, code, year and basis.
+    """Rows with their ``scope`` set, the whole department's preferred. Budgets state classes, 基本/项目 and 人员/公用
+    twice: for all funds and for the 一般公共预算/财政拨款 part only.
+
+    - A statement of the part that equals the whole department's figure of the same key restates it (``total``).
+    - One that differs from it is another scope's figure, and the part may be 一般公共预算's or all 财政拨款's (with
+      政府性基金): left out, the department's figure standing for the key.
+    - Where the document states only the part: if it shows the part is not the whole (its 一般公共预算 total differs
+      from the department's), a headline figure or class (类) is kept as ``appropriation`` (its 款 and 项 are left
+      out); else nothing shows it differs, and it is read as the department's figure (``total``), as a reader would.
+    """
     headings = _Headings(text)
     scopes = [_scope(text, r, headings) if r["measure"] in SCOPED_MEASURES else "" for r in rows]
     totals: dict[tuple, list[dict]] = {}
@@ -102,14 +134,20 @@ def _prefer_whole_department(text: str, rows: list[dict], fiscal_year: int | Non
     out = []
     for r, s in zip(rows, scopes):
         key = (r["measure"], r["code"], r["fiscal_year"], r["basis"])
+        scope = "total"  # (a measure stated for one scope only is the entity's total of it)
         if s == "appropriation":
             if key in totals:
                 if not any(_agree(r, t) for t in totals[key]):
                     continue
+                # (equal to the department's figure: a restatement of it; its part — 一般公共预算 or all 财政拨款 —
+                # may not be the one another statement means by the part)
             elif _differs_for(differs, r):
-                # Only the 一般公共预算 part is stated, and the document shows that part is not the whole
-                # department: the figure would be read as the department's, so it is left out.
-                continue
+                if len(str(r.get("code") or "")) > 3:
+                    # (a 款 or 项 of the part alone — a 一般公共预算基本支出表's 30101, 30102 … — is left out, as
+                    # before: no check reads it, and its table's own sums hold only with rows other pages carry)
+                    continue
+                scope = "appropriation"
+        r["scope"] = scope
         out.append(r)
     return out
 
@@ -247,9 +285,11 @@ def extract_figures(doc: Document, doc_kind: str = "", fiscal_year: int | None =
 
 
 def extract_all(doc: Document, doc_kind: str = "", fiscal_year: int | None = None, pdf_path=None) -> list[dict]:
-    """Every figure the document states, in its narrative and in its disclosure tables, reconciled:
-    whole-department figures preferred over 一般公共预算-only restatements that differ from them, the combined
-    vehicle figure only where the parts are not given, and ``more_precise`` set between agreeing statements."""
+    """Every figure the document states, in its narrative and in its disclosure tables, reconciled: each with its
+    scope (whole department, or the 一般公共预算/财政拨款 part where the document tells them apart), the combined
+    vehicle figure only where the parts are not given, one value per key (file, measure, fiscal_year, basis, code,
+    scope: ``audit.reconcile``; where readings disagree, a flag on ``doc.flags`` names them), and ``more_precise``
+    set between agreeing statements."""
     from .tables import table_figures
 
     rows = extract_narrative(doc.text, doc_kind, fiscal_year, page_at=doc.page_at)
@@ -258,6 +298,18 @@ def extract_all(doc: Document, doc_kind: str = "", fiscal_year: int | None = Non
     rows = _prefer_whole_department(doc.text, rows, fiscal_year)
     rows = _combined_vehicle_only_when_alone(rows)
     rows = ocr_figures(doc, rows)  # figures from OCR'd pages: source, confidence, tables whose identities fail
+    rows, conflicts = one_value_per_key(rows, doc.text, doc_kind, doc.file)
+    doc.flags.extend(conflicts)
+    # The standard tables it should print: a missing one is a flag, and named in its status reason (pipeline._gaps
+    # writes doc.warnings there).
+    from countyfiscal.audit.completeness import audit_tables  # (it reads table_rules: imported once extract is)
+
+    table_flags, missing = audit_tables(doc.text, doc_kind, doc.file, doc.page_at)
+    doc.flags.extend(table_flags)
+    doc.warnings.extend(missing)
+    for flag in doc.flags:  # (what ingest raised too: `countyfiscal check` keeps these rows, recomputes the rest)
+        if not flag.get("origin"):
+            flag["origin"] = "reading"
     out = _as_rows(doc, rows)
     _mark_precision(out)
     return out
@@ -270,7 +322,7 @@ def _mark_precision(rows: list[dict]) -> None:
     groups: dict[tuple, list[dict]] = {}
     for r in rows:
         r["more_precise"] = ""
-        groups.setdefault((r["measure"], r["code"], r["fiscal_year"], r["basis"]), []).append(r)
+        groups.setdefault((r["measure"], r["code"], r["fiscal_year"], r["basis"], r.get("scope")), []).append(r)
     for grp in groups.values():
         if len(grp) < 2:
             continue
