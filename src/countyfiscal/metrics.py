@@ -116,10 +116,10 @@ BASE_OF_KIND = {"budget": "prior_budget", "final_account": "prior_final_account"
 
 
 def statements_frame(texts: dict[str, str], figures) -> pd.DataFrame:
-    """The statements table (``file``, ``statements.COLUMNS``, ``base``, ``page``) computed from the texts, one
-    document at a time, for callers that have texts but no statements.csv (``base`` and ``page`` empty when the
-    statement rows do not carry them). The pipeline writes the same table as statements.csv."""
-    from countyfiscal.statements import COLUMNS, statement_records
+    """The statements table (columns of ``fields.columns("statements")``) computed from the texts, one document at a
+    time, for callers that have texts but no statements.csv; the pipeline writes the same table as statements.csv."""
+    from countyfiscal.pipeline import frame
+    from countyfiscal.statements import statement_rows
 
     figs = table_records(figures, FIGURE_COLUMNS)
     by_file: dict[str, list[dict]] = {}
@@ -127,9 +127,8 @@ def statements_frame(texts: dict[str, str], figures) -> pd.DataFrame:
         by_file.setdefault(r["file"], []).append(r)
     rows = []
     for file in sorted(texts):
-        for r in statement_records(texts[file], by_file.get(file, [])):
-            rows.append({"file": file, **{c: r.get(c) for c in COLUMNS}, "base": r.get("base") or "", "page": r.get("page")})
-    return pd.DataFrame(rows, columns=["file", *COLUMNS, "base", "page"])
+        rows += statement_rows(file, texts[file], by_file.get(file, []))
+    return frame("statements", rows)
 
 
 def _stated_changes(texts: dict[str, str] | None, g: list[dict], statements=None) -> dict:
