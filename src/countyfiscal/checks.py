@@ -884,10 +884,10 @@ def _figure_checks(figs: Figures, file: str) -> list[dict]:
     return check_sums(figs, file) + check_restatements(figs, file)
 
 
-def _text_checks(raw: list[dict], figs: Figures, doc: dict, text: str) -> list[dict]:
+def _text_checks(raw: list[dict], figs: Figures, doc: dict, text: str, st: list[dict] | None = None) -> list[dict]:
     """The checks that read the document's text: stated changes, shares, rates, wording, year, placeholders."""
     file = doc.get("file")
-    st = statement_records(text, raw)
+    st = statement_records(text, raw) if st is None else st
     return (check_statements(st, figs, file, doc.get("doc_kind") or "") + check_document_year(text, doc)
             + check_placeholders(text, file))
 
@@ -896,22 +896,31 @@ def _readable(doc: dict) -> bool:
     return doc.get("status") in ("ok", "partial")
 
 
-def check_document(figures, document: dict, text: str | None) -> list[dict]:
+def check_document(figures, document: dict, text: str | None, statements: list[dict] | None = None,
+                   execution_inputs: bool = True) -> list[dict]:
     """Flag dicts of ONE document: every check but the cross-document ones (``flags_table`` makes them a table).
 
     ``figures``: that document's figures, a DataFrame or the extractor's list of dicts (read as
     ``pipeline.frame("figures", …)`` would make them); ``document``: its documents.csv row as a dict; ``text``: its
     normalised text (None: only the checks of figures run). Gives the same flags as ``run_checks`` on that document
-    alone, without building any DataFrame.
+    alone, without building any DataFrame. ``statements``: ``document_statements(figures, text)`` when the caller
+    has it already. ``execution_inputs=False`` leaves out the "三公" zero-budget check, for a caller that runs it
+    over the whole corpus afterwards (as ``run_checks`` does: a budget may come from another document).
     """
     raw = _records(figures) if isinstance(figures, pd.DataFrame) else _like_frame(figures or [])
     figs = Figures(raw)
     rows = _figure_checks(figs, document.get("file")) if raw else []
     if _readable(document) and text is not None:
-        rows += _text_checks(raw, figs, document, text)
-    if raw:
+        rows += _text_checks(raw, figs, document, text, statements)
+    if raw and execution_inputs:
         rows += check_execution_inputs(raw, [document])
     return rows
+
+
+def document_statements(figures, text: str) -> list[dict]:
+    """The statements (``statement_records``) of one document as ``check_document`` reads them."""
+    raw = _records(figures) if isinstance(figures, pd.DataFrame) else _like_frame(figures or [])
+    return statement_records(text, raw)
 
 
 def run_checks(figures: pd.DataFrame, documents: pd.DataFrame, texts: dict[str, str],

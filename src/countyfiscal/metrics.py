@@ -100,9 +100,11 @@ def _row(dept: tuple[str, str], year, basis, metric, value, num, den, formula, i
     }
 
 
-def _stated_changes(texts: dict[str, str] | None, g: list[dict]) -> dict:
-    """(file, measure, year, basis) -> signed change stated in that file's text (for a prior year it omits)."""
-    if not texts:
+def _stated_changes(texts: dict[str, str] | None, g: list[dict], statements: dict[str, list[dict]] | None = None) -> dict:
+    """(file, measure, year, basis) -> signed change stated in that file's text (for a prior year it omits).
+
+    ``statements``: file -> its statement rows (``_statements_by_file``), instead of reading ``texts``."""
+    if not texts and statements is None:
         return {}
     from countyfiscal.statements import statement_records
 
@@ -111,9 +113,13 @@ def _stated_changes(texts: dict[str, str] | None, g: list[dict]) -> dict:
         by_file.setdefault(r["file"], []).append(r)
     out: dict = {}
     for file in sorted(by_file):
-        if file not in texts:
+        if statements is not None:
+            rows = statements.get(file, [])
+        elif file in texts:
+            rows = statement_records(texts[file], by_file[file])
+        else:
             continue
-        st = [r for r in statement_records(texts[file], by_file[file])
+        st = [r for r in rows
               if r["kind"] == "change_amount" and r["direction"] != 0 and r["measure"] in COMPRESSION]
         for r in sorted(st, key=lambda r: r["start"]):
             key = (file, r["measure"], r["fiscal_year"], r["basis"])
@@ -175,12 +181,29 @@ def empty_metrics() -> pd.DataFrame:
     return pd.DataFrame({f.name: pd.Series(dtype=f.dtype) for f in fields.TABLES["metrics"]})
 
 
-def compute_metrics(figures, documents, texts: dict[str, str] | None = None) -> pd.DataFrame:
+def _statements_by_file(statements) -> dict[str, list[dict]]:
+    """Statement rows (a DataFrame or dicts with ``file``), change amounts only, as file -> rows with numbers."""
+    by_file: dict[str, list[dict]] = {}
+    for r in table_records(statements):
+        if r.get("kind") != "change_amount":
+            continue
+        r["direction"] = as_number(r.get("direction")) or 0
+        r["value"] = as_number(r.get("value"))
+        r["start"] = as_number(r.get("start"))
+        r["fiscal_year"] = _year(r.get("fiscal_year"))
+        r["basis"] = _text(r.get("basis"))
+        by_file.setdefault(r["file"], []).append(r)
+    return by_file
+
+
+def compute_metrics(figures, documents, texts: dict[str, str] | None = None, statements=None) -> pd.DataFrame:
     """One row per metric per department-year (columns of fields.TABLES["metrics"]), rounded and sorted.
 
     ``texts`` (file -> normalised text) lets a stated change ("比上年增加99,607.46元") supply last year's figure
-    when the document does not state it.
+    when the document does not state it; ``statements`` (the statements table: file + statement columns) does the
+    same without the texts.
     """
+    statements = None if statements is None else _statements_by_file(statements)
     prepared = _prepare(figures, documents)
     rows: list[dict] = []
     if not prepared:
@@ -188,7 +211,7 @@ def compute_metrics(figures, documents, texts: dict[str, str] | None = None) -> 
     has_unit = "unit" in prepared[0]
     for dept, g in _departments(prepared):
         money = [r for r in g if is_missing(r["unit"]) or r["unit"] == "yuan"] if has_unit else g
-        changes = _stated_changes(texts, money)
+        changes = _stated_changes(texts, money, statements)
         years_bases = list(dict.fromkeys((r["fiscal_year"], r["basis"]) for r in money
                                          if r["basis"] != "" and r["fiscal_year"] is not None))
         for year, basis in years_bases:
