@@ -123,9 +123,12 @@ def test_default_run_adds_checks_metrics_and_text_tables_with_the_same_figures(s
     # Two departments, so no cross-document check applies: per-document checks give the same flags.
     assert (large / "flags.csv").read_bytes() == (full / "flags.csv").read_bytes()
     assert len(pd.read_csv(full / "flags.csv")) > 0
-    # Rerunning the large mode over the full run's folder removes the tables it does not compute.
+    # Without text mining the metrics are the same (stated changes come from the statements, not the texts) ...
+    assert (large / "metrics.csv").read_bytes() == (full / "metrics.csv").read_bytes()
+    assert (large / "statements.csv").read_bytes() == (full / "statements.csv").read_bytes()
+    # ... and rerunning it over the full run's folder leaves no table of the earlier run behind.
     run_extract(raw, full, jobs=1, progress=False, text_mining=False)
-    assert not (full / "metrics.csv").exists() and not (full / "sections.parquet").exists()
+    assert not (full / "sections.csv").exists() and not (full / "sections.parquet").exists()
 
 
 def test_large_mode_streams_flags_in_batches_to_the_same_table(raw, tmp_path):
