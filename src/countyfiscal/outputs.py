@@ -34,6 +34,22 @@ class OutputError(Exception):
     """The output folder cannot be written (busy, foreign, unwritable); str() is the sentence shown."""
 
 
+# Lock descriptors this process holds: a forked child (a worker) closes its copies, so the lock goes with this
+# process even when it is killed while its workers are still running.
+_HELD_LOCKS: set[int] = set()
+
+
+def _close_held_locks() -> None:
+    for fd in list(_HELD_LOCKS):
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _HELD_LOCKS.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_close_held_locks)
+
+
 def _umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
@@ -71,10 +87,13 @@ class OutputSet:
 
     def __enter__(self) -> OutputSet:
         try:
-            # Created empty on a first run (an empty folder is swapped like any other): errors as mkdir gives them.
-            self.given.mkdir(parents=True, exist_ok=True)
             self._resolve()
+            if self.parent.exists() and not self.parent.is_dir():
+                raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR))
+            self.parent.mkdir(parents=True, exist_ok=True)
             self._lock()
+            if self.out.exists() and not self.out.is_dir():
+                raise NotADirectoryError(errno.ENOTDIR, "it is a file, not a folder")
         except OSError as exc:
             self._unlock()
             raise OutputError(f"cannot write to the output folder {self.given}: {exc.strerror or exc}") from None
@@ -127,10 +146,12 @@ class OutputSet:
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
         self._lock_fd = fd
+        _HELD_LOCKS.add(fd)
 
     def _unlock(self) -> None:
         if self._lock_fd is not None:
             # The lock file stays: deleting it would let a third run lock a new file while a second holds the old.
+            _HELD_LOCKS.discard(self._lock_fd)
             os.close(self._lock_fd)
             self._lock_fd = None
 
