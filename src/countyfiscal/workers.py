@@ -3,13 +3,14 @@ time limit or grows past its memory limit costs only the input it held (the pool
 
 Workers are forked, ignore Ctrl-C (the parent stops them) and die with the parent even when it is killed
 (``PR_SET_PDEATHSIG`` on Linux; elsewhere a thread in each worker watches for the parent). The memory limit is
-watched from the parent by reading each worker's resident size (Linux ``/proc``; not enforced elsewhere).
+watched from the parent by reading each worker's private memory (Linux ``/proc``; not enforced elsewhere).
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
+import faulthandler
 import multiprocessing as mp
 import os
 import signal
@@ -33,7 +34,7 @@ PREFETCH = 2
 class Limits:
     """Per-input limits of a worker. ``seconds`` + ``seconds_per_page`` × pages (pages as the worker reports them
     through ``report_pages``, at most ``max_pages`` counted): a scanned PDF read with OCR needs ~4 s a page.
-    ``memory_mb``: resident memory of the worker process. 0 switches a limit off."""
+    ``memory_mb``: private memory of the worker process (what it allocated itself). 0 switches a limit off."""
 
     seconds: float = 300.0
     seconds_per_page: float = 8.0
@@ -90,6 +91,7 @@ def _die_with_parent(parent: int) -> None:
 def _worker_main(conn, fn: Callable, initializer: Callable | None, parent: int) -> None:
     _die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    faulthandler.disable()  # a crash is the parent's to report, in one sentence: no stack dump on the screen
     if initializer is not None:
         initializer()
     _CURRENT["conn"] = conn
@@ -116,10 +118,16 @@ def _worker_main(conn, fn: Callable, initializer: Callable | None, parent: int) 
 # -- in the parent
 
 
-def _rss_mb(pid: int) -> float:
+def _private_mb(pid: int) -> float:
+    """Memory a worker holds for itself (Linux smaps_rollup: private pages and swap), in MB. Not its RSS: a forked
+    worker shares the parent's pages until it writes to them, and a large parent must not count against it."""
     try:
-        with open(f"/proc/{pid}/statm", "rb") as fh:
-            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as fh:
+            kb = 0
+            for line in fh:
+                if line.startswith((b"Private_Clean:", b"Private_Dirty:", b"Swap:")):
+                    kb += int(line.split()[1])
+            return kb / 1024
     except (OSError, ValueError, IndexError):
         return 0.0
 
@@ -157,9 +165,9 @@ class _Worker:
         self.pages: int | None = None
 
     def send(self, seq: int, item: Any) -> None:
+        self.conn.send((seq, item))
         if not self.tasks:
             self.since, self.pages = time.monotonic(), None
-        self.conn.send((seq, item))
         self.tasks.append(seq)
 
     def kill(self) -> None:
@@ -219,7 +227,11 @@ def imap(fn: Callable[[Any], Any], items: Iterable[Any], jobs: int, *, limits: L
             for w in workers:
                 while len(w.tasks) < PREFETCH and todo and todo[0] < next_out + ahead:
                     seq = todo.popleft()
-                    w.send(seq, items[seq])
+                    try:
+                        w.send(seq, items[seq])
+                    except (OSError, ValueError):  # it died since the last look: replaced below, seq sent again
+                        todo.appendleft(seq)
+                        break
             while next_out in done:
                 yield done.pop(next_out)
                 next_out += 1
@@ -261,7 +273,7 @@ def imap(fn: Callable[[Any], Any], items: Iterable[Any], jobs: int, *, limits: L
                     fail_head(w, f"reading it took longer than the limit of {allowed:.0f} s per document "
                                  "(--time-limit)")
                     replace(w)
-                elif check_memory and _rss_mb(w.proc.pid) > limits.memory_mb:
+                elif check_memory and _private_mb(w.proc.pid) > limits.memory_mb:
                     w.kill()
                     fail_head(w, f"reading it took more than the limit of {limits.memory_mb} MB of memory "
                                  "(--memory-limit)")
