@@ -385,8 +385,10 @@ def _results(raw_dir: Path, entries: list[Entry], jobs: int, text_mining: bool, 
     else:
         from countyfiscal.workers import imap
 
-        done = imap(worker, jobs_, jobs, limits=limits, on_failure=functools.partial(_failed, raw_dir),
-                    initializer=functools.partial(_init_worker, text_mining))
+        # Built here once, before the workers are forked: each of them (and each replacement of a crashed one)
+        # starts with the tokenizer's dictionary in place instead of building it again.
+        _init_worker(text_mining)
+        done = imap(worker, jobs_, jobs, limits=limits, on_failure=functools.partial(_failed, raw_dir))
     with contextlib.closing(done) if hasattr(done, "close") else contextlib.nullcontext():
         for e in entries:
             yield next(done) if e.is_input else rejected(e.name, e.reason)

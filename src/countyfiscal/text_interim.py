@@ -178,7 +178,8 @@ def corpus_tables(stats: Iterable[DocTextStats], documents: pd.DataFrame | None 
 
 
 def init_worker() -> None:
-    """Build the process's tokenizer once (a pool initializer)."""
-    from countyfiscal.text.tokenizer import get_tokenizer
+    """Build the process's tokenizer once, and load jieba's tags TextRank reads (before forking workers)."""
+    from countyfiscal.text.tokenizer import _jieba_word_tags, get_tokenizer
 
     get_tokenizer()
+    _jieba_word_tags()
