@@ -16,7 +16,7 @@ def _run_chunk(fn: Callable[[Any], Any], items: list) -> list:
     return [fn(x) for x in items]
 
 
-def map_ordered(fn: Callable[[Any], Any], items: list, address: Any, chunk: int = CHUNK,
+def map_ordered(fn: Callable[[Any], Any], items: list, address: Any, chunk: int | None = None,
                 on_failure: Callable[[Any, str, str], Any] | None = None) -> Iterator[Any]:
     """``fn(item)`` for every item, computed on the dask scheduler at ``address`` (or a ``distributed.Client``).
 
@@ -30,6 +30,7 @@ def map_ordered(fn: Callable[[Any], Any], items: list, address: Any, chunk: int 
         from distributed import Client
     except ImportError:  # pragma: no cover - depends on the optional extra
         raise RuntimeError("--dask needs dask.distributed: pip install 'countyfiscal[dask]'") from None
+    chunk = chunk or CHUNK
     own = not isinstance(address, Client)
     client = Client(address) if own else address
     pending: deque = deque()
