@@ -3,7 +3,8 @@ time limit or grows past its memory limit costs only the input it held (the pool
 
 Workers are forked, ignore Ctrl-C (the parent stops them) and die with the parent even when it is killed
 (``PR_SET_PDEATHSIG`` on Linux; elsewhere a thread in each worker watches for the parent). The memory limit is
-watched from the parent by reading each worker's private memory (Linux ``/proc``; not enforced elsewhere).
+watched from the parent: a worker's anonymous memory grown since it was forked (Linux ``/proc``; not enforced
+elsewhere).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ PREFETCH = 2
 class Limits:
     """Per-input limits of a worker. ``seconds`` + ``seconds_per_page`` × pages (pages as the worker reports them
     through ``report_pages``, at most ``max_pages`` counted): a scanned PDF read with OCR needs ~4 s a page.
-    ``memory_mb``: private memory of the worker process (what it allocated itself). 0 switches a limit off."""
+    ``memory_mb``: memory the worker allocated since it was forked. 0 switches a limit off."""
 
     seconds: float = 300.0
     seconds_per_page: float = 8.0
@@ -118,14 +119,16 @@ def _worker_main(conn, fn: Callable, initializer: Callable | None, parent: int) 
 # -- in the parent
 
 
-def _private_mb(pid: int) -> float:
-    """Memory a worker holds for itself (Linux smaps_rollup: private pages and swap), in MB. Not its RSS: a forked
-    worker shares the parent's pages until it writes to them, and a large parent must not count against it."""
+def _anon_mb(pid: int) -> float:
+    """Anonymous resident memory (and swap) of a process, in MB, from /proc/PID/status (Linux; 0 elsewhere).
+
+    Cheap (no walk of the page tables, unlike smaps). A worker's own memory is its growth since it was forked: the
+    pages it shares with its parent are in the baseline, so a large parent does not count against it."""
     try:
-        with open(f"/proc/{pid}/smaps_rollup", "rb") as fh:
+        with open(f"/proc/{pid}/status", "rb") as fh:
             kb = 0
             for line in fh:
-                if line.startswith((b"Private_Clean:", b"Private_Dirty:", b"Swap:")):
+                if line.startswith((b"RssAnon:", b"VmSwap:")):
                     kb += int(line.split()[1])
             return kb / 1024
     except (OSError, ValueError, IndexError):
@@ -158,6 +161,7 @@ class _Worker:
         parent_conn, child_conn = ctx.Pipe(duplex=True)
         self.proc = ctx.Process(target=_worker_main, args=(child_conn, fn, initializer, os.getpid()), daemon=True)
         self.proc.start()
+        self.baseline_mb = _anon_mb(self.proc.pid)  # what it shares with the parent, copied at fork
         child_conn.close()
         self.conn = parent_conn
         self.tasks: deque[int] = deque()
@@ -273,7 +277,7 @@ def imap(fn: Callable[[Any], Any], items: Iterable[Any], jobs: int, *, limits: L
                     fail_head(w, f"reading it took longer than the limit of {allowed:.0f} s per document "
                                  "(--time-limit)")
                     replace(w)
-                elif check_memory and _private_mb(w.proc.pid) > limits.memory_mb:
+                elif check_memory and _anon_mb(w.proc.pid) - w.baseline_mb > limits.memory_mb:
                     w.kill()
                     fail_head(w, f"reading it took more than the limit of {limits.memory_mb} MB of memory "
                                  "(--memory-limit)")
