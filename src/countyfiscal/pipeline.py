@@ -470,14 +470,14 @@ def _run(raw_dir: Path, entries: list[Entry], out: Path, jobs: int, progress: bo
             themes.finish()
             keyword_spill.finish()
             with _FrameStream(out, "keywords") as keywords:
-                batch = []
+                rows: list[dict] = []
                 for stats in keyword_spill:
-                    batch.append(corpus.keywords(stats))
-                    if len(batch) >= 200:
-                        keywords.add(pd.concat(batch, ignore_index=True))
-                        batch = []
-                if batch:
-                    keywords.add(pd.concat(batch, ignore_index=True))
+                    rows += corpus.keyword_rows(stats)
+                    if len(rows) >= batch_rows:
+                        keywords.add(text.keywords_frame(rows))
+                        rows = []
+                if rows:
+                    keywords.add(text.keywords_frame(rows))
                 keywords.finish()
             write_table(corpus.recurring_themes(), out, "recurring_themes")
     _write_log(out, errors)

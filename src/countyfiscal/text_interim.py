@@ -91,6 +91,11 @@ def document_frames(stats: Iterable[DocTextStats]) -> dict[str, pd.DataFrame]:
     }
 
 
+def keywords_frame(rows: list[dict]) -> pd.DataFrame:
+    """Keyword rows (of documents in file order) as the typed keywords table."""
+    return pd.DataFrame(rows, columns=columns("keywords")).astype(dtypes("keywords"))
+
+
 class CorpusCounts:
     """Corpus accumulator: document frequencies per scope and what recurring themes need; memory grows with the
     vocabulary and the jurisdictions, not with the documents."""
@@ -122,6 +127,10 @@ class CorpusCounts:
                 place[1] += r["chars"] or 0
 
     def keywords(self, stats: DocTextStats) -> pd.DataFrame:
+        return keywords_frame(self.keyword_rows(stats))
+
+    def keyword_rows(self, stats: DocTextStats) -> list[dict]:
+        """This document's keyword rows (pass 2), as dicts: a frame per document costs more than the rows."""
         from countyfiscal.text.keywords import DECIMALS, smoothed_idf
 
         rows = []
@@ -136,7 +145,7 @@ class CorpusCounts:
                 for rank, (term, score) in enumerate(methods[method], 1):
                     rows.append({"file": stats.file, "scope": scope, "method": method, "rank": rank, "term": term,
                                  "score": score, "count": counts.get(term, 0), "df": df[term]})
-        return pd.DataFrame(rows, columns=columns("keywords")).astype(dtypes("keywords"))
+        return rows
 
     def recurring_themes(self) -> pd.DataFrame:
         rows = []
