@@ -238,3 +238,29 @@ def test_an_output_folder_of_someone_elses_files_is_refused(raw, tmp_path):
     with pytest.raises(RunError, match=r"holds files countyfiscal did not write \(thesis.docx\)"):
         run_extract(raw, mine, progress=False)
     assert _tree(mine) == {"thesis.docx": b"years of work"}
+
+
+# ------------------------------------------------------------------------------------------- stopped by the user
+
+
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGINT])
+def test_a_stopped_run_says_so_in_one_sentence_and_leaves_the_previous_outputs(raw, tmp_path, how):
+    out = tmp_path / "out"
+    small = tmp_path / "raw"
+    small.mkdir()
+    shutil.copy(SEEDS[1], small / SEEDS[1].name)
+    run_extract(small, out, progress=False)
+    before = _tree(out)
+    proc = subprocess.Popen(CLI + [str(raw), "--out", str(out), "--jobs", "2", "--quiet"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not any(p.name.startswith(".out.new-") for p in tmp_path.iterdir()):
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.02)
+    time.sleep(0.5)  # into the reading
+    proc.send_signal(how)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and stdout == ""
+    assert _one_sentence(stderr) == "countyfiscal extract: stopped before the end; the previous outputs are unchanged"
+    assert _tree(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".out.lock", "out", "raw"]

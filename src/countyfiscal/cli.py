@@ -98,9 +98,29 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+class _Stopped(BaseException):
+    """SIGTERM, raised where the command is, so the workers are stopped and the unpublished set is removed."""
+
+
+def _stop(signum, frame):
+    raise _Stopped
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    if args.command not in ("extract", "check"):
+        return int(args.func(args) or 0)
+    import signal
+
+    previous = signal.signal(signal.SIGTERM, _stop)
+    try:
+        return int(args.func(args) or 0)
+    except (KeyboardInterrupt, _Stopped):
+        print(f"countyfiscal {args.command}: stopped before the end; the previous outputs are unchanged",
+              file=sys.stderr)
+        return 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":
