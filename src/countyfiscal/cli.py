@@ -71,8 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="per document: give up on one that takes longer than this plus --time-per-page for each "
                         f"page (default {Limits.seconds:g}; 0: no limit)")
     e.add_argument("--time-per-page", type=float, default=Limits.seconds_per_page, metavar="SECONDS",
-                   help=f"added to --time-limit per page of a PDF (default {Limits.seconds_per_page:g}: OCR reads "
-                        "a scanned page in ~4 s)")
+                   help=f"added to --time-limit per page of a PDF, for at most {Limits.max_pages} pages (default "
+                        f"{Limits.seconds_per_page:g}: OCR reads a scanned page in ~4 s)")
     e.add_argument("--memory-limit", type=int, default=Limits.memory_mb, metavar="MB",
                    help=f"per document: give up on one whose worker grows past this (default {Limits.memory_mb}; "
                         "0: no limit)")

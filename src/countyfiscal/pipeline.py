@@ -29,7 +29,7 @@ from typing import Any
 
 import pandas as pd
 
-from countyfiscal.fields import TABLES, columns
+from countyfiscal.fields import TABLES, columns, dtypes
 from countyfiscal.outputs import OutputError, OutputSet
 from countyfiscal.raw_folder import FORMULA_START, Entry, NotAFile, csv_cell, is_within, open_inside, scan
 from countyfiscal.workers import Limits, report_pages
@@ -449,7 +449,7 @@ def _run(raw_dir: Path, entries: list[Entry], out: Path, jobs: int, progress: bo
                 statements.add(res.statements)
             if text and res.text_stats is not None:
                 corpus.add(res.text_stats)
-                keyword_spill.add(res.text_stats.keyword_part())
+                keyword_spill.add(res.text_stats.without_rows())
                 pending_text.append(res.text_stats)
                 if len(pending_text) >= 200:
                     _write_text_frames(text, pending_text, sections, themes)
@@ -470,14 +470,14 @@ def _run(raw_dir: Path, entries: list[Entry], out: Path, jobs: int, progress: bo
             themes.finish()
             keyword_spill.finish()
             with _FrameStream(out, "keywords") as keywords:
-                rows: list[dict] = []
+                rows: list[tuple] = []
                 for stats in keyword_spill:
                     rows += corpus.keyword_rows(stats)
                     if len(rows) >= batch_rows:
-                        keywords.add(text.keywords_frame(rows))
+                        keywords.add(_typed("keywords", rows))
                         rows = []
                 if rows:
-                    keywords.add(text.keywords_frame(rows))
+                    keywords.add(_typed("keywords", rows))
                 keywords.finish()
             write_table(corpus.recurring_themes(), out, "recurring_themes")
     _write_log(out, errors)
@@ -492,6 +492,11 @@ def _run(raw_dir: Path, entries: list[Entry], out: Path, jobs: int, progress: bo
         "figures": figures.n_rows,
         "flags": n_flags,
     }
+
+
+def _typed(table: str, rows: list[tuple]) -> pd.DataFrame:
+    """Tuples in a table's column order as the typed table (the text tables' own construction)."""
+    return pd.DataFrame(rows, columns=columns(table)).astype(dtypes(table))
 
 
 def _write_text_frames(text, pending: list, sections: _FrameStream, themes: _FrameStream) -> None:

@@ -32,8 +32,8 @@ class DocTextStats:
     def frames(self) -> dict[str, pd.DataFrame]:
         return document_frames([self])
 
-    def keyword_part(self) -> DocTextStats:
-        """The part the second pass needs (keywords), without the rows already written."""
+    def without_rows(self) -> DocTextStats:
+        """What the second pass needs (keywords), without the rows already written: the object to spill."""
         return DocTextStats(self.file, scopes=self.scopes)
 
 
@@ -91,11 +91,6 @@ def document_frames(stats: Iterable[DocTextStats]) -> dict[str, pd.DataFrame]:
     }
 
 
-def keywords_frame(rows: list[dict]) -> pd.DataFrame:
-    """Keyword rows (of documents in file order) as the typed keywords table."""
-    return pd.DataFrame(rows, columns=columns("keywords")).astype(dtypes("keywords"))
-
-
 class CorpusCounts:
     """Corpus accumulator: document frequencies per scope and what recurring themes need; memory grows with the
     vocabulary and the jurisdictions, not with the documents."""
@@ -127,10 +122,10 @@ class CorpusCounts:
                 place[1] += r["chars"] or 0
 
     def keywords(self, stats: DocTextStats) -> pd.DataFrame:
-        return keywords_frame(self.keyword_rows(stats))
+        return pd.DataFrame(self.keyword_rows(stats), columns=columns("keywords")).astype(dtypes("keywords"))
 
-    def keyword_rows(self, stats: DocTextStats) -> list[dict]:
-        """This document's keyword rows (pass 2), as dicts: a frame per document costs more than the rows."""
+    def keyword_rows(self, stats: DocTextStats) -> list[tuple]:
+        """This document's keyword rows (pass 2) as tuples in the table's column order."""
         from countyfiscal.text.keywords import DECIMALS, smoothed_idf
 
         rows = []
@@ -143,8 +138,7 @@ class CorpusCounts:
                 methods["textrank"] = ranked
             for method in sorted(methods):
                 for rank, (term, score) in enumerate(methods[method], 1):
-                    rows.append({"file": stats.file, "scope": scope, "method": method, "rank": rank, "term": term,
-                                 "score": score, "count": counts.get(term, 0), "df": df[term]})
+                    rows.append((stats.file, scope, method, rank, term, score, counts.get(term, 0), df[term]))
         return rows
 
     def recurring_themes(self) -> pd.DataFrame:

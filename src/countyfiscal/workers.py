@@ -34,12 +34,13 @@ PREFETCH = 2
 @dataclass(frozen=True)
 class Limits:
     """Per-input limits of a worker. ``seconds`` + ``seconds_per_page`` × pages (pages as the worker reports them
-    through ``report_pages``, at most ``max_pages`` counted): a scanned PDF read with OCR needs ~4 s a page.
+    through ``report_pages``, at most ``max_pages`` counted: the pages OCR reads at most, ``ingest.limits``'
+    MAX_OCR_PAGES): a scanned PDF read with OCR needs ~4 s a page.
     ``memory_mb``: memory the worker allocated since it was forked. 0 switches a limit off."""
 
     seconds: float = 300.0
     seconds_per_page: float = 8.0
-    max_pages: int = 2000
+    max_pages: int = 200
     memory_mb: int = 4096
 
     def seconds_for(self, pages: int | None) -> float:
