@@ -179,3 +179,20 @@ def test_flags_raised_while_reading_reach_flags_csv(tmp_path, monkeypatch, text_
     planted = flags[flags["message"] == "planted by the test"]
     assert planted["file"].tolist() == [SEEDS[1].name]
     assert planted["check"].tolist() == ["restatement"]
+
+
+def test_every_output_has_the_mode_the_umask_gives(raw, tmp_path):
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        run_extract(raw, tmp_path / "out", jobs=2, progress=False)
+    finally:
+        os.umask(old)
+    out = tmp_path / "out"
+    modes = {str(p.relative_to(out)): stat.S_IMODE(p.stat().st_mode) for p in out.rglob("*")}
+    assert {m for p, m in modes.items() if (out / p).is_file()} == {0o644}
+    assert {m for p, m in modes.items() if (out / p).is_dir()} | {stat.S_IMODE(out.stat().st_mode)} == {0o755}
+    assert {"documents.csv", "figures.parquet", "flags.csv", "statements.parquet", "keywords.csv",
+            "extract.log"} <= set(modes)

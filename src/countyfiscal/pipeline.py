@@ -519,8 +519,8 @@ def run_check(processed: str | Path, raw_dir: str | Path) -> int:
     documents and figures and the texts of ``raw_dir`` (read as ``extract`` reads them: never outside the folder);
     the other tables are kept. Published as one set, like ``run_extract``. Returns the number of flags.
 
-    Flags raised while a document was extracted (``Document.flags`` of the extractor) come only from ``extract``;
-    those raised while reading it are raised again here."""
+    Flags raised while a document was read or extracted (``Document.flags``) are kept from the current flags table
+    where it says which they are (column ``origin``); otherwise those raised while reading are raised again."""
     processed, raw_dir = Path(processed), Path(raw_dir)
     for need in ("documents", "figures"):
         if not (processed / f"{need}.parquet").is_file() and not (processed / f"{need}.csv").is_file():
@@ -556,6 +556,15 @@ def _check(raw_dir: Path, out: Path) -> int:
 
     documents = _read_table(out, "documents")
     figures = _read_table(out, "figures")
+    # Flags raised while a document was read or extracted (origin "reading", where the table says) are kept: only
+    # extract raises the extractor's; without that column, those raised while reading are raised again below.
+    kept: dict[str, list[dict]] | None = None
+    if (out / "flags.parquet").is_file():
+        previous = pd.read_parquet(out / "flags.parquet")
+        if "origin" in previous.columns:
+            kept = {}
+            for r in previous[previous["origin"] == "reading"].to_dict("records"):
+                kept.setdefault(r["file"], []).append({k: (None if v is pd.NA else v) for k, v in r.items()})
     for name in ("flags", "statements", "metrics"):
         for suffix in (".csv", ".parquet"):
             (out / f"{name}{suffix}").unlink(missing_ok=True)  # hard links of the current set: replaced, not rewritten
@@ -578,7 +587,8 @@ def _check(raw_dir: Path, out: Path) -> int:
                 except (OSError, RejectedInput):
                     pass
             st = document_statements(figs, text) if text is not None else None
-            flags.add(check_document(figs, doc, text, statements=st, execution_inputs=False) + read_flags)
+            extra = kept.get(file, []) if kept is not None else read_flags
+            flags.add(check_document(figs, doc, text, statements=st, execution_inputs=False) + extra)
             if st:
                 statements.add(_statement_rows(file, st, page_starts))
         statements.finish()
