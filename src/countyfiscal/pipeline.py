@@ -463,8 +463,7 @@ def _run(raw_dir: Path, entries: list[Entry], out: Path, jobs: int, progress: bo
         n_flags = 0
         if checks:
             statements.finish()
-            corpus_flags = _corpus_step(out, work_dir, documents, batch_rows)
-            n_flags = flags.finish(out, corpus_flags)
+            n_flags = flags.finish(out, _corpus_step(out, work_dir, documents, batch_rows))
         if text:
             sections.finish()
             themes.finish()
@@ -601,14 +600,19 @@ def _check(raw_dir: Path, out: Path) -> int:
 # The corpus step: cross-document checks and metrics, one group of departments at a time
 
 
-def _corpus_step(out: Path, work_dir: Path, documents: pd.DataFrame, batch_rows: int) -> list[dict]:
-    """Cross-document flags and the "三公" zero-budget check (returned), and metrics.csv/.parquet (written).
+def _corpus_step(out: Path, work_dir: Path, documents: pd.DataFrame, batch_rows: int) -> list[Path]:
+    """Cross-document flags and the "三公" zero-budget check (spilled, one sorted Parquet file per group of
+    departments: the paths are returned), and metrics.csv/.parquet (written).
 
     Both only ever compare a department's documents with each other, so the departments are taken in sorted
-    groups of at most DEPARTMENT_BATCH_ROWS figure rows: the figures of one group are read back from
-    figures.parquet, never the whole table."""
-    from countyfiscal.checks import check_cross_document, check_execution_inputs
-    from countyfiscal.metrics import COMPRESSION, compute_metrics, empty_metrics
+    groups: the figures and statements of one group are read back from the tables written, never the whole tables.
+    A group holds at most DEPARTMENT_BATCH_ROWS figure rows counted once per document of their department (the
+    cross-document check compares documents pairwise), so memory stays bounded however the corpus is made."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from countyfiscal.checks import check_cross_document, check_execution_inputs, flags_table
+    from countyfiscal.metrics import compute_metrics, empty_metrics
 
     readable = documents[documents["status"].isin(READABLE) & (documents["department"].fillna("") != "")]
     departments: dict[tuple[str, str], list[str]] = {}
@@ -621,39 +625,46 @@ def _corpus_step(out: Path, work_dir: Path, documents: pd.DataFrame, batch_rows:
     groups: list[list[tuple[str, str]]] = [[]]
     size = 0
     for key in sorted(departments):
-        if groups[-1] and size + n_rows[key] > DEPARTMENT_BATCH_ROWS:
+        weight = n_rows[key] * len(departments[key])
+        if groups[-1] and size + weight > DEPARTMENT_BATCH_ROWS:
             groups.append([])
             size = 0
         groups[-1].append(key)
-        size += n_rows[key]
+        size += weight
     group_of = {f: i for i, g in enumerate(groups) for key in g for f in departments[key]}
-    changes = _stated_change_rows(out / "statements.parquet", COMPRESSION)
-    flags: list[dict] = []
+    spills: list[Path] = []
     with _FrameStream(out, "metrics") as metrics:
-        for i, figures in _figures_by_group(out / "figures.parquet", group_of, len(groups), work_dir):
+        figure_groups = _by_group(out / "figures.parquet", group_of, len(groups), work_dir, "figures")
+        statement_groups = dict(_by_group(out / "statements.parquet", group_of, len(groups), work_dir, "statements"))
+        for i, figures in figure_groups:
             files = {f for key in groups[i] for f in departments[key]}
             docs = documents[documents["file"].isin(files)]
-            flags += check_cross_document(figures, docs)
-            flags += check_execution_inputs(figures, docs)
-            m = compute_metrics(figures, docs, statements=changes[changes["file"].isin(files)])
+            flags = check_cross_document(figures, docs) + check_execution_inputs(figures, docs)
+            if flags:
+                spills.append(work_dir / f"corpus-flags-{i:05d}.parquet")
+                pq.write_table(pa.Table.from_pandas(flags_table(flags), preserve_index=False), spills[-1])
+            del flags
+            statements = statement_groups.pop(i, None)
+            m = compute_metrics(figures, docs, statements=statements if statements is not None else
+                                _read_typed_empty(out / "statements.parquet"))
             if len(m):
                 metrics.add(m)
         if metrics.n_rows == 0:
             metrics.add(empty_metrics())
         metrics.finish()
-    return flags
+    return spills
 
 
-def _stated_change_rows(path: Path, measures) -> pd.DataFrame:
-    """The statements a metric may use (a stated change of a compression measure), read from statements.parquet."""
+def _read_typed_empty(path: Path) -> pd.DataFrame:
     import pyarrow.parquet as pq
 
-    table = pq.read_table(path, filters=[("kind", "==", "change_amount"), ("measure", "in", sorted(measures))])
-    return table.to_pandas()
+    return pq.read_schema(path).empty_table().to_pandas()
 
 
-def _figures_by_group(path: Path, group_of: dict[str, int], n_groups: int, work_dir: Path) -> Iterator[tuple[int, pd.DataFrame]]:
-    """(group, its figures as pd.read_parquet gives them) for every group, in group order; one pass over the file."""
+def _by_group(path: Path, group_of: dict[str, int], n_groups: int, work_dir: Path,
+              name: str) -> Iterator[tuple[int, pd.DataFrame]]:
+    """(group, its rows of the table at ``path`` as pd.read_parquet gives them) for every group that has rows, in
+    group order; one pass over the file (its rows sorted by file), through one Arrow file per group."""
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
@@ -663,7 +674,8 @@ def _figures_by_group(path: Path, group_of: dict[str, int], n_groups: int, work_
     if n_groups == 1:
         table = pq.read_table(path)
         table = table.filter(pc.is_in(table["file"], value_set=pa.array(sorted(group_of))))
-        yield 0, table.to_pandas()
+        if table.num_rows:
+            yield 0, table.to_pandas()
         return
     pf = pq.ParquetFile(path)
     writers: dict[int, Any] = {}
@@ -671,20 +683,17 @@ def _figures_by_group(path: Path, group_of: dict[str, int], n_groups: int, work_
         for batch in pf.iter_batches(batch_size=65_536):
             ids = [group_of.get(f, -1) for f in batch.column(batch.schema.get_field_index("file")).to_pylist()]
             arr = pa.array(ids, type=pa.int32())
-            for g in set(ids):
+            for g in sorted(set(ids)):
                 if g < 0:
                     continue
-                part = batch.filter(pc.equal(arr, g))
                 if g not in writers:
-                    writers[g] = pa.ipc.new_stream(str(work_dir / f"group-{g:05d}.arrow"), batch.schema)
-                writers[g].write_batch(part)
+                    writers[g] = pa.ipc.new_stream(str(work_dir / f"{name}-{g:05d}.arrow"), batch.schema)
+                writers[g].write_batch(batch.filter(pc.equal(arr, g)))
     finally:
         for w in writers.values():
             w.close()
-    for g in range(n_groups):
-        p = work_dir / f"group-{g:05d}.arrow"
-        if not p.exists():
-            continue
+    for g in sorted(writers):
+        p = work_dir / f"{name}-{g:05d}.arrow"
         with pa.ipc.open_stream(str(p)) as reader:
             table = reader.read_all()
         p.unlink()
@@ -853,14 +862,31 @@ class _RowStream(_TableStream):
 
 
 class _FrameStream(_TableStream):
-    """Frames already typed and sorted (a document's, or a department group's), written as they come."""
+    """Frames already typed and sorted (documents', or department groups'), written in batches of ``batch_rows``
+    rows, so the files do not depend on how the rows were split into frames."""
+
+    def __init__(self, out_dir: Path, name: str, batch_rows: int = BATCH_ROWS) -> None:
+        super().__init__(out_dir, name, batch_rows)
+        self.frames: list[pd.DataFrame] = []
+        self.pending = 0
 
     def add(self, df: pd.DataFrame) -> None:  # type: ignore[override]
+        self.frames.append(df)
+        self.pending += len(df)
+        self.n_rows += len(df)
+        if self.pending >= self.batch_rows:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self.frames:
+            return
+        df = self.frames[0] if len(self.frames) == 1 else pd.concat(self.frames, ignore_index=True)
+        self.frames, self.pending = [], 0
         self._write(df, self.n_batches == 0)
         self.n_batches += 1
-        self.n_rows += len(df)
 
     def finish(self) -> None:
+        self._flush()
         if self.n_batches == 0:
             self._write(frame(self.name, []), True)
             self.n_batches = 1
@@ -927,18 +953,10 @@ class _FlagSpill:
             self._writer = pq.ParquetWriter(self.path, table.schema)
         self._writer.write_table(table)
 
-    def _spilled(self) -> Iterator[tuple]:
-        import pyarrow.parquet as pq
-
-        if not self.path.exists():
-            return
-        names = columns("flags")
-        for batch in pq.ParquetFile(self.path).iter_batches(batch_size=65_536, columns=names):
-            yield from zip(*(batch.column(i).to_pylist() for i in range(len(names))))
-
-    def finish(self, out: Path, corpus_flags: list[dict]) -> int:
-        """Write flags.csv/.parquet: the spilled rows and ``corpus_flags``, sorted and de-duplicated; the row count."""
-        from countyfiscal.checks import FLAG_ORDER, flags_table
+    def finish(self, out: Path, corpus_spills: list[Path]) -> int:
+        """Write flags.csv/.parquet: the spilled rows and those of ``corpus_spills`` (sorted Parquet files of the
+        corpus step), merged in flags_table's order and de-duplicated as it does; the row count."""
+        from countyfiscal.checks import FLAG_ORDER
 
         self._flush()
         self.__exit__()
@@ -951,11 +969,11 @@ class _FlagSpill:
             # A missing year sorts last, as pandas' na_position="last" (checks.flags_table's order).
             return tuple((rec[i] is None, rec[i] or 0) if i in ints else rec[i] for i in order)
 
-        corpus = flags_table(corpus_flags)
-        corpus_records = zip(*([None if v is pd.NA else v for v in corpus[c].tolist()] for c in names)) if len(corpus) else []
         writer = _RecordStream(out, "flags", self.batch_rows)
         last_key, seen = None, set()
-        for rec in heapq.merge(self._spilled(), corpus_records, key=key):
+        # Ties keep run_checks' order: a document's own flags first, then the corpus step's.
+        sources = [_records_of(self.path, names)] + [_records_of(p, names) for p in corpus_spills]
+        for rec in heapq.merge(*sources, key=key):
             k = key(rec)
             if k != last_key:
                 last_key, seen = k, set()
@@ -964,8 +982,19 @@ class _FlagSpill:
             seen.add(rec)
             writer.add(rec)
         writer.finish()
-        self.path.unlink(missing_ok=True)
+        for p in [self.path, *corpus_spills]:
+            p.unlink(missing_ok=True)
         return writer.n_rows
+
+
+def _records_of(path: Path, names: list[str]) -> Iterator[tuple]:
+    """The rows of a Parquet file as tuples of ``names`` (None for a missing value), batch by batch."""
+    import pyarrow.parquet as pq
+
+    if not path.exists():
+        return
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=65_536, columns=names):
+        yield from zip(*(batch.column(i).to_pylist() for i in range(len(names))))
 
 
 class _RecordStream(_TableStream):
