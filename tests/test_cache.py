@@ -31,3 +31,25 @@ def test_cache_dir_symlink_is_refused(tmp_path, monkeypatch):
     monkeypatch.setenv("COUNTYFISCAL_CACHE", str(root))
     with pytest.raises(CacheError, match="not a plain folder"):
         cache_dir("ocr")
+
+
+def test_jieba_builds_its_prefix_cache_in_the_private_folder(tmp_path, monkeypatch):
+    from countyfiscal.text.tokenizer import Tokenizer
+
+    monkeypatch.setenv("COUNTYFISCAL_CACHE", str(tmp_path / "c"))
+    tok = Tokenizer(backend="jieba")
+    assert tok.cut("信访局的预算") == ["信访局", "的", "预算"]
+    assert tok.cache_dir == tmp_path / "c" / "jieba"
+    assert oct(tok.cache_dir.stat().st_mode & 0o777) == "0o700"
+    assert [p.suffix for p in tok.cache_dir.iterdir()] == [".cache"]  # jieba's pickled prefix dictionary
+
+
+def test_jieba_refuses_a_cache_folder_another_user_could_have_planted(tmp_path, monkeypatch):
+    from countyfiscal.text.tokenizer import Tokenizer
+
+    root = tmp_path / "c"
+    (root / "jieba").mkdir(parents=True)
+    os.chmod(root / "jieba", 0o777)
+    monkeypatch.setenv("COUNTYFISCAL_CACHE", str(root))
+    with pytest.raises(CacheError, match="written by other users"):
+        Tokenizer(backend="jieba").cut("信访局")

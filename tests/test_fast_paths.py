@@ -79,6 +79,7 @@ def _rewrite_line_plain(line: str) -> str:
     if "，" in line:
         line = N._RE_THOUSANDS.sub(lambda m: m.group(0).replace("，", ","), line)
     if " " in line:
+        line = N._RE_SPACED_NUMBER.sub(lambda m: m.group().replace(" ", ""), line)
         line = N._collapse_letterspacing(line)
         line = N._RE_UNIT_SPLIT.sub(r"\1\2", line)
     return line
@@ -96,7 +97,8 @@ def test_line_hints_change_nothing(s):
 
 def test_line_hints_on_real_lines():
     lines = [ln for text in _seeds() for ln in N._clean_chars(text).split("\n")]
-    lines += ["一、部门职责........3", "1，234，567.00 2，000.00", "（一）收入 . . . . 12", "目录……5", "12 34"]
+    lines += ["一、部门职责........3", "1，234，567.00 2，000.00", "（一）收入 . . . . 12", "目录……5", "12 34",
+              " 0, 0", "合计 1,234, 5,678"]  # a number ending in its comma (found by hypothesis)
     assert [N._rewrite_line(x) for x in lines] == [_rewrite_line_plain(x) for x in lines]
     assert [N._table_like(x) for x in lines] == [_table_like_plain(x) for x in lines]
 

@@ -203,8 +203,9 @@ def test_pdf_detected_from_bytes_even_when_misnamed(tmp_path, pdf_path):
 
 
 def test_scanned_pdf_without_text_layer(tmp_path, cjk_font):
+    # an image of noise: OCR (in dev) reads it and finds no text; without OCR: test_ocr.py
     path = make_pdf(tmp_path / "scan.pdf", cjk_font, [[], []], image_only=True)
-    assert rejection(path) == "no text layer (scanned PDF; OCR needed)"
+    assert rejection(path) == "no text layer, and OCR found no text on its pages"
 
 
 def test_truncated_pdf(tmp_path, pdf_path):

@@ -1,19 +1,28 @@
-"""Tests for countyfiscal.text.keywords and the mine() entry point: TF-IDF on our corpus, TextRank, determinism."""
+"""Tests for countyfiscal.text.keywords: log-odds against the rest of the corpus, TF-IDF, the document's own names."""
 
 from __future__ import annotations
 
 import functools
+import math
+import os
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from countyfiscal.fields import columns
 from countyfiscal.text import mine
-from countyfiscal.text.keywords import keywords_frame, smoothed_idf, textrank_keywords, tfidf_keywords
+from countyfiscal.text.keywords import (
+    log_odds_scores,
+    own_name_words,
+    smoothed_idf,
+    textrank_keywords,
+    tfidf_keywords,
+    tfidf_scores,
+)
 from countyfiscal.text.tokenizer import get_tokenizer
 
-RAW = Path(__file__).resolve().parents[1] / "data" / "raw"
+REPO = Path(__file__).resolve().parents[1]
+RAW = REPO / "data" / "raw"
 SEED_PLACES = {
     "000_d2df3ef129941176.txt": "红塔区",
     "001_397323f2860f1b51.txt": "紫阳县",
@@ -35,10 +44,45 @@ def seed_inputs() -> tuple[dict[str, str], pd.DataFrame]:
     documents = pd.DataFrame({
         "file": list(SEED_PLACES) + ["rejected.pdf"],
         "jurisdiction": list(SEED_PLACES.values()) + ["某县"],
-        "department": "", "fiscal_year": 2023, "doc_kind": "",
+        "department": [p + "信访局" for p in SEED_PLACES.values()] + [""], "fiscal_year": 2023, "doc_kind": "",
         "status": ["ok"] * 4 + ["partial", "rejected"],
     })
     return texts, documents
+
+
+def shared(folder: str) -> Path:
+    """A corpus beside the repository (../shared); CI has it, so there its absence fails instead of skipping."""
+    path = REPO.parent / "shared" / folder
+    if not path.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"../shared/{folder} is absent (CI must put ../shared beside the clone)")
+        pytest.skip(f"../shared/{folder} is absent")
+    return path
+
+
+@functools.lru_cache(maxsize=1)
+def _dev_inputs() -> tuple[tuple[tuple[str, str], ...], tuple[dict, ...]]:
+    from countyfiscal.ingest import read_document
+    from countyfiscal.metadata import describe
+
+    texts, rows = [], []
+    for path in sorted(shared("dev-corpus").glob("*_2026_budget.pdf")):
+        text = read_document(path).text
+        meta = describe(text, path.name)
+        texts.append((path.name, text))
+        rows.append({"file": path.name, "status": "ok",
+                     **{k: meta.get(k) or "" for k in ("department", "jurisdiction", "province", "city", "county")}})
+    return tuple(texts), tuple(rows)
+
+
+def dev_texts() -> dict[str, str]:
+    """The normalised texts of the dev corpus's 16 budgets (real PDFs of city departments), read once."""
+    return dict(_dev_inputs()[0])
+
+
+def dev_inputs() -> tuple[dict[str, str], pd.DataFrame]:
+    texts, rows = _dev_inputs()
+    return dict(texts), pd.DataFrame(list(rows))
 
 
 @functools.lru_cache(maxsize=1)
@@ -47,11 +91,24 @@ def _mined_seeds() -> dict[str, pd.DataFrame]:
     return mine(texts, documents)
 
 
+@functools.lru_cache(maxsize=1)
+def _mined_dev() -> dict[str, pd.DataFrame]:
+    texts, documents = dev_inputs()
+    return mine(texts, documents)
+
+
 @pytest.fixture(scope="module")
 def mined() -> dict[str, pd.DataFrame]:
     """The seeds mined once per test session (shared with test_themes); tests only read it."""
     return _mined_seeds()
 
+
+@pytest.fixture(scope="module")
+def mined_dev() -> dict[str, pd.DataFrame]:
+    return _mined_dev()
+
+
+# --- scores --------------------------------------------------------------------------------------------------------
 
 def test_smoothed_idf():
     assert smoothed_idf(5, 5) == 1.0
@@ -63,6 +120,32 @@ def test_tfidf_scores_and_tie_order():
     # 积案: tf 2/4 × idf(2, 1) = 0.5 × (ln(3/2)+1) = 0.702733; 信访 and 热线 tie at 0.25 and sort by term
     assert out["a"] == [("积案", 0.702733), ("信访", 0.25), ("热线", 0.25)]
     assert out["b"] == [("信访", 0.5), ("热线", 0.5)]
+    assert tfidf_scores({"积案": 2, "信访": 1, "热线": 1}, {"积案": 1, "信访": 2, "热线": 2}, 2) == out["a"]
+
+
+def test_log_odds_z_by_hand():
+    # a document of 15 terms (积案 5, 信访 10) in a corpus of 50 (积案 6, 信访 40, 热线 4); prior 1,000 tokens
+    corpus = {"积案": 6, "信访": 40, "热线": 4}
+    a = 1000 * 6 / 50  # prior count of 积案
+    delta = math.log((5 + a) / (15 + 1000 - 5 - a)) - math.log((1 + a) / (35 + 1000 - 1 - a))
+    z = delta / math.sqrt(1 / (5 + a) + 1 / (1 + a))
+    assert log_odds_scores({"积案": 5, "信访": 10}, corpus, 50) == [("积案", round(z, 6))]
+    # 信访 is under-represented here (10 of 15 against 30 of 35 in the rest): never a keyword of this document
+    assert all(t != "信访" for t, _ in log_odds_scores({"积案": 5, "信访": 10}, corpus, 50))
+
+
+def test_log_odds_ranks_a_repeated_distinctive_term_over_a_one_off():
+    corpus = {"监狱": 8, "罪犯": 1, "法治": 40, "工作": 51}
+    ranked = log_odds_scores({"监狱": 8, "罪犯": 1, "法治": 6, "工作": 5}, corpus, 100)
+    assert [t for t, _ in ranked] == ["监狱", "罪犯"]
+
+
+def test_own_names_come_from_the_document_row():
+    row = {"department": "杭州市司法局", "jurisdiction": "杭州市", "province": "浙江省", "city": "杭州市", "county": ""}
+    assert own_name_words(row) == {"杭州市司法局", "杭州市", "杭州", "司法局", "浙江省", "浙江"}
+    row = {"department": "玉溪市红塔区信访局", "jurisdiction": "红塔区", "city": "玉溪市"}
+    assert {"红塔区", "红塔", "信访局", "玉溪市", "玉溪"} <= own_name_words(row)
+    assert "信访" not in own_name_words(row) and own_name_words({"department": float("nan")}) == frozenset()
 
 
 def test_textrank_uses_our_segmentation_and_skips_stopwords():
@@ -74,41 +157,66 @@ def test_textrank_uses_our_segmentation_and_skips_stopwords():
     assert ranked[0][1] == 1.0  # jieba normalises the strongest to 1
 
 
-def test_keywords_frame_columns_and_counts():
-    frame = keywords_frame({"document": {"a": "信访积案化解。信访积案清零。", "b": "网上信访。"}}, textrank=False)
-    assert list(frame.columns) == columns("keywords")
-    top = frame[(frame["file"] == "a")].iloc[0]
-    assert (top["term"], top["count"], top["df"], top["rank"]) == ("信访积案", 2, 1, 1)
+# --- the keywords table ----------------------------------------------------------------------------------------
+
+TEMPLATE_WORDS = {"支出", "决算", "科目", "预算", "万元", "全区", "全县", "全市", "项目", "资金", "绩效", "指标"}
 
 
-def test_stopwords_never_appear_in_keywords(mined):
+def test_keywords_never_stopwords_template_or_own_names(mined, mined_dev):
     tok = get_tokenizer()
-    kw = mined["keywords"]
-    assert len(kw) > 0
-    assert not [t for t in kw["term"] if tok.is_stopword(t) or t.lower() in tok.stopwords]
-    assert set(kw["method"]) == {"tfidf", "textrank"}
+    for frame, (texts, documents) in ((mined["keywords"], seed_inputs()), (mined_dev["keywords"], dev_inputs())):
+        terms = frame.dropna(subset=["rank"])
+        assert len(terms) > 0
+        assert not [t for t in terms["term"] if tok.is_stopword(t) or t in TEMPLATE_WORDS]
+        rows = documents.set_index("file")
+        for file, g in terms.groupby("file"):
+            own = own_name_words(rows.loc[file].to_dict())
+            assert not own & set(g["term"]), file
+    assert set(mined["keywords"]["method"]) == {"log_odds", "tfidf"}
+    assert set(mined["keywords"]["scope"]) == {"work_summary", "duties"}
 
 
 def test_seed_work_summary_keywords_are_about_the_work(mined):
     kw = mined["keywords"]
-    hongta = kw[(kw["file"] == "000_d2df3ef129941176.txt") & (kw["scope"] == "work_summary") & (kw["method"] == "tfidf")]
-    assert {"领导包案", "信访工作条例"} <= set(hongta["term"])
-    # documents without a work summary have no work_summary keywords
-    assert kw[(kw["file"] == "003_0f5fdd14f3227a61.txt") & (kw["scope"] == "work_summary")].empty
+    hongta = kw[(kw["file"] == "000_d2df3ef129941176.txt") & (kw["scope"] == "work_summary")]
+    assert {"领导包案", "信访工作条例"} <= set(hongta.loc[hongta["method"] == "tfidf", "term"])
+    assert {"领导包案", "信访工作条例"} <= set(hongta.loc[hongta["method"] == "log_odds", "term"])
 
 
-def test_mine_uses_only_readable_documents_and_declared_columns(mined):
-    for table, frame in mined.items():
-        assert list(frame.columns) == columns(table), table
-        if "file" in frame:
-            assert set(frame["file"]) <= set(SEED_PLACES)
-    assert set(mined["sections"]["file"]) == set(SEED_PLACES)
+# Department-distinguishing words of the dev corpus's work-summary sections (log-odds against the other 15 budgets):
+# what each department does, not the template or the place.
+DEV_KEYWORDS = {
+    "hz_sifa_2026_budget.pdf": {"监狱", "罪犯", "戒毒所"},  # 杭州市司法局
+    "hz_gongan_2026_budget.pdf": {"公安", "治安", "机动车"},  # 杭州市公安局
+    "sz_shuiwu_2026_budget.pdf": {"供水", "污水", "河湖"},  # 苏州市水务局
+    "fz_yibao_2026_budget.pdf": {"医保", "参保"},  # 福州市医疗保障局
+    "huz_weijian_2026_budget.pdf": {"公共卫生", "医院"},  # 湖州市卫生健康委员会
+    "sz_shenji_2026_budget.pdf": {"审计"},  # 苏州市审计局
+}
 
 
-def test_outputs_identical_across_runs(mined):
-    texts, documents = seed_inputs()
-    before = documents.copy()
-    again = mine(texts, documents)
-    pd.testing.assert_frame_equal(documents, before)  # input not mutated
-    for table in mined:
-        pd.testing.assert_frame_equal(mined[table], again[table], check_exact=True)
+def test_dev_keywords_tell_departments_apart(mined_dev):
+    kw = mined_dev["keywords"]
+    top = kw[(kw["scope"] == "work_summary") & (kw["method"] == "log_odds") & (kw["rank"] <= 15)]
+    for file, words in DEV_KEYWORDS.items():
+        assert words <= set(top.loc[top["file"] == file, "term"]), file
+    # a word of one department's top list is rarely another's: the lists differ
+    by_file = top.groupby("file")["term"].apply(set)
+    shared_words = [len(a & b) for i, a in enumerate(by_file) for b in list(by_file)[i + 1:]]
+    assert max(shared_words) <= 5
+
+
+def test_a_document_without_a_scope_says_so(mined_dev):
+    kw = mined_dev["keywords"]
+    row = kw[(kw["file"] == "cq_xuanchuan_2026_budget.pdf") & (kw["scope"] == "work_summary")]
+    assert len(row) == 1 and row["note"].item() == "no work-summary, work-plan or performance section found"
+    assert row["term"].item() == "" and pd.isna(row["rank"].item())
+    duties = kw[(kw["file"] == "cq_xuanchuan_2026_budget.pdf") & (kw["scope"] == "duties")]
+    assert {"宣传", "新闻"} <= set(duties["term"])
+
+
+def test_keyword_counts_df_and_rest_count_add_up(mined_dev):
+    kw = mined_dev["keywords"].dropna(subset=["rank"])
+    totals = kw.groupby(["scope", "term"])[["count", "rest_count"]].apply(lambda g: set(g["count"] + g["rest_count"]))
+    assert all(len(s) == 1 for s in totals)  # count here + count elsewhere = the corpus count, the same from every file
+    assert (kw["df"] >= 1).all() and (kw["count"] >= 1).all()

@@ -166,6 +166,67 @@ def test_unknown_place_gives_no_department():
     assert d["doc_kind"] == "budget"
 
 
+def test_zone_named_by_a_short_name_belongs_to_that_city_and_a_title_broken_over_lines_is_one_name():
+    # The cover of wide-corpus w030 (福州经济技术开发区生态环境局 2026 单位预算), broken over four lines as printed.
+    text = "2026 年度\n福州经济技术开发区生态\n环境局\n单位预算\n目录\n第一部分\n单位概况" + FISCAL_BODY
+    d = describe(text)
+    assert (d["doc_kind"], d["fiscal_year"], d["scope"]) == ("budget", 2026, "unit")
+    assert d["department"] == "福州经济技术开发区生态环境局"
+    assert (d["jurisdiction"], d["province"], d["city"], d["county"], d["admin_code"]) == (
+        "福州市", "福建省", "福州市", "", "350100")
+    assert d["evidence"]["department"] == "福州经济技术开发区生态\n环境局"
+    _assert_quotes_in_text(d, text)
+
+
+def test_zone_below_a_named_city_is_not_the_jurisdiction():
+    # Before: jurisdiction "高新区" with no code. A zone is not a division: the department belongs to the city.
+    d = describe("福州市高新区财政局2026年部门预算" + FISCAL_BODY)
+    assert (d["department"], d["jurisdiction"], d["admin_code"]) == ("福州市高新区财政局", "福州市", "350100")
+    d = describe("苏州工业园区经济发展委员会2026年部门预算" + FISCAL_BODY)
+    assert (d["department"], d["jurisdiction"], d["admin_code"]) == ("苏州工业园区经济发展委员会", "苏州市", "320500")
+
+
+def test_zone_without_a_division_in_its_name_takes_the_one_the_document_prints_with_it():
+    text = "2026年度两江新区财政局部门预算\n重庆两江新区是国家级新区。" + FISCAL_BODY
+    d = describe(text)
+    assert (d["department"], d["jurisdiction"], d["admin_code"]) == ("两江新区财政局", "重庆市", "500000")
+    assert d["evidence"]["jurisdiction"] == "重庆两江新区"
+    _assert_quotes_in_text(d, text)
+    # Not named with a division anywhere: no jurisdiction rather than the zone (or "年度两江新区").
+    d = describe("2026年度两江新区财政局部门预算" + FISCAL_BODY)
+    assert (d["department"], d["jurisdiction"], d["admin_code"]) == ("两江新区财政局", "", "")
+
+
+def test_zone_with_an_ambiguous_short_name_needs_the_document_to_settle_it():
+    # 西安 is 西安市 (陕西) and two 西安区 (辽源, 牡丹江).
+    assert describe("西安高新区管委会2026年部门预算" + FISCAL_BODY)["admin_code"] == ""
+    d = describe("西安高新区管委会2026年部门预算\n陕西省西安市" + FISCAL_BODY)
+    assert (d["department"], d["jurisdiction"], d["admin_code"]) == ("西安高新区管委会", "西安市", "610100")
+
+
+def test_street_office_belongs_to_its_district():
+    d = describe("福州市鼓楼区鼓东街道办事处2026年部门预算" + FISCAL_BODY)
+    assert (d["department"], d["jurisdiction"], d["county"], d["admin_code"]) == (
+        "福州市鼓楼区鼓东街道办事处", "鼓楼区", "鼓楼区", "350102")
+    # 鼓楼区 is also in 南京, 开封 and 徐州: the document's other places settle it.
+    d = describe("鼓楼区鼓东街道办事处2026年部门预算\n福建省福州市" + FISCAL_BODY)
+    assert (d["jurisdiction"], d["admin_code"]) == ("鼓楼区", "350102")
+
+
+@pytest.mark.parametrize("title, scope", [
+    ("2026 年度苏州市水务局单位预算公开", "unit"),  # dev sz_shuiwu
+    ("2026 年度苏州市审计局部门预算公开", "department"),  # dev sz_shenji
+    ("米易县信访局2023年度部门决算", "department"),
+    ("某县财政局2023年度单位决算", "unit"),
+    ("盘龙区信访局2022年 部门整体支出绩效自评报告", ""),
+    ("重庆市气象局2026年收支预算总表", ""),
+])
+def test_scope_is_read_from_the_title(title, scope):
+    d = describe(title + FISCAL_BODY)
+    assert d["scope"] == scope
+    assert ("scope" in d["evidence"]) == bool(scope)
+
+
 def test_title_without_fiscal_tables_is_not_a_disclosure():
     d = describe("国家统计局部门预算（2026）\n首页 搜索 分享到：\n请见附件。")
     assert d["doc_kind"] == "budget" and d["fiscal_year"] == 2026
@@ -206,7 +267,7 @@ def test_empty_text(text):
 def test_result_has_exactly_the_public_keys():
     assert set(describe("")) == {
         "doc_kind", "fiscal_year", "department", "jurisdiction", "province", "city", "county", "admin_code",
-        "is_disclosure", "not_disclosure_reason", "evidence",
+        "scope", "is_disclosure", "not_disclosure_reason", "evidence",
     }
 
 

@@ -56,6 +56,13 @@ def test_every_input_has_a_documents_row_and_duplicates_name_their_original(stre
     assert docs.loc["zz_copy.txt", "n_figures"] == "0"
 
 
+def test_documents_scope_comes_from_the_title_and_is_empty_for_a_rejected_file(streamed):
+    docs = pd.read_csv(streamed / "documents.csv", dtype=str, keep_default_na=False).set_index("file")
+    assert docs.loc[SEEDS[1].name, "scope"] == "department"  # "紫阳县信访局2023年部门预算收支说明"
+    assert docs.loc[SEEDS[2].name, "scope"] == ""  # a 绩效自评报告 names neither 部门 nor 单位
+    assert docs.loc["notes.txt", "scope"] == ""
+
+
 def test_figures_only_from_originals_and_sorted(streamed):
     figs = pd.read_csv(streamed / "figures.csv", keep_default_na=False, dtype={"file": str})
     assert set(figs["file"]) == {SEEDS[1].name, SEEDS[2].name}

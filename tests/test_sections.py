@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -10,12 +11,21 @@ from countyfiscal.fields import columns
 from countyfiscal.text.sections import (
     NO_WORK_SUMMARY,
     find_headings,
+    scope_sections,
+    scope_spans,
+    section_rows,
     section_tree,
     sections_frame,
-    work_summary_spans,
+    sections_table,
 )
 
 RAW = Path(__file__).resolve().parents[1] / "data" / "raw"
+
+
+def work_summary_spans(sections):
+    """The outermost sections of kind work_summary alone (the work_summary scope also takes performance sections)."""
+    return [(sections[i].start, sections[i].end) for i in scope_sections(sections, "work_summary")
+            if sections[i].kind == "work_summary"]
 
 # A small disclosure in the usual shape: parts, 一、, （一）, 1., （1）, 一是 and an unnumbered glossary title.
 DOC = """第一部分 部门概况
@@ -158,3 +168,98 @@ def test_seed_kinds_of_named_sections():
     assert kinds["第四部分 预算绩效情况"] == "performance"
     assert kinds["第五部分 名词解释"] == "glossary"
     assert kinds["二、2023年“三公”经费预算情况说明"] == "finance"
+
+
+# --- text-mining scopes -------------------------------------------------------------------------------------------
+
+def test_scopes_take_outermost_work_performance_and_duties_sections():
+    text = ("一、主要职责\n1.负责信访。\n二、重点工作\n（一）化解积案。\n（二）绩效目标\n办结率100%。\n"
+            "三、预算绩效目标说明：全年实行绩效目标管理的项目2个。\n四、三公经费\n无。\n五、名词解释\n1.基本支出：运转。\n")
+    secs = section_tree(text)
+    assert [text[a:b].split("\n")[0] for a, b in scope_spans(secs, "work_summary")] == [
+        "二、重点工作",
+        # its body is on the heading's line: a section, not a contents entry
+        "三、预算绩效目标说明：全年实行绩效目标管理的项目2个。",
+    ]
+    assert [text[a:b] for a, b in scope_spans(secs, "duties")] == ["一、主要职责\n1.负责信访。"]
+    rows = {r[5]: r[-1] for r in section_rows("a.txt", secs)}
+    assert rows["二、重点工作"] == "work_summary" and rows["（二）绩效目标"] == ""  # inside 二、: covered by it
+    assert rows["一、主要职责"] == "duties" and rows["四、三公经费"] == "" and rows["五、名词解释"] == ""
+
+
+def test_section_rows_are_the_frame_of_one_document():
+    frame = sections_frame({"a.txt": DOC})
+    assert frame.equals(sections_table(section_rows("a.txt", section_tree(DOC))))
+    assert set(frame["scope"]) == {"", "work_summary", "duties"}
+
+
+# Text-mining scope of each seed: every one now has one (米易县 and 曾都区 through their performance sections).
+SEED_SCOPES = {
+    "000_d2df3ef129941176.txt": ["（二）2023年度重点工作任务概述", "四、部门绩效自评情况"],
+    "001_397323f2860f1b51.txt": ["二、2023年度部门工作任务", "九、部门预算绩效目标说明"],
+    "002_94b8458f609bc2e0.txt": ["(二)重点工作概述", "(二)信访工作目标完成情况", "(三)加强业务能力提升", "二、评价结论及绩效分析",
+                                 "3.严格预算工作绩效时点"],  # an improvement item under 三、经验、问题和建议
+    "003_0f5fdd14f3227a61.txt": ["（四）预算绩效管理情况", "附件1 部门预算绩效评价报告", "附件2 专项预算项目绩效评价报告",
+                                 "附件2 专项预算项目绩效评价报告"],
+    "004_70dee09d8603147c.txt": ["第四部分 预算绩效情况"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(SEED_SCOPES))
+def test_seed_work_summary_scope(name):
+    secs = section_tree(_seed_text(name))
+    heads = [secs[i].heading.text.replace("（", "(").replace("）", ")") for i in scope_sections(secs, "work_summary")]
+    assert heads == [h.replace("（", "(").replace("）", ")") for h in SEED_SCOPES[name]]
+    assert len(scope_sections(secs, "duties")) >= 1
+
+
+def _shared(folder: str) -> Path:
+    """A corpus beside the repository (../shared); CI has it, so there its absence fails instead of skipping."""
+    path = Path(__file__).resolve().parents[2] / "shared" / folder
+    if not path.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"../shared/{folder} is absent (CI must put ../shared beside the clone)")
+        pytest.skip(f"../shared/{folder} is absent")
+    return path
+
+
+# The work-summary scope of each dev-corpus budget (its first section), as a reader finds it: 福州/泉州/苏州 print a
+# work-plan section, 重庆 a 当年整体绩效目标 table, 杭州/湖州 a 绩效 note and project performance targets. 重庆市委宣传部
+# prints neither: it has only duties.
+DEV_SCOPES = {
+    "cq_qixiang_2026_budget.pdf": "(三)绩效目标设置情况",
+    "cq_shangwu_2026_budget.pdf": "(三)绩效目标设置情况",
+    "cq_shuili_2026_budget.pdf": "当年整体绩效目标",
+    "cq_xuanchuan_2026_budget.pdf": None,
+    "fz_shangwu_2026_budget.pdf": "三、部门主要工作任务",
+    "fz_yibao_2026_budget.pdf": "三、部门主要工作任务",
+    "huz_caizheng_2026_budget.pdf": "4.预算绩效情况说明",
+    "hz_sifa_2026_budget.pdf": "4.预算绩效情况说明",
+    "qz_zfbgs_2026_budget.pdf": "三、部门主要工作任务",
+    "sz_shenji_2026_budget.pdf": "三、2026 年度部门主要工作任务及目标",
+    "sz_shuiwu_2026_budget.pdf": "三、2026 年度单位主要工作任务及目标",
+}
+
+
+def test_dev_corpus_work_summary_scopes():
+    from countyfiscal.ingest import read_document
+
+    dev = _shared("dev-corpus")
+    for name, first in DEV_SCOPES.items():
+        secs = section_tree(read_document(dev / name).text)
+        found = [secs[i].heading.text for i in scope_sections(secs, "work_summary")]
+        assert (found[0] if found else None) == first, name
+        # one duties section each: "1.根据部门职责分工，本部门内设机构包括…" (苏州) lists the organisation
+        duties = [secs[i].heading.title for i in scope_sections(secs, "duties")]
+        assert len(duties) == 1 and duties[0].endswith(("主要职责", "主要职能")), (name, duties)
+
+
+def test_a_duty_naming_money_or_evaluation_stays_a_duty():
+    # 苏州 budgets list duties as （一）…（十）: the words 评价 or 资金 in a duty make it no performance/finance section
+    text = ("一、主要职能\n（一）负责拟订科技发展规划。\n（二）负责科技监督评价体系建设和相关科技评估管理。\n"
+            "（三）负责拟订固定资产投资计划和资金监督管理。\n（四）2026年重点工作任务概述\n一是建设实验室。\n")
+    kinds = {s.heading.text: (s.kind, s.kind_from) for s in section_tree(text)}
+    assert kinds["（二）负责科技监督评价体系建设和相关科技评估管理"] == ("duties", "parent")
+    assert kinds["（三）负责拟订固定资产投资计划和资金监督管理"] == ("duties", "parent")
+    # a work summary printed under the duties heading (红塔区) keeps its kind
+    assert kinds["（四）2026年重点工作任务概述"] == ("work_summary", "heading")

@@ -292,18 +292,23 @@ def test_income_expenditure_totals_follow_the_document_kind(income_expenditure_p
     budget = table_figures(doc, 2026, "budget", pdf_path=path)
     _check_offsets(doc, budget)
     got = {(r["measure"], r["code"]): r["value"] for r in budget}
-    # a budget's income/expenditure are the grand totals (incl. 上年结转), read off the table's second page
+    # a budget's income/expenditure are the grand totals (incl. 上年结转), read off the table's second page; the
+    # table prints this year's totals beside them, so the grand totals are also stated as measures of their own
     assert got == {
         ("income_total", ""): 1250000.0,
         ("expenditure_total", ""): 1250000.0,
+        ("income_grand_total", ""): 1250000.0,
+        ("expenditure_grand_total", ""): 1250000.0,
         ("functional_expenditure", "201"): 600000.0,
         ("functional_expenditure", "204"): 600000.0,
     }  # blank classes give nothing; '六、科学技术支出' is not folded into the totals line below it
     assert {r["page"] for r in budget if r["measure"] == "income_total"} == {2}
     final = table_figures(doc, 2026, "final_account", pdf_path=path)
     got = {(r["measure"], r["code"]): r["value"] for r in final}
-    # a final account's are this year's own: 120.00, the expenditure one put back together from '120.0' / '0'
+    # a final account's are this year's own: 120.00, the expenditure one put back together from '120.0' / '0';
+    # its grand totals (with the carry-overs) are income_grand_total / expenditure_grand_total
     assert got[("income_total", "")] == 1200000.0 and got[("expenditure_total", "")] == 1200000.0
+    assert got[("income_grand_total", "")] == 1250000.0 and got[("expenditure_grand_total", "")] == 1250000.0
 
 
 def test_budget_total_stands_in_for_the_grand_one_only_when_the_carry_over_is_zero():
@@ -369,3 +374,35 @@ def test_tables_read_from_the_words_ingest_kept(income_expenditure_pdf):
     _check_offsets(doc, rows)
     got = {(r["measure"], r["code"]): r["value"] for r in rows}
     assert got[("income_total", "")] == 1250000.0 and got[("functional_expenditure", "204")] == 600000.0
+
+
+def test_ocr_words_with_a_score_give_ocr_table_figures(income_expenditure_pdf):
+    # The OCR helper passes a scanned page's words in the same shape, marked "ocr" (a 7th element, the recognition
+    # score, is ignored by the reader): the same figures come out, each saying it came from OCR.
+    from countyfiscal.ingest import read_document
+
+    doc = read_document(income_expenditure_pdf)
+    plain = table_figures(doc, 2026, "budget")
+    for t in doc.tables:
+        t["words"] = [w + (0.97,) for w in t["words"]]
+        t["ocr"] = True
+    ocr = table_figures(doc, 2026, "budget")
+    assert {r["source"] for r in plain} == {"table"} and {r["source"] for r in ocr} == {"ocr_table"}
+    assert [(r["measure"], r["code"], r["value"], r["quote"]) for r in ocr] == [
+        (r["measure"], r["code"], r["value"], r["quote"]) for r in plain]
+
+
+def test_budget_grand_total_only_where_a_carry_over_makes_it_differ():
+    # 苏州 收支总表 (wide corpus w008): 本年收入合计, a blank 上年结转结余 line, 收入总计 equal to this year's -- no grand
+    # total of its own; with a carry-over printed (杭州 表1, w017) the 收入总计 is also income_grand_total
+    def doc(carry: str) -> Document:
+        cells = [["收入项目", "预算数", "支出项目", "预算数"], ["一、一般公共预算拨款收入", "120.00", "一、一般公共服务支出", "120.00"],
+                 ["本年收入合计", "120.00", "本年支出合计", "120.00"], ["上年结转结余", carry, "年终结转结余", ""],
+                 ["收入总计", f"{120 + float(carry or 0):.2f}", "支出总计", f"{120 + float(carry or 0):.2f}"]]
+        return _document([("2026年部门收支总表", "单位：万元", cells)], "html")
+
+    got = {r["measure"]: r["value"] for r in table_figures(doc(""), 2026, "budget")}
+    assert got["income_total"] == got["expenditure_total"] == 1200000.0 and "income_grand_total" not in got
+    got = {r["measure"]: r["value"] for r in table_figures(doc("5.00"), 2026, "budget")}
+    assert got["income_total"] == got["income_grand_total"] == 1250000.0
+    assert "expenditure_grand_total" not in got  # nothing is carried forward on the expenditure side

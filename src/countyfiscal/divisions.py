@@ -53,6 +53,12 @@ class _Table:
         for d in rows:
             by_name.setdefault(d.name, []).append(d)
         self.by_name = {k: tuple(v) for k, v in by_name.items()}
+        by_short: dict[str, list[Division]] = {}
+        for d in rows:
+            if d.short:
+                by_short.setdefault(d.short, []).append(d)
+        self.by_short = {k: tuple(v) for k, v in by_short.items()}
+        self.short_lengths = sorted({len(n) for n in self.by_short}, reverse=True)
         # Lengths to try, longest first, when matching a name at a position of a text.
         self.lengths = sorted({len(n) for n in self.by_name}, reverse=True)
         self.last_chars = frozenset(n[-1] for n in self.by_name)
@@ -105,6 +111,44 @@ def place_at(text: str, pos: int) -> str:
         if end <= len(text) and text[end - 1] in t.last_chars and text[pos:end] in t.by_name:
             return text[pos:end]
     return ""
+
+
+def short_at(text: str, pos: int) -> str:
+    """The longest short division name (福州 for 福州市) that starts at ``text[pos]``, or "".
+
+    Short names are how zones are named (福州经济技术开发区, 苏州工业园区); alone they are ordinary words far too
+    often to count as places anywhere else.
+
+    >>> short_at("年度福州经济技术开发区", 2)
+    '福州'
+    """
+    t = _table()
+    for n in t.short_lengths:
+        chunk = text[pos : pos + n]
+        if len(chunk) == n and chunk in t.by_short:
+            return chunk
+    return ""
+
+
+def resolve_short(short: str, context: str = "") -> Division | None:
+    """The division a short name (福州, 西安) stands for; homonyms (西安市, and 西安区 twice) settled by how often
+    each candidate's full name and the names of the units above it occur in ``context``; None when that does not
+    single one out.
+
+    >>> resolve_short("福州").code
+    '350100'
+    >>> resolve_short("西安") is None, resolve_short("西安", context="陕西省西安市").code
+    (True, '610100')
+    """
+    found = _table().by_short.get(short, ())
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        return None
+    scored = sorted(((context.count(d.name) + _context_score(d, context), d.code, d) for d in found), reverse=True)
+    if scored[0][0] == 0 or scored[0][0] == scored[1][0]:
+        return None
+    return scored[0][2]
 
 
 def place_end_pattern() -> re.Pattern:

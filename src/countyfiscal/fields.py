@@ -38,10 +38,16 @@ TABLES: dict[str, list[Field]] = {
         _f("chars", "Int64", "length of the normalised text", "characters"),
         _f("n_figures", "Int64", "number of rows this file contributed to figures.csv", "rows"),
         _f("duplicate_of", "string", "for status duplicate: the file this one repeats"),
+        _f("scope", "string", "department (部门预算/决算: the department with its units) · unit (单位预算/决算: one unit) · "
+           "empty when the title says neither"),
+        _f("ocr_pages", "string", "pages read by OCR (no text layer), e.g. '3-5, 9'; empty when none was"),
     ],
     "figures": [
         _f("file", "string", "as in documents.csv"),
-        _f("measure", "string", "measure name from the contract vocabulary"),
+        _f("measure", "string", "measure name from the contract vocabulary (docs/CONTRACT.md). income_grand_total / "
+           "expenditure_grand_total are 收入总计 / 支出总计, carry-overs included (上年结转, 年末结转和结余); in a final "
+           "account income_total / expenditure_total are the year's own 本年收入合计 / 本年支出合计, in a budget the "
+           "收入/支出预算总额 the document states"),
         _f("fiscal_year", "Int64", "the year the figure belongs to", "year"),
         _f("basis", "string", "budget (预算数) or actual (决算数/执行数); empty for staff counts"),
         _f("code", "string", "classification code (functional 3/5/7 digits, economic 3/5 digits)"),
@@ -54,18 +60,27 @@ TABLES: dict[str, list[Field]] = {
         _f("start", "Int64", "character offset of quote in the normalised text", "characters"),
         _f("end", "Int64", "character offset just past quote in the normalised text", "characters"),
         _f("page", "Int64", "1-based page of quote (PDF only)", "page"),
-        _f("source", "string", "text (narrative) or table (a disclosure table)"),
+        _f("source", "string", "text (narrative) or table (a disclosure table); ocr_text / ocr_table when read by OCR from a scanned page"),
         _f("table", "string", "title of the disclosure table the figure came from (source=table)"),
         _f("row", "string", "row label in that table (source=table)"),
         _f("column", "string", "column header in that table (source=table)"),
-        _f("scale", "string", "the unit as printed: 元, 万元 or 亿元 (count for persons)"),
+        _f("table_kind", "string", "identity of that table, confirmed by its own headers and rows (income_expenditure · "
+           "income · expenditure · fiscal_appropriation · general_function · general_economic · basic_economic · "
+           "sangong · agency_operating · procurement …, the kinds of resources/table_titles.yml); empty where "
+           "uncertain (cross-table checks skip those)"),
+        _f("scale", "string", "the unit as printed: 元, 万元 or 亿元 (count for persons); empty for a zero stated in "
+           "words (本部门无“三公”经费支出): exact"),
         _f("decimals", "Int64", "decimal places as printed (rounding allowance is half a unit of the last place)"),
+        _f("stated_reason", "string", "the reason the document gives beside an item's budget-vs-actual statement, from "
+           "主要原因 to the end of its sentence (\"主要原因是人员增加\"); empty otherwise"),
         _f("more_precise", "boolean", "among statements of the same figure that agree within rounding: true for the "
            "most precisely printed one(s); empty for a figure stated once"),
+        _f("confidence", "float64", "for a figure read by OCR (source ocr_text or ocr_table): mean recognition score "
+           "of its quote's characters; empty for a text layer", "0-1"),
     ],
     "flags": [
         _f("file", "string", "as in documents.csv (several ';'-separated for cross-document checks)"),
-        _f("check", "string", "sum_of_parts · share · year_on_year · restatement · execution_rate · wording · document_year · placeholder · table_vs_text · …"),
+        _f("check", "string", "sum_of_parts · share · year_on_year · restatement · execution_rate · wording · document_year · placeholder · table_vs_text · ocr_table (an OCR'd table failing its own identities) · ocr_confidence · …"),
         _f("status", "string", "mismatch (beyond rounding) · rounding (within printed precision) · insufficient_data"),
         _f("measure", "string", "the figure the check is about"),
         _f("code", "string", "its classification code, if any"),
@@ -101,22 +116,29 @@ TABLES: dict[str, list[Field]] = {
         _f("style", "string", "numbering style: part · annex · cn · cn_paren · num · num_paren · circled · item · bare"),
         _f("depth", "Int64", "1 for a top-level section", "levels"),
         _f("kind_from", "string", "why the section has its kind: heading · parent · previous_sibling · default"),
+        _f("scope", "string", "the text-mining scope this section's text is counted in (work_summary: work summary, "
+           "work plan or performance section; duties), as an outermost section of that scope; empty otherwise"),
     ],
     "keywords": [
         _f("file", "string", "as in documents.csv"),
-        _f("scope", "string", "document (the whole text) or work_summary (the work-summary sections only)"),
-        _f("method", "string", "tfidf (IDF on this run's documents of the same scope) or textrank (jieba's TextRank, for comparison)"),
+        _f("scope", "string", "work_summary (work-summary, work-plan and performance sections) or duties (duties sections)"),
+        _f("method", "string", "log_odds (z-score of the log-odds ratio against the rest of the corpus, informative Dirichlet prior), "
+           "tfidf (IDF on this run's documents of the same scope) or textrank (jieba's TextRank, only when asked for); "
+           "empty on a note row"),
         _f("rank", "Int64", "1 = strongest keyword of the document for this scope and method"),
         _f("term", "string", "the keyword (stopwords never appear)"),
-        _f("score", "float64", "tfidf: term frequency × smoothed IDF ln((1+N)/(1+df))+1; textrank: jieba's normalised rank; 6 decimals"),
+        _f("score", "float64", "log_odds: z = δ/σ of the weighted log-odds ratio (keywords.log_odds_scores); tfidf: term "
+           "frequency × smoothed IDF ln((1+N)/(1+df))+1; textrank: jieba's normalised rank; 6 decimals"),
         _f("count", "Int64", "times the term occurs in the scope's text", "occurrences"),
         _f("df", "Int64", "documents of this run (same scope) whose text contains the term", "documents"),
+        _f("rest_count", "Int64", "times the term occurs in the same scope of every other document of this run", "occurrences"),
+        _f("note", "string", "empty, or why the document has no keywords in this scope (one row, term empty)"),
     ],
     "themes": [
         _f("file", "string", "as in documents.csv"),
         _f("jurisdiction", "string", "as in documents.csv"),
-        _f("scope", "string", "document or work_summary"),
-        _f("theme", "string", "theme name from resources/themes.yml"),
+        _f("scope", "string", "document (whole text), work_summary (work-summary, work-plan and performance sections) or duties"),
+        _f("theme", "string", "theme name from resources/themes.yml; empty on a note row"),
         _f("hits", "Int64", "non-overlapping occurrences of the theme's terms in the scope's text", "occurrences"),
         _f("hits_per_1000_chars", "float64", "hits per 1,000 non-space characters of the scope's text; 3 decimals", "per 1,000 characters"),
         _f("sentence_share", "float64", "share of the scope's sentences holding at least one hit (0–1); 4 decimals", "share"),
@@ -128,16 +150,34 @@ TABLES: dict[str, list[Field]] = {
         _f("example_start", "Int64", "offset of the example sentence", "characters"),
         _f("example_end", "Int64", "offset just past the example sentence", "characters"),
         _f("sentence_spans", "string", "start:end of every sentence with a hit, ';'-separated, so every count can be traced"),
+        _f("department", "string", "as in documents.csv"),
+        _f("department_kind", "string", "the department kind whose lexicon the document is scored against, chosen from "
+           "the department's name (resources/themes.yml); empty when none matches (generic themes only)"),
+        _f("theme_set", "string", "generic (every department is scored against it) or the department kind the theme belongs to"),
+        _f("note", "string", "empty, or why the document has no text in this scope (one row per missing scope, theme and counts empty)"),
     ],
     "recurring_themes": [
-        _f("scope", "string", "document or work_summary"),
-        _f("theme", "string", "a theme found in at least three jurisdictions"),
+        _f("scope", "string", "document, work_summary or duties"),
+        _f("theme", "string", "a theme whose terms the scope's text of at least two departments holds"),
         _f("n_jurisdictions", "Int64", "distinct non-empty jurisdictions with at least one hit", "jurisdictions"),
         _f("jurisdictions", "string", "those jurisdictions, '、'-separated, sorted"),
         _f("n_documents", "Int64", "documents with at least one hit", "documents"),
         _f("hits", "Int64", "hits summed over those documents", "occurrences"),
         _f("top_jurisdiction", "string", "the jurisdiction where the theme is densest (highest hits_per_1000_chars; the earliest name on ties)"),
         _f("top_hits_per_1000_chars", "float64", "its hits per 1,000 characters; 3 decimals", "per 1,000 characters"),
+        _f("theme_set", "string", "generic or the department kind the theme belongs to"),
+        _f("rank", "Int64", "1 = the theme mentioned by the largest share of the departments scored against it, per scope, "
+           "ranked by department_share_low (ties: department_share, hits, then the name)"),
+        _f("n_departments", "Int64", "departments (jurisdiction + department of documents.csv) whose scope text holds the "
+           "theme", "departments"),
+        _f("departments_scored", "Int64", "departments with text in this scope scored against the theme (all for generic "
+           "themes, that kind's departments for a kind's theme)", "departments"),
+        _f("department_share", "float64", "n_departments / departments_scored; 4 decimals", "share"),
+        _f("department_share_low", "float64", "lower bound of the 95 % Wilson interval of department_share (2 of 2 "
+           "departments: 0.34; 23 of 27: 0.68), what the rank orders by; 4 decimals", "share"),
+        _f("jurisdictions_scored", "Int64", "distinct non-empty jurisdictions among the departments scored", "jurisdictions"),
+        _f("jurisdiction_share", "float64", "n_jurisdictions / jurisdictions_scored; 4 decimals", "share"),
+        _f("documents_scored", "Int64", "documents with text in this scope scored against the theme", "documents"),
     ],
     # Provisional (pipeline helper): the audit helper's declaration of this table replaces this one when merged.
     "statements": [

@@ -40,7 +40,7 @@ HEAD_CHARS = 10000
 YEAR_MIN, YEAR_MAX = 2010, 2035
 
 KEYS = (
-    "doc_kind", "fiscal_year", "department", "jurisdiction", "province", "city", "county", "admin_code",
+    "doc_kind", "fiscal_year", "department", "jurisdiction", "province", "city", "county", "admin_code", "scope",
     "is_disclosure", "not_disclosure_reason", "evidence",
 )
 
@@ -61,6 +61,10 @@ class _Rules:
     min_fiscal: int
     genres: re.Pattern
     genre_of: dict[str, str]
+    zone: re.Pattern
+    zone_max_middle: int
+    scope: re.Pattern
+    scope_of: dict[str, str]
 
 
 def _alternation(words) -> str:
@@ -80,6 +84,7 @@ def _rules() -> _Rules:
     title_year_after = re.compile(rf"({kinds})[（(](20\d\d)(?:年度?)?[)）]")
     suffixes = sorted(cfg["department_suffixes"], key=lambda s: len(re.sub(r"\(.*?\)", "", s)), reverse=True)
     genre_of = {w: genre for genre, words in cfg["non_disclosure_genres"].items() for w in words}
+    scope_of = {w: scope for scope, words in cfg["scopes"].items() for w in words}
     return _Rules(
         title=title,
         title_year_after=title_year_after,
@@ -95,6 +100,10 @@ def _rules() -> _Rules:
         min_fiscal=int(cfg["min_fiscal_terms"]),
         genres=re.compile(_alternation(genre_of)),
         genre_of=genre_of,
+        zone=re.compile(_alternation(cfg["zone_words"])),
+        zone_max_middle=int(cfg["zone_max_middle"]),
+        scope=re.compile(_alternation(scope_of)),
+        scope_of=scope_of,
     )
 
 
@@ -261,6 +270,8 @@ def _name_in_run(text: str, suffix_start: int, rules: _Rules) -> str:
     starts = {s for s, _, _ in divisions.places_in(run)}
     if "国" in run:
         starts.update(i for c in rules.central for i in _find_all(run, c))
+    if rules.zone.search(run):
+        starts.update(i for i in range(len(run)) if _leading_zone(run[i:], rules))
     for s in sorted(starts):
         if run.startswith(rules.central, s):
             middle = run[s:]
@@ -268,9 +279,14 @@ def _name_in_run(text: str, suffix_start: int, rules: _Rules) -> str:
                 continue
         else:
             places = divisions.leading_places(run[s:])
-            if not places:
-                continue
-            middle = run[s + sum(map(len, places)) :]
+            if places:
+                middle = run[s + sum(map(len, places)) :]
+            else:
+                # 福州经济技术开发区生态环境局: a zone named by a division's short name.
+                zone = _leading_zone(run[s:], rules)
+                if not zone:
+                    continue
+                middle = run[s + len(zone[0]) :]
             # Another place inside the middle means the run is a sentence joining two names; try a later start.
             if divisions.places_in(middle):
                 continue
@@ -286,6 +302,42 @@ def _name_in_run(text: str, suffix_start: int, rules: _Rules) -> str:
     return ""
 
 
+def _leading_zone(text: str, rules: _Rules) -> tuple[str, str] | None:
+    """(zone, short name) when ``text`` starts with a zone named by a division's short name (福州经济技术开发区 ->
+    ("福州经济技术开发区", "福州")), else None. The words between the name and the zone word may not name a
+    department (福州公安局开发区分局 is no zone)."""
+    place = divisions.short_at(text, 0)
+    if not place:
+        return None
+    m = rules.zone.search(text, len(place), len(place) + rules.zone_max_middle + _ZONE_WORD_MAX)
+    if not m or m.start() - len(place) > rules.zone_max_middle or rules.suffix.search(text, len(place), m.start()):
+        return None
+    return text[: m.end()], place
+
+
+# Longest zone word (试验区 …) in characters: bounds the search for one after a division's name.
+_ZONE_WORD_MAX = 4
+
+
+def _zone_parent_in_text(flat: str, zone: str, context: str) -> tuple[dict, str] | None:
+    """(division, mention) for the division the document prints right before ``zone`` (重庆两江新区, 重庆市两江新区),
+    when every such mention names the same one; None otherwise."""
+    found: dict[str, tuple[dict, str]] = {}
+    for i in _find_all(flat, zone):
+        window = flat[max(0, i - MAX_NAME) : i]
+        full = [name for _, end, name in divisions.places_in(window) if end == len(window)]
+        if full:
+            name = max(full, key=len)
+            place = divisions.resolve(name, context=context)
+        else:
+            name = next((window[-n:] for n in (4, 3, 2) if divisions.short_at(window[-n:], 0) == window[-n:]), "")
+            d = divisions.resolve_short(name, context) if name else None
+            place = d.as_dict() if d else None
+        if place:
+            found.setdefault(place["code"], (place, name + zone))
+    return next(iter(found.values())) if len(found) == 1 else None
+
+
 def _unlisted_place_names(flat: str, lo: int, t_start: int, t_end: int, rules: _Rules) -> list[str]:
     """Names ending at or inside the title whose leading place is not in the division table."""
     out = []
@@ -293,6 +345,10 @@ def _unlisted_place_names(flat: str, lo: int, t_start: int, t_end: int, rules: _
         if m.end() < t_start:
             continue
         run = _CJK_TAIL.search(flat, max(0, m.start() - MAX_NAME), m.start()).group()
+        run_start = m.start() - len(run)
+        if run_start > 0 and flat[run_start - 1].isdigit() and run.startswith("年"):
+            # "2026年度两江新区财政局": the title's year word is not part of the name.
+            run = run[2:] if run.startswith("年度") else run[1:]
         cut = max((run.rfind(b) + len(b) for b in rules.breaks if b in run), default=0)
         start = cut
         for p in rules.party:
@@ -440,6 +496,12 @@ def describe(text: str, file: str = "") -> dict:
     if year is not None:
         evidence["fiscal_year"] = title_quote
 
+    if t_start >= 0:
+        sm = rules.scope.search(flat.covering(t_end), t_start, t_end)
+        if sm:
+            out["scope"] = rules.scope_of[sm.group()]
+            evidence["scope"] = title_quote
+
     dept = _pick_department(flat, rules, (t_start, t_end))
     if dept:
         out["department"] = dept
@@ -448,7 +510,17 @@ def describe(text: str, file: str = "") -> dict:
         core = _strip_party(dept, rules)
         local = _local_places(core, rules)
         below = _unlisted_below(core, local, rules) if local else ""
-        if below:
+        if below and rules.zone.search(below):
+            below = ""  # 福州市高新区财政局: a zone is not a division; the department belongs to 福州市
+        zone = None if local else _leading_zone(core, rules)
+        if zone:
+            # 福州经济技术开发区生态环境局: the zone's division, when its short name is not ambiguous.
+            place = divisions.resolve_short(zone[1], context=flat.head + "\n" + text)
+            if place:
+                out.update(jurisdiction=place.name, province=place.province, city=place.city,
+                           county=place.as_dict()["county"], admin_code=place.code)
+                evidence["jurisdiction"] = evidence["admin_code"] = dept_quote
+        elif below:
             # 和田地区和安县教育局 with 和安县 missing from the table: the county is unknown, and the prefecture's
             # code would be wrong for it, so nothing is resolved.
             out["jurisdiction"] = below
@@ -467,9 +539,20 @@ def describe(text: str, file: str = "") -> dict:
             evidence["jurisdiction"] = dept_quote
         else:
             # Only a name from the title can start with a place the table lacks: keep it, resolve nothing.
-            out["jurisdiction"] = _unlisted_place(core, rules)
-            if out["jurisdiction"]:
-                evidence["jurisdiction"] = dept_quote
+            unlisted = _unlisted_place(core, rules)
+            zm = rules.zone.search(unlisted) if unlisted else None
+            if zm and zm.end() == len(unlisted):
+                # 两江新区财政局: a zone is not a jurisdiction; its division is the one the document names with it.
+                parent = _zone_parent_in_text(flat.full, unlisted, flat.head + "\n" + text)
+                if parent:
+                    place, mention = parent
+                    out.update(jurisdiction=place["name"], province=place["province"], city=place["city"],
+                               county=place["county"], admin_code=place["code"])
+                    evidence["jurisdiction"] = evidence["admin_code"] = flat.quote(mention)
+            else:
+                out["jurisdiction"] = unlisted
+                if unlisted:
+                    evidence["jurisdiction"] = dept_quote
 
     ok, reason, cue = _disclosure(flat, kind, rules)
     out["is_disclosure"], out["not_disclosure_reason"] = ok, reason

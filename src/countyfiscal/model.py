@@ -32,6 +32,9 @@ class Document:
     # Flag rows (columns of flags.csv) raised while reading or extracting the document itself: a reading the
     # extractor set aside, an OCR'd table whose own identities fail. The pipeline adds them to the document's flags.
     flags: list[dict[str, Any]] = field(default_factory=list)
+    # Pages read by OCR (1-based) -> one recognition score (0-1) per character of that page's part of ``text``
+    # (None where a character has no counterpart in what OCR read). Empty for a document read from its text layer.
+    ocr: dict[int, list[float | None]] = field(default_factory=dict)
 
     def page_at(self, offset: int) -> int | None:
         """1-based page holding ``offset``; None for formats without pages.

@@ -144,22 +144,23 @@ def _process_fd(fd: int, name: str, path: Path | None = None) -> FileResult:
         return FileResult(row, error=traceback.format_exc())
     del data
     row.update(format=doc.format, encoding=doc.encoding, pages=doc.n_pages, chars=len(doc.text))
+    row["ocr_pages"] = _page_ranges(sorted(doc.ocr))  # pages read by OCR (ingest.ocr)
     try:
         meta = describe(doc.text, name)
-        for key in ("doc_kind", "department", "jurisdiction", "province", "city", "county", "admin_code"):
+        for key in ("doc_kind", "department", "jurisdiction", "province", "city", "county", "admin_code", "scope"):
             row[key] = meta.get(key) or ""
         row["fiscal_year"] = meta.get("fiscal_year")
         if not meta.get("is_disclosure", True):
             # A kind or year read off a page that is not a disclosure would only mislead: keep the names, drop those.
             row.update(status="rejected", reason=meta.get("not_disclosure_reason") or "not a fiscal disclosure",
-                       doc_kind="", fiscal_year=None)
+                       doc_kind="", fiscal_year=None, scope="")
             return FileResult(row, text=doc.text)
         pdf_path = _fd_path(fd, path) if doc.format == "pdf" else None
         figures = extract_all(doc, row["doc_kind"], row["fiscal_year"], pdf_path=pdf_path)
         if not figures and not _AMOUNT.search(doc.text):
             # The title and vocabulary of a disclosure without a single sum of money: a guide or a form's notes.
             row.update(status="rejected", reason="not a fiscal disclosure (it states no amount of money)",
-                       doc_kind="", fiscal_year=None)
+                       doc_kind="", fiscal_year=None, scope="")
             return FileResult(row, text=doc.text)
     except Exception:
         row.update(status="rejected", reason="could not be processed: an unexpected error (see extract.log)")
@@ -168,6 +169,12 @@ def _process_fd(fd: int, name: str, path: Path | None = None) -> FileResult:
     row.update(status="partial" if gaps else "ok", reason=f"read, but {'; '.join(gaps)}" if gaps else "")
     row["n_figures"] = len(figures)
     return FileResult(row, figures, doc.text, doc_flags=doc.flags, page_starts=doc.page_starts)
+
+
+def _page_ranges(pages: list[int]) -> str:
+    from countyfiscal.ingest.pdf import page_ranges
+
+    return page_ranges(pages) if pages else ""
 
 
 # A sum of money as any disclosure states many: digits, then a yuan unit (the normalised text has ASCII digits).

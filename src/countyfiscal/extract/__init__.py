@@ -11,6 +11,7 @@ from countyfiscal.fields import columns
 from countyfiscal.model import Document
 
 from .narrative import extract_narrative
+from .ocr_figures import ocr_figures
 
 APPROPRIATION_SCOPE = re.compile(r"财政拨款|一般公共预算|当年拨款|政府性基金|国有资本经营")
 SENTENCE_END = "。；;！？!?\n"
@@ -77,7 +78,7 @@ def _scope(text: str, row: dict, headings: _Headings) -> str:
     A table figure is scoped by its table's title ("一般公共预算支出表"); a narrative one by its sentence and the
     heading of the section it stands in ("（四）财政拨款收支预算情况的总体说明").
     """
-    if row.get("source") == "table":
+    if str(row.get("source")).endswith("table"):
         context = str(row.get("table") or "")
     elif row.get("start") in (None, ""):
         return "total"
@@ -256,6 +257,7 @@ def extract_all(doc: Document, doc_kind: str = "", fiscal_year: int | None = Non
     rows += table_figures(doc, fiscal_year, doc_kind, pdf_path=pdf_path)
     rows = _prefer_whole_department(doc.text, rows, fiscal_year)
     rows = _combined_vehicle_only_when_alone(rows)
+    rows = ocr_figures(doc, rows)  # figures from OCR'd pages: source, confidence, tables whose identities fail
     out = _as_rows(doc, rows)
     _mark_precision(out)
     return out

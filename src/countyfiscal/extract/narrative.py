@@ -11,7 +11,8 @@ from importlib import resources
 import yaml
 
 from countyfiscal import classification
-from countyfiscal.amounts import AMOUNT_RE, amount_from_match, decimals_of, normalise_scale, parse_amount, to_float
+from countyfiscal.amounts import (AMOUNT_RE, allowance, amount_from_match, decimals_of, normalise_scale, parse_amount,
+                                  to_float)
 
 # libyaml's parser where PyYAML has it (the same safe loading, done once per process, ~10x faster)
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -64,8 +65,11 @@ NAME_INTRODUCERS = set("括中于为是的和及有")
 # Measures named by generic words (收入预算, 项目支出) and what may stand right before them: a year (年, 度), the
 # department (本部门, 本单位, …局), or a word that introduces a list (其中, 包括, 用于).
 GENERIC_MEASURES = {"income_total", "expenditure_total", "basic_expenditure", "project_expenditure",
-                    "fiscal_appropriation_income"}
-TERM_INTRODUCERS = set("括中于为是的和及有年度门位局委办院心级计等")
+                    "fiscal_appropriation_income", "_general_appropriation_income", "income_grand_total",
+                    "expenditure_grand_total", "_grand_totals"}
+# 排: "相应安排支出预算 24995.94 万元" (福州 budgets). The last characters of department names (局, 支队, 委员会,
+# 办公室, 人民政府 …): "福州市公安局治安管理支队收入预算为 2796.14 万元" (福州 单位预算s).
+TERM_INTRODUCERS = set("括中于为是的和及有年度门位局委办院心级计等排队站所厅室府会处馆署校")
 
 
 def _is_cjk(ch: str) -> bool:
@@ -131,6 +135,22 @@ def _term_index() -> tuple[re.Pattern, dict[str, str], dict[str, tuple[str, ...]
     pattern = re.compile("|".join(_term_pattern(t) for t in terms))
     excludes = {m: tuple(spec.get("exclude_before", []) or ()) for m, spec in rules.items()}
     return pattern, canonical_to_measure, excludes
+
+
+@cache
+def _term_chars() -> tuple[frozenset[str], frozenset[str]]:
+    """(characters a term ends with, characters right before a 、 inside a term): cheap tests that rule out most
+    places before the term pattern is tried there."""
+    terms = [_canonical_term(t) for spec in _rules()["measures"].values() for t in spec["terms"]]
+    ends = frozenset(t[-1] for t in terms)
+    before_comma = frozenset(t[i - 1] for t in terms for i in range(1, len(t)) if t[i] == "、")
+    return ends, before_comma
+
+
+@cache
+def _emits() -> dict[str, tuple[str, ...]]:
+    """Readings that name two measures with one amount, and those measures."""
+    return {m: tuple(spec["emits"]) for m, spec in _rules()["measures"].items() if spec.get("emits")}
 
 
 def _measure_of(m: re.Match) -> str:
@@ -202,7 +222,8 @@ class _Backward:
             if m is None:
                 return floor
             i = n - 1 - m.start()
-            if text[i] == "\n" and _ends_with_term(text, i):
+            if (text[i] == "\n" and _ends_with_term(text, i)) or (
+                    text[i] == "、" and i > 0 and text[i - 1] in _term_chars()[1] and _term_spans(text, i)):
                 r = m.start() + 1
                 continue
             return i + 1
@@ -217,6 +238,15 @@ def _ends_with_term(text: str, pos: int) -> bool:
     pattern, _, _ = _term_index()
     for m in pattern.finditer(text, max(0, pos - 16), pos):
         if m.end() == pos:
+            return True
+    return False
+
+
+def _term_spans(text: str, pos: int) -> bool:
+    """Whether a measure term runs across ``pos`` ("收、支总计": its 、 does not end the clause)."""
+    pattern, _, _ = _term_index()
+    for m in pattern.finditer(text, max(0, pos - 8), min(len(text), pos + 8)):
+        if m.start() < pos < m.end():
             return True
     return False
 
@@ -383,8 +413,11 @@ def extract_narrative(text: str, doc_kind: str, fiscal_year: int | None, page_at
             gap = text[t_end : prior.start() if prior else a_start]
             if filler.fullmatch(gap):
                 hit = _Hit(measure, "", "", t_start, amount, _year_in(gap, fiscal_year), _basis_in(gap) or default_basis)
-        if hit is None and not term and clause_start == _line_start(text, a_start):
-            # "（二）公务接待费⏎2026 年预算安排 5.00 万元": the heading names the measure of the line below it.
+        if hit is None and not term and (clause_start == _line_start(text, a_start) or (
+                text[clause_start - 1 : clause_start] in _INLINE_HEADING_END
+                and text[clause_start - 2 : clause_start - 1] in _term_chars()[0])):
+            # "（二）公务接待费⏎2026 年预算安排 5.00 万元": the heading names the measure of the line below it;
+            # "（一）收入预算。2026 年年初预算数 19,230.18 万元" (重庆 budgets): of the sentence after it.
             heading = _heading_term(text, clause_start)
             if heading:
                 measure, t_start = heading
@@ -435,8 +468,112 @@ def extract_narrative(text: str, doc_kind: str, fiscal_year: int | None, page_at
         if hit is not None:
             rows.append(_row(text, hit, page_at))
         prev = (amount, hit)
+    rows = _general_appropriation(text, back, rows)
+    rows = _expand_pairs(rows)
     rows.extend(extract_staff(text, fiscal_year, page_at))
+    rows.extend(extract_stated_zeros(text, doc_kind, fiscal_year, page_at))
+    if doc_kind == "final_account":
+        rows.extend(extract_item_statements(text, fiscal_year, page_at))
     return rows
+
+
+def _expand_pairs(rows: list[dict]) -> list[dict]:
+    """One row per measure for an amount that names two ("收、支总计均为295.02万元": both grand totals)."""
+    emits = _emits()
+    if not any(r["measure"] in emits for r in rows):
+        return rows
+    out = []
+    for r in rows:
+        if r["measure"] in emits:
+            out.extend(dict(r, measure=measure) for measure in emits[r["measure"]])
+        else:
+            out.append(r)
+    return out
+
+
+_NUM = r"(?P<num>\d[\d,]*(?:\.\d+)?)"
+# The 政府性基金 and 国有资本经营 parts of 财政拨款收入, as a narrative list or a table row states them (a table row
+# has no unit: "二、政府性基金预算拨款收入 1800.00").
+# One pattern per part: a pattern led by a literal is scanned for much faster than an alternation.
+_OTHER_APPROPRIATION = tuple(
+    re.compile(f"(?P<fund>{fund})" + r"(?:预算)?(?:财政)?拨款(?:收入)?(?:资金)?\s*(?:为|是)?\s*" + _NUM)
+    for fund in ("政府性基金", "国有资本经营"))
+_NONZERO = re.compile(r"[1-9]")
+
+
+def _general_appropriation(text: str, back: _Backward, rows: list[dict]) -> list[dict]:
+    """一般公共预算拨款收入 as fiscal_appropriation_income where the document shows it is all of 财政拨款收入, and
+    no row otherwise.
+
+    It is all of it when it equals the income total of the sentence that lists it ("本年收入合计295.02万元，其中：
+    一般公共预算财政拨款收入295.02万元，占100%") or the 财政拨款 total stated there ("财政拨款收支总预算 5973.01
+    万元。收入包括：一般公共预算当年拨款收入 5973.01 万元", 湖州), or when its list (the sentence, and the numbered
+    lines after it: 苏州's "（1）一般公共预算拨款收入…⏎（2）政府性基金预算拨款收入 0 万元") states the 政府性基金 part
+    as 0 (紫阳县 2023: "其中一般公共预算拨款收入226.7万元、政府性基金拨款收入0万元") and the document states no
+    other part that is not 0 anywhere (a table row "政府性基金预算拨款收入 1800.00" is one). Elsewhere (重庆's
+    "2026年一般公共预算财政拨款收入 18,417.70 万元" counts its carry-over in, and the tables disagree) it is left out.
+    """
+    general = [r for r in rows if r["measure"] == "_general_appropriation_income"]
+    if not general:
+        return rows
+    others_nonzero = any(_NONZERO.search(m.group("num")) for rx in _OTHER_APPROPRIATION for m in rx.finditer(text))
+    keep = set()
+    for r in general:
+        start = back.sentence_start(r["start"])
+        if text.startswith(_LIST_OPENERS, start) and start > 0:
+            start = back.sentence_start(start - 1)  # a list opening its own sentence belongs to the one before
+        line_end = text.find("\n", r["end"])
+        end = _list_end(text, len(text) if line_end < 0 else line_end)
+        totals = [t for t in rows if t["measure"] == "income_total" and start <= t["start"] < r["start"]
+                  and (t["fiscal_year"], t["basis"]) == (r["fiscal_year"], r["basis"])]
+        totals += [{"value": to_float(a.value), "scale": a.scale, "decimals": a.decimals}
+                   for m in _APPROPRIATION_TOTAL.finditer(text, start, r["start"])
+                   for a in [amount_from_match(AMOUNT_RE.match(text, m.start("amount")))]]
+        if any(_same_amount(t, r) for t in totals):
+            keep.add(id(r))
+            continue
+        parts = {m.group("fund"): m.group("num") for rx in _OTHER_APPROPRIATION for m in rx.finditer(text, r["end"], end)}
+        if not others_nonzero and parts.get("政府性基金") is not None:
+            keep.add(id(r))
+    return [dict(r, measure="fiscal_appropriation_income") if id(r) in keep else r for r in rows
+            if r["measure"] != "_general_appropriation_income" or id(r) in keep]
+
+
+# The 财政拨款 total a document states (湖州: "财政拨款收支总预算 5973.01 万元"; 苏州: "财政拨款收入总计 X 万元").
+_APPROPRIATION_TOTAL = re.compile(r"财政拨款(?:收支|收入)总(?:预算|计|额)(?:为|是)?\s*(?P<amount>\d[\d,]*(?:\.\d+)?\s*(?:亿元|万元|元))")
+_LIST_OPENERS = ("其中", "收入包括", "包括")
+_NUMBERED_LINE = re.compile(r"\n[ \t]*[（(]\d{1,2}[）)]")
+
+
+def _list_end(text: str, pos: int) -> int:
+    """The end of the numbered lines ("（2）…", "（3）…") that go on the list whose first item ends at ``pos``."""
+    while True:
+        m = _NUMBERED_LINE.match(text, pos)
+        if not m:
+            return pos
+        nxt = text.find("\n", m.end())
+        pos = len(text) if nxt < 0 else nxt
+
+
+def _sentence_end(text: str, pos: int) -> int:
+    m = _SENTENCE_END_FWD.search(text, pos)
+    return m.start() if m else len(text)
+
+
+_SENTENCE_END_FWD = re.compile(f"[{re.escape(SENTENCE_END)}]|\n")
+
+
+def _same_amount(a: dict, b: dict) -> bool:
+    """Two stated amounts agree within the printed rounding of either."""
+    tol = max(_allowance(a), _allowance(b))
+    return abs(Decimal(str(a["value"])) - Decimal(str(b["value"]))) <= tol
+
+
+def _allowance(row: dict) -> Decimal:
+    try:
+        return allowance(row["scale"], int(row["decimals"]))
+    except (KeyError, ValueError, TypeError):
+        return Decimal(0)
 
 
 YEAR_IN_GAP = re.compile(r"(20\d\d)\s*年")
@@ -477,12 +614,16 @@ def _line_start(text: str, pos: int) -> int:
     return text.rfind("\n", 0, pos) + 1
 
 
+_INLINE_HEADING_END = ("。", ".", "．")
+
+
 def _heading_term(text: str, line_start: int) -> tuple[str, int] | None:
-    """A measure named alone on the heading line just above ``line_start``."""
+    """A measure named alone on the heading line just above ``line_start``, or in a numbered heading that ends
+    with a full stop right before it ("（一）收入预算。")."""
     if line_start < 2:
         return None
-    prev_start = _line_start(text, line_start - 1)
-    m = HEADING_LINE.match(text, prev_start, line_start - 1)
+    # The heading runs from its line's start to the break or full stop just before ``line_start``.
+    m = HEADING_LINE.match(text, _line_start(text, line_start - 1), line_start - 1)
     if not m:
         return None
     pattern, _, _ = _term_index()
@@ -568,3 +709,310 @@ def extract_staff(text: str, fiscal_year: int | None, page_at=None) -> list[dict
             }
         )
     return rows
+
+
+@cache
+def _zero_rules() -> tuple[re.Pattern, re.Pattern, re.Pattern, dict[str, str], tuple[str, ...], re.Pattern]:
+    """(none-before pattern, zero-after pattern, one subject, canonical subject -> measure, words that void a
+    none-statement, words one of which every statement holds)."""
+    cfg = _rules()["stated_zero"]
+    measure_of = {}
+    for measure, names in cfg["subjects"].items():
+        for name in names:
+            measure_of[_canonical_term(name)] = measure
+    names = sorted({n for ns in cfg["subjects"].values() for n in ns}, key=len, reverse=True)
+    subject = "(?:" + "|".join(_term_pattern(n) for n in names) + ")"
+    money = "(?:" + "|".join(map(re.escape, sorted(cfg["money_after"], key=len, reverse=True))) + ")"
+    one = subject + money + "{0,2}"
+    listed = one + r"(?:\s*[、和及与]\s*" + one + ")*"
+    none = "|".join(map(re.escape, sorted(cfg["none_before"], key=len, reverse=True)))
+    qualifier = "|".join(map(re.escape, sorted(cfg["qualifiers"], key=len, reverse=True)))
+    zero = "|".join(map(re.escape, sorted(cfg["zero_after"], key=len, reverse=True)))
+    # "本部门无“三公”经费支出，…": the statement ends its clause (or goes on with 故…为空表, 较上年…).
+    end = r"(?=\s*(?:[，,。；;：:\n（(]|$|故|较|与|比))"
+    none_re = re.compile(rf"(?P<none>{none})(?P<qual>(?:{qualifier}|20\d\d\s*年度?|\s)*)(?P<subj>{listed}){end}")
+    # "为0" with no unit after it ("为0万元" is an amount, read as one; "为0辆" counts cars).
+    zero_re = re.compile(rf"(?P<subj>{listed})\s*(?P<zero>{zero})(?![\d.．%％]|\s*(?:[万亿千]?元|辆|人|次|批|台|个))")
+    hints = re.compile("|".join(map(re.escape, sorted(set(cfg["none_before"]) | set(cfg["zero_after"])))))
+    return none_re, zero_re, re.compile(one), measure_of, tuple(cfg["not_before_none"]), hints
+
+_MONEY_WORDS = ("费", "支出", "预算", "决算", "开支")
+
+
+def extract_stated_zeros(text: str, doc_kind: str, fiscal_year: int | None, page_at=None) -> list[dict]:
+    """"三公" spending the document says in words it did not have or budget: a zero with no printed unit.
+
+    "本部门无“三公”经费支出" and "“三公”经费预算为0" state sangong_total = 0; "无因公出国（境）支出" states its part.
+    A statement about other money (结转 from an earlier year, another year, 上年) or a conditional (如无…) is not one.
+
+    >>> [(r["measure"], r["basis"], r["value"]) for r in extract_stated_zeros("本部门无“三公”经费支出。", "final_account", 2023)]
+    [('sangong_total', 'actual', 0.0)]
+    """
+    if fiscal_year is None or not ("三公" in text or "公务" in text or "出国" in text):
+        return []
+    none_re, zero_re, one_re, measure_of, void, hints = _zero_rules()
+    rows = []
+    for m, is_none in _zero_statements(text, none_re, zero_re, hints):
+        if is_none:
+            if text[max(0, m.start() - 2) : m.start()].endswith(void):
+                continue  # "如无…": a condition, not a statement
+            if {int(y) for y in YEAR_IN_GAP.findall(m.group("qual"))} - {fiscal_year}:
+                continue  # "无2022年结转的…": another year's money
+        clause = max(text.rfind(c, max(0, m.start() - 30), m.start()) for c in CLAUSE_END) + 1
+        if PRIOR_ANYWHERE.search(text, max(clause, m.start() - 30), m.end()):
+            continue  # "上年“三公”经费预算为0", "去年无…": another year's figure
+        if "结转" in text[max(0, m.start() - 12) : m.end()]:
+            continue
+        basis = "budget" if _NOT_BUDGETED.search(m.group(0)) else (_basis_in(m.group(0)) or _default_basis(doc_kind))
+        subjects = m.group("subj")
+        tail_money = subjects.endswith(_MONEY_WORDS)
+        for part in one_re.finditer(subjects):
+            measure = _zero_measure(part.group(0), measure_of, tail_money)
+            if measure:
+                rows.append(_zero_row(text, m, measure, fiscal_year, basis, page_at))
+    return _distinct_zero_rows(rows)
+
+
+# Words that say nothing was budgeted (a budget zero even in a final account).
+_NOT_BUDGETED = re.compile(r"未安排|未编列|不编制|未编制")
+
+
+# Statements are looked for only around the words every subject holds, and only where one of the none/zero words
+# stands nearby: literal searches are cheap, whole-text scans with the statement patterns (led by long
+# alternations) are not. (str.find on Chinese text is slower than a compiled literal.)
+_ZERO_TRIGGERS = tuple(re.compile(w) for w in ("三公", "出国", "公务"))
+_ZERO_BEFORE, _ZERO_AFTER = 48, 96
+
+
+def _zero_statements(text: str, none_re: re.Pattern, zero_re: re.Pattern,
+                     hints: re.Pattern) -> list[tuple[re.Match, bool]]:
+    """The none- and zero-statements of ``text`` (as whole-text searches would find them), each once."""
+    found: dict[tuple[int, int, bool], re.Match] = {}
+    n = len(text)
+    last_end = -1
+    for pos in sorted(m.start() for rx in _ZERO_TRIGGERS for m in rx.finditer(text)):
+        if pos < last_end:
+            continue  # inside the window just searched
+        lo, hi = max(0, pos - _ZERO_BEFORE), min(n, pos + _ZERO_AFTER)
+        last_end = hi - _ZERO_BEFORE
+        if not hints.search(text, lo, hi):
+            continue
+        for rx, is_none in ((none_re, True), (zero_re, False)):
+            for m in rx.finditer(text, lo, hi):
+                # A match touching the window's end may have been cut short by it: search again past it.
+                if m.end() >= hi - 8 and hi < n:
+                    m = rx.match(text, m.start(), min(n, m.start() + 4 * _ZERO_AFTER))
+                    if m is None:
+                        continue
+                found.setdefault((m.start(), m.end(), is_none), m)
+    return [(m, is_none) for (_, _, is_none), m in sorted(found.items())]
+
+
+def _zero_measure(part: str, measure_of: dict[str, str], tail_money: bool) -> str | None:
+    """The measure a listed subject ("因公出国（境）支出") names: its longest known name at its start. The subject
+    must name money, itself or in the list's last word ("无因公出国（境）团组" is not about spending)."""
+    canonical = _canonical_term(part)
+    for name in sorted(measure_of, key=len, reverse=True):
+        if canonical.startswith(name):
+            if tail_money or canonical.endswith(_MONEY_WORDS) or name.endswith("经费"):
+                return measure_of[name]
+            return None
+    return None
+
+
+def _zero_row(text: str, m: re.Match, measure: str, year: int, basis: str, page_at) -> dict:
+    start, end = m.start(), m.end()
+    return {
+        "measure": measure, "fiscal_year": year, "basis": basis, "code": "", "label": "", "value": 0.0,
+        "unit": "yuan", "method": "stated", "formula": "", "quote": text[start:end], "start": start, "end": end,
+        "page": page_at(start) if page_at else None, "source": "text", "scale": "", "decimals": None,
+        "_term_start": start,
+    }
+
+
+def _distinct_zero_rows(rows: list[dict]) -> list[dict]:
+    """One row per statement and measure (a statement matched both ways is one statement)."""
+    seen = {}
+    for r in rows:
+        seen.setdefault((r["measure"], r["basis"], r["start"]), r)
+    return list(seen.values())
+
+
+# --- item-level (项) budget vs actual in a final account ---------------------------------------------------------
+#
+# "2130501行政运行（项）：年初预算为X万元，支出决算为Y万元，完成年初预算的Z%。决算数大于预算数的主要原因是……" and the
+# chain form "一般公共服务（类）政府办公厅（室）及相关机构事务（款）行政运行（项）。年初预算为X万元，支出决算为Y万元"
+# (米易县 2023 决算: "住房保障支出221（类）住房改革支出22102（款）住房公积金2210201（项）：支出决算数为15.62万元").
+
+# One classification name with its level mark, its code printed before ("2130501行政运行（项）") or after it
+# ("住房公积金2210201（项）"). Names may hold brackets ("政府办公厅（室）及相关机构事务").
+_LEVEL_ENTRY = re.compile(
+    r"(?P<pre>(?<!\d)\d{3}(?:\d{2}){0,2}(?!\d))?\s*[-—－]?\s*"
+    r"(?P<name>[\u4e00-\u9fff][\u4e00-\u9fff（）()“”]{0,39}?)\s*"
+    r"(?P<post>(?<!\d)\d{3}(?:\d{2}){0,2}(?!\d))?\s*[（(]\s*(?P<level>类|款|项)\s*[）)]"
+)
+_ENTRY_GAP = re.compile(r"[\s、,，]*")
+_NAME_MARKER = re.compile(r"^[一二三四五六七八九十]{1,3}[）)、.．]\s*")
+# Between the item and its first amount: punctuation and at most the word 支出 ("…（项）：支出决算为…").
+_ITEM_LEAD = re.compile(r"[\s：:。.，,]*(?:支出)?[\s：:，,]*")
+_ITEM_BUDGET_CUE = re.compile(r"(?:年初预算数?|全年预算数?|预算数|预算)\s*(?:为|是)?\s*$")
+_ITEM_ACTUAL_CUE = re.compile(r"(?:支出决算数?|决算数?|实际支出数?|执行数)\s*(?:为|是)?\s*$")
+# A clause naming another basis or year: an adjusted budget, last year, a change.
+_ITEM_OTHER = re.compile(r"调整|追加|上年|去年|比|较|增加|减少|差|超")
+_REASON = re.compile(r"(?:主要)?原因")
+
+
+def extract_item_statements(text: str, fiscal_year: int | None, page_at=None) -> list[dict]:
+    """Per 项 of the functional classification, the budget and the actual a final account states for it, as two
+    functional_expenditure figures with the reason the document gives (``stated_reason``).
+
+    The 项 code is the one printed, else the one its name has under the 类/款 written before it (or alone, when the
+    name is unique at that level); when neither settles one code, nothing is emitted. A list of several 项 before one
+    amount states their sum, not an item's: nothing either.
+
+    >>> rows = extract_item_statements("2130501行政运行（项）：年初预算为10.00万元，支出决算为12.00万元，完成年初预算的120%。"
+    ...                                "决算数大于预算数的主要原因是人员增加。", 2023)
+    >>> [(r["code"], r["basis"], r["value"], r["stated_reason"]) for r in rows]
+    [('2130501', 'budget', 100000.0, '主要原因是人员增加'), ('2130501', 'actual', 120000.0, '主要原因是人员增加')]
+    """
+    if fiscal_year is None or not _ITEM_MARK_FAST.search(text):
+        return []
+    rows: list[dict] = []
+    for line_start, line in _lines_with_items(text):
+        chains = _chains(line)
+        for i, chain in enumerate(chains):
+            end = chains[i + 1][0].start() if i + 1 < len(chains) else len(line)
+            found = _item_rows(text, line_start, line, chain, end, fiscal_year, page_at)
+            if found and not found[0]["stated_reason"] and i + 1 == len(chains):
+                reason = _reason_on_next_line(text, line_start + len(line))
+                for r in found:
+                    r["stated_reason"] = reason
+            rows.extend(found)
+    return rows
+
+
+# A line that goes on explaining the item above it ("决算数大于预算数的主要原因是…" set as its own paragraph).
+_REASON_LINE = re.compile(r"[ \t]*(?:决算数|支出决算数|预算执行|主要原因|原因)")
+
+
+def _reason_on_next_line(text: str, line_end: int) -> str:
+    if line_end >= len(text):
+        return ""
+    nxt_end = text.find("\n", line_end + 1)
+    nxt = text[line_end + 1 : len(text) if nxt_end < 0 else nxt_end]
+    if not _REASON_LINE.match(nxt) or ITEM_MARK.search(nxt):
+        return ""
+    return _stated_reason(nxt, 0, len(nxt))
+
+
+# ITEM_MARK led by its literal 项 (scanned for ~10x faster); the bracket before it is checked after.
+_ITEM_MARK_FAST = re.compile(r"项[）)]")
+
+
+def _lines_with_items(text: str):
+    pos = 0
+    for m in _ITEM_MARK_FAST.finditer(text):
+        if m.start() < pos or m.start() == 0 or text[m.start() - 1] not in "（(":
+            continue
+        start = text.rfind("\n", 0, m.start()) + 1
+        end = text.find("\n", m.end())
+        end = len(text) if end < 0 else end
+        yield start, text[start:end]
+        pos = end
+
+
+def _chains(line: str) -> list[list[re.Match]]:
+    """Runs of level entries written one after another ("…（类）…（款）…（项）")."""
+    chains: list[list[re.Match]] = []
+    for m in _LEVEL_ENTRY.finditer(line):
+        if chains and _ENTRY_GAP.fullmatch(line, chains[-1][-1].end(), m.start()):
+            chains[-1].append(m)
+        else:
+            chains.append([m])
+    return chains
+
+
+def _item_code(chain: list[re.Match]) -> tuple[str, str] | None:
+    """(code, label) of the one 项 a chain ends with, or None."""
+    levels = [m.group("level") for m in chain]
+    if levels[-1] != "项" or levels.count("项") != 1 or levels.count("款") > 1 or levels.count("类") > 1:
+        return None
+    parent = None
+    for m in chain:
+        name = _NAME_MARKER.sub("", m.group("name"))
+        printed = m.group("pre") or m.group("post") or ""
+        level = m.group("level")
+        length = {"类": 3, "款": 5, "项": 7}[level]
+        if printed and (len(printed) != length or (parent and not printed.startswith(parent))):
+            return None
+        found = classification.lookup(name, "functional", level=level, parent=parent)
+        if printed and found and found != printed:
+            return None  # the name is another item's: printed code and name disagree
+        code = printed or found
+        if code is None:
+            if level == "项":
+                return None
+            continue  # an unknown 类/款 name narrows nothing; the 项 must then be unique on its own
+        if classification.kind_of(code) != "functional":
+            return None
+        parent = code
+    label = classification.label(parent) or _NAME_MARKER.sub("", chain[-1].group("name"))
+    return parent, label
+
+
+def _item_rows(text: str, line_start: int, line: str, chain: list[re.Match], end: int, fiscal_year: int,
+               page_at) -> list[dict]:
+    item = _item_code(chain)
+    if item is None:
+        return []
+    code, label = item
+    lead = _ITEM_LEAD.match(line, chain[-1].end(), end)
+    first_amount = AMOUNT_RE.search(line, lead.end(), end)
+    if first_amount is None:
+        return []
+    found: dict[str, list[re.Match]] = {"budget": [], "actual": []}
+    clause_start = lead.end()
+    for a in AMOUNT_RE.finditer(line, lead.end(), end):
+        cut = max(line.rfind(c, clause_start, a.start()) for c in "，,；;。")
+        clause = line[max(cut + 1, clause_start) : a.start()]
+        clause_start = a.end()
+        if _ITEM_OTHER.search(clause):
+            continue
+        if _ITEM_ACTUAL_CUE.search(clause):
+            found["actual"].append(a)
+        elif _ITEM_BUDGET_CUE.search(clause):
+            found["budget"].append(a)
+    # The statement must open with its amounts: "行政运行（项）：年初预算为…", not a sentence about something else.
+    opening = [a for ms in found.values() for a in ms]
+    if not opening or min(a.start() for a in opening) != first_amount.start():
+        return []
+    last = max(a.end() for a in opening)
+    reason = _stated_reason(line, last, end)
+    first = chain[0]
+    marker = _NAME_MARKER.match(first.group("name"))
+    start = line_start + (first.start() if first.group("pre") else first.start("name") + (marker.end() if marker else 0))
+    rows = []
+    for basis, amounts in found.items():
+        values = {parse_amount(*a.group("num", "unit")) for a in amounts}
+        if len(values) != 1:
+            continue  # two different amounts for one basis: which is the item's is not clear
+        a = amounts[0]
+        num, unit = a.group("num", "unit")
+        a_end = line_start + a.end()
+        rows.append({
+            "measure": "functional_expenditure", "fiscal_year": fiscal_year, "basis": basis, "code": code,
+            "label": label, "value": to_float(parse_amount(num, unit)), "unit": "yuan", "method": "stated",
+            "formula": "", "quote": text[start:a_end], "start": start, "end": a_end,
+            "page": page_at(start) if page_at else None, "source": "text", "scale": normalise_scale(unit),
+            "decimals": decimals_of(num), "stated_reason": reason, "_term_start": start,
+        })
+    return rows
+
+
+def _stated_reason(line: str, pos: int, end: int) -> str:
+    """The reason clause after ``pos``: from "主要原因" (or "原因") to the end of its sentence, "" if none."""
+    m = _REASON.search(line, pos, end)
+    if not m or PRIOR_ANYWHERE.search(line, pos, m.start()):
+        return ""  # none, or the reason for a change on last year ("比上年增加…，主要原因是…"), not for this
+    stop = _SENTENCE_END_FWD.search(line, m.end(), end)
+    return line[m.start() : stop.start() if stop else end].strip()

@@ -21,6 +21,7 @@ _SPACE = re.compile(r"[\s\u3000]+")
 _KINDS = [(k["kind"], re.compile(k["pattern"])) for k in RULES["kinds"]]
 _NOT_TITLE = re.compile(RULES["not_title"])
 _UNIT = re.compile(RULES["unit"])
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 @lru_cache(maxsize=65536)  # table cells are squeezed again for every column, role and anchor that reads them
@@ -52,12 +53,40 @@ def is_title_line(line: str) -> bool:
     >>> is_title_line("（一）收支预算总表 ........ 3")
     False
     """
+    if "表" not in line:
+        return False  # most lines: nothing more to test
     s = squeeze(line)
     if not s or len(s) > RULES["title_max_chars"] or _NOT_TITLE.search(s):
         return False
     if "，" in s or "。" in s or "：" in s.split("表")[-1]:
         return False
     return classify_title(s) is not None and bool(re.search(r"表[)）]?$|表（[^）]{1,8}）$|表\([^)]{1,8}\)$", s))
+
+
+_TITLE_END = re.compile(r"表[)）]?$|表（[^）]{1,8}）$|表\([^)]{1,8}\)$")
+_TITLE_WORDS = re.compile(RULES["title_words"])
+
+
+def looks_like_title(line: str) -> bool:
+    """A line that names a table, of a known kind or not: short, not a contents line or a sentence, ending in 表
+    and naming money ('部门预算项目支出及其他支出预算表'). A title of unknown kind ends the table before it.
+
+    >>> looks_like_title("部门预算项目支出及其他支出预算表"), is_title_line("部门预算项目支出及其他支出预算表")
+    (True, False)
+    >>> looks_like_title("表6")
+    False
+    """
+    if "表" not in line:
+        return False
+    if is_title_line(line):
+        return True
+    s = squeeze(line)
+    if not s or len(s) > RULES["title_max_chars"] or _NOT_TITLE.search(s):
+        return False
+    if "，" in s or "。" in s or "：" in s.split("表")[-1]:
+        return False
+    m = _TITLE_END.search(s)
+    return bool(m) and len(_CJK.findall(s[: m.start()])) >= 5 and bool(_TITLE_WORDS.search(s))
 
 
 def find_unit(text: str) -> str | None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +21,14 @@ __all__ = ["read_pdf_tables", "read_document_tables", "table_figures", "mark_pre
 _COL = RULES["columns"]
 _ROW = {k: re.compile(v) for k, v in RULES["rows"].items()}
 _SKIP_COL = re.compile(_COL["skip"])
+_PRIOR, _ACTUAL, _BUDGET = (re.compile(_COL[k]) for k in ("prior_year", "actual", "budget"))
 _ROLES = [(r["role"], re.compile(r["pattern"])) for r in _COL["roles"]]
 _SANGONG_ROLES = [(r["role"], re.compile(r["pattern"])) for r in _COL["sangong_roles"]]
 _ENUM = re.compile(r"^(?:[（(]?[一二三四五六七八九十百]+[)）、.．]|[（(]\d+[)）]|\d+[、.．](?!\d))")
 _CODE_CELL = re.compile(r"\[?(\d{3}(?:\d{2}){0,2})\]?")
 _CODE_PREFIX = re.compile(r"^\[?(\d{3}(?:\d{2}){0,2})\]?(?=\D)")
 _LEVEL_OF_LENGTH = {3: "类", 5: "款", 7: "项"}
+_HEADER_YEAR = re.compile(r"((?:19|20)\d\d)年")
 # Tables whose functional rows are department-wide or 一般公共预算 expenditure by function.
 _FUNCTION_KINDS = {"expenditure", "general_function", "income_expenditure"}
 _ECONOMIC_KINDS = {"basic_economic", "general_economic"}
@@ -96,7 +97,8 @@ def _structure_table(raw: dict[str, Any], before: str) -> dict[str, Any] | None:
 
 def read_document_tables(doc: Document, pdf_path: str | Path | None = None) -> list[dict[str, Any]]:
     """The standard tables of a document: rebuilt from positioned words for a PDF (those ingest kept, else read
-    again from ``pdf_path``), from doc.tables cells for docx/html."""
+    again from ``pdf_path``), from doc.tables cells for docx/html. A PDF table from a page whose doc.tables entry
+    says ``"ocr": True`` (words recognised on a scanned page) is marked ``ocr``."""
     if doc.format == "pdf":
         # ingest leaves the positioned words of the pages that may hold a table in doc.tables ("words" entries)
         words = {t["page"]: t["words"] for t in doc.tables if "words" in t and t.get("page")}
@@ -106,7 +108,11 @@ def read_document_tables(doc: Document, pdf_path: str | Path | None = None) -> l
         if doc.page_starts:
             bounds = list(doc.page_starts) + [len(doc.text)]
             texts = [doc.text[a:b] for a, b in zip(bounds, bounds[1:])]
-        return [t for t in read_pdf_tables(pdf_path, page_texts=texts, words=words if words else None) if t.get("kind")]
+        ocr_pages = {t["page"] for t in doc.tables if t.get("ocr") and t.get("page")}
+        found = [t for t in read_pdf_tables(pdf_path, page_texts=texts, words=words if words else None) if t.get("kind")]
+        for t in found:
+            t["ocr"] = t["page"] in ocr_pages  # read from OCR'd words: its figures say so (source ocr_table)
+        return found
     out = []
     for raw in doc.tables:
         start = raw.get("start")
@@ -138,11 +144,14 @@ def _column_spec(parts: list[str], table_kind: str, doc_kind: str, fiscal_year: 
     if role is None:
         return None
     year = fiscal_year
-    if re.search(_COL["prior_year"], whole) and fiscal_year:
+    printed = _HEADER_YEAR.findall(whole)
+    if printed:
+        year = int(printed[-1])  # '2025年预算数' over '合计': the year printed nearest the column names it
+    elif _PRIOR.search(whole) and fiscal_year:
         year = fiscal_year - 1
-    if re.search(_COL["actual"], last) or (re.search(_COL["actual"], whole) and not re.search(_COL["budget"], last)):
+    if _ACTUAL.search(last) or (_ACTUAL.search(whole) and not _BUDGET.search(last)):
         basis = "actual"
-    elif re.search(_COL["budget"], whole):
+    elif _BUDGET.search(whole):
         basis = "budget"
     else:
         basis = "actual" if doc_kind == "final_account" else "budget"
@@ -174,11 +183,16 @@ def _row_code(cells: list[str], kinds: list[str], upto: int) -> tuple[str | None
     if label_col is None:
         return None, None, None
     label = cells[label_col]
-    parts = []
-    for j in range(label_col):
+    parts: list[str] = []
+    # the code cells just left of the label ('201' '03' '01'); an amount or another label ends them (in a
+    # two-sided 收支总表 the income side, with its 行次 numbers, stands left of the expenditure labels)
+    for j in range(label_col - 1, -1, -1):
         c = squeeze(cells[j])
-        if c and re.fullmatch(r"\[?\d{2,7}\]?", c):
-            parts.append(c.strip("[]"))
+        if not c:
+            continue
+        if not re.fullmatch(r"\[?\d{2,7}\]?", c):
+            break
+        parts.insert(0, c.strip("[]"))
     m = _CODE_PREFIX.match(squeeze(label))
     if m:
         digits = m.group(1)
@@ -318,15 +332,24 @@ def _interpret(kind: str, name: str, code: str | None, sub: bool, side: str, spe
     is_total = bool(_ROW["total"].match(name))
     if kind == "sangong":
         if is_total:
+            if role == "agency_operating":
+                # a combined "三公"经费 and 机关运行经费 table: that column is 机关运行经费, not a second 三公 total
+                return {"measure": "agency_operating_expenses"}
             if role.startswith("sangong_"):
                 return {"measure": role, "_by": "column"}
             return {"measure": "sangong_total", "_by": "row"} if role == "total" else None
-        # rows per unit are not ours; a transposed table names the item in the row and the basis in the column
-        # (the vehicle parts stand as 其中 rows under 公务用车购置及运行费)
-        item = next((r for r, p in _SANGONG_ROLES if p.search(name) and r != "sangong_total"), None)
-        if item and role == "total" and (not sub or item in _VEHICLE_PARTS):
-            return {"measure": item, "_by": "row"}
-        return None
+        # rows per unit are not ours; a transposed table names the item in the row and the basis in the column.
+        # A 其中 row is an item where it opens the parts of the 三公 total ('“三公”经费' then '其中：（一）因公出国…')
+        # or is a vehicle part under 公务用车购置及运行费; under an item it is a part of that item ('其中：外事接待费').
+        item = next((r for r, p in _SANGONG_ROLES if p.search(name)), None)
+        if item is None or role not in ("total", "sangong_total"):  # the amount column: 预算数, or 合计 over funds
+            return None
+        if sub and not (item in _VEHICLE_PARTS or parents.get("sangong_last") == "sangong_total"):
+            return None
+        parents["sangong_last"] = item
+        if item == "agency_operating":
+            return {"measure": "agency_operating_expenses"}
+        return {"measure": item, "_by": "row"}
     if kind == "agency_operating":
         if (is_total or _ROW["agency_operating"].search(name)) and role in ("total",):
             return {"measure": "agency_operating_expenses"}
@@ -366,6 +389,8 @@ def _interpret(kind: str, name: str, code: str | None, sub: bool, side: str, spe
     if kind == "income":
         if is_total and role == "total":
             return {"measure": "income_total", "_total": "income_table"}
+        if is_total and role == "fiscal_appropriation":
+            return {"measure": "fiscal_appropriation_income"}  # the 财政拨款收入 column of a 收入决算表
         return None
     if kind in ("expenditure", "general_function"):
         if is_total:
@@ -414,9 +439,29 @@ def _region_lines(text: str, lo: int, hi: int) -> list[tuple[int, str, str, list
     return out
 
 
-@lru_cache(maxsize=4096)
-def _value_re(value: str) -> re.Pattern[str]:
-    return re.compile(r"(?<![\d.,])" + re.escape(value) + r"(?![\d,]|\.\d)")
+class _Value:
+    """Where a printed amount stands in the text as an amount of its own: not part of a longer number (no digit, point
+    or comma just before it; no digit, comma, or point followed by a digit just after it). Plain string search: a
+    regex compiled per amount costs more than the whole search."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: str) -> None:
+        self.value = value
+
+    def finditer(self, text: str, start: int, stop: int) -> list[tuple[int, int]]:
+        out = []
+        v, n = self.value, len(self.value)
+        i = text.find(v, start, stop)
+        while i >= 0:
+            j = i + n
+            before = text[i - 1] if i > 0 else ""
+            after = text[j] if j < len(text) else ""
+            if not (before.isdigit() or before in ".,") and not (after.isdigit() or after == ","):
+                if not (after == "." and j + 1 < len(text) and text[j + 1].isdigit()):
+                    out.append((i, j))
+            i = text.find(v, i + 1, stop)
+        return out
 
 
 def _locate(text: str, lines: list[tuple[int, str, str, list[int]]], anchors: list[str], value: str,
@@ -428,7 +473,7 @@ def _locate(text: str, lines: list[tuple[int, str, str, list[int]]], anchors: li
     Where several lines hold the label, those where it stands as a word of its own ('收入合计', not the tail of
     '本年收入合计') and opens the line are preferred; where as many lines hold it as the table has rows printing
     it, the row's rank among them decides. A row without a label is found by its values printed in order."""
-    num_re = _value_re(value)
+    num_re = _Value(value)
     for anchor in [a for a in anchors if a]:
         hits = []
         for k, (off, ln, flat, idx) in enumerate(lines):
@@ -441,9 +486,9 @@ def _locate(text: str, lines: list[tuple[int, str, str, list[int]]], anchors: li
             found = list(num_re.finditer(text, after, stop))
             if len(found) > nth:
                 whole = bool(re.fullmatch(r"[\d\[\]（）()一二三四五六七八九十、.．:：其中]*", flat[:at]))
-                same_line = found[nth].end() <= off + len(ln)
+                same_line = found[nth][1] <= off + len(ln)
                 bounded = at == 0 or not ("\u4e00" <= text[a_start - 1] <= "\u9fff")
-                hits.append((a_start, found[nth].end(), whole, same_line, bounded))
+                hits.append((a_start, found[nth][1], whole, same_line, bounded))
         for keep in (lambda h: True, lambda h: h[4], lambda h: h[2], lambda h: h[2] and h[3]):
             hits = [h for h in hits if keep(h)] if len(hits) > 1 else hits
         if len(hits) > 1 and len(hits) == label_rows and label_nth < len(hits):
@@ -460,7 +505,31 @@ def _locate(text: str, lines: list[tuple[int, str, str, list[int]]], anchors: li
             first = off + idx[flat.find(joined)]
             found = list(num_re.finditer(text, first, off + len(ln)))
             if len(found) > nth:
-                return text[first:found[nth].end()], first, found[nth].end()
+                return text[first:found[nth][1]], first, found[nth][1]
+    if lines and len(lines) > 40 and sum(len(f) == 1 for _o, _l, f, _i in lines) > 0.6 * len(lines):
+        return _locate_glyphs(text, lines[0][0], lines[-1][0] + len(lines[-1][1]), anchors, value, nth)
+    return None
+
+
+def _glyphs_re(s: str) -> str:
+    return r"\s?".join(re.escape(ch) for ch in s)
+
+
+def _locate_glyphs(text: str, lo: int, hi: int, anchors: list[str], value: str, nth: int) -> tuple[str, int, int] | None:
+    """_locate on a page whose text layer gives every glyph a line of its own ('医\n疗\n费\n3\n.\n3\n6'): the label
+    and the value, glyph after glyph, the value the nth copy after a label printed once on the page."""
+    # glyphs of neighbouring cells follow each other like those of one number: a number printed with decimals
+    # ends at its last decimal; its start must not follow a digit
+    end = "" if "." in value else r"(?!\s?[\d,])(?!\s?\.\s?\d)"
+    num = re.compile(r"(?<![\d.,])(?<![\d.,]\s)" + _glyphs_re(value) + end)
+    for anchor in [a for a in anchors if a]:
+        spots = list(re.finditer(_glyphs_re(anchor), text[lo:hi]))
+        if len(spots) != 1:
+            continue
+        a_start = lo + spots[0].start()
+        found = list(num.finditer(text, lo + spots[0].end(), hi))
+        if len(found) > nth:
+            return text[a_start : found[nth].end()], a_start, found[nth].end()
     return None
 
 
@@ -489,12 +558,24 @@ def table_figures(doc: Document, fiscal_year: int | None = None, doc_kind: str |
     bounds = list(doc.page_starts) + [len(doc.text)]
     per_group = []
     for group in _table_groups(tables):
+        fits, sure = _identity(group)
+        if not fits:
+            continue  # its headers or rows say it is not the table its title names: no figure of it is certain
         found_targets = [(t, tg) for t in group for tg in _figure_targets(t, fy, doc_kind)]
         found_targets = _choose_totals(found_targets, doc_kind)
         if group[0]["kind"] == "sangong":
             found_targets = _sangong_consistent(found_targets)
+        found_targets = _classes_once(found_targets)
+        if any(t.get("ocr") for t in group):
+            failed = _grid_failures(group, fy, doc_kind)
+            if failed:
+                # words recognised from a scan: a table that does not add up was misread somewhere
+                doc.flags.append(_ocr_flag(doc, group, failed))
+                continue
+        for t in group:
+            t["table_kind"] = t["kind"] if sure else ""
         per_group.append(found_targets)
-    for found_targets in _broadest_economic(per_group):
+    for found_targets in _appropriation_from_its_table(_broadest_economic(per_group)):
         for t, tg in found_targets:
             value = _value(tg["value_text"], t["unit"])
             if value is None:
@@ -514,7 +595,8 @@ def table_figures(doc: Document, fiscal_year: int | None = None, doc_kind: str |
             row.update(
                 file=doc.file, measure=tg["measure"], fiscal_year=tg["fiscal_year"], basis=tg["basis"],
                 code=tg.get("code") or "", label=tg.get("label") or "", value=to_float(value), unit="yuan",
-                method="stated", formula="", source="table", table=t["title"], row=tg["row"], column=tg["column"],
+                method="stated", formula="", source="ocr_table" if t.get("ocr") else "table", table=t["title"],
+                table_kind=t.get("table_kind", ""), row=tg["row"], column=tg["column"],
                 page=page if doc.format == "pdf" else None, scale=t["unit"], decimals=decimals_of(tg["value_text"]),
             )
             if found:
@@ -527,7 +609,216 @@ def table_figures(doc: Document, fiscal_year: int | None = None, doc_kind: str |
                 continue
             seen.add(key)
             out.append(row)
+    if not any(r["measure"] == "sangong_total" for r in out):
+        out += _empty_sangong(doc, fy, doc_kind, cols)
     return out
+
+
+_EMPTY_TABLE = re.compile(RULES["empty_sangong"])
+
+
+def _empty_sangong(doc: Document, fiscal_year: int | None, doc_kind: str, cols: list[str]) -> list[dict]:
+    """A "三公" table declared empty because the department had (or budgeted) no 三公 spending ('本单位无“三公”经费支出，
+    故本表为空表') states a zero: sangong_total = 0 for the document's own year and basis, quoting the note under the
+    table's title. A table merely left blank states nothing."""
+    if fiscal_year is None or "三公" not in doc.text or not _EMPTY_TABLE.search(doc.text):
+        return []
+    lines = doc.text.split("\n")
+    pos = 0
+    for k, line in enumerate(lines):
+        if is_title_line(line) and classify_title(line) == "sangong":
+            after = pos + len(line) + 1
+            stop = after
+            for nxt in lines[k + 1 : k + 8]:
+                if is_title_line(nxt):
+                    break
+                stop += len(nxt) + 1
+            m = _EMPTY_TABLE.search(doc.text, after, stop)
+            if m:
+                row = {c: "" for c in cols}
+                row.update(file=doc.file, measure="sangong_total", fiscal_year=fiscal_year,
+                           basis="actual" if doc_kind == "final_account" else "budget", code="", label="", value=0.0,
+                           unit="yuan", method="stated", formula="", source="table", table=line.strip(),
+                           table_kind="sangong", row="", column="", quote=m.group(0), start=m.start(), end=m.end(),
+                           page=doc.page_at(m.start()) if doc.format == "pdf" else None, scale="", decimals=None)
+                return [row]
+        pos += len(line) + 1
+    return []
+
+
+def _classes_once(targets: list[tuple[dict, dict]]) -> list[tuple[dict, dict]]:
+    """No two amounts for one class in one column. A class printed twice with different amounts is either a row
+    whose name resolved to another level's code (a 项 '公路水路运输' under a 款 the classification does not know, read
+    as the 款 of that name): both rows are left out; or, where several classes repeat, a table broken down by unit
+    (each unit's '工资福利支出' under its name): no class row of it is the department's, and all are left out. The
+    table's totals stay."""
+    seen: dict[tuple, set] = {}
+    for t, tg in targets:
+        if tg["measure"] in ("functional_expenditure", "economic_expenditure"):
+            seen.setdefault((tg["measure"], tg["code"], tg["col"], tg["fiscal_year"], tg["basis"]), set()).add(
+                squeeze(tg["value_text"]))
+    twice = {(k[0], k[1]) for k, v in seen.items() if len(v) > 1}
+    by_unit = {m for m in {m for m, _c in twice} if sum(1 for mm, _c in twice if mm == m) >= 3}
+    return [(t, tg) for t, tg in targets if tg["measure"] not in by_unit and (tg["measure"], tg.get("code")) not in twice]
+
+
+_PART_ROLES = ("total", "basic", "project", "personnel", "public")
+
+
+def _grid_failures(group: list[dict], fiscal_year: int | None, doc_kind: str) -> list[str]:
+    """The identities a table's own grid fails, beyond printed rounding (blank cells count as nothing): in each row
+    合计 = 基本支出 + 项目支出 and 基本支出 = 人员经费 + 公用经费 where those columns are printed, and in each column the
+    classes (3-digit codes) add up to the 合计 row. Empty when every identity holds or none can be checked.
+
+    Classes that fall short of the 合计 row in every column that fails, by amounts that are themselves a row of the
+    table (the shortfalls keep 合计 = 基本支出 + 项目支出 and 基本支出 = 人员经费 + 公用经费, each failing column taking part),
+    are rows not read, not a misreading: the rest of a table on a page the document does not hold (a scan missing a
+    page) or a line the recogniser left out. The rows read each keep their own identities, so they stand; where no
+    row identity can vouch for the shortfall (a table of one amount column), it stays a failure."""
+    failed: list[str] = []
+    # per column (by its header, which a continuation page shares): the 合计 cell and the class cells
+    columns_of: dict[str, dict] = {}
+    role_headers: list[dict[str, str]] = []  # per year and basis: role -> the header of its column
+    for t in group:
+        kinds = t["_kinds"]
+        specs = [_column_spec([squeeze(p) for p in parts if squeeze(p)], t["kind"], doc_kind, fiscal_year)
+                 if kinds[j] == "num" else None for j, parts in enumerate(t["_header_parts"])]
+        groups: dict[tuple, dict[str, int]] = {}
+        for j, sp in enumerate(specs):
+            if sp and sp["role"] in _PART_ROLES:
+                groups.setdefault((sp["fiscal_year"], sp["basis"]), {}).setdefault(sp["role"], j)
+        for roles in groups.values():
+            named = {role: t["header"][j] for role, j in roles.items()}
+            if named not in role_headers:
+                role_headers.append(named)
+
+        def cell(row: list[str], j: int | None) -> tuple[Decimal, Decimal] | None:
+            if j is None or not row[j].strip() or not _numeric(row[j]):
+                return None
+            v = _value(squeeze(row[j]), t["unit"] or "元")
+            return None if v is None else (v, allowance(t["unit"] or "元", decimals_of(squeeze(row[j]))))
+
+        def check(row: list[str], whole: int | None, parts: list[int | None], what: str, label: str) -> None:
+            w = cell(row, whole)
+            got = [c for c in (cell(row, j) for j in parts) if c is not None]
+            if w is None or not got or any(j is None for j in parts):
+                return
+            total = sum((v for v, _a in got), Decimal(0))
+            if abs(w[0] - total) > w[1] + sum((a for _v, a in got), Decimal(0)):
+                failed.append(f"{what} in row '{label}' ({row[whole].strip()} vs {_printed(total, t['unit'])})")
+
+        for row in t["cells"]:
+            code, label, _col = _row_code(row, kinds, len(row))
+            name, _sub = _clean_label(label or "")
+            for roles in groups.values():
+                check(row, roles.get("total"), [roles.get("basic"), roles.get("project")], "基本支出 + 项目支出 ≠ 合计",
+                      squeeze(label or code or ""))
+                check(row, roles.get("basic"), [roles.get("personnel"), roles.get("public")],
+                      "人员经费 + 公用经费 ≠ 基本支出", squeeze(label or code or ""))
+            for j, sp in enumerate(specs):
+                c = cell(row, j) if sp else None
+                if c is None:
+                    continue
+                column = columns_of.setdefault(t["header"][j], {"total": None, "classes": [], "unit": t["unit"]})
+                if column["total"] is None and _ROW["total"].match(name):
+                    column["total"] = (c, row[j].strip())
+                elif code and len(code) == 3:
+                    column["classes"].append(c)
+    shortfall: dict[str, tuple[Decimal, Decimal]] = {}  # header -> (合计 minus its classes, the rounding allowed)
+    unequal: list[tuple[str, str]] = []  # (header, the failure)
+    for header, column in columns_of.items():
+        if column["total"] is None:
+            continue
+        (whole, allow), printed = column["total"]
+        summed = sum((v for v, _a in column["classes"]), Decimal(0))
+        slack = allow + sum((a for _v, a in column["classes"]), Decimal(0))
+        shortfall[header] = (whole - summed, slack)
+        if column["classes"] and abs(whole - summed) > slack:
+            unequal.append((header, f"classes ≠ 合计 in column '{header}' ({printed} vs "
+                                    f"{_printed(summed, column['unit'])})"))
+    if unequal and not _rows_not_read(shortfall, role_headers, [h for h, _what in unequal]):
+        failed += [what for _h, what in unequal]
+    return failed
+
+
+def _rows_not_read(shortfall: dict[str, tuple[Decimal, Decimal]], role_headers: list[dict[str, str]],
+                   unequal: list[str]) -> bool:
+    """Whether the columns whose classes do not add up to the 合计 row all fall short by what a row left unread would
+    add: every shortfall positive, 合计 = 基本支出 + 项目支出 and 基本支出 = 人员经费 + 公用经费 holding among the shortfalls
+    wherever those columns have a 合计 cell, and every unequal column taking part in one of them.
+
+    >>> D = Decimal
+    >>> cols = [{"total": "总计", "basic": "小计", "project": "项目支出", "personnel": "人员经费", "public": "公用经费"}]
+    >>> gaps = {"总计": (D(1397000), D(300)), "小计": (D(397000), D(250)), "项目支出": (D(1000000), D(100)),
+    ...         "人员经费": (D(397000), D(250)), "公用经费": (D(0), D(50))}
+    >>> _rows_not_read(gaps, cols, ["总计", "小计", "项目支出", "人员经费"])
+    True
+    >>> _rows_not_read(dict(gaps, 总计=(D(1497000), D(300))), cols, ["总计", "小计", "项目支出", "人员经费"])
+    False
+    >>> _rows_not_read({"总计": (D(1397000), D(300))}, [{"total": "总计"}], ["总计"])  # nothing vouches for it
+    False
+    """
+    if any(shortfall[h][0] <= 0 for h in unequal):
+        return False
+    covered: set[str] = set()
+    for roles in role_headers:
+        for whole, parts in (("total", ("basic", "project")), ("basic", ("personnel", "public"))):
+            cols = [roles.get(whole), *(roles.get(p) for p in parts)]
+            if any(h is None or h not in shortfall for h in cols):
+                continue
+            (w, w_allow), got = shortfall[cols[0]], [shortfall[h] for h in cols[1:]]
+            if abs(w - sum((v for v, _a in got), Decimal(0))) > w_allow + sum((a for _v, a in got), Decimal(0)):
+                return False
+            covered.update(cols)
+    return all(h in covered for h in unequal)
+
+
+def _printed(value: Decimal, unit: str | None) -> str:
+    """A yuan amount in a table's unit, as such tables print it ('1,234.56')."""
+    scale = {"万元": Decimal(10000), "亿元": Decimal(100000000), "千元": Decimal(1000)}.get(unit or "元", Decimal(1))
+    return f"{value / scale:,.2f}"
+
+
+def _ocr_flag(doc: Document, group: list[dict], failed: list[str]) -> dict:
+    """The flag row for an OCR'd table set aside because its own identities fail."""
+    pages = sorted({t["page"] for t in group if t.get("page")})
+    message = (f"The table '{group[0]['title']}' (page {', '.join(map(str, pages))}) was read from a scan and does not "
+               f"add up ({'; '.join(failed[:3])}): none of its figures is kept.")
+    row = {c: "" for c in columns("flags")}
+    row.update(file=doc.file, check="ocr_table", status="mismatch", message=message,
+               reported="; ".join(failed[:3]), quotes=group[0]["title"] or "")
+    if "pages" in row:
+        row["pages"] = "|".join(map(str, pages))
+    return row
+
+
+_APPROPRIATION_AUTHORITY = ("fiscal_appropriation", "income", "income_expenditure")
+
+
+def _appropriation_from_its_table(per_group: list[list[tuple[dict, dict]]]) -> list[list[tuple[dict, dict]]]:
+    """财政拨款收入 as the table about it states it. A 收支总表's '一、财政拨款' line may include the appropriations
+    carried over from last year, which the 财政拨款收支总表 (or the 收入表's column) states apart: where tables of one
+    document state different amounts for one year and basis, only the most specific table's reading is kept (the
+    others are the same words for a wider amount, not a second value of this one)."""
+    readings: dict[tuple, list[tuple[Decimal, Decimal]]] = {}
+    for targets in per_group:
+        for t, tg in targets:
+            v = _value(tg["value_text"], t["unit"]) if tg["measure"] == "fiscal_appropriation_income" else None
+            if v is not None:
+                key = (t["kind"], tg["fiscal_year"], tg["basis"])
+                readings.setdefault(key, []).append((v, allowance(t["unit"], decimals_of(tg["value_text"]))))
+
+    def kept(t: dict, tg: dict) -> bool:
+        if tg["measure"] != "fiscal_appropriation_income":
+            return True
+        authority = next((k for k in _APPROPRIATION_AUTHORITY if (k, tg["fiscal_year"], tg["basis"]) in readings))
+        if t["kind"] == authority:
+            return True
+        v = _value(tg["value_text"], t["unit"])
+        a = allowance(t["unit"], decimals_of(tg["value_text"]))
+        return v is not None and any(abs(v - w) <= a + b for w, b in readings[(authority, tg["fiscal_year"], tg["basis"])])
+
+    return [[(t, tg) for t, tg in targets if kept(t, tg)] for targets in per_group]
 
 
 def _broadest_economic(per_group: list[list[tuple[dict, dict]]]) -> list[list[tuple[dict, dict]]]:
@@ -548,6 +839,44 @@ def _value(text: str, unit: str) -> Decimal | None:
     return -value if text.startswith("-") else value
 
 
+_IDENTITY = {k: re.compile(v) for k, v in RULES["identity"].items()}
+
+
+def _identity(group: list[dict]) -> tuple[bool, bool]:
+    """Whether a table's own headers and rows fit the kind its title names (else it is not read at all), and
+    whether they confirm it (else its figures are read, but table_kind stays empty: identity uncertain).
+
+    A 收入(决算)表 names income sources in its columns; a 支出(决算)表 names 基本支出/项目支出; a 收支总表 lists income
+    and expenditure items in its rows, never sources or 基本/项目 as its columns; a classification table carries
+    codes of its own classification (functional 2xx, economic 3xx/5xx)."""
+    kind = group[0]["kind"]
+    heads = [squeeze(h) for t in group for h, k in zip(t["header"], t["_kinds"]) if k == "num" and h]
+    labels = [squeeze(c) for t in group for row in t["cells"] for c, k in zip(row, t["_kinds"]) if k == "text" and c]
+    sources = [h for h in heads if _IDENTITY["income_source"].search(h)]
+    parts = [h for h in heads if _IDENTITY["expenditure_part"].search(h)]
+    if kind == "income":
+        return not parts, bool(sources) or any(_IDENTITY["income_fund"].search(h) for h in heads)
+    if kind == "expenditure":
+        return not sources, bool(parts)
+    if kind in ("income_expenditure", "fiscal_appropriation"):
+        two_sides = any(_IDENTITY["income_item"].search(x) for x in labels) and any(
+            _IDENTITY["expenditure_item"].search(x) for x in labels)
+        if kind == "income_expenditure" and (len(sources) >= 2 or (any("基本" in h for h in parts)
+                                                                   and any("项目" in h for h in parts))):
+            return False, False
+        return True, two_sides
+    codes = [m.group(1) for t in group for row in t["cells"] for c in row for m in [_CODE_CELL.fullmatch(squeeze(c))] if m]
+    codes += [m.group(1) for x in labels for m in [_CODE_PREFIX.match(x)] if m]
+    if kind == "general_function":
+        return not any(c[0] in "35" for c in codes), any(c[0] == "2" for c in codes) or bool(parts)
+    if kind in _ECONOMIC_KINDS:
+        return not any(c[0] == "2" for c in codes), any(c[0] in "35" for c in codes) or any(
+            classification.lookup(x, "economic", "类", "3") for x in labels[:40])
+    if kind == "sangong":
+        return True, any(_IDENTITY["sangong_item"].search(x) for x in heads + labels)
+    return True, True
+
+
 def _table_groups(tables: list[dict]) -> list[list[dict]]:
     """Tables as printed: a table's pages (continuations) together. Tables without a printed unit are left out:
     without it their numbers cannot be read as money."""
@@ -564,7 +893,8 @@ def _table_groups(tables: list[dict]) -> list[list[dict]]:
 
 def _choose_totals(targets: list[tuple[dict, dict]], doc_kind: str) -> list[tuple[dict, dict]]:
     """Keep, of one table's income/expenditure totals, the one the document kind calls income_total /
-    expenditure_total (resources/table_titles.yml ``totals_by_doc_kind``); drop the carry-over markers."""
+    expenditure_total (resources/table_titles.yml ``totals_by_doc_kind``), add the grand totals (收入总计 / 支出总计,
+    with the carry-overs) as income_grand_total / expenditure_grand_total, and drop the carry-over markers."""
     rule = RULES["totals_by_doc_kind"]
     want = rule.get(doc_kind, rule["default"])
     tagged = {}
@@ -584,13 +914,17 @@ def _choose_totals(targets: list[tuple[dict, dict]], doc_kind: str) -> list[tupl
                 continue
         if tag:
             tagged[i] = tag
-    carry_zero = {}
+    carry_zero: dict[str, bool] = {}
+    carried: dict[str, bool] = {}  # a side whose 结转 lines state an amount other than zero
     for t, tg in targets:
         if tg["measure"] == "_carry":
             v = _value(tg["value_text"], t["unit"])
             side = tg["_side"]
             carry_zero[side] = carry_zero.get(side, True) and v is not None and v == 0
+            if v and not _TOTAL_WORD.search(squeeze(tg["row"])):
+                carried[side] = True
     keep = set(range(len(targets))) - set(tagged)
+    grand: list[tuple[dict, dict]] = []
     for measure, side in (("income_total", "income"), ("expenditure_total", "expenditure")):
         idx = [i for i in tagged if targets[i][1]["measure"] == measure and tagged[i] != "drop"]
         tags = {tagged[i] for i in idx}
@@ -608,9 +942,17 @@ def _choose_totals(targets: list[tuple[dict, dict]], doc_kind: str) -> list[tupl
         else:
             chosen = None
         keep |= {i for i in idx if kind_of[i] == chosen}
-    return [x for i, x in enumerate(targets) if i in keep and x[1]["measure"] != "_carry"]
+        # The grand total (with 上年结转 / 年末结转和结余) is a measure of its own: in a final account wherever it is
+        # printed (the template's 总计 line), in a budget (whose income_total already is it) where the table prints
+        # this year's beside it and a carry-over on that side makes the two differ.
+        if "grand" in present and (doc_kind == "final_account" or ("this_year" in present and carried.get(side))):
+            grand += [(targets[i][0], dict(targets[i][1], measure=GRAND_TOTAL[measure]))
+                      for i in idx if kind_of[i] == "grand"]
+    return [x for i, x in enumerate(targets) if i in keep and x[1]["measure"] != "_carry"] + grand
 
 
+_TOTAL_WORD = re.compile(r"总计|合计")
+GRAND_TOTAL = {"income_total": "income_grand_total", "expenditure_total": "expenditure_grand_total"}
 _SANGONG_PARTS = ("sangong_overseas", "sangong_vehicle_total", "sangong_vehicle_purchase",
                   "sangong_vehicle_operation", "sangong_reception")
 
@@ -621,7 +963,12 @@ def _sangong_consistent(targets: list[tuple[dict, dict]]) -> list[tuple[dict, di
     columns or rows were not mapped to the right items, and no figure of that line is certain."""
     lines: dict[tuple, list[int]] = {}
     for i, (t, tg) in enumerate(targets):
-        key = (id(t), "row", tg["row_index"]) if tg.get("_by") == "column" else ("col", tg["col"], tg["fiscal_year"], tg["basis"])
+        # one line = one year and basis of the table's items: a row (items in columns; a two-level header may put
+        # 预算数 and 决算数, or two years, side by side on it) or a column (items in rows)
+        if tg.get("_by") == "column":
+            key = (id(t), "row", tg["row_index"], tg["fiscal_year"], tg["basis"])
+        else:
+            key = ("col", tg["col"], tg["fiscal_year"], tg["basis"])
         lines.setdefault(key, []).append(i)
     bad: set[int] = set()
     for idx in lines.values():

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 
+from countyfiscal.ingest import limits
 from countyfiscal.ingest.normalise import normalise, normalise_pages
 from countyfiscal.ingest.sniff import sniff
 from countyfiscal.model import Document, RejectedInput
@@ -13,6 +15,8 @@ __all__ = ["read_document", "read_bytes", "normalised_text", "normalise", "norma
 
 def read_bytes(data: bytes, file: str) -> Document:
     """Like read_document, for bytes already in memory; ``file`` is the name recorded (and a format hint)."""
+    if len(data) > limits.MAX_FILE_BYTES:
+        raise RejectedInput(limits.too_large("file", len(data), limits.MAX_FILE_BYTES))
     fmt = sniff(data, file)
     try:
         if fmt == "pdf":
@@ -29,6 +33,8 @@ def read_bytes(data: bytes, file: str) -> Document:
             return read_html(data, file)
         from countyfiscal.ingest.txt import decode_text
 
+        if len(data) > limits.MAX_TEXT_BYTES:
+            raise RejectedInput(limits.too_large("text file", len(data), limits.MAX_TEXT_BYTES))
         raw, encoding = decode_text(data)
         text = normalise(raw)
         if not text.strip():
@@ -51,6 +57,11 @@ def read_document(path: str | Path) -> Document:
     """
     p = Path(path)
     try:
+        st = p.stat()
+        if not stat.S_ISREG(st.st_mode):  # a FIFO or a device would block the read or never end
+            raise RejectedInput("not a regular file (a folder, FIFO, socket or device): not read")
+        if st.st_size > limits.MAX_FILE_BYTES:  # refused before it is read into memory
+            raise RejectedInput(limits.too_large("file", st.st_size, limits.MAX_FILE_BYTES))
         data = p.read_bytes()
     except OSError as exc:
         raise RejectedInput(f"cannot read file: {exc.strerror or type(exc).__name__}") from None

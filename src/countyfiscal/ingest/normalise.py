@@ -57,6 +57,9 @@ _RE_THOUSANDS_HINT = re.compile(r"\d，\d")
 _RE_THOUSANDS = re.compile(r"(?<![\d.,，])\d{1,3}(?:[，,]\d{3})+(?![\d]|[，,]\d)")
 # letter-spaced runs: ≥3 single CJK characters each separated by one space ("本 年 收 入 合 计")
 _RE_LETTERSPACED = re.compile(rf"(?<!\S)[{_CJK}](?: [{_CJK}]){{2,}}(?!\S)")
+# a letter-spaced number, told apart from a row of one-digit cells by the unit, year word or % right after it:
+# "2 9 5 . 0 2 万 元" -> "295.02 万 元", "2 0 2 3 年" -> "2023 年" (a re-typeset, letter-spaced 决算; issue #15)
+_RE_SPACED_NUMBER = re.compile(r"(?<![\d.,])\d(?: [\d.,])+(?= ?(?:[万亿千] ?元|元|年|%|％))")
 # a unit split by letter-spacing or a line break right after a number: "1,947.94 万 元" -> "1,947.94 万元"
 _RE_UNIT_SPLIT = re.compile(r"(?<=\d)( ?[万亿]) (元)")
 _RE_BOOKMARK = re.compile(r"\[bookmark: [^\]\n]*\]")
@@ -106,6 +109,7 @@ def _rewrite_line(line: str) -> str:
     if "，" in line and _RE_THOUSANDS_HINT.search(line):
         line = _RE_THOUSANDS.sub(lambda m: m.group(0).replace("，", ","), line)
     if " " in line:
+        line = _RE_SPACED_NUMBER.sub(lambda m: m.group().replace(" ", ""), line)
         line = _collapse_letterspacing(line)
         line = _RE_UNIT_SPLIT.sub(r"\1\2", line)
     return line
@@ -163,7 +167,7 @@ _RE_MARKER = re.compile(
 _NUM = r"-?\d[\d,]*(?:\.\d+)?"
 _RE_TWO_NUMBERS = re.compile(rf"(?:^|\s){_NUM}\s+{_NUM}(?=\s|$)")
 _RE_ONLY_NUMBERS = re.compile(rf"{_NUM}(?:\s+{_NUM})*")
-_RE_TWO_NUMBERS_HINT = re.compile(r"\d\s+-?\d")
+_RE_TWO_NUMBERS_HINT = re.compile(r"[\d,]\s+-?\d")  # a number may end in its comma: "0, 0"
 
 
 @dataclass
@@ -191,8 +195,8 @@ def _width(s: str) -> float:
 def _table_like(s: str) -> bool:
     if "\t" in s:
         return True
-    # _RE_TWO_NUMBERS is led by an alternation, so it is tried at every position; the hint (a digit, space, digit)
-    # is led by a character class, which the regex engine scans for quickly: most prose lines fail it.
+    # _RE_TWO_NUMBERS is led by an alternation, so it is tried at every position; the hint (a digit or comma, space,
+    # digit) is led by a character class, which the regex engine scans for quickly: most prose lines fail it.
     if _RE_TWO_NUMBERS_HINT.search(s) and _RE_TWO_NUMBERS.search(s):
         return True
     return bool(_RE_ONLY_NUMBERS.fullmatch(s))
@@ -373,6 +377,8 @@ def join_lines(lines: list[Line], m: _Measure | None = None, spaced: "bool | _Sp
         return _join_split_units(lines)
     lo, hi = _bounds(typical)
     out: list[Line] = []
+    prev: Line | None = None  # out[-1] when lines may be joined to it
+    para: _Paragraph | None = None  # prev, once a line has been joined to it
     last_piece = ""  # the input line appended last: a wrap is judged on it, not on the paragraph joined so far
     joins = 0
     for ln in lines:
@@ -380,41 +386,77 @@ def join_lines(lines: list[Line], m: _Measure | None = None, spaced: "bool | _Sp
             continue
         if not ln.segments:
             ln.segments = [(0, ln.page)]
-        if out and not out[-1].fixed and not ln.fixed:
-            prev = out[-1]
-            if _joinable(last_piece, ln.text, lo, hi, m) or _split_unit(prev.text, ln.text):
-                _join_into(prev, ln, spaced)
+        if prev is not None and not ln.fixed:
+            if _joinable(last_piece, ln.text, lo, hi, m) or _split_unit(para.tail if para else prev.text, ln.text):
+                para = para or _Paragraph(prev)
+                para.add(ln, spaced)
                 last_piece = ln.text
                 joins += 1
                 continue
+        if para is not None:
+            para.close()
+            para = None
         out.append(ln)  # the caller's lines are reused and extended in place (layout passes its own copies)
+        prev = None if ln.fixed else ln
         last_piece = ln.text
+    if para is not None:
+        para.close()
     return out, joins
 
 
-def _join_into(prev: Line, ln: Line, spaced: "bool | _Spaced" = False) -> None:
-    """Append ``ln`` to ``prev`` (mutated) across the seam, keeping where each source line's text now starts."""
-    glue = _seam(prev.text, ln.text, spaced)
-    base = len(prev.text) + len(glue)
-    prev.text = prev.text + glue + ln.text
-    prev.segments.extend((base + o, p) for o, p in ln.segments)
-    prev.joined = True
+class _Paragraph:
+    """A line taking the lines joined to it; their text is concatenated once, when it is closed (growing the text
+    piece by piece is quadratic in its length, and one page listed 100,000 times is one paragraph)."""
+
+    __slots__ = ("line", "parts", "length", "tail")
+    TAIL = 16  # enough of the end for _seam and _split_unit
+
+    def __init__(self, line: Line) -> None:
+        self.line = line
+        self.parts = [line.text]
+        self.length = len(line.text)
+        self.tail = line.text[-self.TAIL:]
+
+    def add(self, ln: Line, spaced: "bool | _Spaced" = False) -> None:
+        """Append ``ln`` across the seam, keeping where each source line's text now starts."""
+        glue = _seam(self.tail, ln.text, spaced)
+        base = self.length + len(glue)
+        self.parts.append(glue + ln.text)
+        self.length = base + len(ln.text)
+        self.tail = (self.tail + glue + ln.text)[-self.TAIL:]
+        self.line.segments.extend((base + o, p) for o, p in ln.segments)
+        self.line.joined = True
+
+    def close(self) -> None:
+        if len(self.parts) > 1:
+            self.line.text = "".join(self.parts)
+            self.parts = [self.line.text]
 
 
 def _join_split_units(lines: list[Line]) -> tuple[list[Line], int]:
     """``join_lines`` for a document that is not hard-wrapped: no width joins a line, so only split units do."""
     out: list[Line] = []
+    prev: Line | None = None
+    para: _Paragraph | None = None
     joins = 0
     for ln in lines:
         if not ln.text:
             continue
         if not ln.segments:
             ln.segments = [(0, ln.page)]
-        if out and ln.text[0] == "元" and not out[-1].fixed and not ln.fixed and _split_unit(out[-1].text, ln.text):
-            _join_into(out[-1], ln)
+        if prev is not None and ln.text[0] == "元" and not ln.fixed \
+                and _split_unit(para.tail if para else prev.text, ln.text):
+            para = para or _Paragraph(prev)
+            para.add(ln)
             joins += 1
             continue
+        if para is not None:
+            para.close()
+            para = None
         out.append(ln)
+        prev = None if ln.fixed else ln
+    if para is not None:
+        para.close()
     return out, joins
 
 
@@ -476,6 +518,42 @@ def prose_lines(raw: str, page: int = 0) -> list[Line]:
     return [Line(t, page) for t in (_rewrite_line(s) for s in _clean_chars(raw).split("\n")) if t]
 
 
+_ANCHOR = 16
+_FOLDED = str.maketrans({"，": ",", "．": ".", "\t": " "})
+
+
+def _moved_segments(before: str, after: str, segments: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Where each source line's text starts once the line rewrites have run over a joined line.
+
+    Rewrites only touch seams, and only delete characters or swap one for one, so a source line's text keeps its
+    first characters: each is found again (as is, or with the swaps made) at or after where the one before it was,
+    at most as far on as it was in ``before``. Each search covers only that stretch, so the work is linear in the
+    line's length, however many lines were joined into it (rewriting the prefix before each seam is quadratic).
+    """
+    out: list[tuple[int, int]] = []
+    prev_o = prev_at = 0
+    for o, p in segments:
+        at = prev_at
+        if o:
+            stop = min(len(after), prev_at + (o - prev_o) + _ANCHOR)
+            for anchor in _anchors(before[o:o + _ANCHOR]):
+                found = after.find(anchor, prev_at, stop)
+                if found >= 0:
+                    at = found
+                    break
+        out.append((at, p))
+        prev_o, prev_at = o, at
+    return out
+
+
+def _anchors(head: str) -> list[str]:
+    """Text a source line starts with, as it may read after the rewrites: as is, with one-for-one swaps, then
+    shorter (the rest may be deleted), down to its first non-space character."""
+    head = head.lstrip(" \t")
+    folded = head.translate(_FOLDED)
+    return [a for a in dict.fromkeys((head, folded, folded[:4], folded[:1])) if a]
+
+
 def layout(lines: list[Line]) -> tuple[str, list[Line]]:
     """Join wrapped lines until nothing joins (so normalising is idempotent), re-apply line rewrites on the seams,
     and return (text, output lines) with segments/tag offsets made absolute."""
@@ -490,9 +568,7 @@ def layout(lines: list[Line]) -> tuple[str, list[Line]]:
                 before = ln.text
                 ln.text = _rewrite_line(before)
                 if ln.text != before:
-                    # rewrites only touch seams: map each segment start by rewriting the prefix before it
-                    ln.segments = [(min(len(_rewrite_line(before[:o])), len(ln.text)) if o else 0, p)
-                                   for o, p in ln.segments]
+                    ln.segments = _moved_segments(before, ln.text, ln.segments)
         if not joins:
             break
     parts: list[str] = []

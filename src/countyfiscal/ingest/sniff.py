@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import io
 import re
+import struct
 import zipfile
 from pathlib import PurePath
 
+from countyfiscal.ingest.limits import MAX_DOCX_MEMBERS
 from countyfiscal.model import RejectedInput
 
 SUPPORTED = "supported formats are .txt, .docx, .pdf and .html"
@@ -80,7 +82,21 @@ def sniff(data: bytes, name: str = "") -> str:
     return "txt"
 
 
+def _zip_entries(data: bytes) -> int | None:
+    """Members a zip's end record declares (None when there is none): read before the directory is parsed, since
+    zipfile builds an object per member (a directory of millions costs gigabytes)."""
+    try:
+        end = zipfile._EndRecData(io.BytesIO(data))  # the end-of-central-directory record, zip64 understood
+    except (OSError, ValueError, struct.error):
+        return None
+    return None if end is None else int(end[zipfile._ECD_ENTRIES_TOTAL])
+
+
 def _sniff_zip(data: bytes, ext: str) -> str:
+    entries = _zip_entries(data)
+    if entries is not None and entries > MAX_DOCX_MEMBERS:
+        raise RejectedInput(f"zip archive of {entries:,} members: more than the {MAX_DOCX_MEMBERS:,} read "
+                            "(no disclosure has that many parts)")
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             names = set(zf.namelist())

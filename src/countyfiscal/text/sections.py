@@ -29,6 +29,9 @@ _MARKERS: tuple[tuple[str, int, re.Pattern], ...] = tuple(
         ("item", 7, rf"[{_CN}]{{1,3}}是(?=\S)"),
     )
 )
+# Every marker in one pattern, tried in the order above (the first alternative matching wins, as a loop would).
+_ANY_MARKER = re.compile("|".join(f"(?P<{style}>{p.pattern})" for style, _, p in _MARKERS))
+_RANK = {style: rank for style, rank, _ in _MARKERS}
 BARE_RANK = 2  # an unnumbered heading (名词解释) sits where 一、 headings do
 # List items, as opposed to structural headings: under a duties section they stay duties whatever they say.
 LIST_STYLES = frozenset({"num", "num_paren", "circled", "item"})
@@ -53,6 +56,13 @@ class Heading:
     title: str  # the heading's words up to the first sentence stop
     style: str  # part · annex · cn · cn_paren · num · num_paren · circled · item · bare
     rank: int
+    # offset just past the title's last character; the rest of the line, if any, is the section's body
+    # ("(三)绩效目标设置情况：2026年…" has its body on the heading's line). -1: the line end.
+    title_end: int = -1
+
+    @property
+    def body_start(self) -> int:
+        return self.line_end if self.title_end < 0 else self.title_end
 
     @property
     def text(self) -> str:
@@ -97,9 +107,15 @@ def kind_of_title(title: str) -> str | None:
 
 
 def _title(rest: str) -> str:
+    return _title_span(rest)[0]
+
+
+def _title_span(rest: str) -> tuple[str, int]:
+    """The title at the start of ``rest`` (up to the first sentence stop, at most MAX_TITLE characters) and the
+    offset in ``rest`` just past its words."""
     m = _TITLE_STOP.search(rest)
-    title = (rest[: m.start()] if m else rest).strip()
-    return title[:MAX_TITLE]
+    raw = (rest[: m.start()] if m else rest).rstrip()
+    return raw.strip()[:MAX_TITLE], len(raw)
 
 
 def _is_title_line(line: str) -> bool:
@@ -107,7 +123,7 @@ def _is_title_line(line: str) -> bool:
     return (
         2 <= len(line) <= 30
         and not _BARE_FORBIDDEN.search(line)
-        and not any(p.match(line) for _, _, p in _MARKERS)
+        and not _ANY_MARKER.match(line)
     )
 
 
@@ -132,33 +148,34 @@ def find_headings(text: str) -> list[Heading]:
         start = offsets[n] + lead
         if not body.strip() or _TOC_LINE.search(body):
             continue  # blank, or a table-of-contents entry ("第一部分 部门概况……3")
-        for style, rank, pattern in _MARKERS:
-            m = pattern.match(body)
-            if not m:
-                continue
+        m = _ANY_MARKER.match(body)
+        if m:
+            style = m.lastgroup
             rest = body[m.end():]
             if style not in ("part", "annex") and _TABLE_ROW.search(rest):
-                break
-            title = _title(rest)
+                continue
+            title, title_len = _title_span(rest)
             line_end = offsets[n] + len(line)
+            title_end = start + m.end() + title_len
             if not title and style in ("part", "annex"):
                 # PDFs often print "第一部分" and "部门概况" on separate lines.
                 nxt = next((k for k in range(n + 1, min(n + 3, len(lines))) if lines[k].strip()), None)
                 if nxt is not None and _is_title_line(lines[nxt].strip()):
                     title = lines[nxt].strip()
                     taken.add(nxt)
-                    line_end = offsets[nxt] + len(lines[nxt])
-            out.append(Heading(start, line_end, m.group(0), title, style, rank))
-            break
+                    line_end = title_end = offsets[nxt] + len(lines[nxt].rstrip())
+            out.append(Heading(start, line_end, m.group(0), title, style, _RANK[style], title_end))
         else:
             bare = body.strip()
             if (
-                _is_title_line(bare)
-                and not bare[0].isdigit()
+                len(bare) <= 30
                 and bare.endswith(endings)
+                and _is_title_line(bare)
+                and not bare[0].isdigit()
                 and kind_of_title(bare) is not None
             ):
-                out.append(Heading(start, offsets[n] + len(line), "", bare, "bare", BARE_RANK))
+                out.append(Heading(start, offsets[n] + len(line), "", bare, "bare", BARE_RANK,
+                                   start + len(body.rstrip())))
     return out
 
 
@@ -172,15 +189,19 @@ def section_tree(text: str) -> list[Section]:
     sibling headings: 盘龙区 "(三) 加强业务能力提升"), else its parent.
     """
     headings = find_headings(text)
+    # A section ends where the next heading of the same or a higher rank starts: one pass with a stack of the
+    # headings still open (their ranks increase up the stack).
+    ends = [len(text)] * len(headings)
+    open_: list[int] = []
+    for j, h in enumerate(headings):
+        while open_ and headings[open_[-1]].rank >= h.rank:
+            ends[open_.pop()] = h.start
+        open_.append(j)
     sections: list[Section] = []
     stack: list[int] = []
     last_child: dict[int | None, int] = {}
     for i, h in enumerate(headings):
-        end = len(text)
-        for nxt in headings[i + 1:]:
-            if nxt.rank <= h.rank:
-                end = nxt.start
-                break
+        end = ends[i]
         while end > h.start and text[end - 1].isspace():
             end -= 1
         while stack and sections[stack[-1]].heading.rank >= h.rank:
@@ -202,6 +223,11 @@ def _classify(h: Heading, parent: Section | None, previous_sibling: Section | No
     if parent is not None and parent.kind == "duties" and h.style in LIST_STYLES:
         return "duties", "parent"
     own = kind_of_title(h.title)
+    if own in ("performance", "finance") and parent is not None and parent.kind == "duties":
+        # "（十）负责科技监督评价体系建设", "（三）负责拟订水务固定资产投资计划和资金监督管理" list duties, whatever
+        # they name. (Work-summary headings keep their kind: 红塔区 prints "（二）2023年度重点工作任务概述" under
+        # 一、主要职能; so does a 机构设置 beside 主要职责 under "部门主要职责及机构设置".)
+        return "duties", "parent"
     if own:
         return own, "heading"
     if previous_sibling is not None and previous_sibling.kind == "work_summary":
@@ -211,37 +237,69 @@ def _classify(h: Heading, parent: Section | None, previous_sibling: Section | No
     return "other", "default"
 
 
-def work_summary_spans(sections: list[Section]) -> list[tuple[int, int]]:
-    """(start, end) of the outermost work-summary sections, in text order; empty when the document has none.
+# The text-mining scopes: which kinds of section each one counts (resources/section_kinds.yml names the kinds).
+# work_summary: what the department did or plans to do, and how it judges its own performance (work summary, work
+# plan, 绩效目标/绩效自评 narrative), found alike in 预算, 决算 and 绩效自评; duties: what the department is for.
+SCOPE_KINDS: dict[str, tuple[str, ...]] = {
+    "work_summary": ("work_summary", "performance"),
+    "duties": ("duties",),
+}
 
-    A section that is its heading alone (a table-of-contents entry printed without page numbers) is left out.
+
+def scope_sections(sections: list[Section], scope: str) -> list[int]:
+    """Indexes of the outermost sections of ``scope`` (see SCOPE_KINDS), in text order.
+
+    A section inside another section of the scope is covered by it; a section that is its heading's words alone
+    (a table-of-contents entry printed without page numbers) is left out.
     """
-    return [
-        (s.start, s.end)
-        for s in sections
-        if s.kind == "work_summary"
-        and (s.parent is None or sections[s.parent].kind != "work_summary")
-        and s.end > s.heading.line_end
+    kinds = SCOPE_KINDS[scope]
+    out = []
+    for i, s in enumerate(sections):
+        if s.kind not in kinds or s.end <= s.heading.body_start:
+            continue
+        parent = s.parent
+        while parent is not None and sections[parent].kind not in kinds:
+            parent = sections[parent].parent
+        if parent is None or sections[parent].end <= sections[parent].heading.body_start:
+            out.append(i)
+    return out
+
+
+def scope_spans(sections: list[Section], scope: str) -> list[tuple[int, int]]:
+    """(start, end) of the outermost sections of ``scope``, in text order; empty when the document has none.
+
+    >>> secs = section_tree("一、主要职责\\n负责信访。\\n二、重点工作\\n化解积案。\\n三、绩效目标\\n办结率100%。\\n")
+    >>> scope_spans(secs, "work_summary"), scope_spans(secs, "duties")
+    ([(13, 25), (26, 41)], [(0, 12)])
+    """
+    return [(sections[i].start, sections[i].end) for i in scope_sections(sections, scope)]
+
+
+def section_rows(file: str, sections: list[Section]) -> list[tuple]:
+    """Rows of the sections table for one document (columns of ``fields.columns("sections")``), in table order.
+
+    ``scope`` names the text-mining scope a section's text is counted in (an outermost section of that scope);
+    a document with no work_summary-scope section gets one ``no_work_summary`` row (no offsets) so its absence is
+    visible, not silent.
+    """
+    scope_of = {i: scope for scope in SCOPE_KINDS for i in scope_sections(sections, scope)}
+    rows = [
+        (file, " > ".join(s.path), s.kind, s.start, s.end, s.heading.text, s.heading.marker.strip(), s.heading.style,
+         s.depth, s.kind_from, scope_of.get(i, ""))
+        for i, s in enumerate(sections)
     ]
+    rows.sort(key=lambda r: (r[3], r[8]))
+    if not any(v == "work_summary" for v in scope_of.values()):
+        rows.append((file, "", NO_WORK_SUMMARY, None, None, "", "", "", None, "", ""))
+    return rows
 
 
 def sections_frame(texts: dict[str, str]) -> pd.DataFrame:
-    """The sections table for several documents; a document without a work summary gets one row of kind
-    ``no_work_summary`` (empty path, no offsets) so its absence is visible, not silent."""
-    rows = []
-    for file in sorted(texts):
-        secs = section_tree(texts[file])
-        for s in secs:
-            rows.append({
-                "file": file, "path": " > ".join(s.path), "kind": s.kind, "start": s.start, "end": s.end,
-                "heading": s.heading.text, "marker": s.heading.marker.strip(), "style": s.heading.style,
-                "depth": s.depth, "kind_from": s.kind_from,
-            })
-        if not work_summary_spans(secs):
-            rows.append({
-                "file": file, "path": "", "kind": NO_WORK_SUMMARY, "start": None, "end": None,
-                "heading": "", "marker": "", "style": "", "depth": None, "kind_from": "",
-            })
-    frame = pd.DataFrame(rows, columns=columns("sections"))
-    frame = frame.astype(dtypes("sections"))
-    return frame.sort_values(["file", "start", "depth"], na_position="last", kind="stable").reset_index(drop=True)
+    """The sections table for several documents (see ``section_rows``)."""
+    rows = [row for file in sorted(texts) for row in section_rows(file, section_tree(texts[file]))]
+    return sections_table(rows)
+
+
+def sections_table(rows: list[tuple]) -> pd.DataFrame:
+    """Rows of ``section_rows`` (documents in file order) as the typed sections table."""
+    return pd.DataFrame(rows, columns=columns("sections")).astype(dtypes("sections"))

@@ -1,23 +1,23 @@
-"""Count a lexicon of 信访 and fiscal themes per document, every count traceable to its sentences."""
+"""Count a generic fiscal-work lexicon and the lexicon of the department's kind, every count traceable to its sentences."""
 
 from __future__ import annotations
 
 import bisect
 import functools
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
 import yaml
 
-from countyfiscal.fields import columns, dtypes
-from countyfiscal.text.tokenizer import fold_width, phrase_pattern, resource_path
+from countyfiscal.text.tokenizer import _LEAD_WINDOW, QUOTES, fold_width, phrase_pattern, protect_regex, resource_path
 
 Span = tuple[int, int]
+GENERIC = "generic"
 # A sentence ends at 。！？； (or their ASCII forms) or at a line end: headings and table rows are lines.
 _SENTENCE = re.compile(r"[^。！？；!?;\n]+[。！？；!?;]*")
+_SPACES = re.compile(r"\s+")
 
 
 @dataclass(frozen=True)
@@ -25,29 +25,101 @@ class Theme:
     name: str
     terms: tuple[str, ...]
     description: str = ""
-
-    @functools.cached_property
-    def pattern(self) -> re.Pattern:
-        # Longest term first: at one position 信访积案 wins over 积案, and matches never overlap.
-        ordered = sorted(self.terms, key=lambda t: (-len(t), t))
-        return re.compile("|".join(f"(?P<t{i}>{phrase_pattern(t)})" for i, t in enumerate(ordered)))
+    theme_set: str = GENERIC  # "generic", or the department kind whose lexicon the theme belongs to
 
     @functools.cached_property
     def ordered_terms(self) -> tuple[str, ...]:
+        # Longest term first: at one position 信访积案 wins over 积案, and matches never overlap.
         return tuple(sorted(self.terms, key=lambda t: (-len(t), t)))
+
+    @functools.cached_property
+    def pattern(self) -> re.Pattern:
+        """This theme's terms alone (group i+1 = ordered_terms[i]); the counting uses one pattern per lexicon."""
+        return re.compile("|".join(f"({phrase_pattern(t)})" for t in self.ordered_terms))
+
+
+@dataclass(frozen=True)
+class DepartmentKind:
+    name: str
+    department: re.Pattern  # searched in the department's name
+    themes: tuple[Theme, ...]
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """themes.yml: the generic themes every department is scored against, and the department kinds' lexicons."""
+
+    generic: tuple[Theme, ...]
+    kinds: tuple[DepartmentKind, ...]
+
+    @property
+    def themes(self) -> tuple[Theme, ...]:
+        """Every theme of the file: the generic ones, then each kind's, in file order."""
+        return self.generic + tuple(t for k in self.kinds for t in k.themes)
+
+    def kind_of(self, department: str) -> str:
+        """The first department kind whose name pattern occurs in ``department``; "" when none does.
+
+        >>> lex = load_lexicon()
+        >>> lex.kind_of("玉溪市红塔区信访局"), lex.kind_of("福州市公安局交通管理支队"), lex.kind_of("某某协会")
+        ('信访', '公安', '')
+        """
+        for kind in self.kinds:
+            if department and kind.department.search(department):
+                return kind.name
+        return ""
+
+    def themes_for(self, kind: str) -> tuple[Theme, ...]:
+        """The themes a department of ``kind`` is scored against: the generic ones, then its kind's."""
+        return self.generic + next((k.themes for k in self.kinds if k.name == kind), ())
+
+    @functools.cached_property
+    def _matchers(self) -> dict[str, ThemeMatcher]:
+        return {}
+
+    def matcher(self, kind: str) -> ThemeMatcher:
+        """The compiled matcher of ``themes_for(kind)``, built once per kind."""
+        matcher = self._matchers.get(kind)
+        if matcher is None:
+            matcher = self._matchers[kind] = ThemeMatcher(self.themes_for(kind))
+        return matcher
+
+
+def _themes(spec: dict, theme_set: str, path: Path) -> tuple[Theme, ...]:
+    themes = []
+    for name, body in (spec or {}).items():
+        terms = tuple(dict.fromkeys(str(t).strip() for t in body["terms"] if str(t).strip()))
+        if not terms:
+            raise ValueError(f"theme {name!r} in {path} has no terms")
+        themes.append(Theme(str(name), terms, str(body.get("description", "")), theme_set))
+    return tuple(themes)
+
+
+@functools.lru_cache(maxsize=4)
+def load_lexicon(path: str | Path | None = None) -> Lexicon:
+    """The lexicon of ``themes.yml`` (the package's when ``path`` is None), read once per path."""
+    path = Path(path) if path else resource_path("themes.yml")
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    generic = _themes(data["generic"], GENERIC, path)
+    kinds = []
+    for kind, body in data["department_kinds"].items():
+        patterns = body["department"]
+        kinds.append(DepartmentKind(str(kind), re.compile("|".join(f"(?:{p})" for p in patterns)),
+                                    _themes(body["themes"], str(kind), path)))
+    lexicon = Lexicon(generic, tuple(kinds))
+    names = [t.name for t in lexicon.themes]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ValueError(f"theme names must be unique in {path}; repeated: {repeated}")
+    kind_names = [k.name for k in kinds]
+    if len(set(kind_names)) != len(kind_names) or GENERIC in kind_names:
+        raise ValueError(f"department kinds in {path} must be unique and not {GENERIC!r}")
+    return lexicon
 
 
 def load_themes(path: str | Path | None = None) -> tuple[Theme, ...]:
-    """Themes of ``themes.yml`` (theme → description, terms), in file order."""
-    path = Path(path) if path else resource_path("themes.yml")
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    themes = []
-    for name, spec in data.items():
-        terms = tuple(dict.fromkeys(str(t).strip() for t in spec["terms"] if str(t).strip()))
-        if not terms:
-            raise ValueError(f"theme {name!r} in {path} has no terms")
-        themes.append(Theme(str(name), terms, str(spec.get("description", ""))))
-    return tuple(themes)
+    """Every theme of ``themes.yml``: the generic ones, then each department kind's, in file order."""
+    return load_lexicon(path).themes
 
 
 def sentence_spans(text: str, spans: list[Span]) -> list[Span]:
@@ -59,97 +131,152 @@ def sentence_spans(text: str, spans: list[Span]) -> list[Span]:
     out = []
     for lo, hi in spans:
         for m in _SENTENCE.finditer(text, lo, hi):
-            s, e = m.start(), m.end()
-            while s < e and text[s].isspace():
-                s += 1
-            while e > s and text[e - 1].isspace():
-                e -= 1
+            s, e = m.span()
+            if text[s].isspace() or text[e - 1].isspace():
+                piece = text[s:e]
+                s += len(piece) - len(piece.lstrip())
+                e -= len(piece) - len(piece.rstrip())
             if s < e:
                 out.append((s, e))
     return out
 
 
-def count_theme(text: str, spans: list[Span], theme: Theme, sentences: list[Span] | None = None) -> dict:
-    """Hits of ``theme`` in ``text`` restricted to ``spans``, with the sentences that hold them.
+def nonspace_chars(text: str, spans: list[Span]) -> int:
+    """Characters of ``text`` inside ``spans`` that are not whitespace (no per-character Python loop).
 
-    >>> t = Theme("积案化解", ("信访积案", "积案"))
-    >>> r = count_theme("化解信访积案。无关。积案清零", [(0, 15)], t)
-    >>> r["hits"], r["sentences_hit"], r["example"], r["terms_found"]
-    (2, 2, '化解信访积案。', '信访积案×1; 积案×1')
+    >>> nonspace_chars("一是 甲。\\n 二", [(0, 8)])
+    5
     """
-    folded = fold_width(text)  # same length as text, so offsets found here hold in the original
-    sentences = sentence_spans(text, spans) if sentences is None else sentences
-    starts = [s for s, _ in sentences]
-    per_sentence: Counter[int] = Counter()
-    terms: Counter[str] = Counter()
-    hits = 0
-    for lo, hi in spans:
-        for m in theme.pattern.finditer(folded, lo, hi):
-            hits += 1
-            terms[theme.ordered_terms[int(m.lastgroup[1:])]] += 1
-            i = bisect.bisect_right(starts, m.start()) - 1
-            if i >= 0 and m.start() < sentences[i][1]:
-                per_sentence[i] += 1
-    chars = sum(1 for lo, hi in spans for ch in text[lo:hi] if not ch.isspace())
-    best = min(per_sentence, key=lambda i: (-per_sentence[i], i)) if per_sentence else None
-    return {
-        "hits": hits,
-        "hits_per_1000_chars": round(hits * 1000 / chars, 3) if chars else None,
-        "sentence_share": round(len(per_sentence) / len(sentences), 4) if sentences else None,
-        "sentences_hit": len(per_sentence),
-        "sentences": len(sentences),
-        "chars": chars,
-        "terms_found": "; ".join(f"{t}×{n}" for t, n in sorted(terms.items(), key=lambda kv: (-kv[1], kv[0]))),
-        "example": text[sentences[best][0]:sentences[best][1]] if best is not None else "",
-        "example_start": sentences[best][0] if best is not None else None,
-        "example_end": sentences[best][1] if best is not None else None,
-        "sentence_spans": ";".join(f"{sentences[i][0]}:{sentences[i][1]}" for i in sorted(per_sentence)),
-    }
+    return sum(hi - lo - sum(map(len, _SPACES.findall(text, lo, hi))) for lo, hi in spans)
 
 
-def themes_frame(
-    texts: dict[str, str],
-    spans: dict[str, dict[str, list[Span]]],
-    jurisdictions: dict[str, str] | None = None,
-    themes: tuple[Theme, ...] | None = None,
-) -> pd.DataFrame:
-    """One row per document, scope and theme (zero hits included, so absence is comparable across counties).
+def _merged(spans: list[Span]) -> list[Span]:
+    """Sorted spans with overlapping or touching ones joined."""
+    out: list[list[int]] = []
+    for lo, hi in sorted(spans):
+        if out and lo <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], hi)
+        else:
+            out.append([lo, hi])
+    return [(lo, hi) for lo, hi in out]
 
-    ``spans`` maps scope → file → the (start, end) spans of that scope; a file missing from a scope gets no
-    rows for it (e.g. no work summary).
+
+class ThemeMatcher:
+    """Counts several themes with ONE compiled pattern of all their terms, exactly as each theme's own scan would.
+
+    The pattern finds every position where some term's fixed characters start (searched in C from one start to
+    the next: each alternative begins with a literal, so the engine skips ahead to a character that can start a
+    term); there only the themes with a term that can start there are tried, each with its own leftmost-longest,
+    non-overlapping reading (from the opening quote, if any, as its own scan would). So 信息化建设 is one hit of a theme listing 信息化建设 and one of a
+    theme listing 信息化, and 居民医保基金 is a hit of 居民医保 for one theme and of 医保基金 for another.
     """
-    themes = themes if themes is not None else load_themes()
-    jurisdictions = jurisdictions or {}
-    rows = []
-    for scope in sorted(spans):
-        for file in sorted(spans[scope]):
-            text, sp = texts[file], spans[scope][file]
-            sentences = sentence_spans(text, sp)
-            for theme in themes:
-                row = {"file": file, "jurisdiction": jurisdictions.get(file, ""), "scope": scope, "theme": theme.name}
-                row.update(count_theme(text, sp, theme, sentences))
-                rows.append(row)
-    frame = pd.DataFrame(rows, columns=columns("themes")).astype(dtypes("themes"))
-    return frame.sort_values(["file", "scope", "theme"], kind="stable").reset_index(drop=True)
 
+    def __init__(self, themes: tuple[Theme, ...]):
+        self.themes = themes
+        terms = sorted({t for th in themes for t in th.terms}, key=lambda t: (-len(t), t))
+        self.terms = tuple(terms)
+        # Each alternative starts at its term's first fixed character (not an optional quote or bracket), so the
+        # regex engine skips in C to the next character that can start a term; group i+1 closes for term i.
+        self.pattern, self.leads = protect_regex(self.terms) if terms else (None, ())
+        # starters[i]: the themes with a term that can match where term i (the longest term starting at a
+        # position) matches, i.e. the themes worth trying there.
+        starters = []
+        for term in terms:
+            folded = fold_width(term)
+            fixed = folded.lstrip(QUOTES + "（(）) ")
+            starters.append(tuple(k for k, theme in enumerate(themes)
+                                  if theme.pattern.match(folded) or theme.pattern.match(fixed)))
+        self.starters = tuple(starters)
 
-def recurring_themes(themes: pd.DataFrame, min_jurisdictions: int = 3) -> pd.DataFrame:
-    """Themes with hits in at least ``min_jurisdictions`` distinct (non-empty) jurisdictions, per scope,
-    with the jurisdiction where each is densest (hits and characters summed over its documents)."""
-    rows = []
-    hit = themes[themes["hits"].fillna(0) > 0]
-    for (scope, theme), g in hit.groupby(["scope", "theme"], sort=True):
-        places = g[g["jurisdiction"].fillna("") != ""]
-        names = sorted(set(places["jurisdiction"]))
-        if len(names) < min_jurisdictions:
-            continue
-        by_place = places.groupby("jurisdiction", sort=True)[["hits", "chars"]].sum()
-        rate = (by_place["hits"] * 1000 / by_place["chars"]).round(3)
-        top = min(rate.index, key=lambda j: (-rate[j], j))
-        rows.append({
-            "scope": scope, "theme": theme, "n_jurisdictions": len(names), "jurisdictions": "、".join(names),
-            "n_documents": g["file"].nunique(), "hits": int(g["hits"].sum()),
-            "top_jurisdiction": top, "top_hits_per_1000_chars": float(rate[top]),
-        })
-    frame = pd.DataFrame(rows, columns=columns("recurring_themes")).astype(dtypes("recurring_themes"))
-    return frame.sort_values(["scope", "n_jurisdictions", "theme"], ascending=[True, False, True], kind="stable").reset_index(drop=True)
+    def matches(self, text: str, spans: list[Span] | None = None, folded: str | None = None) -> list[tuple[int, int, int]]:
+        """(start, first fixed character, term index) of every position of ``text`` (inside ``spans``, if given)
+        where a term's fixed characters start (the longest such term), in order; start is before the term's
+        optional opening quote when one is printed."""
+        if self.pattern is None:
+            return []
+        folded = fold_width(text) if folded is None else folded
+        search = self.pattern.search
+        leads = self.leads
+        out = []
+        for lo, hi in _merged(spans) if spans is not None else [(0, len(text))]:
+            m = search(folded, lo, hi)
+            while m:
+                p, i = m.start(), m.lastindex - 1
+                lead = leads[i].search(folded, max(0, p - _LEAD_WINDOW), p) if leads[i] is not None else None
+                out.append((lead.start() if lead else p, p, i))
+                m = search(folded, p + 1, hi)
+        return out
+
+    def count(self, text: str, spans: list[Span], matches: list[tuple[int, int, int]], folded: str | None = None) -> list[dict]:
+        """Per theme (in order): hits of its terms inside ``spans``, with the sentences that hold them.
+
+        ``matches`` are ``self.matches(text)``; a hit must lie wholly inside one span. ``folded``: ``fold_width(text)``
+        when the caller has it. Rows of themes without a hit are one shared dict (read them, do not change them).
+
+        >>> m = ThemeMatcher((Theme("积案化解", ("信访积案", "积案")),))
+        >>> text = "化解信访积案。无关。积案清零"
+        >>> r, = m.count(text, [(0, len(text))], m.matches(text))
+        >>> r["hits"], r["sentences_hit"], r["example"], r["terms_found"]
+        (2, 2, '化解信访积案。', '信访积案×1; 积案×1')
+        """
+        sentences = sentence_spans(text, spans)
+        starts = [s for s, _ in sentences]
+        n = len(self.themes)
+        hits = [0] * n
+        per_sentence: dict[int, Counter] = defaultdict(Counter)
+        terms: dict[int, Counter] = defaultdict(Counter)
+        folded = fold_width(text) if folded is None else folded
+        themes = self.themes
+        k_span = 0
+        free = [0] * n  # per theme: where its scan may match next (its matches never overlap)
+        for lead, start, term in matches:
+            while k_span < len(spans) and spans[k_span][1] <= start:
+                k_span += 1
+            if k_span == len(spans):
+                break
+            lo, hi = spans[k_span]
+            if start < lo:
+                continue
+            tries = (lead, start) if lo <= lead < start else (start,)
+            for k in self.starters[term]:
+                for at in tries:
+                    if at < free[k]:
+                        continue
+                    m = themes[k].pattern.match(folded, at, hi)
+                    if m is None:
+                        continue
+                    free[k] = m.end()
+                    hits[k] += 1
+                    terms[k][themes[k].ordered_terms[m.lastindex - 1]] += 1
+                    i = bisect.bisect_right(starts, at) - 1
+                    if i >= 0 and at < sentences[i][1]:
+                        per_sentence[k][i] += 1
+                    break
+        chars = nonspace_chars(text, spans)
+        n_sentences = len(sentences)
+        zero = {
+            "hits": 0, "hits_per_1000_chars": 0.0 if chars else None, "sentence_share": 0.0 if sentences else None,
+            "sentences_hit": 0, "sentences": n_sentences, "chars": chars, "terms_found": "", "example": "",
+            "example_start": None, "example_end": None, "sentence_spans": "",
+        }
+        out = []
+        for k in range(n):
+            if not hits[k]:
+                out.append(zero)
+                continue
+            ps = per_sentence[k]
+            best = min(ps, key=lambda i: (-ps[i], i)) if ps else None
+            out.append({
+                "hits": hits[k],
+                "hits_per_1000_chars": round(hits[k] * 1000 / chars, 3) if chars else None,
+                "sentence_share": round(len(ps) / n_sentences, 4) if sentences else None,
+                "sentences_hit": len(ps),
+                "sentences": n_sentences,
+                "chars": chars,
+                "terms_found": "; ".join(f"{t}×{c}" for t, c in sorted(terms[k].items(), key=lambda kv: (-kv[1], kv[0]))),
+                "example": text[sentences[best][0]:sentences[best][1]] if best is not None else "",
+                "example_start": sentences[best][0] if best is not None else None,
+                "example_end": sentences[best][1] if best is not None else None,
+                "sentence_spans": ";".join(f"{sentences[i][0]}:{sentences[i][1]}" for i in sorted(ps)),
+            })
+        return out

@@ -5,11 +5,12 @@ from __future__ import annotations
 import functools
 import logging
 import re
-import tempfile
 import threading
 from importlib import resources
 from itertools import chain, filterfalse
 from pathlib import Path
+
+from countyfiscal import cache
 
 # Characters that open or close a quotation in the disclosures; “三公”经费 is printed with any of them.
 QUOTES = "“”\"‘’'「」『』＂＇"
@@ -43,6 +44,9 @@ _CONTENT_RE = re.compile("[\u3400-\u9fffA-Za-z]")
 # documents), so the default holds memory near 25 MB per instance.
 DEFAULT_CACHE_SIZE = 20_000
 
+# Tokens whose is_term answer a Tokenizer remembers (about 100 bytes each); past this many it starts afresh.
+TERM_CACHE_SIZE = 200_000
+
 _LOCK = threading.Lock()
 
 
@@ -52,8 +56,10 @@ def resource_path(name: str) -> Path:
 
 
 def default_cache_dir() -> Path:
-    """Folder for jieba's prefix-dictionary cache; under the system temp dir so a fresh CI machine can write it."""
-    return Path(tempfile.gettempdir()) / "countyfiscal-jieba"
+    """Folder for jieba's prefix-dictionary cache: the user's private cache folder (``cache.cache_dir("jieba")``,
+    0700). jieba loads the pickle it finds there, so a predictable folder in the shared temp dir would let another
+    local user plant one."""
+    return cache.cache_dir("jieba")
 
 
 def fold_width(text: str) -> str:
@@ -167,7 +173,7 @@ class Tokenizer:
     ) -> None:
         self.userdict = Path(userdict) if userdict else resource_path("userdict.txt")
         self.stopwords_path = Path(stopwords) if stopwords else resource_path("stopwords.txt")
-        self.cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
+        self.cache_dir = Path(cache_dir) if cache_dir else None  # jieba's alone; default_cache_dir() when it is built
         self.hmm = hmm
         # "rjieba": jieba-rs, same tokens (tests/test_rjieba.py), several times faster; HMM off only.
         # "auto" (the default): rjieba when installed and HMM is off, else jieba. cache_dir is jieba's alone.
@@ -185,6 +191,8 @@ class Tokenizer:
         self.stopwords = frozenset(w.lower() for w, _, _ in read_word_list(self.stopwords_path))
         self._long_stopwords = frozenset(w for w in self.stopwords if len(w) >= 2)
         self._filler_cache: dict[str, bool] = {}
+        # is_term per token: tokens repeat (a document's words are mostly the corpus's words); bounded like the memo.
+        self._term_cache: dict[str, bool] = {}
         self._jieba_tokenizer = None
         # Memo of cut(): prepared piece (a whitespace-free run, placeholders in) -> its final tokens. 0 disables it.
         self.cache_size = int(cache_size)
@@ -212,6 +220,8 @@ class Tokenizer:
 
                     # jieba logs "Building prefix dict…" to stderr at DEBUG; that output breaks nbval.
                     logging.getLogger("jieba").setLevel(logging.WARNING)
+                    if self.cache_dir is None:
+                        self.cache_dir = default_cache_dir()
                     self.cache_dir.mkdir(parents=True, exist_ok=True)
                     jt = jieba.Tokenizer()
                     jt.tmp_dir = str(self.cache_dir)
@@ -362,7 +372,13 @@ class Tokenizer:
 
     def terms(self, text: str) -> list[str]:
         """The content words of ``text`` in order (``cut`` minus stopwords, punctuation, numbers, single chars)."""
-        return [t for t in self.cut(text) if self.is_term(t)]
+        cache = self._term_cache
+        if len(cache) > TERM_CACHE_SIZE:
+            cache = self._term_cache = {}
+        tokens = self.cut(text)
+        for t in set(tokens).difference(cache):
+            cache[t] = self.is_term(t)
+        return [t for t in tokens if cache[t]]
 
     def pos(self, token: str) -> str:
         """Part-of-speech tag from our user dictionary, else jieba's dictionary, else 'x' (unknown)."""
