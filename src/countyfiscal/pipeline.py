@@ -270,9 +270,9 @@ def _statement_rows(file: str, statements: list[dict], page_starts: list[int]) -
 
 def _text():
     """The text-mining module with the per-document interface (document_stats, CorpusCounts)."""
-    from countyfiscal import text_interim
+    from countyfiscal import text
 
-    return text_interim
+    return text
 
 
 def _init_worker(text_mining: bool) -> None:
