@@ -1,4 +1,5 @@
-"""One extract over a hostile raw folder: links out of it, a pipe, odd names, hidden files, sub-folders and bombs.
+"""One extract over a hostile raw folder: links out of it, a pipe, odd names, hidden files, sub-folders and the six
+bombs of tests/_hostile.py (the hardening helper's builders).
 
 Exit 0, nothing on the screen but the summary, a row for every entry, nothing from outside the folder in any output,
 under a minute and under 1 GB for the whole process tree.
@@ -7,14 +8,12 @@ under a minute and under 1 GB for the whole process tree.
 from __future__ import annotations
 
 import hashlib
-import io
 import os
-import shutil
 import socket
 import subprocess
+import sys
 import threading
 import time
-import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -25,71 +24,18 @@ ROOT = Path(__file__).resolve().parents[1]
 SEEDS = sorted((ROOT / "data" / "raw").glob("*.txt"))
 CLI = [str(ROOT / ".venv" / "bin" / "countyfiscal"), "extract"]
 SECRET = "SECRET-MARKER-7f3a"
+sys.path.insert(0, str(ROOT / "tests"))
+import _hostile  # noqa: E402  (the hardening helper's builders of hostile inputs)
 
-
-# ------------------------------------------------------------------------------------------- builders (bombs)
-
-
-def page_tree_bomb(pages: int = 100_000) -> bytes:
-    """A small PDF whose page tree lists one page ``pages`` times (~1 MB)."""
-    kids = " ".join(["3 0 R"] * pages)
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        f"<< /Type /Pages /Kids [{kids}] /Count {pages} >>".encode(),
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>",
-        b"<< /Length 0 >>\nstream\n\nendstream",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for i, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += f"{i} 0 obj\n".encode() + body + b"\nendobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
-    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    return bytes(out)
-
-
-def _docx(document_xml: bytes, extra: dict[str, bytes] | None = None) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("[Content_Types].xml",
-                   '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-                   '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-                   '<Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" '
-                   'ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/>'
-                   '</Types>')
-        z.writestr("_rels/.rels",
-                   '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
-                   'relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/'
-                   '2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>')
-        z.writestr("word/document.xml", document_xml)
-        for name, data in (extra or {}).items():
-            z.writestr(name, data)
-    return buf.getvalue()
-
-
-W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
-
-
-def gridspan_bomb() -> bytes:
-    cell = '<w:tc><w:tcPr><w:gridSpan w:val="50000000"/></w:tcPr><w:p><w:r><w:t>合计</w:t></w:r></w:p></w:tc>'
-    xml = f'<?xml version="1.0"?><w:document {W}><w:body><w:tbl>' + f"<w:tr>{cell * 4}</w:tr>" * 4 + \
-        "</w:tbl></w:body></w:document>"
-    return _docx(xml.encode())
-
-
-def zip_bomb_docx(megabytes: int = 300) -> bytes:
-    """A docx whose document.xml decompresses to ``megabytes`` MB (of one repeated paragraph)."""
-    para = "<w:p><w:r><w:t>支出合计1,000.00元</w:t></w:r></w:p>".encode()
-    body = para * (megabytes * 2**20 // len(para))
-    xml = f'<?xml version="1.0"?><w:document {W}><w:body>'.encode() + body + b"</w:body></w:document>"
-    return _docx(xml)
-
-
-def deep_html(levels: int = 200_000) -> bytes:
-    return ("<html><body>" + "<div>" * levels + "部门预算" + "</div>" * levels + "</body></html>").encode()
+# What each bomb's row says (substrings of the readers' sentences, tests/_hostile.py).
+BOMBS = {
+    "page_tree_bomb.pdf": "100,000 pages",
+    "gridspan_bomb.docx": "not a fiscal disclosure",
+    "zip_bomb.docx": "1,024.0 MB",
+    "many_members.docx": "10,001 members",
+    "deep.html": "255 elements deep",
+    "huge.html": "50.0 MB",
+}
 
 
 # ------------------------------------------------------------------------------------------- the folder
@@ -125,10 +71,9 @@ def build(raw: Path, outside: Path) -> tuple[dict[str, tuple[str, str]], socket.
     put("@at.txt", b"\xef\xbb\xbf" + texts[4].replace(b"2023", b"2019"))
     put("county/sub/final.txt", texts[0].replace(b"2023", b"2020"))
     put("county/notes.txt", "会议通知：请各位周五下午开会。\n".encode() * 5, "rejected", "")
-    put("bombs/pages.pdf", page_tree_bomb(), "rejected", "")
-    put("bombs/gridspan.docx", gridspan_bomb(), "rejected", "")
-    put("bombs/zip.docx", zip_bomb_docx(), "rejected", "")
-    put("bombs/deep.html", deep_html(), "rejected", "")
+    (raw / "bombs").mkdir()
+    for name in _hostile.build_all(raw / "bombs"):
+        expected[f"bombs/{name}"] = ("bomb", BOMBS[name])
     put(".git/HEAD", b"ref: refs/heads/main\n")
     del expected[".git/HEAD"]
     expected[".git"] = ("rejected", "not read: a hidden folder")
@@ -201,6 +146,8 @@ def test_one_run_over_a_hostile_folder(tmp_path):
         row = docs.loc[name]
         if status == "read":
             assert row["status"] in ("ok", "partial"), (name, row["reason"])
+        elif status == "bomb":
+            assert row["status"] == "rejected" and reason in row["reason"], (name, row["reason"])
         else:
             assert row["status"] == status, (name, row["reason"])
             assert row["reason"].startswith(reason), (name, row["reason"])

@@ -124,11 +124,14 @@ def _report_pages(data: bytes) -> None:
 
 def _process_fd(fd: int, name: str, path: Path | None = None) -> FileResult:
     from countyfiscal.extract import extract_all
-    from countyfiscal.ingest import read_bytes
+    from countyfiscal.ingest import limits, read_bytes
     from countyfiscal.metadata import describe
     from countyfiscal.model import RejectedInput
 
     try:
+        size = os.fstat(fd).st_size
+        if size > limits.MAX_FILE_BYTES:  # refused before it is read into memory
+            return rejected(name, limits.too_large("file", size, limits.MAX_FILE_BYTES))
         data = _read_fd(fd)
     except OSError as exc:
         return rejected(name, f"could not be read ({exc.strerror or exc})")
