@@ -231,3 +231,18 @@ def test_the_corpus_step_in_many_groups_gives_the_tables_of_one(tmp_path, monkey
     flags = pd.read_csv(one / "flags.csv", dtype=str, keep_default_na=False)
     assert (flags["file"] == f"{SEEDS[1].name};zz_restated.txt").any()
     assert len(pd.read_csv(one / "metrics.csv")) > 0
+
+
+def test_the_default_run_gives_the_same_bytes_for_any_jobs(raw, tmp_path, monkeypatch):
+    """Everything a default run writes (text mining, flags, statements, metrics, keywords) is the same in this
+    process, on one worker and on two; with small groups the corpus step and the keyword pass run on the pool."""
+    import countyfiscal.pipeline as pipeline
+
+    monkeypatch.setattr(pipeline, "DEPARTMENT_BATCH_ROWS", 1)
+    monkeypatch.setattr(pipeline, "KEYWORD_CHUNK", 1)
+    trees = []
+    for jobs in (0, 1, 2):
+        run_extract(raw, tmp_path / f"jobs{jobs}", jobs=jobs, progress=False)
+        trees.append(_tree(tmp_path / f"jobs{jobs}"))
+    assert trees[0] == trees[1] == trees[2]
+    assert {"keywords.csv", "metrics.csv", "statements.csv", "themes.csv"} <= set(trees[0])

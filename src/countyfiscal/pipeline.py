@@ -10,6 +10,7 @@ corpus and the outputs are the same for any ``--jobs``.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import hashlib
 import heapq
@@ -55,6 +56,8 @@ class FileResult:
     statements: list[dict] | None = None  # its statement rows (columns of the statements table), from the worker
     text_stats: Any = None  # its text mining (document_stats), from the worker
     page_starts: list[int] = field(default_factory=list)  # of the Document (PDF), while in the worker
+    # table -> (CSV text, typed columns) of this document's rows, encoded in the worker (``encode_in_worker``)
+    encoded: dict[str, tuple[str, list[list]]] | None = None
 
 
 def list_inputs(raw_dir: Path) -> list[Path]:
@@ -234,7 +237,46 @@ def work(job: Job, checks: bool = True, text_mining: bool = True) -> FileResult:
         res = _process_fd(fd, job.name)
     finally:
         os.close(fd)
-    return finish_in_worker(res, checks, text_mining)
+    return encode_in_worker(finish_in_worker(res, checks, text_mining))
+
+
+# The tables a worker encodes for its document (typing mode of each); figures sorted as the table is.
+ENCODED = {"figures": "frame", "statements": "frame", "sections": "astype", "themes": "astype"}
+
+
+@functools.lru_cache(maxsize=None)
+def _encoder(table: str, mode: str):
+    from countyfiscal.encode import Encoder
+
+    return Encoder(table, mode)
+
+
+def encode(table: str, rows: list, mode: str = "frame") -> tuple[str, list[list]]:
+    """One document's rows of ``table`` as (CSV text without the header, typed columns): what the streams write.
+    Figures are sorted by FIGURE_SORT (the table sorts by file first, so a document's sorted rows are in place)."""
+    enc = _encoder(table, mode)
+    cols = enc.columns_of(rows)
+    if table == "figures" and len(cols[0]) > 1:
+        keys = [cols[enc.names.index(c)] for c in FIGURE_SORT]
+        # As sort_values(FIGURE_SORT, kind="stable", na_position="last"): a missing number after every number.
+        order = sorted(range(len(cols[0])),
+                       key=lambda i: tuple((k[i] is None, 0 if k[i] is None else k[i]) for k in keys))
+        cols = [[col[i] for i in order] for col in cols]
+    return enc.csv(cols, False, {c: csv_cell for c in NAME_COLUMNS if c in enc.names}), cols
+
+
+def encode_in_worker(res: FileResult) -> FileResult:
+    """Replace the rows a run streams (figures, statements, sections, themes) by their encoding, so the parent
+    only appends: the work of typing and formatting them is spread over the workers."""
+    stats = res.text_stats
+    rows = {"figures": res.figures, "statements": res.statements or [],
+            "sections": list(stats.sections) if stats is not None else [],
+            "themes": list(stats.themes) if stats is not None else []}
+    res.encoded = {t: encode(t, rows[t], ENCODED[t]) for t in ENCODED if rows[t]}
+    res.figures, res.statements = [], None
+    if stats is not None:  # its theme rows stay: CorpusCounts.add counts them
+        res.text_stats = dataclasses.replace(stats, sections=())
+    return res
 
 
 def finish_in_worker(res: FileResult, checks: bool = True, text_mining: bool = True) -> FileResult:
@@ -324,8 +366,6 @@ def nfkc(text: str) -> str:
 
 # Rows are written in batches of at least this many (always whole documents), so memory stays flat.
 BATCH_ROWS = 20_000
-# Figure rows of the departments handled together in the corpus step (cross-document checks, metrics).
-DEPARTMENT_BATCH_ROWS = 200_000
 FIGURE_SORT = ["file", "start", "end", "measure", "code", "fiscal_year", "basis", "source"]
 NA_PARTITION = "__HIVE_DEFAULT_PARTITION__"
 
@@ -439,33 +479,32 @@ def _run(raw_dir: Path, entries: list[Entry], out: Path, jobs: int, progress: bo
         flags = stack.enter_context(_FlagSpill(work_dir, batch_rows)) if checks else None
         statements = stack.enter_context(_RowStream(out, "statements", batch_rows)) if checks else None
         if text:
-            sections = stack.enter_context(_FrameStream(out, "sections"))
-            themes = stack.enter_context(_FrameStream(out, "themes"))
+            sections = stack.enter_context(_RowStream(out, "sections", batch_rows, mode="astype"))
+            themes = stack.enter_context(_RowStream(out, "themes", batch_rows, mode="astype"))
             keyword_spill = stack.enter_context(_Spill(work_dir / "keywords.spill"))
         bar = stack.enter_context(tqdm(total=len(entries), disable=not progress, unit="file", desc="extract"))
-        pending_text: list = []
         for res in _results(raw_dir, entries, jobs, text_mining, checks, dask, limits):
             bar.update()
             dupes.mark(res)
             documents_rows.append(res.document)
             if res.error:
                 errors.append((res.document["file"], res.error))
-            figures.add(res.figures)
+            encoded = res.encoded or {}
+            if "figures" in encoded:
+                figures.add_encoded(*encoded["figures"])
             if res.document["status"] not in READABLE:
                 continue
             if flags is not None and res.flags:
                 flags.add(res.flags)
-            if statements is not None and res.statements:
-                statements.add(res.statements)
+            if statements is not None and "statements" in encoded:
+                statements.add_encoded(*encoded["statements"])
             if text and res.text_stats is not None:
                 corpus.add(res.text_stats)
+                for table, stream in (("sections", sections), ("themes", themes)):
+                    if table in encoded:
+                        stream.add_encoded(*encoded[table])
                 keyword_spill.add(res.text_stats.without_rows())
-                pending_text.append(res.text_stats)
-                if len(pending_text) >= 200:
-                    _write_text_frames(text, pending_text, sections, themes)
         bar.close()
-        if text:
-            _write_text_frames(text, pending_text, sections, themes)
         documents = frame("documents", documents_rows).sort_values("file", kind="stable").reset_index(drop=True)
         del documents_rows
         write_table(documents, out, "documents")
@@ -473,20 +512,16 @@ def _run(raw_dir: Path, entries: list[Entry], out: Path, jobs: int, progress: bo
         n_flags = 0
         if checks:
             statements.finish()
-            n_flags = flags.finish(out, _corpus_step(out, work_dir, documents, batch_rows))
+            n_flags = flags.finish(out, _corpus_step(out, work_dir, documents, batch_rows, jobs))
         if text:
             sections.finish()
             themes.finish()
             keyword_spill.finish()
-            with _FrameStream(out, "keywords") as keywords:
-                rows: list[tuple] = []
-                for stats in keyword_spill:
-                    rows += corpus.keyword_rows(stats)
-                    if len(rows) >= batch_rows:
-                        keywords.add(_typed("keywords", rows))
-                        rows = []
-                if rows:
-                    keywords.add(_typed("keywords", rows))
+            with _RowStream(out, "keywords", batch_rows, mode="astype") as keywords:
+                # Pass 2 on forked processes that inherit the corpus counts: chunks of documents, in order.
+                chunks = keyword_spill.chunks(KEYWORD_CHUNK)
+                for encoded in _on_pool(functools.partial(_keyword_chunk, keyword_spill, corpus), chunks, jobs):
+                    keywords.add_encoded(*encoded)
                 keywords.finish()
             write_table(corpus.recurring_themes(), out, "recurring_themes")
     _write_log(out, errors)
@@ -503,18 +538,14 @@ def _run(raw_dir: Path, entries: list[Entry], out: Path, jobs: int, progress: bo
     }
 
 
-def _typed(table: str, rows: list[tuple]) -> pd.DataFrame:
-    """Tuples in a table's column order as the typed table (the text tables' own construction)."""
-    return pd.DataFrame(rows, columns=columns(table)).astype(dtypes(table))
+# Documents per task of the keyword pass.
+KEYWORD_CHUNK = 500
 
 
-def _write_text_frames(text, pending: list, sections: _FrameStream, themes: _FrameStream) -> None:
-    if not pending:
-        return
-    frames = text.document_frames(pending)
-    sections.add(frames["sections"])
-    themes.add(frames["themes"])
-    pending.clear()
+def _keyword_chunk(spill: _Spill, corpus, chunk: tuple[int, int]) -> tuple[str, list[list]]:
+    """The keyword rows of a chunk of spilled documents, encoded."""
+    rows = [r for stats in spill.read(*chunk) for r in corpus.keyword_rows(stats)]
+    return encode("keywords", rows, "astype")
 
 
 def _remove_tree(p: Path) -> None:
@@ -610,19 +641,16 @@ def _check(raw_dir: Path, out: Path) -> int:
 # The corpus step: cross-document checks and metrics, one group of departments at a time
 
 
-def _corpus_step(out: Path, work_dir: Path, documents: pd.DataFrame, batch_rows: int) -> list[Path]:
+def _corpus_step(out: Path, work_dir: Path, documents: pd.DataFrame, batch_rows: int, jobs: int = 1) -> list[Path]:
     """Cross-document flags and the "三公" zero-budget check (spilled, one sorted Parquet file per group of
     departments: the paths are returned), and metrics.csv/.parquet (written).
 
     Both only ever compare a department's documents with each other, so the departments are taken in sorted
-    groups: the figures and statements of one group are read back from the tables written, never the whole tables.
-    A group holds at most DEPARTMENT_BATCH_ROWS figure rows counted once per document of their department (the
-    cross-document check compares documents pairwise), so memory stays bounded however the corpus is made."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    from countyfiscal.checks import check_cross_document, check_execution_inputs, flags_table
-    from countyfiscal.metrics import compute_metrics, empty_metrics
+    groups, on ``jobs`` forked processes: the figures and statements of a group are routed to a file of their own
+    in one pass over each table, never held whole. A group weighs at most DEPARTMENT_BATCH_ROWS figure rows counted
+    once per document of their department (the cross-document check compares documents pairwise), so memory stays
+    bounded however the corpus is made; the groups do not depend on ``jobs``, so neither do the outputs."""
+    from countyfiscal.metrics import empty_metrics
 
     readable = documents[documents["status"].isin(READABLE) & (documents["department"].fillna("") != "")]
     departments: dict[tuple[str, str], list[str]] = {}
@@ -642,21 +670,15 @@ def _corpus_step(out: Path, work_dir: Path, documents: pd.DataFrame, batch_rows:
         groups[-1].append(key)
         size += weight
     group_of = {f: i for i, g in enumerate(groups) for key in g for f in departments[key]}
+    for name in ("figures", "statements"):
+        _route(out / f"{name}.parquet", group_of, work_dir, name)
+    files = [sorted(f for key in g for f in departments[key]) for g in groups]
+    task = functools.partial(_corpus_group, out, work_dir, documents, files)
     spills: list[Path] = []
-    with _FrameStream(out, "metrics") as metrics:
-        figure_groups = _by_group(out / "figures.parquet", group_of, len(groups), work_dir, "figures")
-        statement_groups = dict(_by_group(out / "statements.parquet", group_of, len(groups), work_dir, "statements"))
-        for i, figures in figure_groups:
-            files = {f for key in groups[i] for f in departments[key]}
-            docs = documents[documents["file"].isin(files)]
-            flags = check_cross_document(figures, docs) + check_execution_inputs(figures, docs)
-            if flags:
-                spills.append(work_dir / f"corpus-flags-{i:05d}.parquet")
-                pq.write_table(pa.Table.from_pandas(flags_table(flags), preserve_index=False), spills[-1])
-            del flags
-            statements = statement_groups.pop(i, None)
-            m = compute_metrics(figures, docs, statements=statements if statements is not None else
-                                _read_typed_empty(out / "statements.parquet"))
+    with _FrameStream(out, "metrics", batch_rows) as metrics:
+        for spill, m in _on_pool(task, range(len(groups)) if group_of else [], jobs):
+            if spill is not None:
+                spills.append(spill)
             if len(m):
                 metrics.add(m)
         if metrics.n_rows == 0:
@@ -665,32 +687,54 @@ def _corpus_step(out: Path, work_dir: Path, documents: pd.DataFrame, batch_rows:
     return spills
 
 
-def _read_typed_empty(path: Path) -> pd.DataFrame:
+# Departments' figure rows per group of the corpus step (times the documents of each department).
+DEPARTMENT_BATCH_ROWS = 20_000
+
+
+def _on_pool(fn, items, jobs: int) -> Iterator:
+    """``fn`` over items in order: in this process, or on ``jobs`` freshly forked processes (which see everything
+    this process holds now). A task that fails there fails the run, as it would here."""
+    items = list(items)
+    if jobs <= 1 or len(items) < 2:
+        yield from map(fn, items)
+        return
+    from countyfiscal.workers import NO_LIMITS, imap
+
+    def failed(item, reason, tb):
+        raise RuntimeError(f"a task of the corpus step failed: {reason}\n{tb}")
+
+    with contextlib.closing(imap(fn, items, jobs, limits=NO_LIMITS, on_failure=failed)) as done:
+        yield from done
+
+
+def _corpus_group(out: Path, work_dir: Path, documents: pd.DataFrame, files: list[list[str]],
+                  i: int) -> tuple[Path | None, pd.DataFrame]:
+    """One group's corpus flags (a sorted Parquet spill, or None) and metrics."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    return pq.read_schema(path).empty_table().to_pandas()
+    from countyfiscal.checks import check_cross_document, check_execution_inputs, flags_table
+    from countyfiscal.metrics import compute_metrics
+
+    figures, statements = (_group_rows(out / f"{name}.parquet", work_dir, name, i) for name in ("figures", "statements"))
+    docs = documents[documents["file"].isin(files[i])]
+    flags = check_cross_document(figures, docs) + check_execution_inputs(figures, docs)
+    spill = None
+    if flags:
+        spill = work_dir / f"corpus-flags-{i:05d}.parquet"
+        pq.write_table(pa.Table.from_pandas(flags_table(flags), preserve_index=False), spill)
+    return spill, compute_metrics(figures, docs, statements=statements)
 
 
-def _by_group(path: Path, group_of: dict[str, int], n_groups: int, work_dir: Path,
-              name: str) -> Iterator[tuple[int, pd.DataFrame]]:
-    """(group, its rows of the table at ``path`` as pd.read_parquet gives them) for every group that has rows, in
-    group order; one pass over the file (its rows sorted by file), through one Arrow file per group."""
+def _route(path: Path, group_of: dict[str, int], work_dir: Path, name: str) -> None:
+    """The rows of the table at ``path`` (sorted by file) split into one Arrow file per group, in one pass."""
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    if not group_of:
-        return
-    if n_groups == 1:
-        table = pq.read_table(path)
-        table = table.filter(pc.is_in(table["file"], value_set=pa.array(sorted(group_of))))
-        if table.num_rows:
-            yield 0, table.to_pandas()
-        return
-    pf = pq.ParquetFile(path)
     writers: dict[int, Any] = {}
     try:
-        for batch in pf.iter_batches(batch_size=65_536):
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=65_536):
             ids = [group_of.get(f, -1) for f in batch.column(batch.schema.get_field_index("file")).to_pylist()]
             arr = pa.array(ids, type=pa.int32())
             for g in sorted(set(ids)):
@@ -702,12 +746,20 @@ def _by_group(path: Path, group_of: dict[str, int], n_groups: int, work_dir: Pat
     finally:
         for w in writers.values():
             w.close()
-    for g in sorted(writers):
-        p = work_dir / f"{name}-{g:05d}.arrow"
-        with pa.ipc.open_stream(str(p)) as reader:
-            table = reader.read_all()
-        p.unlink()
-        yield g, table.to_pandas()
+
+
+def _group_rows(path: Path, work_dir: Path, name: str, g: int) -> pd.DataFrame:
+    """A group's rows of a table (as pd.read_parquet gives them; the typed empty table when it has none)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    p = work_dir / f"{name}-{g:05d}.arrow"
+    if not p.exists():
+        return pq.read_schema(path).empty_table().to_pandas()
+    with pa.ipc.open_stream(str(p)) as reader:
+        table = reader.read_all()
+    p.unlink()
+    return table.to_pandas()
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -728,6 +780,7 @@ def _as_duplicate(res: FileResult, original: str, how: str) -> None:
     res.doc_flags = []
     res.statements = None
     res.text_stats = None
+    res.encoded = None
 
 
 class _DuplicateMarker:
@@ -867,8 +920,75 @@ class _TableStream:
         self._close()
 
 
-class _RowStream(_TableStream):
-    """Dict rows of a table declared in fields.py, each batch made a typed frame in arrival order."""
+class _RowStream:
+    """Rows of one table (dicts, or tuples in its column order), whole documents at a time and in input order,
+    written in batches of ``batch_rows`` to NAME.csv and NAME.parquet without DataFrames (``encode.Encoder``:
+    the bytes pandas would write). ``mode``: "frame" as ``frame`` types rows, "astype" as the text tables do."""
+
+    def __init__(self, out_dir: Path, name: str, batch_rows: int = BATCH_ROWS, mode: str = "frame") -> None:
+        from countyfiscal.encode import Encoder
+
+        self.out_dir = out_dir
+        self.name = name
+        self.batch_rows = batch_rows
+        self.encoder = Encoder(name, mode)
+        self.cols: list[list] | None = None  # columns of the batch being gathered; None until the header
+        self.n_batches = 0
+        self.n_rows = 0
+        self._csv = open(out_dir / f"{name}.csv", "w", encoding="utf-8", newline="")
+        self._parquet = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._close()
+
+    def add(self, rows) -> None:
+        """Rows of whole documents, in file order."""
+        self.add_encoded(*encode(self.name, list(rows), self.encoder.mode))
+
+    def add_encoded(self, csv_text: str, cols: list[list]) -> None:
+        """One document's rows as ``encode`` made them (in a worker): the CSV text goes to the file now, the
+        columns to the Parquet file with the batch."""
+        self._start()
+        self._csv.write(csv_text)
+        for mine, theirs in zip(self.cols, cols):
+            mine.extend(theirs)
+        if len(self.cols[0]) >= self.batch_rows:
+            self._flush()
+
+    def _start(self) -> None:
+        if self.cols is None:
+            self._csv.write(self.encoder.csv([[] for _ in self.encoder.names], True))  # the header alone
+            self.cols = [[] for _ in self.encoder.names]
+
+    def _flush(self) -> None:
+        self._start()
+        if not self.cols[0] and self.n_batches:
+            return
+        cols, self.cols = self.cols, [[] for _ in self.encoder.names]
+        self._write(cols)  # no rows at all: the typed empty table, so the files appear
+        self.n_batches += 1
+        self.n_rows += len(cols[0])
+
+    def _write(self, cols: list[list]) -> None:
+        import pyarrow.parquet as pq
+
+        if self._parquet is None:
+            self._parquet = pq.ParquetWriter(self.out_dir / f"{self.name}.parquet", self.encoder.schema)
+        self._parquet.write_table(self.encoder.arrow(cols))
+
+    def _close(self) -> None:
+        if not self._csv.closed:
+            self._csv.close()
+        if self._parquet is not None:
+            self._parquet.close()
+            self._parquet = None
+
+    def finish(self) -> None:
+        self._flush()
+        self._close()
 
 
 class _FrameStream(_TableStream):
@@ -887,42 +1007,55 @@ class _FrameStream(_TableStream):
         if self.pending >= self.batch_rows:
             self._flush()
 
-    def _flush(self) -> None:
+    def _flush(self, last: bool = False) -> None:
+        """Whole batches of ``batch_rows`` rows (and, ``last``, the rest): the files do not depend on the frames."""
         if not self.frames:
             return
         df = self.frames[0] if len(self.frames) == 1 else pd.concat(self.frames, ignore_index=True)
-        self.frames, self.pending = [], 0
-        self._write(df, self.n_batches == 0)
-        self.n_batches += 1
+        while len(df) >= self.batch_rows or (last and len(df)):
+            self._write(df.iloc[:self.batch_rows].reset_index(drop=True), self.n_batches == 0)
+            self.n_batches += 1
+            df = df.iloc[self.batch_rows:]
+        self.frames, self.pending = ([df] if len(df) else []), len(df)
 
     def finish(self) -> None:
-        self._flush()
+        if self.n_batches == 0 and self.pending == 0 and self.frames:
+            self._write(self.frames[0], True)  # an empty table: its header and schema
+            self.n_batches = 1
+            self.frames = []
+        self._flush(last=True)
         if self.n_batches == 0:
             self._write(frame(self.name, []), True)
             self.n_batches = 1
         self._close()
 
 
-class _FigureWriter(_TableStream):
-    """Figure rows to figures.csv, figures.parquet and the dataset figures/fiscal_year=YYYY/part-NNNNN.parquet."""
+class _FigureWriter(_RowStream):
+    """Figure rows to figures.csv, figures.parquet and the dataset figures/fiscal_year=YYYY/part-NNNNN.parquet
+    (each document's rows sorted by ``encode``; the table sorts by file first, so they are the table in order)."""
 
     def __init__(self, out_dir: Path, batch_rows: int) -> None:
+        from countyfiscal.encode import Encoder
+
         super().__init__(out_dir, "figures", batch_rows)
         self.dataset_dir = out_dir / "figures"
         self.dataset_dir.mkdir()
+        self.partition = Encoder("figures", names=[c for c in columns("figures") if c != "fiscal_year"])
 
-    def _table(self, rows: list[dict]) -> pd.DataFrame:
-        return frame("figures", rows).sort_values(FIGURE_SORT, kind="stable", na_position="last").reset_index(drop=True)
+    def _write(self, cols: list[list]) -> None:
+        import pyarrow.parquet as pq
 
-    def _write(self, df: pd.DataFrame, first: bool) -> None:
-        super()._write(df, first)
-        years = df["fiscal_year"]
-        for year in sorted(years.dropna().unique()) + ([None] if years.isna().any() else []):
-            part = df[years.isna()] if year is None else df[years == year]
-            name = NA_PARTITION if year is None else str(int(year))
+        names = self.encoder.names
+        super()._write(cols)
+        years = cols[names.index("fiscal_year")]
+        kept = [j for j, n in enumerate(names) if n != "fiscal_year"]
+        for year in sorted({y for y in years if y is not None}) + ([None] if None in years else []):
+            rows = [i for i, y in enumerate(years) if y == year]
+            name = NA_PARTITION if year is None else str(year)
             folder = self.dataset_dir / f"fiscal_year={name}"
             folder.mkdir(exist_ok=True)
-            part.drop(columns="fiscal_year").to_parquet(folder / f"part-{self.n_batches:05d}.parquet", index=False)
+            part = [[cols[j][i] for i in rows] for j in kept]
+            pq.write_table(self.partition.arrow(part), folder / f"part-{self.n_batches:05d}.parquet")
 
 
 class _FlagSpill:
@@ -1032,6 +1165,7 @@ class _Spill:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._fh = open(path, "wb")
+        self.offsets: list[int] = []
 
     def __enter__(self):
         return self
@@ -1041,8 +1175,20 @@ class _Spill:
 
     def add(self, obj) -> None:
         data = zlib.compress(pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL), 1)
+        self.offsets.append(self._fh.tell())
         self._fh.write(len(data).to_bytes(8, "little"))
         self._fh.write(data)
+
+    def chunks(self, size: int) -> list[tuple[int, int]]:
+        """(offset, count) of consecutive runs of ``size`` objects."""
+        return [(self.offsets[i], min(size, len(self.offsets) - i)) for i in range(0, len(self.offsets), size)]
+
+    def read(self, offset: int, count: int) -> Iterator:
+        with open(self.path, "rb") as fh:
+            fh.seek(offset)
+            for _ in range(count):
+                head = fh.read(8)
+                yield pickle.loads(zlib.decompress(fh.read(int.from_bytes(head, "little"))))
 
     def finish(self) -> None:
         if not self._fh.closed:
