@@ -84,6 +84,7 @@ def _pss(pid: int) -> int:
 
 
 LAST_PARENT_CPU = [0.0]  # CPU seconds of the command's own process (not its workers) in the last run_measured
+LAST_WORKERS_CPU = [0.0]  # CPU seconds of its worker processes (each one's last sample) in the last run_measured
 
 
 def run_measured(cmd: list[str]) -> tuple[float, float, float, float]:
@@ -94,6 +95,7 @@ def run_measured(cmd: list[str]) -> tuple[float, float, float, float]:
     root = psutil.Process(proc.pid)
     peak_tree = peak_pss = peak_one = 0
     LAST_PARENT_CPU[0] = 0.0
+    workers: dict[int, float] = {}
     procs, listed, pss_at = [root], 0.0, 0.0
     while proc.poll() is None:
         try:
@@ -110,6 +112,12 @@ def run_measured(cmd: list[str]) -> tuple[float, float, float, float]:
                     pass
             cpu = root.cpu_times()
             LAST_PARENT_CPU[0] = cpu.user + cpu.system
+            for p in procs[1:]:
+                try:
+                    c = p.cpu_times()
+                    workers[p.pid] = c.user + c.system
+                except psutil.Error:
+                    pass
             peak_tree = max(peak_tree, sum(rss))
             peak_one = max(peak_one, max(rss, default=0))
             if now - pss_at > 1.0:  # smaps_rollup walks the mappings: once a second
@@ -118,6 +126,7 @@ def run_measured(cmd: list[str]) -> tuple[float, float, float, float]:
             pass
         time.sleep(0.25)
     wall = time.perf_counter() - t0
+    LAST_WORKERS_CPU[0] = sum(workers.values())
     if proc.returncode:
         raise SystemExit(f"{' '.join(cmd)} failed with exit code {proc.returncode}")
     return wall, peak_tree / 2**20, peak_pss / 2**20, peak_one / 2**20
@@ -138,6 +147,8 @@ def _extract(folder: Path, out: Path, jobs: int, mode: str, label: str) -> float
         line(f"extract_seconds_per_1000_docs_{label}", f"{1000 * wall / n:.2f}", "s")
         line(f"parent_cpu_ms_per_doc_{label}", f"{1000 * LAST_PARENT_CPU[0] / n:.2f}",
              "ms (the command's own process, sampled every 0.25 s: imports and start-up included)")
+        line(f"workers_cpu_ms_per_doc_{label}", f"{1000 * LAST_WORKERS_CPU[0] / n:.2f}",
+             "ms (its worker processes, each one's last sample)")
     line(f"peak_rss_tree_{label}", f"{tree:.0f}", "MiB")
     line(f"peak_pss_tree_{label}", f"{pss:.0f}", "MiB")
     line(f"peak_rss_largest_process_{label}", f"{one:.0f}", "MiB")
