@@ -325,11 +325,6 @@ def _init_worker(text_mining: bool) -> None:
         _text().init_worker()
 
 
-def process_file_compact(path: str | Path, check: bool = True) -> FileResult:
-    """``process_file`` as a worker does it without text mining: checked (``check``) and the text dropped."""
-    return finish_in_worker(process_file(path), checks=check, text_mining=False)
-
-
 def text_key(text: str) -> str:
     """Fingerprint of a text ignoring whitespace and character width: two inputs with the same key are duplicates
     ("same text"). Width is folded (NFKC) because a copy typed with full-width digits and stops (１．) is the same
@@ -764,12 +759,6 @@ def _group_rows(path: Path, work_dir: Path, name: str, g: int) -> pd.DataFrame:
 
 # ---------------------------------------------------------------------------------------------------------------
 # Duplicates
-
-
-def _mark_duplicates(results: list[FileResult]) -> None:
-    marker = _DuplicateMarker()
-    for res in results:
-        marker.mark(res)
 
 
 def _as_duplicate(res: FileResult, original: str, how: str) -> None:
