@@ -464,12 +464,14 @@ def _run(raw_dir: Path, entries: list[Entry], out: Path, jobs: int, progress: bo
 
     work_dir = out / ".work"  # spills of the corpus steps; deleted before the set is published
     work_dir.mkdir()
-    documents_rows: list[dict] = []
+    counts: dict[str, int] = {}
     errors: list[tuple[str, str]] = []
     dupes = _DuplicateMarker()
     text = _text() if text_mining else None
     corpus = text.CorpusCounts() if text else None
     with contextlib.ExitStack() as stack:
+        # Rows arrive in file order (the documents table's order) and each is final once its duplicates are known.
+        documents = stack.enter_context(_RowStream(out, "documents", batch_rows))
         figures = stack.enter_context(_FigureWriter(out, batch_rows))
         flags = stack.enter_context(_FlagSpill(work_dir, batch_rows)) if checks else None
         statements = stack.enter_context(_RowStream(out, "statements", batch_rows)) if checks else None
@@ -481,7 +483,8 @@ def _run(raw_dir: Path, entries: list[Entry], out: Path, jobs: int, progress: bo
         for res in _results(raw_dir, entries, jobs, text_mining, checks, dask, limits):
             bar.update()
             dupes.mark(res)
-            documents_rows.append(res.document)
+            documents.add([res.document])
+            counts[res.document["status"]] = counts.get(res.document["status"], 0) + 1
             if res.error:
                 errors.append((res.document["file"], res.error))
             encoded = res.encoded or {}
@@ -500,14 +503,14 @@ def _run(raw_dir: Path, entries: list[Entry], out: Path, jobs: int, progress: bo
                         stream.add_encoded(*encoded[table])
                 keyword_spill.add(res.text_stats.without_rows())
         bar.close()
-        documents = frame("documents", documents_rows).sort_values("file", kind="stable").reset_index(drop=True)
-        del documents_rows
-        write_table(documents, out, "documents")
+        documents.finish()
         figures.finish()
         n_flags = 0
         if checks:
             statements.finish()
-            n_flags = flags.finish(out, _corpus_step(out, work_dir, documents, batch_rows, jobs))
+            table = pd.read_parquet(out / "documents.parquet")
+            n_flags = flags.finish(out, _corpus_step(out, work_dir, table, batch_rows, jobs))
+            del table
         if text:
             sections.finish()
             themes.finish()
@@ -521,13 +524,12 @@ def _run(raw_dir: Path, entries: list[Entry], out: Path, jobs: int, progress: bo
             write_table(corpus.recurring_themes(), out, "recurring_themes")
     _write_log(out, errors)
     _remove_tree(work_dir)
-    status = documents["status"].value_counts()
     return {
-        "files": len(documents),
-        "ok": int(status.get("ok", 0)),
-        "partial": int(status.get("partial", 0)),
-        "rejected": int(status.get("rejected", 0)),
-        "duplicate": int(status.get("duplicate", 0)),
+        "files": documents.n_rows,
+        "ok": counts.get("ok", 0),
+        "partial": counts.get("partial", 0),
+        "rejected": counts.get("rejected", 0),
+        "duplicate": counts.get("duplicate", 0),
         "figures": figures.n_rows,
         "flags": n_flags,
     }
