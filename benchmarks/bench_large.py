@@ -4,7 +4,9 @@ Usage:
     .venv/bin/python benchmarks/bench_large.py                 # 5 and 30 MB
     .venv/bin/python benchmarks/bench_large.py --sizes 1,5,10 --seed 002_94b8458f609bc2e0.txt
 
-Each size runs `pipeline.process_file` in a fresh child process (so peak RSS is that size's alone, measured with
+Each size runs what a worker of the default `countyfiscal extract` does with one document (`pipeline.process_file`,
+then `pipeline.finish_in_worker`: checks, statements, text mining; `--extract-only`: process_file alone) in a fresh
+child process (so peak RSS is that size's alone, measured with
 getrusage). Prints `name value unit` lines; time grows linearly when `s_per_mb` stays flat across sizes, and memory
 is bounded when `rss_per_mb` (peak RSS above the bare import) stays flat.
 """
@@ -23,9 +25,14 @@ ROOT = Path(__file__).resolve().parents[1]
 CHILD = r"""
 import json, resource, sys, time
 import countyfiscal.pipeline as pipeline, countyfiscal.extract, countyfiscal.ingest, countyfiscal.metadata
+full = sys.argv[2] == "full"
+if full:
+    pipeline._init_worker(True)  # the tokenizer, built before the workers start
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 t = time.perf_counter()
 res = pipeline.process_file(sys.argv[1])
+if full:
+    res = pipeline.finish_in_worker(res)
 seconds = time.perf_counter() - t
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 print(json.dumps({"seconds": seconds, "base_kb": base, "peak_kb": peak, "status": res.document["status"],
@@ -46,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="5,30", help="comma-separated sizes in MB")
     parser.add_argument("--seed", default="000_d2df3ef129941176.txt", help="a file in data/raw")
+    parser.add_argument("--extract-only", action="store_true", help="process_file alone (no checks, no text mining)")
     args = parser.parse_args(argv)
     seed = (ROOT / "data" / "raw" / args.seed).read_bytes()
     with tempfile.TemporaryDirectory() as tmp:
@@ -53,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
             path = Path(tmp) / f"large_{size:g}MB.txt"
             copies = build(path, seed, size)
             mb = path.stat().st_size / 2**20
-            out = subprocess.run([sys.executable, "-c", CHILD, str(path)], capture_output=True, text=True, check=True)
+            out = subprocess.run([sys.executable, "-c", CHILD, str(path), "extract" if args.extract_only else "full"], capture_output=True, text=True, check=True)
             r = json.loads(out.stdout.strip().splitlines()[-1])
             name = f"large_{size:g}MB"
             print(f"{name}.copies {copies} copies")

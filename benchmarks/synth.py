@@ -4,7 +4,11 @@ Each synthetic document is one seed with, all changed together so the checks sti
 - its jurisdiction moved to another real county of ``resources/divisions.csv`` (county, city and province names);
 - its years shifted by the same number of years (2023年 → 2021年, 2022-2023年 → 2020-2021年);
 - every money amount multiplied by one whole factor (2–9), printed with the same decimals and separators, so sums
-  of parts stay exact and shares and percentage changes are unchanged.
+  of parts stay exact and shares and percentage changes are unchanged;
+- from the second pass over the counties on (document 13,350 and later), the department renamed (信访局 → 司法局,
+  审计局, …, one per pass): a county's second budget of a year is another department's, as in a real corpus, not
+  the same department restating every figure at another scale (which made the cross-document checks flag every
+  pair of the ~35 copies a 100,000-document corpus held of each department).
 Variant i is fully determined by i (seed i mod 5, county, factor, shift), so no two documents are the same text.
 
 Usage:
@@ -29,6 +33,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SEED_DIR = ROOT / "data" / "raw"
 DIVISIONS = ROOT / "src" / "countyfiscal" / "resources" / "divisions.csv"
 FACTORS = (2, 3, 4, 5, 6, 7, 8, 9)
+# The department of each pass over the counties (the seeds are all 信访局); as many as FACTORS.
+BUREAUS = ("信访局", "司法局", "审计局", "统计局", "档案局", "民政局", "商务局", "水利局")
 SHIFTS = (0, -1, -2, -3, 1)
 # A year: four digits starting 20, followed by 年 (2023年, 2023年度) or by a range ending in 年 (2022-2023年).
 YEAR_RE = re.compile(r"(?<![\d.,])(20[0-3]\d)(?=\s*(?:年|[-—–~至]\s*20[0-3]\d\s*年))")
@@ -67,8 +73,10 @@ def _scale_amount(m: re.Match, factor: int) -> str:
     return m.group(0).replace(num, printed, 1)
 
 
-def perturb(text: str, facts: dict, county: dict, factor: int, shift: int) -> str:
-    """The seed text with place, years and money changed together."""
+def perturb(text: str, facts: dict, county: dict, factor: int, shift: int, bureau: str = BUREAUS[0]) -> str:
+    """The seed text with place, years and money (and the department, for ``bureau``) changed together."""
+    if bureau != BUREAUS[0]:
+        text = text.replace(BUREAUS[0], bureau)
     # Money first (years are never followed by a money unit), then years, then names.
     text = AMOUNT_RE.sub(lambda m: _scale_amount(m, factor), text)
     if shift:
@@ -91,9 +99,11 @@ def variant(i: int) -> tuple[str, str, dict]:
     j = i // len(base)
     county = places[(j * 7919) % len(places)]  # a stride coprime with the list length visits every county
     factor = FACTORS[(j // len(places)) % len(FACTORS)]
+    bureau = BUREAUS[(j // len(places)) % len(BUREAUS)]
     shift = SHIFTS[(i // 3) % len(SHIFTS)]
-    chosen = {"seed": stem, "county": county["name"], "code": county["code"], "factor": factor, "shift": shift}
-    return f"synth_{i:06d}", perturb(text, facts, county, factor, shift), chosen
+    chosen = {"seed": stem, "county": county["name"], "code": county["code"], "factor": factor, "shift": shift,
+              "bureau": bureau}
+    return f"synth_{i:06d}", perturb(text, facts, county, factor, shift, bureau), chosen
 
 
 def write_txt(out_dir: Path, n: int, start: int = 0) -> list[Path]:

@@ -130,9 +130,12 @@ def test_default_run_adds_checks_metrics_and_text_tables_with_the_same_figures(s
     # Two departments, so no cross-document check applies: per-document checks give the same flags.
     assert (large / "flags.csv").read_bytes() == (full / "flags.csv").read_bytes()
     assert len(pd.read_csv(full / "flags.csv")) > 0
-    # Rerunning the large mode over the full run's folder removes the tables it does not compute.
+    # Without text mining the metrics are the same (stated changes come from the statements, not the texts) ...
+    assert (large / "metrics.csv").read_bytes() == (full / "metrics.csv").read_bytes()
+    assert (large / "statements.csv").read_bytes() == (full / "statements.csv").read_bytes()
+    # ... and rerunning it over the full run's folder leaves no table of the earlier run behind.
     run_extract(raw, full, jobs=1, progress=False, text_mining=False)
-    assert not (full / "metrics.csv").exists() and not (full / "sections.parquet").exists()
+    assert not (full / "sections.csv").exists() and not (full / "sections.parquet").exists()
 
 
 def test_large_mode_streams_flags_in_batches_to_the_same_table(raw, tmp_path):
@@ -183,3 +186,63 @@ def test_flags_raised_while_reading_reach_flags_csv(tmp_path, monkeypatch, text_
     planted = flags[flags["message"] == "planted by the test"]
     assert planted["file"].tolist() == [SEEDS[1].name]
     assert planted["check"].tolist() == ["restatement"]
+
+
+def test_every_output_has_the_mode_the_umask_gives(raw, tmp_path):
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        run_extract(raw, tmp_path / "out", jobs=2, progress=False)
+    finally:
+        os.umask(old)
+    out = tmp_path / "out"
+    modes = {str(p.relative_to(out)): stat.S_IMODE(p.stat().st_mode) for p in out.rglob("*")}
+    assert {m for p, m in modes.items() if (out / p).is_file()} == {0o644}
+    assert {m for p, m in modes.items() if (out / p).is_dir()} | {stat.S_IMODE(out.stat().st_mode)} == {0o755}
+    assert {"documents.csv", "figures.parquet", "flags.csv", "statements.parquet", "keywords.csv",
+            "extract.log"} <= set(modes)
+
+
+def test_the_corpus_step_in_many_groups_gives_the_tables_of_one(tmp_path, monkeypatch):
+    """Cross-document checks and metrics one department at a time (a group each) give the bytes of one group,
+    including a restatement between two documents of one department."""
+    import sys
+
+    import countyfiscal.pipeline as pipeline
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import synth
+
+    raw = tmp_path / "raw"
+    synth.write_txt(raw, 12)
+    for p in SEEDS:
+        shutil.copy(p, raw / p.name)
+    # the 紫阳县 budget again, restating its expenditure total differently: a cross-document restatement
+    text = SEEDS[1].read_text(encoding="utf-8")
+    assert text.count("226.7万元") >= 1
+    (raw / "zz_restated.txt").write_text(text.replace("226.7万元", "236.7万元", 1), encoding="utf-8")
+    one, many = tmp_path / "one", tmp_path / "many"
+    run_extract(raw, one, jobs=2, progress=False, text_mining=False)
+    monkeypatch.setattr(pipeline, "DEPARTMENT_BATCH_ROWS", 1)
+    run_extract(raw, many, jobs=2, progress=False, text_mining=False)
+    assert _tree(many) == _tree(one)
+    flags = pd.read_csv(one / "flags.csv", dtype=str, keep_default_na=False)
+    assert (flags["file"] == f"{SEEDS[1].name};zz_restated.txt").any()
+    assert len(pd.read_csv(one / "metrics.csv")) > 0
+
+
+def test_the_default_run_gives_the_same_bytes_for_any_jobs(raw, tmp_path, monkeypatch):
+    """Everything a default run writes (text mining, flags, statements, metrics, keywords) is the same in this
+    process, on one worker and on two; with small groups the corpus step and the keyword pass run on the pool."""
+    import countyfiscal.pipeline as pipeline
+
+    monkeypatch.setattr(pipeline, "DEPARTMENT_BATCH_ROWS", 1)
+    monkeypatch.setattr(pipeline, "KEYWORD_CHUNK", 1)
+    trees = []
+    for jobs in (0, 1, 2):
+        run_extract(raw, tmp_path / f"jobs{jobs}", jobs=jobs, progress=False)
+        trees.append(_tree(tmp_path / f"jobs{jobs}"))
+    assert trees[0] == trees[1] == trees[2]
+    assert {"keywords.csv", "metrics.csv", "statements.csv", "themes.csv"} <= set(trees[0])

@@ -8,12 +8,9 @@ documents.csv / figures.csv / extract.log and the screen, and what a killed or f
 from __future__ import annotations
 
 import io
-import os
 import shutil
-import signal
 import subprocess
 import sys
-import time
 import zipfile
 from pathlib import Path
 
@@ -332,97 +329,7 @@ def test_unwritable_output_folder_exits_2_with_one_sentence(raw, tmp_path):
     assert _one_sentence(done.stderr) == f"countyfiscal extract: cannot write to the output folder {out}: Not a directory"
 
 
-# ------------------------------------------------------------------------------------------- interrupted runs
-
-
-def test_an_interruption_between_any_two_renames_leaves_every_output_whole(raw, tmp_path, monkeypatch):
-    """Interrupt the n-th os.replace of a rerun, for every n: each output is the old file or the new, never a mix."""
-    import countyfiscal.pipeline as pipeline
-
-    small = tmp_path / "raw"
-    small.mkdir()
-    for name in (BUDGET, "truncated.txt", "empty.txt"):
-        shutil.copy(raw / name, small / name)
-    out, new_dir = tmp_path / "out", tmp_path / "new"
-    run_extract(small, out, progress=False, text_mining=False)
-    before = old = _tree(out)
-    shutil.copy(SEEDS["004_70dee09d8603147c.txt"], small / "004_70dee09d8603147c.txt")  # a 2023 budget: same years
-    run_extract(small, new_dir, progress=False, text_mining=False)
-    new = _tree(new_dir)
-    old, new = _outputs(old), _outputs(new)
-    assert old.keys() == new.keys()
-    assert {name for name in old if old[name] != new[name]} >= {"documents.csv", "figures.csv", "figures/", "flags.csv"}
-
-    real_replace = os.replace
-    renames = []
-    monkeypatch.setattr(pipeline.os, "replace", lambda src, dst: (renames.append(dst), real_replace(src, dst)))
-    run_extract(small, tmp_path / "count", progress=False, text_mining=False)
-    for n in range(len(renames)):
-        calls = []
-
-        def replace(src, dst, _calls=calls, _n=n):
-            _calls.append(dst)
-            if len(_calls) == _n + 1:
-                raise KeyboardInterrupt  # as Ctrl-C arrives, just before the n-th rename
-            real_replace(src, dst)
-
-        shutil.rmtree(out)
-        _restore(out, before)
-        monkeypatch.setattr(pipeline.os, "replace", replace)
-        with pytest.raises(KeyboardInterrupt):
-            run_extract(small, out, progress=False, text_mining=False)
-        monkeypatch.setattr(pipeline.os, "replace", real_replace)
-        now = _outputs(_tree(out))
-        assert now.keys() == old.keys(), n
-        for name, data in now.items():
-            assert data in (old[name], new[name]), (n, name)
-        assert pd.read_csv(out / "documents.csv", dtype=str)["file"].tolist() in (
-            [BUDGET, "empty.txt", "truncated.txt"], [BUDGET, "004_70dee09d8603147c.txt", "empty.txt", "truncated.txt"])
-        assert len(pd.read_parquet(out / "figures")) > 0 and len(pd.read_parquet(out / "figures.parquet")) > 0
-        assert not [p.name for p in out.iterdir() if p.name.startswith(".")], n
-    assert len(renames) >= 7  # figures csv, parquet, dataset (2), log, documents, flags: each interrupted once
-
-
-def _outputs(tree: dict[str, bytes]) -> dict[str, object]:
-    """Files by name, with the figures dataset folder as one item (it is replaced as a whole)."""
-    out: dict[str, object] = {k: v for k, v in tree.items() if not k.startswith("figures/")}
-    out["figures/"] = {k: v for k, v in tree.items() if k.startswith("figures/")}
-    return out
-
-
-def _restore(folder: Path, tree: dict[str, bytes]) -> None:
-    for name, data in tree.items():
-        path = folder / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-
-
-def test_a_killed_run_leaves_the_previous_outputs_and_the_next_run_cleans_up(raw, tmp_path):
-    small = tmp_path / "raw"
-    small.mkdir()
-    shutil.copy(raw / BUDGET, small / BUDGET)
-    out = tmp_path / "out"
-    run_extract(small, out, progress=False, text_mining=False)
-    before = _tree(out)
-    # a 3 MB disclosure keeps the next run busy long enough to be killed while it extracts
-    (small / "big.txt").write_bytes((SEEDS[FINAL].read_bytes() + b"\n") * 120)
-    proc = subprocess.Popen(CLI + [str(small), "--out", str(out), "--jobs", "1", "--quiet", "--no-text-mining"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while not any(p.name.startswith(".figures.") for p in out.iterdir()):
-        assert proc.poll() is None and time.monotonic() < deadline, "the run ended before it could be killed"
-        time.sleep(0.02)
-    time.sleep(0.2)  # into the extraction of big.txt, which takes seconds
-    proc.send_signal(signal.SIGKILL)
-    assert proc.wait() == -signal.SIGKILL
-    leftovers = [p.name for p in out.iterdir() if p.name.startswith(".")]
-    assert leftovers  # the killed run's temporary folder ...
-    assert {k: v for k, v in _tree(out).items() if not k.startswith(".")} == before  # ... and nothing else changed
-    assert pd.read_csv(out / "documents.csv")["file"].tolist() == [BUDGET]
-    # the next run removes what the killed one left and writes complete outputs
-    (small / "big.txt").unlink()
-    run_extract(small, out, progress=False, text_mining=False)
-    assert _tree(out) == before
+# Interrupted and killed runs, crashed readers, full disks: tests/test_faults.py and tests/test_outputs.py.
 
 
 # ------------------------------------------------------------------------------------------- a very large file
@@ -443,21 +350,3 @@ def test_an_8_mb_disclosure_is_read_whole(tmp_path):
     single = process_file(SEEDS[FINAL])
     assert int(row["n_figures"]) == counts["figures"] == copies * len(single.figures)
     assert copies * single.document["chars"] <= int(row["chars"]) <= copies * (single.document["chars"] + 2)
-
-
-def test_a_run_killed_between_the_dataset_renames_gets_its_previous_dataset_back(raw, tmp_path):
-    from countyfiscal.pipeline import _remove_leftovers
-
-    small = tmp_path / "raw"
-    small.mkdir()
-    shutil.copy(raw / BUDGET, small / BUDGET)
-    out = tmp_path / "out"
-    run_extract(small, out, progress=False, text_mining=False, checks=False)
-    before = _tree(out)
-    # what a SIGKILL between FigureWriter.finish's two renames leaves: the dataset moved aside, the new one not in
-    aside = out / ".figures.old.k1ll3d"
-    aside.mkdir()
-    os.replace(out / "figures", aside / "figures")
-    (out / ".figures.abc123.tmp").mkdir()
-    _remove_leftovers(out)
-    assert _tree(out) == before

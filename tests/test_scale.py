@@ -49,14 +49,15 @@ def test_variants_are_distinct_and_resolve_to_the_chosen_county_and_year(tmp_pat
 
 
 @pytest.mark.skipif(importlib.util.find_spec("distributed") is None, reason="dask.distributed (extra countyfiscal[dask]) not installed")
-def test_dask_local_cluster_gives_byte_identical_outputs(tmp_path):
+@pytest.mark.parametrize("full", [False, True], ids=["extraction", "default"])
+def test_dask_local_cluster_gives_byte_identical_outputs(tmp_path, full):
     from distributed import Client, LocalCluster
 
     raw = tmp_path / "raw"
     synth.write_txt(raw, 12)
     (raw / "zz_dup.txt").write_bytes((raw / "synth_000003.txt").read_bytes())
     local, dist = tmp_path / "local", tmp_path / "dask"
-    run_extract(raw, local, jobs=1, progress=False, text_mining=False, checks=False)
+    run_extract(raw, local, jobs=2, progress=False, text_mining=full, checks=full)
     with LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cluster:
         with Client(cluster) as client:
             # a small chunk so several tasks are in flight and must be put back in order
@@ -65,7 +66,7 @@ def test_dask_local_cluster_gives_byte_identical_outputs(tmp_path):
             old = cf_dist.CHUNK
             cf_dist.CHUNK = 2
             try:
-                run_extract(raw, dist, progress=False, text_mining=False, checks=False, dask=cluster.scheduler_address)
+                run_extract(raw, dist, progress=False, text_mining=full, checks=full, dask=cluster.scheduler_address)
             finally:
                 cf_dist.CHUNK = old
             assert client.nthreads()
@@ -73,3 +74,23 @@ def test_dask_local_cluster_gives_byte_identical_outputs(tmp_path):
     docs = pd.read_csv(dist / "documents.csv", dtype=str, keep_default_na=False).set_index("file")
     assert docs.loc["zz_dup.txt", "status"] == "duplicate" and docs.loc["synth_000003.txt", "status"] == "ok"
     assert (docs["status"] == "ok").sum() == 12
+
+
+@pytest.mark.skipif(importlib.util.find_spec("distributed") is None, reason="dask.distributed (extra countyfiscal[dask]) not installed")
+def test_dask_a_failing_document_costs_only_itself():
+    """A task of several documents that fails is run again one document per task; the failing one alone gives
+    on_failure, the others their results, in order."""
+    from distributed import LocalCluster
+
+    from countyfiscal.distributed import map_ordered
+
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cluster:
+        out = list(map_ordered(_fails_on_three, list(range(7)), cluster.scheduler_address, chunk=3,
+                               on_failure=lambda item, reason, tb: ("failed", item, tb.strip().splitlines()[-1])))
+    assert out == [0, 10, 20, ("failed", 3, "ValueError: three"), 40, 50, 60]
+
+
+def _fails_on_three(x: int) -> int:
+    if x == 3:
+        raise ValueError("three")
+    return 10 * x

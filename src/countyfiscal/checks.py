@@ -1226,19 +1226,34 @@ def _figure_checks(figs: Figures, file: str) -> list[dict]:
     return check_sums(figs, file) + check_restatements(figs, file)
 
 
-def _text_checks(raw: list[dict], figs: Figures, doc: dict, text: str, page_at=None) -> list[dict]:
-    """The checks that read the document's text: stated changes, shares, rates, wording, year, placeholders.
-    ``page_at``: offset -> page (``Document.page_at``); by default read off the figures' pages."""
-    file = doc.get("file")
+def _page_lookup_for(raw: list[dict], doc: dict, page_at=None):
+    """offset -> page: ``page_at`` (``Document.page_at``) when given, else read off the figures' pages (a document
+    without pages has none to look up)."""
+    if page_at is not None:
+        return page_at
+    return page_lookup(raw) if doc.get("format") in ("pdf", "", None) else _no_page
+
+
+def _statements_of(raw: list[dict], text: str, page_at) -> list[dict]:
     # Statements are tied to the department's figures: a 一般公共预算 part the document shows is not the whole
     # (scope appropriation) names no subject of its own here.
     whole = raw if not any(r.get("scope") == "appropriation" for r in raw) else [
         r for r in raw if r.get("scope") != "appropriation"]
     st = statement_records(text, whole)
-    if page_at is None:  # (a document without pages has none to look up)
-        page_at = page_lookup(raw) if doc.get("format") in ("pdf", "", None) else _no_page
     for r in st:
         r["page"] = page_at(r["start"])
+    return st
+
+
+def _text_checks(raw: list[dict], figs: Figures, doc: dict, text: str, page_at=None,
+                 st: list[dict] | None = None) -> list[dict]:
+    """The checks that read the document's text: stated changes, shares, rates, wording, year, placeholders.
+    ``page_at``: offset -> page (``Document.page_at``); by default read off the figures' pages. ``st``: the
+    document's statements (``document_statements``) when the caller has them already."""
+    file = doc.get("file")
+    page_at = _page_lookup_for(raw, doc, page_at)
+    if st is None:
+        st = _statements_of(raw, text, page_at)
     return (check_statements(st, figs, file, doc.get("doc_kind") or "") + check_document_year(text, doc, page_at)
             + check_placeholders(text, file, page_at) + check_table_cells(text, figs, doc, page_at))
 
@@ -1247,24 +1262,39 @@ def _readable(doc: dict) -> bool:
     return doc.get("status") in ("ok", "partial")
 
 
-def check_document(figures, document: dict, text: str | None, page_at=None) -> list[dict]:
+def check_document(figures, document: dict, text: str | None, page_at=None, statements: list[dict] | None = None,
+                   execution_inputs: bool = True) -> list[dict]:
     """Flag dicts of ONE document: every check but the cross-document ones (``flags_table`` makes them a table).
 
     ``figures``: that document's figures, a DataFrame or the extractor's list of dicts (read as
     ``pipeline.frame("figures", …)`` would make them); ``document``: its documents.csv row as a dict; ``text``: its
     normalised text (None: only the checks of figures run); ``page_at``: offset -> page (``Document.page_at``;
     by default read off the figures' pages). Gives the same flags as ``run_checks`` on that document alone, without
-    building any DataFrame.
+    building any DataFrame. ``statements``: ``document_statements(figures, text, document, page_at)`` when the caller
+    has it already. ``execution_inputs=False`` leaves out the "三公" zero-budget check, for a caller that runs it
+    over the whole corpus afterwards (as ``run_checks`` does: a budget may come from another document).
     """
-    raw = (_checked(_records(figures), uncertain=False) if isinstance(figures, pd.DataFrame)
-           else _like_frame(_checked(figures or [])))
+    raw = _checked_records(figures)
     figs = Figures(raw, copy=False)  # (raw is this function's own: normalised in place, nothing else holds it)
     rows = _figure_checks(figs, document.get("file")) if raw else []
     if _readable(document) and text is not None:
-        rows += _text_checks(raw, figs, document, text, page_at)
-    if raw:
+        rows += _text_checks(raw, figs, document, text, page_at, statements)
+    if raw and execution_inputs:
         rows += check_execution_inputs(raw, [document])
     return rows
+
+
+def _checked_records(figures) -> list[dict]:
+    """A document's figures as the checks read them (see ``check_document``)."""
+    return (_checked(_records(figures), uncertain=False) if isinstance(figures, pd.DataFrame)
+            else _like_frame(_checked(figures or [])))
+
+
+def document_statements(figures, text: str, document: dict | None = None, page_at=None) -> list[dict]:
+    """The statements (``statement_records``, each with its ``page``) of one document as ``check_document`` reads
+    them; pass them back to ``check_document(..., statements=)`` to read them once."""
+    raw = _checked_records(figures)
+    return _statements_of(raw, text, _page_lookup_for(raw, document or {}, page_at))
 
 
 def run_checks(figures: pd.DataFrame, documents: pd.DataFrame, texts: dict[str, str],

@@ -10,10 +10,12 @@ from pathlib import Path
 
 def _cmd_extract(args: argparse.Namespace) -> int:
     from countyfiscal.pipeline import RunError, run_extract
+    from countyfiscal.workers import Limits
 
+    limits = Limits(seconds=args.time_limit, seconds_per_page=args.time_per_page, memory_mb=args.memory_limit)
     try:
         s = run_extract(args.raw_dir, args.out, jobs=args.jobs, progress=None if not args.quiet else False,
-                        text_mining=args.text_mining, checks=args.checks, dask=args.dask)
+                        text_mining=args.text_mining, checks=args.checks, dask=args.dask, limits=limits)
     except RunError as exc:
         print(f"countyfiscal extract: {exc}", file=sys.stderr)
         return 2
@@ -25,18 +27,14 @@ def _cmd_extract(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from countyfiscal.checks import check_dir
+    from countyfiscal.pipeline import RunError, run_check
 
-    processed, raw = Path(args.processed), Path(args.raw_dir)
-    for need in (processed / "documents.csv", processed / "figures.csv"):
-        if not need.is_file():
-            print(f"countyfiscal check: {need} is missing; run `countyfiscal extract` first", file=sys.stderr)
-            return 2
-    if not raw.is_dir():
-        print(f"countyfiscal check: the raw folder {raw} does not exist", file=sys.stderr)
+    try:
+        n = run_check(args.processed, args.raw_dir)
+    except RunError as exc:
+        print(f"countyfiscal check: {exc}", file=sys.stderr)
         return 2
-    n = check_dir(processed, raw)
-    print(f"{n} flags -> {processed / 'flags.csv'}")
+    print(f"{n} flags -> {Path(args.processed) / 'flags.csv'}")
     return 0
 
 
@@ -75,20 +73,30 @@ def _cmd_tokens(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from countyfiscal.workers import Limits
+
     p = argparse.ArgumentParser(prog="countyfiscal", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
 
     e = sub.add_parser("extract", help="read every disclosure in RAW_DIR; write documents/figures/flags/metrics/…")
     e.add_argument("raw_dir", nargs="?", default="data/raw")
     e.add_argument("--out", default="data/processed")
-    e.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes (default: all cores)")
+    e.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                   help="worker processes (default: all cores; 0: read in this process, without the limits below)")
     e.add_argument("--quiet", action="store_true", help="no progress bar")
     e.add_argument("--no-text-mining", dest="text_mining", action="store_false",
-                   help="for corpora too large to hold in memory: checks per document only; no metrics, "
-                        "cross-document checks or text mining (run `countyfiscal check` afterwards)")
+                   help="no text mining (sections, themes, keywords, recurring themes)")
     e.add_argument("--no-checks", dest="checks", action="store_false",
-                   help="no checks, no flags table (run `countyfiscal check` later); with --no-text-mining: "
-                        "documents and figures only")
+                   help="no checks: no flags, statements or metrics tables (run `countyfiscal check` later)")
+    e.add_argument("--time-limit", type=float, default=Limits.seconds, metavar="SECONDS",
+                   help="per document: give up on one that takes longer than this plus --time-per-page for each "
+                        f"page (default {Limits.seconds:g}; 0: no limit)")
+    e.add_argument("--time-per-page", type=float, default=Limits.seconds_per_page, metavar="SECONDS",
+                   help=f"added to --time-limit per page of a PDF, for at most {Limits.max_pages} pages (default "
+                        f"{Limits.seconds_per_page:g}: OCR reads a scanned page in ~4 s)")
+    e.add_argument("--memory-limit", type=int, default=Limits.memory_mb, metavar="MB",
+                   help=f"per document: give up on one whose worker grows past this (default {Limits.memory_mb}; "
+                        "0: no limit)")
     e.add_argument("--dask", metavar="ADDRESS", default=None,
                    help="run the documents on the dask.distributed scheduler at ADDRESS (tcp://host:8786) "
                         "instead of local processes; needs countyfiscal[dask]")
@@ -134,9 +142,29 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+class _Stopped(BaseException):
+    """SIGTERM, raised where the command is, so the workers are stopped and the unpublished set is removed."""
+
+
+def _stop(signum, frame):
+    raise _Stopped
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    if args.command not in ("extract", "check"):
+        return int(args.func(args) or 0)
+    import signal
+
+    previous = signal.signal(signal.SIGTERM, _stop)
+    try:
+        return int(args.func(args) or 0)
+    except (KeyboardInterrupt, _Stopped):
+        print(f"countyfiscal {args.command}: stopped before the end; the previous outputs are unchanged",
+              file=sys.stderr)
+        return 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

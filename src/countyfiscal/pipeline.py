@@ -1,30 +1,43 @@
-"""Run the extraction over a raw folder: one row per input in documents.csv, every figure in figures.csv."""
+"""Run the extraction over a raw folder: a row per entry in documents.csv, every figure in figures.csv, each document's
+checks, statements and text mining computed where it is read, and only what needs the corpus done here, at the end.
+
+A run is one output set (``countyfiscal.outputs``): written into a fresh folder beside ``--out`` and swapped in
+whole, under a lock. Documents are read by worker processes (``countyfiscal.workers``: a crash, a time or memory
+limit costs only that document) and their rows streamed to disk in input order, so memory does not grow with the
+corpus and the outputs are the same for any ``--jobs``.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import hashlib
+import heapq
 import logging
 import os
+import pickle
 import re
-import shutil
+import stat
 import sys
-import tempfile
 import traceback
 import unicodedata
-from concurrent.futures import ProcessPoolExecutor
+import zlib
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
-from countyfiscal.fields import TABLES, columns
+from countyfiscal.fields import TABLES, columns, dtypes
+from countyfiscal.outputs import OutputError, OutputSet
+from countyfiscal.raw_folder import FORMULA_START, Entry, NotAFile, csv_cell, is_within, open_inside, scan
+from countyfiscal.workers import Limits, report_pages
 
 log = logging.getLogger("countyfiscal")
 
-# Files in the raw folder that describe the inputs rather than being inputs.
-NOT_INPUTS = {"MANIFEST.csv", "README.md", "README.txt", ".gitkeep"}
+READABLE = ("ok", "partial")
 
 
 class RunError(Exception):
@@ -37,51 +50,109 @@ class FileResult:
     figures: list[dict] = field(default_factory=list)
     text: str | None = None
     error: str = ""  # traceback of an unexpected failure, for the log file only
-    text_key: str = ""  # fingerprint of the text when the text itself is not carried (process_file_compact)
+    text_key: str = ""  # fingerprint of the text when the text itself is not carried (in a worker's result)
     flags: list[dict] | None = None  # this document's flag rows, when checked in the worker
     doc_flags: list[dict] = field(default_factory=list)  # flags raised while reading/extracting it (Document.flags)
+    statements: list[dict] | None = None  # its statement rows (columns of the statements table), from the worker
+    text_stats: Any = None  # its text mining (document_stats), from the worker
+    page_starts: list[int] = field(default_factory=list)  # of the Document (PDF), while in the worker
+    # table -> (CSV text, typed columns) of this document's rows, encoded in the worker (``encode_in_worker``)
+    encoded: dict[str, tuple[str, list[list]]] | None = None
 
 
 def list_inputs(raw_dir: Path) -> list[Path]:
-    return sorted(
-        p for p in raw_dir.iterdir() if p.is_file() and p.name not in NOT_INPUTS and not p.name.startswith(".")
-    )
+    """The files of raw_dir a run reads (see ``raw_folder.scan`` for what it lists without reading)."""
+    return [Path(raw_dir) / os.fsdecode(e.rel) for e in scan(raw_dir) if e.is_input]
 
 
-def _empty_document(path: Path, data: bytes | None) -> dict:
+def _empty_document(name: str, data: bytes | None) -> dict:
     row = {c: "" for c in columns("documents")}
-    row.update(file=path.name, sha256=hashlib.sha256(data).hexdigest() if data is not None else "")
+    row.update(file=name, sha256=hashlib.sha256(data).hexdigest() if data is not None else "")
     row.update(fiscal_year=None, pages=None, chars=None, n_figures=0)
     return row
 
 
-def process_file(path: str | Path) -> FileResult:
-    """Read, describe and extract one input. Never raises: a failure becomes a rejected row with a reason."""
+def rejected(name: str, reason: str, sha256: str = "") -> FileResult:
+    """A rejected row for an entry that was not (or could not be) read."""
+    row = _empty_document(name, None)
+    row.update(status="rejected", reason=reason, sha256=sha256)
+    return FileResult(row)
+
+
+def process_file(path: str | Path, name: str | None = None) -> FileResult:
+    """Read, describe and extract one input (``name``: the ``file`` to record, default the file's name).
+    Never raises: a failure becomes a rejected row with a reason. A symbolic link is not followed."""
+    path = Path(path)
+    name = name if name is not None else path.name
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    except OSError as exc:
+        return rejected(name, f"could not be read ({exc.strerror or exc})")
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return rejected(name, "not read: not a regular file")
+        return _process_fd(fd, name, path)
+    finally:
+        os.close(fd)
+
+
+def _read_fd(fd: int) -> bytes:
+    chunks = []
+    while chunk := os.read(fd, 1 << 20):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _fd_path(fd: int, fallback: Path | None) -> Path | None:
+    """A path naming the very file open as ``fd`` (Linux), for readers that open a PDF by path again."""
+    p = Path(f"/proc/self/fd/{fd}")
+    return p if p.exists() else fallback
+
+
+def _report_pages(data: bytes) -> None:
+    """Tell the pool how many pages a PDF has (its time limit grows with them) before reading it for long."""
+    if not data.startswith(b"%PDF"):
+        return
+    try:
+        import pypdfium2 as pdfium
+
+        pdf = pdfium.PdfDocument(data)
+        try:
+            report_pages(len(pdf))
+        finally:
+            pdf.close()
+    except Exception:  # noqa: BLE001 - the reader will say what is wrong with it
+        pass
+
+
+def _process_fd(fd: int, name: str, path: Path | None = None) -> FileResult:
     from countyfiscal.extract import extract_all
-    from countyfiscal.ingest import read_bytes
+    from countyfiscal.ingest import limits, read_bytes
     from countyfiscal.metadata import describe
     from countyfiscal.model import RejectedInput
 
-    path = Path(path)
     try:
-        data = path.read_bytes()
+        size = os.fstat(fd).st_size
+        if size > limits.MAX_FILE_BYTES:  # refused before it is read into memory
+            return rejected(name, limits.too_large("file", size, limits.MAX_FILE_BYTES))
+        data = _read_fd(fd)
     except OSError as exc:
-        row = _empty_document(path, None)
-        row.update(status="rejected", reason=f"could not be read ({exc.strerror or exc})")
-        return FileResult(row)
-    row = _empty_document(path, data)
+        return rejected(name, f"could not be read ({exc.strerror or exc})")
+    row = _empty_document(name, data)
+    _report_pages(data)
     try:
-        doc = read_bytes(data, path.name)  # the bytes just read (hashed above), not a second read of the file
+        doc = read_bytes(data, name)  # the bytes just read (hashed above), not a second read of the file
     except RejectedInput as exc:
         row.update(status="rejected", reason=str(exc))
         return FileResult(row)
     except Exception:
         row.update(status="rejected", reason="could not be read: an unexpected error (see extract.log)")
         return FileResult(row, error=traceback.format_exc())
+    del data
     row.update(format=doc.format, encoding=doc.encoding, pages=doc.n_pages, chars=len(doc.text))
     row["ocr_pages"] = _page_ranges(sorted(doc.ocr))  # pages read by OCR (ingest.ocr)
     try:
-        meta = describe(doc.text, path.name)
+        meta = describe(doc.text, name)
         for key in ("doc_kind", "department", "jurisdiction", "province", "city", "county", "admin_code", "scope"):
             row[key] = meta.get(key) or ""
         row["fiscal_year"] = meta.get("fiscal_year")
@@ -90,7 +161,8 @@ def process_file(path: str | Path) -> FileResult:
             row.update(status="rejected", reason=meta.get("not_disclosure_reason") or "not a fiscal disclosure",
                        doc_kind="", fiscal_year=None, scope="")
             return FileResult(row, text=doc.text)
-        figures = extract_all(doc, row["doc_kind"], row["fiscal_year"], pdf_path=path if doc.format == "pdf" else None)
+        pdf_path = _fd_path(fd, path) if doc.format == "pdf" else None
+        figures = extract_all(doc, row["doc_kind"], row["fiscal_year"], pdf_path=pdf_path)
         if not figures and not _AMOUNT.search(doc.text):
             # The title and vocabulary of a disclosure without a single sum of money: a guide or a form's notes.
             row.update(status="rejected", reason="not a fiscal disclosure (it states no amount of money)",
@@ -102,7 +174,7 @@ def process_file(path: str | Path) -> FileResult:
     gaps = _gaps(row, figures, doc.warnings)
     row.update(status="partial" if gaps else "ok", reason=f"read, but {'; '.join(gaps)}" if gaps else "")
     row["n_figures"] = len(figures)
-    return FileResult(row, figures, doc.text, doc_flags=doc.flags)
+    return FileResult(row, figures, doc.text, doc_flags=doc.flags, page_starts=doc.page_starts)
 
 
 def _page_ranges(pages: list[int]) -> str:
@@ -139,202 +211,121 @@ def _gaps(row: dict, figures: list[dict], warnings: list[str]) -> list[str]:
     return gaps
 
 
-def _mark_duplicates(results: list[FileResult]) -> None:
-    marker = _DuplicateMarker()
-    for res in results:
-        marker.mark(res)
+# ---------------------------------------------------------------------------------------------------------------
+# The per-document work, in a worker
 
 
-def _as_duplicate(res: FileResult, original: str, how: str) -> None:
-    res.document.update(status="duplicate", reason=f"duplicate of {original} ({how})", duplicate_of=original,
-                        n_figures=0)
-    res.figures = []
-    res.flags = None
-    res.doc_flags = []
+@dataclass(frozen=True)
+class Job:
+    """What a worker needs to read one entry of the raw folder (picklable, for process pools and dask)."""
+
+    raw_dir: str
+    rel: bytes
+    name: str
 
 
-def frame(table: str, rows: list[dict]) -> pd.DataFrame:
-    """Rows -> a DataFrame with the table's columns, dtypes and nothing else."""
-    df = pd.DataFrame(rows, columns=columns(table))
-    for f in TABLES[table]:
-        if f.dtype == "Int64":
-            df[f.name] = pd.to_numeric(df[f.name], errors="coerce").astype("Int64")
-        elif f.dtype == "float64":
-            df[f.name] = pd.to_numeric(df[f.name], errors="coerce").astype("float64")
-        elif f.dtype == "boolean":
-            df[f.name] = df[f.name].map({True: True, False: False, "True": True, "False": False}).astype("boolean")
-        else:
-            df[f.name] = df[f.name].fillna("").astype(str)
-    return df
-
-
-def write_table(df: pd.DataFrame, out_dir: Path, name: str, parquet: bool = True) -> None:
-    """Write name.csv (and name.parquet) atomically: a temp file in the same folder, then os.replace."""
-    _atomic(out_dir / f"{name}.csv", lambda p: df.to_csv(p, index=False, encoding="utf-8", lineterminator="\n"))
-    if parquet:
-        _atomic(out_dir / f"{name}.parquet", lambda p: df.to_parquet(p, index=False))
-
-
-def _atomic(target: Path, write) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
+def work(job: Job, checks: bool = True, text_mining: bool = True) -> FileResult:
+    """Read one entry and do all of its own work: extraction; with ``checks`` its statements and flags; with
+    ``text_mining`` its sections, themes and term counts. The text does not travel back, only its fingerprint."""
     try:
-        write(tmp)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _remove_leftovers(out_dir: Path) -> None:
-    """Delete the temporary files and folders a killed run left in out_dir (all hidden, named by _atomic,
-    _FigureWriter and _check_out_dir). A run killed between moving the previous figures dataset aside and moving
-    the new one in left no ``figures`` folder: the previous one is put back first."""
-    target = out_dir / "figures"
-    if not target.exists():
-        for old in sorted(out_dir.glob(".figures.old.*/figures"))[:1]:
-            os.replace(old, target)
-    for p in out_dir.glob(".*"):
-        if p.name.endswith(".tmp") or p.name.startswith((".figures.old.", ".probe.")):
-            if p.is_dir() and not p.is_symlink():
-                shutil.rmtree(p, ignore_errors=True)
-            else:
-                p.unlink(missing_ok=True)
-
-
-def _check_out_dir(out_dir: Path) -> None:
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        probe = tempfile.NamedTemporaryFile(dir=out_dir, prefix=".probe.", delete=True)
-        probe.close()
+        fd = open_inside(job.raw_dir, job.rel)
+    except NotAFile as exc:
+        return rejected(job.name, f"not read: {exc.strerror}")
     except OSError as exc:
-        raise RunError(f"cannot write to the output folder {out_dir}: {exc.strerror or exc}") from None
+        return rejected(job.name, f"could not be read ({exc.strerror or exc})")
+    try:
+        res = _process_fd(fd, job.name)
+    finally:
+        os.close(fd)
+    return encode_in_worker(finish_in_worker(res, checks, text_mining))
 
 
-# Figure rows are written in batches of at least this many rows (always whole files), so memory stays flat.
-BATCH_ROWS = 20_000
-FIGURE_SORT = ["file", "start", "end", "measure", "code", "fiscal_year", "basis", "source"]
-NA_PARTITION = "__HIVE_DEFAULT_PARTITION__"
+# The tables a worker encodes for its document (typing mode of each); figures sorted as the table is.
+ENCODED = {"figures": "frame", "statements": "frame", "sections": "astype", "themes": "astype"}
 
 
-def run_extract(
-    raw_dir: str | Path,
-    out_dir: str | Path,
-    jobs: int = 1,
-    progress: bool | None = None,
-    *,
-    text_mining: bool = True,
-    checks: bool = True,
-    dask: str | None = None,
-    batch_rows: int = BATCH_ROWS,
-) -> dict:
-    """Extract every input of raw_dir into out_dir; returns counts. Raises RunError when it cannot run at all.
+@functools.lru_cache(maxsize=None)
+def _encoder(table: str, mode: str):
+    from countyfiscal.encode import Encoder
 
-    Documents are read by ``jobs`` worker processes (or on the dask.distributed scheduler at address ``dask``)
-    and their figures streamed to disk in input order: ``figures.csv``, ``figures.parquet`` and the dataset
-    ``figures/fiscal_year=YYYY/part-NNNNN.parquet``. Outputs do not depend on ``jobs`` or on the engine.
-
-    ``text_mining=False`` is the mode for corpora too large to hold: texts never reach this process; checks run per
-    document in the workers; metrics, cross-document checks and text mining are skipped (``countyfiscal check``
-    computes metrics and checks afterwards from figures.csv). ``checks=False`` skips the checks and writes no flags
-    table (with ``text_mining=False``: documents and figures only).
-    """
-    raw_dir, out_dir = Path(raw_dir), Path(out_dir)
-    if not raw_dir.is_dir():
-        raise RunError(f"the raw folder {raw_dir} does not exist")
-    _check_out_dir(out_dir)
-    _remove_leftovers(out_dir)
-    paths = list_inputs(raw_dir)
-    if progress is None:
-        progress = sys.stderr.isatty()
-    if text_mining:
-        worker = process_file
-    elif checks:
-        worker = process_file_compact
-    else:
-        worker = functools.partial(process_file_compact, check=False)
-    if dask:
-        from countyfiscal.distributed import map_ordered
-
-        results = map_ordered(worker, paths, dask)
-    else:
-        results = _map(worker, paths, jobs)
-    from tqdm import tqdm
-
-    bar = tqdm(total=len(paths), disable=not progress, unit="file", desc="extract")
-    documents_rows: list[dict] = []
-    errors: list[tuple[str, str]] = []
-    texts: dict[str, str] = {}
-    doc_flags: list[dict] = []
-    dupes = _DuplicateMarker()
-    n_figures = 0
-    # Per-document flags (large-corpus mode) are streamed like figures, so memory does not grow with them.
-    flag_writer = _FlagWriter(out_dir, batch_rows) if checks and not text_mining else None
-    with _FigureWriter(out_dir, batch_rows) as writer, flag_writer or contextlib.nullcontext():
-        for res in results:
-            bar.update()
-            dupes.mark(res)
-            documents_rows.append(res.document)
-            if res.error:
-                errors.append((res.document["file"], res.error))
-            if res.text is not None and res.document["status"] in ("ok", "partial"):
-                texts[res.document["file"]] = res.text
-                if text_mining and checks:
-                    doc_flags.extend(res.doc_flags)
-            if flag_writer is not None and res.flags is not None and res.document["status"] in ("ok", "partial"):
-                flag_writer.add(res.flags)
-            n_figures += len(res.figures)
-            writer.add(res.figures)
-        bar.close()
-        _write_log(out_dir, errors)
-        documents = frame("documents", documents_rows).sort_values("file", kind="stable").reset_index(drop=True)
-        del documents_rows
-        tables = {"documents": documents}
-        if text_mining:
-            figures = writer.finish_and_read()
-            tables.update(_downstream(figures, documents, texts, checks, doc_flags))
-        else:
-            writer.finish()
-            if flag_writer is not None:
-                flag_writer.finish()
-    for name, df in tables.items():
-        write_table(df, out_dir, name)
-    streamed = {"figures"} | ({"flags"} if flag_writer is not None else set())
-    for name in TABLES:
-        # A table this run did not compute would otherwise be left describing an earlier run.
-        if name not in tables and name not in streamed:
-            for suffix in (".csv", ".parquet"):
-                (out_dir / f"{name}{suffix}").unlink(missing_ok=True)
-    status = documents["status"].value_counts()
-    return {
-        "files": len(documents),
-        "ok": int(status.get("ok", 0)),
-        "partial": int(status.get("partial", 0)),
-        "rejected": int(status.get("rejected", 0)),
-        "duplicate": int(status.get("duplicate", 0)),
-        "figures": n_figures,
-        "flags": flag_writer.n_rows if flag_writer is not None else len(tables.get("flags", [])),
-    }
+    return Encoder(table, mode)
 
 
-def process_file_compact(path: str | Path, check: bool = True) -> FileResult:
-    """``process_file`` for a large run: the text is checked here (``check``; its flags kept) and then dropped.
+def encode(table: str, rows: list, mode: str = "frame") -> tuple[str, list[list]]:
+    """One document's rows of ``table`` as (CSV text without the header, typed columns): what the streams write.
+    Figures are sorted by FIGURE_SORT (the table sorts by file first, so a document's sorted rows are in place)."""
+    enc = _encoder(table, mode)
+    cols = enc.columns_of(rows)
+    if table == "figures" and len(cols[0]) > 1:
+        keys = [cols[enc.names.index(c)] for c in FIGURE_SORT]
+        # As sort_values(FIGURE_SORT, kind="stable", na_position="last"): a missing number after every number.
+        order = sorted(range(len(cols[0])),
+                       key=lambda i: tuple((k[i] is None, 0 if k[i] is None else k[i]) for k in keys))
+        cols = [[col[i] for i in order] for col in cols]
+    return enc.csv(cols, False, {c: csv_cell for c in NAME_COLUMNS if c in enc.names}), cols
 
-    Only a fingerprint of the text travels back, for spotting duplicates; figures and document row as usual.
-    """
-    res = process_file(path)
-    text, res.text = res.text, None
-    if text is not None:
-        res.text_key = text_key(text)
-        if check and res.document["status"] in ("ok", "partial"):
-            res.flags = res.doc_flags + _document_flags(res, text)
+
+def encode_in_worker(res: FileResult) -> FileResult:
+    """Replace the rows a run streams (figures, statements, sections, themes) by their encoding, so the parent
+    only appends: the work of typing and formatting them is spread over the workers."""
+    stats = res.text_stats
+    rows = {"figures": res.figures, "statements": res.statements or [],
+            "sections": list(stats.sections) if stats is not None else [],
+            "themes": list(stats.themes) if stats is not None else []}
+    res.encoded = {t: encode(t, rows[t], ENCODED[t]) for t in ENCODED if rows[t]}
+    res.figures, res.statements = [], None
+    if stats is not None:  # its theme rows stay: CorpusCounts.add counts them
+        res.text_stats = dataclasses.replace(stats, sections=())
     return res
 
 
-def _document_flags(res: FileResult, text: str) -> list[dict]:
-    from countyfiscal.checks import check_document
+def finish_in_worker(res: FileResult, checks: bool = True, text_mining: bool = True) -> FileResult:
+    """The per-document work after extraction; drops the text (keeps its fingerprint for duplicates)."""
+    text, res.text = res.text, None
+    if text is None:
+        return res
+    res.text_key = text_key(text)
+    if res.document["status"] not in READABLE:
+        return res
+    if checks:
+        from countyfiscal.checks import check_document, document_statements
 
-    return check_document(res.figures, res.document, text)
+        page_at = _page_at(res.page_starts)
+        statements = document_statements(res.figures, text, res.document, page_at)
+        # The "三公" zero-budget check runs over the corpus (a budget may be another document's), as run_checks does.
+        res.flags = check_document(res.figures, res.document, text, page_at, statements=statements,
+                                   execution_inputs=False) + res.doc_flags
+        res.statements = _statement_rows(res.document["file"], statements, res.page_starts)
+    if text_mining:
+        res.text_stats = _text().document_stats(text, res.document)
+    res.page_starts = []
+    return res
+
+
+def _page_at(page_starts: list[int]):
+    """offset -> 1-based page, as ``Document.page_at`` (None: a document without pages)."""
+    if not page_starts:
+        return None
+    import bisect
+
+    return lambda offset: None if offset is None else bisect.bisect_right(page_starts, offset)
+
+
+def _statement_rows(file: str, statements: list[dict], page_starts: list[int]) -> list[dict]:
+    """Rows of the statements table (``document_statements`` has set each one's page)."""
+    return [{"file": file, **r} for r in statements]
+
+
+def _text():
+    """The text-mining module with the per-document interface (document_stats, CorpusCounts)."""
+    from countyfiscal import text
+
+    return text
+
+
+def _init_worker(text_mining: bool) -> None:
+    if text_mining:
+        _text().init_worker()
 
 
 def text_key(text: str) -> str:
@@ -367,6 +358,426 @@ def nfkc(text: str) -> str:
     return text if unicodedata.is_normalized("NFKC", text) else unicodedata.normalize("NFKC", text)
 
 
+# ---------------------------------------------------------------------------------------------------------------
+# The run
+
+
+# Rows are written in batches of at least this many (always whole documents), so memory stays flat.
+BATCH_ROWS = 20_000
+FIGURE_SORT = ["file", "start", "end", "measure", "code", "fiscal_year", "basis", "source"]
+NA_PARTITION = "__HIVE_DEFAULT_PARTITION__"
+
+
+def run_extract(
+    raw_dir: str | Path,
+    out_dir: str | Path,
+    jobs: int = 1,
+    progress: bool | None = None,
+    *,
+    text_mining: bool = True,
+    checks: bool = True,
+    dask: str | None = None,
+    batch_rows: int = BATCH_ROWS,
+    limits: Limits | None = None,
+) -> dict:
+    """Extract every entry of raw_dir into out_dir; returns counts. Raises RunError when it cannot run at all.
+
+    Documents are read by ``jobs`` worker processes (0: in this process, without limits; or on the
+    dask.distributed scheduler at address ``dask``) and everything they give is streamed to disk in input order:
+    ``documents``, ``figures`` (+ the dataset ``figures/fiscal_year=YYYY/``), with ``checks`` ``flags``,
+    ``statements`` and ``metrics``, with ``text_mining`` ``sections``, ``themes``, ``keywords`` and
+    ``recurring_themes``, and ``extract.log``. Outputs do not depend on ``jobs`` or on the engine. ``limits``: per
+    document, in the workers (default ``Limits()``).
+    """
+    raw_dir, out_dir = Path(raw_dir), Path(out_dir)
+    if not raw_dir.is_dir():
+        raise RunError(f"the raw folder {raw_dir} does not exist")
+    if is_within(out_dir, raw_dir):
+        raise RunError(f"the output folder {out_dir} is inside the raw folder {raw_dir}: the next run would read "
+                       "its outputs as disclosures; choose a folder outside it")
+    if is_within(raw_dir, out_dir):
+        raise RunError(f"the raw folder {raw_dir} is inside the output folder {out_dir}, which every run replaces; "
+                       "choose another output folder")
+    try:
+        entries = scan(raw_dir)
+    except OSError as exc:
+        raise RunError(f"the raw folder {raw_dir} cannot be read: {exc.strerror or exc}") from None
+    if progress is None:
+        progress = sys.stderr.isatty()
+    try:
+        with OutputSet(out_dir) as output:
+            try:
+                counts = _run(raw_dir, entries, output.path, jobs, progress, text_mining, checks, dask, batch_rows,
+                              limits if limits is not None else Limits())
+                output.publish()
+            except OSError as exc:
+                raise RunError(f"could not write the outputs into {out_dir} ({exc.strerror or exc}); "
+                               "the previous outputs are unchanged") from None
+    except OutputError as exc:
+        raise RunError(str(exc)) from None
+    return counts
+
+
+def _results(raw_dir: Path, entries: list[Entry], jobs: int, text_mining: bool, checks: bool, dask: str | None,
+             limits: Limits) -> Iterator[FileResult]:
+    """Each entry's FileResult in order: what is not read straight away, the files from the workers."""
+    jobs_ = [Job(str(raw_dir), e.rel, e.name) for e in entries if e.is_input]
+    worker = functools.partial(work, checks=checks, text_mining=text_mining)
+    if dask:
+        from countyfiscal.distributed import map_ordered
+
+        done = map_ordered(worker, jobs_, dask, on_failure=functools.partial(_failed, raw_dir))
+    elif jobs <= 0:
+        _init_worker(text_mining)
+        done = map(worker, jobs_)
+    else:
+        from countyfiscal.workers import imap
+
+        # Built here once, before the workers are forked: each of them (and each replacement of a crashed one)
+        # starts with the tokenizer's dictionary in place instead of building it again.
+        _init_worker(text_mining)
+        done = imap(worker, jobs_, jobs, limits=limits, on_failure=functools.partial(_failed, raw_dir))
+    with contextlib.closing(done) if hasattr(done, "close") else contextlib.nullcontext():
+        for e in entries:
+            yield next(done) if e.is_input else rejected(e.name, e.reason)
+
+
+def _failed(raw_dir: Path, job: Job, reason: str, tb: str) -> FileResult:
+    """The row of a document whose worker crashed, ran out of time or memory, or raised."""
+    sha = ""
+    with contextlib.suppress(OSError):
+        fd = open_inside(raw_dir, job.rel)
+        try:
+            h = hashlib.sha256()
+            while chunk := os.read(fd, 1 << 20):
+                h.update(chunk)
+            sha = h.hexdigest()
+        finally:
+            os.close(fd)
+    if tb:
+        res = rejected(job.name, "could not be processed: an unexpected error (see extract.log)", sha)
+        res.error = tb
+        return res
+    return rejected(job.name, reason, sha)
+
+
+def _run(raw_dir: Path, entries: list[Entry], out: Path, jobs: int, progress: bool, text_mining: bool, checks: bool,
+         dask: str | None, batch_rows: int, limits: Limits) -> dict:
+    from tqdm import tqdm
+
+    work_dir = out / ".work"  # spills of the corpus steps; deleted before the set is published
+    work_dir.mkdir()
+    counts: dict[str, int] = {}
+    errors: list[tuple[str, str]] = []
+    dupes = _DuplicateMarker()
+    text = _text() if text_mining else None
+    corpus = text.CorpusCounts() if text else None
+    with contextlib.ExitStack() as stack:
+        # Rows arrive in file order (the documents table's order) and each is final once its duplicates are known.
+        documents = stack.enter_context(_RowStream(out, "documents", batch_rows))
+        figures = stack.enter_context(_FigureWriter(out, batch_rows))
+        flags = stack.enter_context(_FlagSpill(work_dir, batch_rows)) if checks else None
+        statements = stack.enter_context(_RowStream(out, "statements", batch_rows)) if checks else None
+        if text:
+            sections = stack.enter_context(_RowStream(out, "sections", batch_rows, mode="astype"))
+            themes = stack.enter_context(_RowStream(out, "themes", batch_rows, mode="astype"))
+            keyword_spill = stack.enter_context(_Spill(work_dir / "keywords.spill"))
+        bar = stack.enter_context(tqdm(total=len(entries), disable=not progress, unit="file", desc="extract"))
+        for res in _results(raw_dir, entries, jobs, text_mining, checks, dask, limits):
+            bar.update()
+            dupes.mark(res)
+            documents.add([res.document])
+            counts[res.document["status"]] = counts.get(res.document["status"], 0) + 1
+            if res.error:
+                errors.append((res.document["file"], res.error))
+            encoded = res.encoded or {}
+            if "figures" in encoded:
+                figures.add_encoded(*encoded["figures"])
+            if res.document["status"] not in READABLE:
+                continue
+            if flags is not None and res.flags:
+                flags.add(res.flags)
+            if statements is not None and "statements" in encoded:
+                statements.add_encoded(*encoded["statements"])
+            if text and res.text_stats is not None:
+                corpus.add(res.text_stats)
+                for table, stream in (("sections", sections), ("themes", themes)):
+                    if table in encoded:
+                        stream.add_encoded(*encoded[table])
+                keyword_spill.add(res.text_stats.without_rows())
+        bar.close()
+        documents.finish()
+        figures.finish()
+        n_flags = 0
+        if checks:
+            statements.finish()
+            table = pd.read_parquet(out / "documents.parquet")
+            n_flags = flags.finish(out, _corpus_step(out, work_dir, table, batch_rows, jobs))
+            del table
+        if text:
+            sections.finish()
+            themes.finish()
+            keyword_spill.finish()
+            with _RowStream(out, "keywords", batch_rows, mode="astype") as keywords:
+                # Pass 2 on forked processes that inherit the corpus counts: chunks of documents, in order.
+                chunks = keyword_spill.chunks(KEYWORD_CHUNK)
+                for encoded in _on_pool(functools.partial(_keyword_chunk, keyword_spill, corpus), chunks, jobs):
+                    keywords.add_encoded(*encoded)
+                keywords.finish()
+            write_table(corpus.recurring_themes(), out, "recurring_themes")
+    _write_log(out, errors)
+    _remove_tree(work_dir)
+    return {
+        "files": documents.n_rows,
+        "ok": counts.get("ok", 0),
+        "partial": counts.get("partial", 0),
+        "rejected": counts.get("rejected", 0),
+        "duplicate": counts.get("duplicate", 0),
+        "figures": figures.n_rows,
+        "flags": n_flags,
+    }
+
+
+# Documents per task of the keyword pass.
+KEYWORD_CHUNK = 500
+
+
+def _keyword_chunk(spill: _Spill, corpus, chunk: tuple[int, int]) -> tuple[str, list[list]]:
+    """The keyword rows of a chunk of spilled documents, encoded."""
+    rows = [r for stats in spill.read(*chunk) for r in corpus.keyword_rows(stats)]
+    return encode("keywords", rows, "astype")
+
+
+def _remove_tree(p: Path) -> None:
+    import shutil
+
+    shutil.rmtree(p, ignore_errors=True)
+
+
+def run_check(processed: str | Path, raw_dir: str | Path) -> int:
+    """Re-run the checks on an extraction: flags, statements and metrics of ``processed`` rewritten from its
+    documents and figures and the texts of ``raw_dir`` (read as ``extract`` reads them: never outside the folder);
+    the other tables are kept. Published as one set, like ``run_extract``. Returns the number of flags.
+
+    Flags raised while a document was read or extracted (``Document.flags``) are kept from the current flags table
+    where it says which they are (column ``origin``); otherwise those raised while reading are raised again."""
+    processed, raw_dir = Path(processed), Path(raw_dir)
+    for need in ("documents", "figures"):
+        if not (processed / f"{need}.parquet").is_file() and not (processed / f"{need}.csv").is_file():
+            raise RunError(f"{processed / (need + '.csv')} is missing; run `countyfiscal extract` first")
+    if not raw_dir.is_dir():
+        raise RunError(f"the raw folder {raw_dir} does not exist")
+    try:
+        with OutputSet(processed, start_from_current=True) as output:
+            try:
+                n = _check(raw_dir, output.path)
+                output.publish()
+            except OSError as exc:
+                raise RunError(f"could not write the outputs into {processed} ({exc.strerror or exc}); "
+                               "the previous outputs are unchanged") from None
+    except OutputError as exc:
+        raise RunError(str(exc)) from None
+    return n
+
+
+def _read_table(folder: Path, name: str) -> pd.DataFrame:
+    """A table of an output folder, typed: from Parquet (true file names), else from the CSV."""
+    if (folder / f"{name}.parquet").is_file():
+        return pd.read_parquet(folder / f"{name}.parquet")
+    raw = pd.read_csv(folder / f"{name}.csv", dtype=str, keep_default_na=False)
+    return frame(name, raw.to_dict("records"))
+
+
+def _check(raw_dir: Path, out: Path) -> int:
+    from countyfiscal.checks import check_document, document_statements
+    from countyfiscal.ingest import read_bytes
+    from countyfiscal.model import RejectedInput
+    from countyfiscal.raw_folder import read_inside
+
+    documents = _read_table(out, "documents")
+    figures = _read_table(out, "figures")
+    # Flags raised while a document was read or extracted (origin "reading", where the table says) are kept: only
+    # extract raises the extractor's; without that column, those raised while reading are raised again below.
+    kept: dict[str, list[dict]] | None = None
+    if (out / "flags.parquet").is_file():
+        previous = pd.read_parquet(out / "flags.parquet")
+        if "origin" in previous.columns:
+            kept = {}
+            for r in previous[previous["origin"] == "reading"].to_dict("records"):
+                kept.setdefault(r["file"], []).append({k: (None if v is pd.NA else v) for k, v in r.items()})
+    for name in ("flags", "statements", "metrics"):
+        for suffix in (".csv", ".parquet"):
+            (out / f"{name}{suffix}").unlink(missing_ok=True)  # hard links of the current set: replaced, not rewritten
+    entries = {e.name: e for e in scan(raw_dir) if e.is_input}
+    by_file = {f: g for f, g in figures.groupby("file", sort=True)}
+    work_dir = out / ".work"
+    work_dir.mkdir()
+    with _FlagSpill(work_dir, BATCH_ROWS) as flags, _RowStream(out, "statements") as statements:
+        for doc in documents.to_dict("records"):
+            if doc["status"] not in READABLE:
+                continue
+            file = doc["file"]
+            figs = by_file.get(file, figures.iloc[0:0])
+            text, page_starts, read_flags = None, [], []
+            entry = entries.get(file)
+            if entry is not None:
+                try:
+                    read = read_bytes(read_inside(raw_dir, entry.rel), file)
+                    text, page_starts, read_flags = read.text, read.page_starts, read.flags
+                except (OSError, RejectedInput):
+                    pass
+            page_at = _page_at(page_starts)
+            st = document_statements(figs, text, doc, page_at) if text is not None else None
+            extra = kept.get(file, []) if kept is not None else read_flags
+            flags.add(check_document(figs, doc, text, page_at, statements=st, execution_inputs=False) + extra)
+            if st:
+                statements.add(_statement_rows(file, st, page_starts))
+        statements.finish()
+        n = flags.finish(out, _corpus_step(out, work_dir, documents, BATCH_ROWS))
+    _remove_tree(work_dir)
+    return n
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The corpus step: cross-document checks and metrics, one group of departments at a time
+
+
+def _corpus_step(out: Path, work_dir: Path, documents: pd.DataFrame, batch_rows: int, jobs: int = 1) -> list[Path]:
+    """Cross-document flags and the "三公" zero-budget check (spilled, one sorted Parquet file per group of
+    departments: the paths are returned), and metrics.csv/.parquet (written).
+
+    Both only ever compare a department's documents with each other, so the departments are taken in sorted
+    groups, on ``jobs`` forked processes: the figures and statements of a group are routed to a file of their own
+    in one pass over each table, never held whole. A group weighs at most DEPARTMENT_BATCH_ROWS figure rows counted
+    once per document of their department (the cross-document check compares documents pairwise), so memory stays
+    bounded however the corpus is made; the groups do not depend on ``jobs``, so neither do the outputs."""
+    from countyfiscal.metrics import empty_metrics
+
+    readable = documents[documents["status"].isin(READABLE) & (documents["department"].fillna("") != "")]
+    departments: dict[tuple[str, str], list[str]] = {}
+    n_rows: dict[tuple[str, str], int] = {}
+    for file, jurisdiction, department, n in zip(readable["file"], readable["jurisdiction"].fillna(""),
+                                                readable["department"], readable["n_figures"].fillna(0)):
+        key = (str(jurisdiction), str(department))
+        departments.setdefault(key, []).append(file)
+        n_rows[key] = n_rows.get(key, 0) + int(n)
+    groups: list[list[tuple[str, str]]] = [[]]
+    size = 0
+    for key in sorted(departments):
+        weight = n_rows[key] * len(departments[key])
+        if groups[-1] and size + weight > DEPARTMENT_BATCH_ROWS:
+            groups.append([])
+            size = 0
+        groups[-1].append(key)
+        size += weight
+    group_of = {f: i for i, g in enumerate(groups) for key in g for f in departments[key]}
+    for name in ("figures", "statements"):
+        _route(out / f"{name}.parquet", group_of, work_dir, name)
+    files = [sorted(f for key in g for f in departments[key]) for g in groups]
+    task = functools.partial(_corpus_group, out, work_dir, documents, files)
+    spills: list[Path] = []
+    with _FrameStream(out, "metrics", batch_rows) as metrics:
+        for spill, m in _on_pool(task, range(len(groups)) if group_of else [], jobs):
+            if spill is not None:
+                spills.append(spill)
+            if len(m):
+                metrics.add(m)
+        if metrics.n_rows == 0:
+            metrics.add(empty_metrics())
+        metrics.finish()
+    return spills
+
+
+# Departments' figure rows per group of the corpus step (times the documents of each department).
+DEPARTMENT_BATCH_ROWS = 20_000
+
+
+def _on_pool(fn, items, jobs: int) -> Iterator:
+    """``fn`` over items in order: in this process, or on ``jobs`` freshly forked processes (which see everything
+    this process holds now). A task that fails there fails the run, as it would here."""
+    items = list(items)
+    if jobs <= 1 or len(items) < 2:
+        yield from map(fn, items)
+        return
+    from countyfiscal.workers import NO_LIMITS, imap
+
+    def failed(item, reason, tb):
+        raise RuntimeError(f"a task of the corpus step failed: {reason}\n{tb}")
+
+    with contextlib.closing(imap(fn, items, jobs, limits=NO_LIMITS, on_failure=failed)) as done:
+        yield from done
+
+
+def _corpus_group(out: Path, work_dir: Path, documents: pd.DataFrame, files: list[list[str]],
+                  i: int) -> tuple[Path | None, pd.DataFrame]:
+    """One group's corpus flags (a sorted Parquet spill, or None) and metrics."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from countyfiscal.checks import check_cross_document, check_execution_inputs, flags_table
+    from countyfiscal.metrics import compute_metrics
+
+    figures, statements = (_group_rows(out / f"{name}.parquet", work_dir, name, i) for name in ("figures", "statements"))
+    docs = documents[documents["file"].isin(files[i])]
+    flags = check_cross_document(figures, docs) + check_execution_inputs(figures, docs)
+    spill = None
+    if flags:
+        spill = work_dir / f"corpus-flags-{i:05d}.parquet"
+        pq.write_table(pa.Table.from_pandas(flags_table(flags), preserve_index=False), spill)
+    return spill, compute_metrics(figures, docs, statements=statements)
+
+
+def _route(path: Path, group_of: dict[str, int], work_dir: Path, name: str) -> None:
+    """The rows of the table at ``path`` (sorted by file) split into one Arrow file per group, in one pass."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    writers: dict[int, Any] = {}
+    try:
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=65_536):
+            ids = [group_of.get(f, -1) for f in batch.column(batch.schema.get_field_index("file")).to_pylist()]
+            arr = pa.array(ids, type=pa.int32())
+            for g in sorted(set(ids)):
+                if g < 0:
+                    continue
+                if g not in writers:
+                    writers[g] = pa.ipc.new_stream(str(work_dir / f"{name}-{g:05d}.arrow"), batch.schema)
+                writers[g].write_batch(batch.filter(pc.equal(arr, g)))
+    finally:
+        for w in writers.values():
+            w.close()
+
+
+def _group_rows(path: Path, work_dir: Path, name: str, g: int) -> pd.DataFrame:
+    """A group's rows of a table (as pd.read_parquet gives them; the typed empty table when it has none)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    p = work_dir / f"{name}-{g:05d}.arrow"
+    if not p.exists():
+        return pq.read_schema(path).empty_table().to_pandas()
+    with pa.ipc.open_stream(str(p)) as reader:
+        table = reader.read_all()
+    p.unlink()
+    return table.to_pandas()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Duplicates
+
+
+def _as_duplicate(res: FileResult, original: str, how: str) -> None:
+    res.document.update(status="duplicate", reason=f"duplicate of {original} ({how})", duplicate_of=original,
+                        n_figures=0)
+    res.figures = []
+    res.flags = None
+    res.doc_flags = []
+    res.statements = None
+    res.text_stats = None
+    res.encoded = None
+
+
 class _DuplicateMarker:
     """Marks results as duplicates in input order: the first of equal bytes (or equal text) is the original."""
 
@@ -383,41 +794,84 @@ class _DuplicateMarker:
         if sha:
             self.seen_bytes[sha] = doc["file"]
         key = res.text_key or (text_key(res.text) if res.text else "")
-        if key and doc["status"] in ("ok", "partial"):
+        if key and doc["status"] in READABLE:
             if key in self.seen_text:
                 _as_duplicate(res, self.seen_text[key], "same text")
                 return
             self.seen_text[key] = doc["file"]
 
 
+# ---------------------------------------------------------------------------------------------------------------
+# Tables and their files
+
+
+def frame(table: str, rows: list[dict]) -> pd.DataFrame:
+    """Rows -> a DataFrame with the table's columns, dtypes and nothing else."""
+    df = pd.DataFrame(rows, columns=columns(table))
+    for f in TABLES[table]:
+        if f.dtype == "Int64":
+            df[f.name] = pd.to_numeric(df[f.name], errors="coerce").astype("Int64")
+        elif f.dtype == "float64":
+            df[f.name] = pd.to_numeric(df[f.name], errors="coerce").astype("float64")
+        elif f.dtype == "boolean":
+            df[f.name] = df[f.name].map({True: True, False: False, "True": True, "False": False}).astype("boolean")
+        else:
+            df[f.name] = df[f.name].fillna("").astype(str)
+    return df
+
+
+# Columns holding file names: neutralised in the CSV outputs where a spreadsheet would run them as a formula.
+NAME_COLUMNS = ("file", "duplicate_of", "inputs")
+
+
+def csv_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with every file-name cell that starts with =, +, - or @ prefixed by ' (``raw_folder.csv_cell``)."""
+    out = df
+    for c in NAME_COLUMNS:
+        if c in df.columns and len(df):
+            col = df[c]
+            hit = col.astype(str).str.startswith(FORMULA_START)
+            if hit.any():
+                if out is df:
+                    out = df.copy()
+                out[c] = col.where(~hit, col[hit].map(csv_cell))
+    return out
+
+
+def _to_csv(df: pd.DataFrame, target, header: bool = True) -> None:
+    csv_safe(df).to_csv(target, index=False, header=header, encoding="utf-8", lineterminator="\n")
+
+
+def write_table(df: pd.DataFrame, out_dir: Path, name: str, parquet: bool = True) -> None:
+    """Write name.csv (file names made safe for spreadsheets) and name.parquet (names as they are) into out_dir."""
+    _to_csv(df, out_dir / f"{name}.csv")
+    if parquet:
+        df.to_parquet(out_dir / f"{name}.parquet", index=False)
+
+
 class _TableStream:
-    """Rows streamed in batches, whole documents at a time and in input order, to NAME.csv and NAME.parquet in a hidden
-    folder of out_dir; ``finish`` moves them into place (each atomically replaced). ``_table`` makes a batch a table
-    sorted by file first, so batch after batch is the whole table in order."""
+    """Rows streamed in batches, whole documents at a time and in input order, to NAME.csv and NAME.parquet of the
+    (unpublished) output folder. ``_table`` makes a batch a table sorted by file first, so batch after batch is
+    the whole table in order."""
 
-    name = ""
-
-    def __init__(self, out_dir: Path, batch_rows: int) -> None:
+    def __init__(self, out_dir: Path, name: str, batch_rows: int = BATCH_ROWS) -> None:
         self.out_dir = out_dir
+        self.name = name
         self.batch_rows = batch_rows
         self.rows: list[dict] = []
         self.n_batches = 0
         self.n_rows = 0
-        self.tmp_dir = Path(tempfile.mkdtemp(prefix=f".{self.name}.", suffix=".tmp", dir=out_dir))
-        self.csv_path = self.tmp_dir / f"{self.name}.csv"
-        self.parquet_path = self.tmp_dir / f"{self.name}.parquet"
+        self.csv_path = out_dir / f"{name}.csv"
+        self.parquet_path = out_dir / f"{name}.parquet"
         self._csv = open(self.csv_path, "w", encoding="utf-8", newline="")
         self._parquet = None
         self._schema = None
-        self._done = False
 
     def __enter__(self):
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
         self._close()
-        if not self._done or exc_type is not None:
-            shutil.rmtree(self.tmp_dir, ignore_errors=True)
 
     def add(self, rows: list[dict]) -> None:
         """Rows of one file (files must come in sorted order, so batch-wise sorting sorts the whole table)."""
@@ -426,7 +880,7 @@ class _TableStream:
             self._flush()
 
     def _table(self, rows: list[dict]) -> pd.DataFrame:
-        raise NotImplementedError
+        return frame(self.name, rows)
 
     def _flush(self) -> None:
         first = self.n_batches == 0
@@ -442,7 +896,7 @@ class _TableStream:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        df.to_csv(self._csv, index=False, header=first, lineterminator="\n")
+        _to_csv(df, self._csv, header=first)
         table = pa.Table.from_pandas(df, preserve_index=False)
         if self._schema is None:
             self._schema = table.schema
@@ -456,109 +910,291 @@ class _TableStream:
             self._parquet.close()
             self._parquet = None
 
-    def _finish_files(self) -> None:
-        """Write what is left and move NAME.csv and NAME.parquet into place."""
+    def finish(self) -> None:
         self._flush()
         self._close()
-        os.replace(self.csv_path, self.out_dir / f"{self.name}.csv")
-        os.replace(self.parquet_path, self.out_dir / f"{self.name}.parquet")
+
+
+class _RowStream:
+    """Rows of one table (dicts, or tuples in its column order), whole documents at a time and in input order,
+    written in batches of ``batch_rows`` to NAME.csv and NAME.parquet without DataFrames (``encode.Encoder``:
+    the bytes pandas would write). ``mode``: "frame" as ``frame`` types rows, "astype" as the text tables do."""
+
+    def __init__(self, out_dir: Path, name: str, batch_rows: int = BATCH_ROWS, mode: str = "frame") -> None:
+        from countyfiscal.encode import Encoder
+
+        self.out_dir = out_dir
+        self.name = name
+        self.batch_rows = batch_rows
+        self.encoder = Encoder(name, mode)
+        self.cols: list[list] | None = None  # columns of the batch being gathered; None until the header
+        self.n_batches = 0
+        self.n_rows = 0
+        self._csv = open(out_dir / f"{name}.csv", "w", encoding="utf-8", newline="")
+        self._parquet = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._close()
+
+    def add(self, rows) -> None:
+        """Rows of whole documents, in file order."""
+        self.add_encoded(*encode(self.name, list(rows), self.encoder.mode))
+
+    def add_encoded(self, csv_text: str, cols: list[list]) -> None:
+        """One document's rows as ``encode`` made them (in a worker): the CSV text goes to the file now, the
+        columns to the Parquet file with the batch."""
+        self._start()
+        self._csv.write(csv_text)
+        for mine, theirs in zip(self.cols, cols):
+            mine.extend(theirs)
+        if len(self.cols[0]) >= self.batch_rows:
+            self._flush()
+
+    def _start(self) -> None:
+        if self.cols is None:
+            self._csv.write(self.encoder.csv([[] for _ in self.encoder.names], True))  # the header alone
+            self.cols = [[] for _ in self.encoder.names]
+
+    def _flush(self) -> None:
+        self._start()
+        if not self.cols[0] and self.n_batches:
+            return
+        cols, self.cols = self.cols, [[] for _ in self.encoder.names]
+        self._write(cols)  # no rows at all: the typed empty table, so the files appear
+        self.n_batches += 1
+        self.n_rows += len(cols[0])
+
+    def _write(self, cols: list[list]) -> None:
+        import pyarrow.parquet as pq
+
+        if self._parquet is None:
+            self._parquet = pq.ParquetWriter(self.out_dir / f"{self.name}.parquet", self.encoder.schema)
+        self._parquet.write_table(self.encoder.arrow(cols))
+
+    def _close(self) -> None:
+        if not self._csv.closed:
+            self._csv.close()
+        if self._parquet is not None:
+            self._parquet.close()
+            self._parquet = None
 
     def finish(self) -> None:
-        self._finish_files()
-        shutil.rmtree(self.tmp_dir, ignore_errors=True)
-        self._done = True
+        self._flush()
+        self._close()
 
 
-class _FlagWriter(_TableStream):
-    """Per-document flag rows (large-corpus mode) to flags.csv and flags.parquet.
+class _FrameStream(_TableStream):
+    """Frames already typed and sorted (documents', or department groups'), written in batches of ``batch_rows``
+    rows, so the files do not depend on how the rows were split into frames."""
 
-    ``checks.flags_table`` sorts by file first and drops only exact duplicates (which share their file), so its
-    table of each batch, one after the other, is its table of all the rows.
-    """
+    def __init__(self, out_dir: Path, name: str, batch_rows: int = BATCH_ROWS) -> None:
+        super().__init__(out_dir, name, batch_rows)
+        self.frames: list[pd.DataFrame] = []
+        self.pending = 0
 
-    name = "flags"
+    def add(self, df: pd.DataFrame) -> None:  # type: ignore[override]
+        self.frames.append(df)
+        self.pending += len(df)
+        self.n_rows += len(df)
+        if self.pending >= self.batch_rows:
+            self._flush()
 
-    def _table(self, rows: list[dict]) -> pd.DataFrame:
-        from countyfiscal.checks import flags_table
+    def _flush(self, last: bool = False) -> None:
+        """Whole batches of ``batch_rows`` rows (and, ``last``, the rest): the files do not depend on the frames."""
+        if not self.frames:
+            return
+        df = self.frames[0] if len(self.frames) == 1 else pd.concat(self.frames, ignore_index=True)
+        while len(df) >= self.batch_rows or (last and len(df)):
+            self._write(df.iloc[:self.batch_rows].reset_index(drop=True), self.n_batches == 0)
+            self.n_batches += 1
+            df = df.iloc[self.batch_rows:]
+        self.frames, self.pending = ([df] if len(df) else []), len(df)
 
-        return flags_table(rows)
+    def finish(self) -> None:
+        if self.n_batches == 0 and self.pending == 0 and self.frames:
+            self._write(self.frames[0], True)  # an empty table: its header and schema
+            self.n_batches = 1
+            self.frames = []
+        self._flush(last=True)
+        if self.n_batches == 0:
+            self._write(frame(self.name, []), True)
+            self.n_batches = 1
+        self._close()
 
 
-class _FigureWriter(_TableStream):
-    """Figure rows to figures.csv, figures.parquet and the dataset figures/fiscal_year=YYYY/part-NNNNN.parquet."""
-
-    name = "figures"
+class _FigureWriter(_RowStream):
+    """Figure rows to figures.csv, figures.parquet and the dataset figures/fiscal_year=YYYY/part-NNNNN.parquet
+    (each document's rows sorted by ``encode``; the table sorts by file first, so they are the table in order)."""
 
     def __init__(self, out_dir: Path, batch_rows: int) -> None:
-        super().__init__(out_dir, batch_rows)
-        self.dataset_dir = self.tmp_dir / "figures"
+        from countyfiscal.encode import Encoder
+
+        super().__init__(out_dir, "figures", batch_rows)
+        self.dataset_dir = out_dir / "figures"
         self.dataset_dir.mkdir()
+        self.partition = Encoder("figures", names=[c for c in columns("figures") if c != "fiscal_year"])
 
-    def _table(self, rows: list[dict]) -> pd.DataFrame:
-        return frame("figures", rows).sort_values(FIGURE_SORT, kind="stable", na_position="last").reset_index(drop=True)
+    def _write(self, cols: list[list]) -> None:
+        import pyarrow.parquet as pq
 
-    def _write(self, df: pd.DataFrame, first: bool) -> None:
-        super()._write(df, first)
-        years = df["fiscal_year"]
-        for year in sorted(years.dropna().unique()) + ([None] if years.isna().any() else []):
-            part = df[years.isna()] if year is None else df[years == year]
-            name = NA_PARTITION if year is None else str(int(year))
+        names = self.encoder.names
+        super()._write(cols)
+        years = cols[names.index("fiscal_year")]
+        kept = [j for j, n in enumerate(names) if n != "fiscal_year"]
+        for year in sorted({y for y in years if y is not None}) + ([None] if None in years else []):
+            rows = [i for i, y in enumerate(years) if y == year]
+            name = NA_PARTITION if year is None else str(year)
             folder = self.dataset_dir / f"fiscal_year={name}"
             folder.mkdir(exist_ok=True)
-            part.drop(columns="fiscal_year").to_parquet(folder / f"part-{self.n_batches:05d}.parquet", index=False)
+            part = [[cols[j][i] for i in rows] for j in kept]
+            pq.write_table(self.partition.arrow(part), folder / f"part-{self.n_batches:05d}.parquet")
+
+
+class _FlagSpill:
+    """Per-document flag rows, spilled in sorted batches (``checks.flags_table``) to a Parquet file of the work
+    folder; ``finish`` merges them with the corpus step's flags into flags.csv/.parquet, as ``checks.run_checks``
+    would sort and de-duplicate the lot, without holding them all."""
+
+    def __init__(self, work_dir: Path, batch_rows: int) -> None:
+        self.path = work_dir / "flags.spill.parquet"
+        self.batch_rows = batch_rows
+        self.rows: list[dict] = []
+        self._writer = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+    def add(self, rows: list[dict]) -> None:
+        self.rows.extend(rows)
+        if len(self.rows) >= self.batch_rows:
+            self._flush()
+
+    def _flush(self) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        from countyfiscal.checks import flags_table
+
+        if not self.rows:
+            return
+        table = pa.Table.from_pandas(flags_table(self.rows), preserve_index=False)
+        self.rows = []
+        if self._writer is None:
+            self._writer = pq.ParquetWriter(self.path, table.schema)
+        self._writer.write_table(table)
+
+    def finish(self, out: Path, corpus_spills: list[Path]) -> int:
+        """Write flags.csv/.parquet: the spilled rows and those of ``corpus_spills`` (sorted Parquet files of the
+        corpus step), merged in flags_table's order and de-duplicated as it does; the row count."""
+        from countyfiscal.checks import FLAG_ORDER
+
+        self._flush()
+        self.__exit__()
+        specs = TABLES["flags"]
+        names = [f.name for f in specs]
+        order = [names.index(c) for c in FLAG_ORDER]
+        ints = {i for i, f in enumerate(specs) if f.dtype == "Int64"}
+
+        def key(rec: tuple) -> tuple:
+            # A missing year sorts last, as pandas' na_position="last" (checks.flags_table's order).
+            return tuple((rec[i] is None, rec[i] or 0) if i in ints else rec[i] for i in order)
+
+        writer = _RecordStream(out, "flags", self.batch_rows)
+        last_key, seen = None, set()
+        # Ties keep run_checks' order: a document's own flags first, then the corpus step's.
+        sources = [_records_of(self.path, names)] + [_records_of(p, names) for p in corpus_spills]
+        for rec in heapq.merge(*sources, key=key):
+            k = key(rec)
+            if k != last_key:
+                last_key, seen = k, set()
+            if rec in seen:
+                continue
+            seen.add(rec)
+            writer.add(rec)
+        writer.finish()
+        for p in [self.path, *corpus_spills]:
+            p.unlink(missing_ok=True)
+        return writer.n_rows
+
+
+def _records_of(path: Path, names: list[str]) -> Iterator[tuple]:
+    """The rows of a Parquet file as tuples of ``names`` (None for a missing value), batch by batch."""
+    import pyarrow.parquet as pq
+
+    if not path.exists():
+        return
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=65_536, columns=names):
+        yield from zip(*(batch.column(i).to_pylist() for i in range(len(names))))
+
+
+class _RecordStream(_TableStream):
+    """Records (tuples in the table's column order, already typed) written in batches."""
+
+    def add(self, rec: tuple) -> None:  # type: ignore[override]
+        self.rows.append(rec)
+        if len(self.rows) >= self.batch_rows:
+            self._flush()
+
+    def _table(self, rows: list[tuple]) -> pd.DataFrame:
+        if not rows and self.name == "flags":
+            from countyfiscal.checks import empty_flags
+
+            return empty_flags()
+        specs = TABLES[self.name]
+        cols = list(zip(*rows)) if rows else [[] for _ in specs]
+        return pd.DataFrame({f.name: pd.array(list(col), dtype="Int64" if f.dtype == "Int64" else str)
+                             for f, col in zip(specs, cols)})
+
+
+class _Spill:
+    """Objects pickled (compressed) one after another to a file of the work folder, read back in order."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fh = open(path, "wb")
+        self.offsets: list[int] = []
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.finish()
+
+    def add(self, obj) -> None:
+        data = zlib.compress(pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL), 1)
+        self.offsets.append(self._fh.tell())
+        self._fh.write(len(data).to_bytes(8, "little"))
+        self._fh.write(data)
+
+    def chunks(self, size: int) -> list[tuple[int, int]]:
+        """(offset, count) of consecutive runs of ``size`` objects."""
+        return [(self.offsets[i], min(size, len(self.offsets) - i)) for i in range(0, len(self.offsets), size)]
+
+    def read(self, offset: int, count: int) -> Iterator:
+        with open(self.path, "rb") as fh:
+            fh.seek(offset)
+            for _ in range(count):
+                head = fh.read(8)
+                yield pickle.loads(zlib.decompress(fh.read(int.from_bytes(head, "little"))))
 
     def finish(self) -> None:
-        """Write what is left and move the three outputs into place."""
-        self._finish_files()
-        target = self.out_dir / "figures"
-        old = Path(tempfile.mkdtemp(prefix=".figures.old.", dir=self.out_dir)) if target.exists() else None
-        try:
-            if old is not None:
-                os.replace(target, old / "figures")
-            os.replace(self.dataset_dir, target)
-        except BaseException:
-            if old is not None:  # interrupted: the previous dataset goes back in place
-                if (old / "figures").exists() and not target.exists():
-                    os.replace(old / "figures", target)
-                shutil.rmtree(old, ignore_errors=True)
-            raise
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-        shutil.rmtree(self.tmp_dir, ignore_errors=True)
-        self._done = True
+        if not self._fh.closed:
+            self._fh.close()
 
-    def finish_and_read(self) -> pd.DataFrame:
-        """``finish``, then the whole figures table (for the in-memory checks, metrics and text mining)."""
-        self.finish()
-        return pd.read_parquet(self.out_dir / "figures.parquet")
-
-
-def _downstream(figures: pd.DataFrame, documents: pd.DataFrame, texts: dict[str, str],
-                checks: bool = True, doc_flags: list[dict] | None = None) -> dict[str, pd.DataFrame]:
-    """Checks (unless ``checks`` is False), metrics and text mining over what was extracted; ``doc_flags`` are the
-    flags raised while the documents were read (``Document.flags``), added to the checks' own."""
-    from countyfiscal.checks import run_checks
-    from countyfiscal.metrics import compute_metrics
-    from countyfiscal.text import mine
-
-    out = {"flags": run_checks(figures, documents, texts, extra=doc_flags)} if checks else {}
-    out["metrics"] = compute_metrics(figures, documents, texts)
-    out.update(mine(texts, documents))
-    return out
-
-
-def _map(fn, paths: list[Path], jobs: int):
-    """fn over paths in order, lazily: in this process, or on ``jobs`` worker processes."""
-    if jobs <= 1 or len(paths) < 2:
-        for p in paths:
-            yield fn(p)
-        return
-    # Small chunks keep both workers busy to the end; results come back in input order.
-    chunksize = max(1, min(32, len(paths) // (jobs * 16) or 1))
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        yield from pool.map(fn, paths, chunksize=chunksize)
+    def __iter__(self):
+        with open(self.path, "rb") as fh:
+            while head := fh.read(8):
+                yield pickle.loads(zlib.decompress(fh.read(int.from_bytes(head, "little"))))
 
 
 def _write_log(out_dir: Path, errors: list[tuple[str, str]]) -> None:
     text = "".join(f"=== {name}\n{tb}\n" for name, tb in errors)
-    _atomic(out_dir / "extract.log", lambda p: Path(p).write_text(text, encoding="utf-8"))
+    (out_dir / "extract.log").write_text(text, encoding="utf-8")

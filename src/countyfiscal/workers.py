@@ -1,0 +1,291 @@
+"""One function over many inputs in worker processes, results in input order; a worker that crashes, runs past its
+time limit or grows past its memory limit costs only the input it held (the pool replaces it and goes on).
+
+Workers are forked, ignore Ctrl-C (the parent stops them) and die with the parent even when it is killed
+(``PR_SET_PDEATHSIG`` on Linux; elsewhere a thread in each worker watches for the parent). The memory limit is
+watched from the parent: a worker's anonymous memory grown since it was forked (Linux ``/proc``; not enforced
+elsewhere).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import faulthandler
+import multiprocessing as mp
+import os
+import signal
+import sys
+import threading
+import time
+import traceback
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from multiprocessing.connection import wait
+from typing import Any
+
+# How often the parent looks at its workers' clocks and memory when no result arrives.
+POLL_SECONDS = 0.2
+# Inputs sent ahead to each worker, so it never waits for the parent between two of them.
+PREFETCH = 2
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-input limits of a worker. ``seconds`` + ``seconds_per_page`` × pages (pages as the worker reports them
+    through ``report_pages``, at most ``max_pages`` counted: the pages OCR reads at most, ``ingest.limits``'
+    MAX_OCR_PAGES): a scanned PDF read with OCR needs ~4 s a page.
+    ``memory_mb``: memory the worker allocated since it was forked. 0 switches a limit off."""
+
+    seconds: float = 300.0
+    seconds_per_page: float = 8.0
+    max_pages: int = 200
+    memory_mb: int = 4096
+
+    def seconds_for(self, pages: int | None) -> float:
+        if not self.seconds:
+            return float("inf")
+        return self.seconds + self.seconds_per_page * min(pages or 0, self.max_pages)
+
+
+NO_LIMITS = Limits(seconds=0, seconds_per_page=0, memory_mb=0)
+
+
+class Raised:
+    """What a worker sends back when the function raised (it should not): the traceback, for the log."""
+
+    def __init__(self, tb: str) -> None:
+        self.traceback = tb
+
+
+# -- inside a worker
+
+_CURRENT: dict[str, Any] = {}
+
+
+def report_pages(n: int | None) -> None:
+    """Called by the function inside a worker once it knows how many pages its input has (extends its time
+    limit); a no-op outside a worker."""
+    conn = _CURRENT.get("conn")
+    if conn is not None and n:
+        with contextlib.suppress(OSError, ValueError):
+            conn.send(("pages", _CURRENT["seq"], int(n)))
+
+
+def _die_with_parent(parent: int) -> None:
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+            if os.getppid() != parent:  # the parent died before prctl
+                os._exit(1)
+            return
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def _worker_main(conn, fn: Callable, initializer: Callable | None, parent: int) -> None:
+    _die_with_parent(parent)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    faulthandler.disable()  # a crash is the parent's to report, in one sentence: no stack dump on the screen
+    if initializer is not None:
+        initializer()
+    _CURRENT["conn"] = conn
+    while True:
+        try:
+            msg = conn.recv()
+        except (EOFError, OSError):
+            break
+        if msg is None:
+            break
+        seq, item = msg
+        _CURRENT["seq"] = seq
+        try:
+            result = fn(item)
+        except BaseException:  # noqa: BLE001 - reported to the parent, which decides
+            result = Raised(traceback.format_exc())
+        try:
+            conn.send(("done", seq, result))
+        except (OSError, ValueError):
+            break
+    os._exit(0)  # no atexit handlers or flushing of state inherited from the parent
+
+
+# -- in the parent
+
+
+def _anon_mb(pid: int) -> float:
+    """Anonymous resident memory (and swap) of a process, in MB, from /proc/PID/status (Linux; 0 elsewhere).
+
+    Cheap (no walk of the page tables, unlike smaps). A worker's own memory is its growth since it was forked: the
+    pages it shares with its parent are in the baseline, so a large parent does not count against it."""
+    try:
+        with open(f"/proc/{pid}/status", "rb") as fh:
+            kb = 0
+            for line in fh:
+                if line.startswith((b"RssAnon:", b"VmSwap:")):
+                    kb += int(line.split()[1])
+            return kb / 1024
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def _signal_name(num: int) -> str:
+    try:
+        return signal.Signals(num).name
+    except ValueError:
+        return f"signal {num}"
+
+
+def crash_reason(exitcode: int | None) -> str:
+    """The sentence for a worker that died while reading an input.
+
+    >>> crash_reason(-11)
+    'the reader crashed on it (its process was killed by SIGSEGV)'
+    """
+    if exitcode is not None and exitcode < 0:
+        name = _signal_name(-exitcode)
+        if name == "SIGKILL":
+            return "the reader crashed on it (its process was killed by SIGKILL, e.g. when the machine ran out of memory)"
+        return f"the reader crashed on it (its process was killed by {name})"
+    return f"the reader crashed on it (its process exited with status {exitcode})"
+
+
+class _Worker:
+    def __init__(self, ctx, fn: Callable, initializer: Callable | None) -> None:
+        parent_conn, child_conn = ctx.Pipe(duplex=True)
+        self.proc = ctx.Process(target=_worker_main, args=(child_conn, fn, initializer, os.getpid()), daemon=True)
+        self.proc.start()
+        self.baseline_mb = _anon_mb(self.proc.pid)  # what it shares with the parent, copied at fork
+        child_conn.close()
+        self.conn = parent_conn
+        self.tasks: deque[int] = deque()
+        self.since = time.monotonic()
+        self.pages: int | None = None
+
+    def send(self, seq: int, item: Any) -> None:
+        self.conn.send((seq, item))
+        if not self.tasks:
+            self.since, self.pages = time.monotonic(), None
+        self.tasks.append(seq)
+
+    def kill(self) -> None:
+        with contextlib.suppress(OSError):
+            self.proc.kill()
+        self.proc.join()
+        with contextlib.suppress(OSError):
+            self.conn.close()
+
+    def stop(self) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            self.conn.send(None)
+        self.proc.join(timeout=2)
+        if self.proc.is_alive():
+            self.kill()
+        with contextlib.suppress(OSError):
+            self.conn.close()
+
+
+def imap(fn: Callable[[Any], Any], items: Iterable[Any], jobs: int, *, limits: Limits = Limits(),
+         on_failure: Callable[[Any, str, str], Any], initializer: Callable | None = None,
+         ahead: int | None = None) -> Iterator[Any]:
+    """``fn(item)`` for every item, on ``jobs`` forked worker processes, yielded in input order.
+
+    An input whose worker crashed, ran past ``limits`` or raised gives ``on_failure(item, reason, log)`` instead
+    (``reason`` one sentence; ``log`` a traceback or ""). At most ``ahead`` results wait for an earlier one, so
+    memory stays bounded whatever the corpus size.
+    """
+    items = list(items)
+    n = len(items)
+    if n == 0:
+        return
+    ctx = mp.get_context("fork")
+    ahead = ahead or max(16, 16 * jobs)
+    todo: deque[int] = deque(range(n))
+    done: dict[int, Any] = {}
+    next_out = 0
+    workers = [_Worker(ctx, fn, initializer) for _ in range(max(1, min(jobs, n)))]
+    last_memory_check = 0.0
+
+    def fail_head(w: _Worker, reason: str) -> None:
+        if w.tasks:
+            seq = w.tasks.popleft()
+            done[seq] = on_failure(items[seq], reason, "")
+        if w.tasks:  # sent ahead but never started: they go to another worker
+            todo.extend(w.tasks)
+            todo_sorted = sorted(todo)
+            todo.clear()
+            todo.extend(todo_sorted)
+            w.tasks.clear()
+
+    def replace(w: _Worker) -> None:
+        workers[workers.index(w)] = _Worker(ctx, fn, initializer)
+
+    try:
+        while next_out < n:
+            for w in workers:
+                while len(w.tasks) < PREFETCH and todo and todo[0] < next_out + ahead:
+                    seq = todo.popleft()
+                    try:
+                        w.send(seq, items[seq])
+                    except (OSError, ValueError):  # it died since the last look: replaced below, seq sent again
+                        todo.appendleft(seq)
+                        break
+            while next_out in done:
+                yield done.pop(next_out)
+                next_out += 1
+            if next_out >= n:
+                break
+            wait([w.conn for w in workers] + [w.proc.sentinel for w in workers], timeout=POLL_SECONDS)
+            now = time.monotonic()
+            check_memory = limits.memory_mb and now - last_memory_check >= POLL_SECONDS / 2
+            if check_memory:
+                last_memory_check = now
+            for w in list(workers):
+                alive = True
+                try:
+                    while w.conn.poll():
+                        kind, seq, payload = w.conn.recv()
+                        if kind == "pages":
+                            if w.tasks and w.tasks[0] == seq:
+                                w.pages = payload
+                            continue
+                        w.tasks.popleft()
+                        w.since, w.pages = time.monotonic(), None
+                        if isinstance(payload, Raised):
+                            done[seq] = on_failure(items[seq], "", payload.traceback)
+                        else:
+                            done[seq] = payload
+                except (EOFError, OSError):
+                    alive = False
+                if not alive or not w.proc.is_alive():
+                    w.proc.join()
+                    fail_head(w, crash_reason(w.proc.exitcode))
+                    w.kill()
+                    replace(w)
+                    continue
+                if not w.tasks:
+                    continue
+                allowed = limits.seconds_for(w.pages)
+                if now - w.since > allowed:
+                    w.kill()
+                    fail_head(w, f"reading it took longer than the limit of {allowed:.0f} s per document "
+                                 "(--time-limit)")
+                    replace(w)
+                elif check_memory and _anon_mb(w.proc.pid) - w.baseline_mb > limits.memory_mb:
+                    w.kill()
+                    fail_head(w, f"reading it took more than the limit of {limits.memory_mb} MB of memory "
+                                 "(--memory-limit)")
+                    replace(w)
+    finally:
+        for w in workers:
+            if w.tasks:
+                w.kill()
+            else:
+                w.stop()

@@ -1,0 +1,101 @@
+"""encode.Encoder writes the bytes pandas writes (CSV and Parquet) for real rows of every streamed table."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from countyfiscal.encode import Encoder
+from countyfiscal.fields import columns, dtypes
+from countyfiscal.pipeline import NAME_COLUMNS, _to_csv, frame, process_file
+from countyfiscal.raw_folder import csv_cell
+
+ROOT = Path(__file__).resolve().parents[1]
+DEV = ROOT.parent / "shared" / "dev-corpus"
+
+
+@pytest.fixture(scope="module")
+def rows() -> dict[str, list]:
+    """Rows of the seeds and four dev-corpus PDFs, as the workers make them (statement rows as the pipeline does)."""
+    from countyfiscal import text
+    from countyfiscal.checks import document_statements
+    from countyfiscal.pipeline import _statement_rows
+
+    paths = sorted((ROOT / "data" / "raw").glob("*.txt")) + sorted(DEV.glob("*_budget.pdf"))[:4]
+    assert len(paths) == 9, "../shared/dev-corpus is needed"
+    out: dict[str, list] = {"figures": [], "statements": [], "sections": [], "themes": [], "keywords": []}
+    stats = []
+    for p in paths:
+        res = process_file(p)
+        out["figures"] += res.figures
+        out["statements"] += _statement_rows(res.document["file"], document_statements(res.figures, res.text),
+                                             res.page_starts)
+        stats.append(text.document_stats(res.text, res.document))
+    corpus = text.CorpusCounts()
+    for s in stats:
+        corpus.add(s)
+        out["sections"] += list(s.sections)
+        out["themes"] += list(s.themes)
+    for s in stats:
+        out["keywords"] += corpus.keyword_rows(s)
+    # a name a spreadsheet would run, and missing values of every kind
+    out["figures"][0] = {**out["figures"][0], "file": "=HYPERLINK(1).pdf", "page": None, "value": float("nan")}
+    return out
+
+
+def _parquet(table: pa.Table, path: Path) -> bytes:
+    with pq.ParquetWriter(path, table.schema) as w:
+        w.write_table(table)
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize("name,mode", [("figures", "frame"), ("statements", "frame"), ("sections", "astype"),
+                                       ("themes", "astype"), ("keywords", "astype")])
+def test_csv_and_parquet_bytes_equal_the_pandas_path(rows, name, mode, tmp_path):
+    data = rows[name]
+    assert len(data) > 100, name
+    if mode == "frame":
+        df = frame(name, data)
+    else:
+        df = pd.DataFrame(data, columns=columns(name)).astype(dtypes(name))
+    enc = Encoder(name, mode)
+    cols = enc.columns_of(data)
+    import io
+
+    expected = io.StringIO()
+    _to_csv(df, expected)
+    cell = {c: csv_cell for c in NAME_COLUMNS}
+    assert enc.csv(cols, header=True, cell=cell) == expected.getvalue()
+    assert _parquet(enc.arrow(cols), tmp_path / "a.parquet") == \
+        _parquet(pa.Table.from_pandas(df, preserve_index=False), tmp_path / "b.parquet")
+    # and without the header, a second batch continues the first
+    half = len(data) // 2
+    a, b = enc.columns_of(data[:half]), enc.columns_of(data[half:])
+    assert enc.csv(a, True, cell) + enc.csv(b, False, cell) == expected.getvalue()
+
+
+def test_a_subset_of_columns_as_a_dataset_partition_writes_it(rows, tmp_path):
+    df = frame("figures", rows["figures"])
+    part = df[df["fiscal_year"] == 2023].drop(columns="fiscal_year")
+    part.to_parquet(tmp_path / "pandas.parquet", index=False)
+    names = [c for c in columns("figures") if c != "fiscal_year"]
+    enc = Encoder("figures", names=names)
+    kept = [r for r in rows["figures"] if r.get("fiscal_year") == 2023]
+    table = enc.arrow(enc.columns_of(kept))
+    pq.write_table(table, tmp_path / "encoded.parquet")
+    assert (tmp_path / "encoded.parquet").read_bytes() == (tmp_path / "pandas.parquet").read_bytes()
+
+
+def test_conversions_follow_pandas():
+    enc = Encoder("figures")
+    r = {"file": 5, "fiscal_year": "2023", "value": "1,0", "start": 3.0, "more_precise": "True", "decimals": ""}
+    cols = dict(zip(enc.names, enc.columns_of([r])))
+    assert cols["file"] == ["5"] and cols["fiscal_year"] == [2023] and math.isnan(cols["value"][0])
+    assert cols["start"] == [3] and cols["more_precise"] == [True] and cols["decimals"] == [None]
+    assert cols["quote"] == [""]  # frame mode: a missing text is ""
+    assert Encoder("sections", "astype").columns_of([(None,) * len(columns("sections"))])[0] == [None]
