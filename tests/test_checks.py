@@ -192,44 +192,29 @@ def test_planted_contradictions_in_a_real_disclosure_are_caught():
         assert any(fragment.replace(" ", "") in q.replace(" ", "") for q in quotes), (check, fragment)
 
 
-def test_check_dir_writes_flags_and_metrics_atomically(tmp_path):
-    from _fiscal_fixtures import RAW
-
-    docs, figs, texts = seed_run()
-    docs.to_csv(tmp_path / "documents.csv", index=False)
-    figs.to_csv(tmp_path / "figures.csv", index=False)
-    n = checks.check_dir(tmp_path, RAW)
-    flags = pd.read_csv(tmp_path / "flags.csv", dtype=str, keep_default_na=False)
-    metrics = pd.read_csv(tmp_path / "metrics.csv")
-    assert n == len(flags) > 0 and list(flags.columns) == columns("flags")
-    assert list(metrics.columns) == columns("metrics") and len(metrics) > 0
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["documents.csv", "figures.csv", "flags.csv", "metrics.csv"]
-    # Same result as the in-memory run: the CSV round trip loses nothing the checks need.
-    assert n == len(checks.run_checks(figs, docs, texts))
-
-
-def test_check_dir_keeps_the_flags_raised_while_reading(tmp_path):
+def test_check_command_keeps_the_flags_raised_while_reading(tmp_path):
     # `countyfiscal check` recomputes flags from figures.csv; those raised during extraction (米易县's 210) cannot be,
-    # so they are kept from the previous flags.csv (for documents still read), and the rest recomputed.
-    from _fiscal_fixtures import RAW
+    # so they are kept from the previous flags (for documents still read), and the rest recomputed.
+    import shutil
 
-    docs, figs, texts = seed_run()
-    docs.to_csv(tmp_path / "documents.csv", index=False)
-    figs.to_csv(tmp_path / "figures.csv", index=False)
-    before = checks.run_checks(figs, docs, texts, extra=seed_doc_flags())
-    stale = before.assign(message=before["message"].where(before["origin"] == "reading", "stale"))
-    stale.to_csv(tmp_path / "flags.csv", index=False)
-    n = checks.check_dir(tmp_path, RAW)
-    after = pd.read_csv(tmp_path / "flags.csv", dtype=str, keep_default_na=False)
-    assert n == len(before) == len(after) and "stale" not in set(after["message"])
+    from _fiscal_fixtures import RAW
+    from countyfiscal.pipeline import run_check, run_extract
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for p in sorted(RAW.glob("0*.txt")):
+        shutil.copy(p, raw / p.name)
+    out = tmp_path / "out"
+    run_extract(raw, out, jobs=1, progress=False)
+    before = pd.read_parquet(out / "flags.parquet")
+    n = run_check(out, raw)
+    after = pd.read_csv(out / "flags.csv", dtype=str, keep_default_na=False)
+    assert n == len(before) == len(after) > 0 and list(after.columns) == columns("flags")
     reading = after[after["origin"] == "reading"]
     assert reading[["file", "check", "code"]].values.tolist() == [["003_0f5fdd14f3227a61.txt", "restatement", "210"]]
-    # Run again: still there (not duplicated); a document no longer read takes its reading flags with it.
-    assert checks.check_dir(tmp_path, RAW) == n
-    docs.loc[docs["file"].str.startswith("003"), "status"] = "rejected"
-    docs.to_csv(tmp_path / "documents.csv", index=False)
-    checks.check_dir(tmp_path, RAW)
-    assert "reading" not in set(pd.read_csv(tmp_path / "flags.csv", dtype=str, keep_default_na=False)["origin"])
+    assert list(pd.read_csv(out / "metrics.csv").columns) == columns("metrics")
+    # Run again: still there, not duplicated.
+    assert run_check(out, raw) == n
 
 
 # --- false alarms found on the clean dev corpus, each from a real layout ---------------------------------------

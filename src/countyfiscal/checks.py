@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import itertools
-import os
 import re
-import tempfile
 from collections import defaultdict
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from functools import lru_cache
-from pathlib import Path
 
 import pandas as pd
 
@@ -1323,61 +1320,3 @@ def run_checks(figures: pd.DataFrame, documents: pd.DataFrame, texts: dict[str, 
     if documents is not None and raw:
         rows += check_execution_inputs(raw, docs)
     return flags_table(rows + [f if f.get("origin") else {**f, "origin": "reading"} for f in extra or []])
-
-
-def _write_atomic(frame: pd.DataFrame, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            frame.to_csv(fh, index=False)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def _read(path: Path, table: str) -> pd.DataFrame:
-    if not path.exists():
-        return pd.DataFrame(columns=fields.columns(table))
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    for f in fields.TABLES[table]:
-        if f.name in frame and f.dtype in ("Int64", "float64"):
-            num = pd.to_numeric(frame[f.name].replace("", None), errors="coerce")
-            frame[f.name] = num.astype("Int64") if f.dtype == "Int64" else num.astype("float64")
-    return frame
-
-
-def _reading_flags(path: Path, files: set[str]) -> list[dict]:
-    """The rows of a previous flags.csv raised while reading (origin ``reading``) for ``files``."""
-    if not path.exists():
-        return []
-    previous = _read(path, "flags")
-    if "origin" not in previous:
-        return []
-    keep = previous[(previous["origin"] == "reading") & previous["file"].isin(files)]
-    return keep.to_dict("records")
-
-
-def check_dir(processed: Path, raw: Path) -> int:
-    """Read documents.csv/figures.csv from ``processed``, re-read the texts, write flags.csv and metrics.csv.
-
-    The flags raised while the documents were read (origin ``reading``: readings that disagreed, tables missing…)
-    cannot be recomputed from figures.csv: they are kept from the previous flags.csv, for the documents still read;
-    every other flag is recomputed. Returns the number of flags written.
-    """
-    from countyfiscal.ingest import normalised_text
-    from countyfiscal.metrics import compute_metrics
-
-    processed, raw = Path(processed), Path(raw)
-    documents = _read(processed / "documents.csv", "documents")
-    figures = _read(processed / "figures.csv", "figures")
-    texts = {}
-    for doc in documents.to_dict("records"):
-        if doc.get("status") in ("ok", "partial"):
-            texts[doc["file"]] = normalised_text(raw / doc["file"])
-    flags = run_checks(figures, documents, texts, extra=_reading_flags(processed / "flags.csv", set(texts)))
-    metrics = compute_metrics(figures, documents, texts=texts)
-    _write_atomic(flags, processed / "flags.csv")
-    _write_atomic(metrics, processed / "metrics.csv")
-    return len(flags)

@@ -588,8 +588,13 @@ def _read_table(folder: Path, name: str) -> pd.DataFrame:
     return frame(name, raw.to_dict("records"))
 
 
+def _int_or_none(value) -> int | None:
+    return None if value is None or value is pd.NA or pd.isna(value) else int(value)
+
+
 def _check(raw_dir: Path, out: Path) -> int:
     from countyfiscal.checks import check_document, document_statements
+    from countyfiscal.extract import extract_all
     from countyfiscal.ingest import read_bytes
     from countyfiscal.model import RejectedInput
     from countyfiscal.raw_folder import read_inside
@@ -623,6 +628,11 @@ def _check(raw_dir: Path, out: Path) -> int:
             if entry is not None:
                 try:
                     read = read_bytes(read_inside(raw_dir, entry.rel), file)
+                    if kept is None:
+                        # No record of what extraction raised (an extract run with --no-checks): the flags raised
+                        # while the figures were extracted (readings set aside, an OCR'd table that fails) are
+                        # raised again by extracting once more; the figures themselves come from figures.csv.
+                        extract_all(read, doc.get("doc_kind") or "", _int_or_none(doc.get("fiscal_year")))
                     text, page_starts, read_flags = read.text, read.page_starts, read.flags
                 except (OSError, RejectedInput):
                     pass
