@@ -131,12 +131,23 @@ def statements_frame(texts: dict[str, str], figures) -> pd.DataFrame:
     return frame("statements", rows)
 
 
-def _stated_changes(texts: dict[str, str] | None, g: list[dict], statements=None) -> dict:
+def _change_statements_by_file(statements) -> dict[str, list[dict]]:
+    """The statements table's change_amount rows, file -> rows (read once, not once per department)."""
+    by_file: dict[str, list[dict]] = {}
+    if isinstance(statements, pd.DataFrame):
+        statements = statements[statements["kind"] == "change_amount"]
+    for r in table_records(statements):
+        if r.get("kind") == "change_amount":
+            by_file.setdefault(r.get("file"), []).append(r)
+    return by_file
+
+
+def _stated_changes(texts: dict[str, str] | None, g: list[dict], statements: dict[str, list[dict]] | None = None) -> dict:
     """(file, measure, year, basis) -> the signed change stated in that file (for a prior year it omits): from the
-    statements table when given, else computed from the texts."""
+    statements (file -> change_amount rows, ``_change_statements_by_file``) when given, else from the texts."""
     files = sorted({r["file"] for r in g})
     if statements is not None:
-        rows = [r for r in table_records(statements) if r.get("file") in set(files)]
+        rows = [r for f in files for r in statements.get(f, ())]
     elif texts:
         st = statements_frame({f: texts[f] for f in files if f in texts}, g)
         rows = st.to_dict("records")
@@ -219,6 +230,8 @@ def compute_metrics(figures, documents, texts: dict[str, str] | None = None, sta
     rows: list[dict] = []
     if not prepared:
         return empty_metrics()
+    if statements is not None:
+        statements = _change_statements_by_file(statements)
     has_unit = "unit" in prepared[0]
     for dept, g in _departments(prepared):
         money = [r for r in g if is_missing(r["unit"]) or r["unit"] == "yuan"] if has_unit else g
