@@ -43,7 +43,7 @@ figures: extract ## main job: extract, then run every notebook of reports.yml in
 	$(VENV)/bin/countyfiscal figures --config reports.yml --reports reports --processed data/processed
 
 notebooks: extract ## re-run the committed notebooks with their defaults over data/processed, so nbval compares today's numbers (then commit them)
-	$(PY) -m countyfiscal.render notebooks/*.ipynb
+	$(PY) -m countyfiscal.report.render notebooks/*.ipynb
 
 test: extract ## every test: unit tests, the seed labels, and nbval over the committed notebooks
 	$(PY) -m pytest tests src/countyfiscal --doctest-modules -q -p no:cacheprovider

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from frictionless import validate
 
-from countyfiscal import fields, load
+from countyfiscal import fields
+from countyfiscal.analysis import load
 from countyfiscal.analysis import datapackage
 from countyfiscal.pipeline import run_extract
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from countyfiscal import load
+from countyfiscal.analysis import load
 from countyfiscal.pipeline import run_extract
 
 ROOT = Path(__file__).resolve().parents[1]

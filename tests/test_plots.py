@@ -14,7 +14,7 @@ import pytest
 from matplotlib.figure import Figure
 from PIL import Image
 
-from countyfiscal import load, plots
+from countyfiscal.analysis import load, plots
 from countyfiscal.analysis import panel
 
 # Small frames in the contract's columns with Chinese names; invented places (甲县, 乙区) so nothing depends on seeds.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from countyfiscal import load
+from countyfiscal.analysis import load
 from countyfiscal.analysis import scope
 
 # The shapes of the dev corpus: a city with three departments, a department whose jurisdiction is a city, two 信访局

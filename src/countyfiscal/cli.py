@@ -54,7 +54,7 @@ def _parameter(text: str) -> tuple[str, object]:
 
 
 def _cmd_figures(args: argparse.Namespace) -> int:
-    from countyfiscal.render import render_all
+    from countyfiscal.report.render import render_all
 
     # Paths typed on the command line are the caller's; the defaults are the repository's (render_all resolves them).
     here = Path.cwd()

@@ -156,7 +156,7 @@ def write_database(processed_dir: str | Path, tables: dict[str, pd.DataFrame]) -
 def write_package(processed_dir: str | Path, tables: dict[str, pd.DataFrame] | None = None) -> tuple[Path, Path]:
     """Write datapackage.json and countyfiscal.duckdb into ``processed_dir`` unless both already describe the
     tables as they are (same hashes). ``tables``: the validated tables (``load.validate_processed``)."""
-    from countyfiscal import load
+    from countyfiscal.analysis import load
 
     folder = Path(processed_dir)
     package, database = folder / PACKAGE, folder / DATABASE
@@ -182,7 +182,7 @@ def connect(processed_dir: str | Path = "data/processed"):
     """
     import duckdb
 
-    from countyfiscal import load
+    from countyfiscal.analysis import load
 
     folder = load.resolve(processed_dir)
     if not (folder / "documents.csv").is_file():

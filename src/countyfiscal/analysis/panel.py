@@ -15,7 +15,7 @@ import math
 import pandas as pd
 
 from countyfiscal.analysis.scope import KIND_NAMES, department_labels
-from countyfiscal.load import READ_STATUSES
+from countyfiscal.analysis.load import READ_STATUSES
 from countyfiscal.metrics import BASES, COMPRESSION, SANGONG
 
 COLUMNS = [
@@ -232,7 +232,7 @@ def build_panel(tables: dict[str, pd.DataFrame], metrics: tuple[str, ...] | list
 
 def panel_table(panel: pd.DataFrame) -> pd.DataFrame:
     """The panel as a notebook shows it: fixed decimals, the quote of a stated value, no internal columns."""
-    from countyfiscal.load import _fixed
+    from countyfiscal.analysis.load import _fixed
 
     columns = ["department_label", "fiscal_year", "doc_kind", "basis", "metric", "base", "value", "source", "stated",
                "recomputed", "mismatch", "quote"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pandas as pd
 
 from countyfiscal.analysis.scope import department_labels
-from countyfiscal.load import READ_STATUSES
+from countyfiscal.analysis.load import READ_STATUSES
 
 COLUMNS = ["rank", "theme", "theme_set", "n_departments", "departments_scored", "department_share", "departments", "hits"]
 

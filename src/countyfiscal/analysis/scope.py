@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from countyfiscal.load import READ_STATUSES, DataError
+from countyfiscal.analysis.load import READ_STATUSES, DataError
 
 ALL = ("", "all", "*", "全部", "所有")
 KIND_ALIASES = {

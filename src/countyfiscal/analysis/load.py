@@ -54,7 +54,7 @@ def project_root() -> Path:
     for folder in (cwd, *cwd.parents):
         if (folder / "reports.yml").is_file():
             return folder
-    installed = Path(__file__).resolve().parents[2]
+    installed = Path(__file__).resolve().parents[3]
     if (installed / "reports.yml").is_file():
         return installed
     return cwd
@@ -262,7 +262,7 @@ def load_processed(processed_dir: str | Path = "data/processed", need: Iterable[
     >>> load_processed("/nonexistent")
     Traceback (most recent call last):
     ...
-    countyfiscal.load.DataError: the processed folder /nonexistent does not exist; run `countyfiscal extract` (or `make figures`) first
+    countyfiscal.analysis.load.DataError: the processed folder /nonexistent does not exist; run `countyfiscal extract` (or `make figures`) first
     """
     folder = _folder(processed_dir)
     need = set(REQUIRED) | set(need)
@@ -431,7 +431,7 @@ def pick_department(documents: pd.DataFrame, department: str = "") -> str:
     >>> pick_department(docs, "局")
     Traceback (most recent call last):
     ...
-    countyfiscal.load.DataError: department '局' names 2 departments (乙县公安局、甲区信访局); give one of them
+    countyfiscal.analysis.load.DataError: department '局' names 2 departments (乙县公安局、甲区信访局); give one of them
     """
     read = documents[documents["status"].isin(READ_STATUSES)] if not documents.empty else documents
     if read.empty:
@@ -462,7 +462,7 @@ def pick_jurisdiction(documents: pd.DataFrame, jurisdiction: str = "") -> str:
     >>> pick_jurisdiction(pd.DataFrame({"jurisdiction": ["甲区"], "status": ["ok"]}), "乙县")
     Traceback (most recent call last):
     ...
-    countyfiscal.load.DataError: jurisdiction '乙县' is not in the data; the documents read are from: 甲区
+    countyfiscal.analysis.load.DataError: jurisdiction '乙县' is not in the data; the documents read are from: 甲区
     """
     found = jurisdictions(documents)
     if jurisdiction:

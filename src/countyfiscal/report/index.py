@@ -24,7 +24,7 @@ def install_font(reports_dir: str | Path) -> Path:
     import os
     import shutil
 
-    from countyfiscal.plots import _CJK_FONT_PATH
+    from countyfiscal.analysis.plots import _CJK_FONT_PATH
 
     target = Path(reports_dir) / "fonts" / FONT_FILE
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -25,7 +25,7 @@ from typing import Any
 
 import yaml
 
-from countyfiscal import load
+from countyfiscal.analysis import load
 from countyfiscal.analysis.scope import department_labels
 
 KERNEL_NAME = "python3"
@@ -267,7 +267,7 @@ def _execute_in_kernel(run: Run, notebooks_dir: Path, out_dir: Path, paths: dict
         cell.get("metadata", {}).pop("execution", None)
     nb.metadata["countyfiscal"] = {"run": run.name, "parameters": run.parameters}
     nbformat.write(nb, out_dir / f"{run.name}.ipynb")
-    from countyfiscal.report import font_face
+    from countyfiscal.report.index import font_face
 
     body, _ = _html_exporter().from_notebook_node(nb)
     # The bundled CJK font for viewers without one, on every element: nbconvert's CSS gives tables, prompts and
@@ -384,7 +384,7 @@ def render_all(
     """
     from tqdm import tqdm
 
-    from countyfiscal.report import write_index
+    from countyfiscal.report.index import write_index
 
     try:
         config = load.resolve(config)
@@ -411,7 +411,7 @@ def render_all(
 
             write_package(processed_dir, tables)
             fresh = _fresh_folder(reports_dir)
-            from countyfiscal.report import install_font
+            from countyfiscal.report.index import install_font
 
             install_font(fresh)
             kept = _carry_over(reports_dir, fresh, {r.name for r in runs} | (
@@ -507,10 +507,10 @@ def execute_in_place(notebooks: Sequence[str | Path], kernel: str = KERNEL_NAME,
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m countyfiscal.render NOTEBOOK…``: what `make notebooks` runs. One line per failure, exit 1."""
+    """``python -m countyfiscal.report.render NOTEBOOK…``: what `make notebooks` runs. One line per failure, exit 1."""
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m countyfiscal.render",
+    parser = argparse.ArgumentParser(prog="python -m countyfiscal.report.render",
                                      description="Re-run notebooks with their defaults and save their outputs in place.")
     parser.add_argument("notebooks", nargs="+", type=Path)
     parser.add_argument("--jobs", type=int, default=2)

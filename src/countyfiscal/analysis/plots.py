@@ -32,7 +32,7 @@ from matplotlib.figure import Figure
 from countyfiscal.analysis.panel import series_label
 from countyfiscal.analysis.scope import KIND_NAMES, department_labels
 from countyfiscal.analysis.sources import cite, figure_sources, footnote
-from countyfiscal.load import MEASURE_ORDER, measure_label
+from countyfiscal.analysis.load import MEASURE_ORDER, measure_label
 
 # seaborn.set_theme() resets every font setting, so it must run before the CJK font is registered and chosen.
 sns.set_theme(style="whitegrid", context="notebook")
@@ -1166,7 +1166,7 @@ def save_figure(fig: Figure, name: str, figures_dir: str | Path = "reports/figur
     larger, a third quicker). The result shows the figure with its sources when it is a notebook cell's last
     expression.
     """
-    from countyfiscal.load import resolve
+    from countyfiscal.analysis.load import resolve
 
     figures_dir = resolve(figures_dir)
     figures_dir.mkdir(parents=True, exist_ok=True)

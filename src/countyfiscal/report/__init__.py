@@ -1,0 +1,1 @@
+"""The report: notebooks run through papermill into a fresh folder (render), and reports/index.html (index)."""
