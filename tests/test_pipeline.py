@@ -164,6 +164,39 @@ def test_missing_raw_folder_is_a_run_error(tmp_path):
         run_extract(tmp_path / "nope", tmp_path / "out")
 
 
+def test_a_raw_folder_with_nothing_to_read_is_one_sentence_and_exit_2_with_old_outputs_kept(raw, tmp_path, capsys):
+    from countyfiscal import cli
+
+    out = tmp_path / "out"
+    run_extract(raw, out, jobs=0, progress=False, text_mining=False, checks=False)
+    before = _tree(out)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / ".gitkeep").write_bytes(b"")
+    (empty / "MANIFEST.csv").write_text("file,sha256\n", encoding="utf-8")
+    assert cli.main(["extract", str(empty), "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "holds nothing to read" in err[0]
+    assert _tree(out) == before
+
+
+def test_extract_names_the_files_its_manifest_does_not_match(tmp_path, capsys):
+    from countyfiscal import cli
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "listed.txt").write_text("某县信访局2023年部门预算", encoding="utf-8")
+    (raw / "added.txt").write_text("某县民政局2023年部门预算", encoding="utf-8")
+    (raw / "MANIFEST.csv").write_text("file,sha256\nlisted.txt,\nremoved.pdf,00\n", encoding="utf-8")
+    assert cli.main(["extract", str(raw), "--out", str(tmp_path / "out"), "--quiet", "--jobs", "0"]) == 0
+    notes = [line for line in capsys.readouterr().err.splitlines() if line.startswith("note: ")]
+    assert notes == [
+        'note: added.txt: not listed in MANIFEST.csv, so its source is not recorded (add a line: README, '
+        '"Adding a disclosure")',
+        "note: removed.pdf: listed in MANIFEST.csv but not in the folder",
+    ]
+
+
 @pytest.mark.parametrize("text_mining", [True, False])
 def test_flags_raised_while_reading_reach_flags_csv(tmp_path, monkeypatch, text_mining):
     """A flag the reader or extractor puts on Document.flags is written to flags.csv in both modes, once."""

@@ -23,7 +23,23 @@ def _cmd_extract(args: argparse.Namespace) -> int:
         f"{s['files']} files: {s['ok']} ok, {s['partial']} partial, {s['rejected']} rejected, "
         f"{s['duplicate']} duplicate; {s['figures']} figures, {s['flags']} flags -> {args.out}"
     )
+    _print_manifest_notes(args.raw_dir, Path(args.out))
     return 0
+
+
+def _print_manifest_notes(raw_dir: str, out: Path, shown: int = 20) -> None:
+    """Where the raw folder's MANIFEST.csv and the files just read disagree, one line each on stderr."""
+    import pandas as pd
+
+    from countyfiscal.manifest import manifest_notes
+
+    docs = pd.read_parquet(out / "documents.parquet", columns=["file", "sha256"])
+    files = dict(zip(docs["file"], docs["sha256"].fillna("")))
+    notes = manifest_notes(raw_dir, {name: sha for name, sha in files.items() if sha})
+    for note in notes[:shown]:
+        print(f"note: {note}", file=sys.stderr)
+    if len(notes) > shown:
+        print(f"note: … and {len(notes) - shown} more files not matching {raw_dir}/MANIFEST.csv", file=sys.stderr)
 
 
 def _cmd_check(args: argparse.Namespace) -> int:

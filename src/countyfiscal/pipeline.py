@@ -402,6 +402,9 @@ def run_extract(
         entries = scan(raw_dir)
     except OSError as exc:
         raise RunError(f"the raw folder {raw_dir} cannot be read: {exc.strerror or exc}") from None
+    if not entries:
+        raise RunError(f"the raw folder {raw_dir} holds nothing to read (no disclosures, only its own MANIFEST.csv "
+                       "or .gitkeep, if any); the previous outputs are unchanged")
     if progress is None:
         progress = sys.stderr.isatty()
     try:
