@@ -3,7 +3,7 @@
 The manifest (``file,sha256,title,publisher,source,retrieved``; README "Adding a disclosure") is where a disclosure's
 provenance is recorded. ``countyfiscal extract`` reads every file whether or not it is listed, and says in one
 sentence per file what does not match, so a researcher who adds documents learns which ones have no recorded source.
-A folder without a manifest gets one sentence, not one per file.
+A folder without a manifest is not held to one (no sentence).
 """
 
 from __future__ import annotations
@@ -32,8 +32,7 @@ def manifest_notes(raw_dir: str | Path, files: dict[str, str]) -> list[str]:
     """
     path = Path(raw_dir) / MANIFEST
     if not path.is_file() or path.is_symlink():
-        return [f"{raw_dir} has no {MANIFEST}: the sources of its {len(files)} files are not recorded "
-                "(README, \"Adding a disclosure\")"] if files else []
+        return []  # a folder that keeps no manifest (a researcher's scratch folder) is not held to one
     try:
         text = path.read_bytes().decode("utf-8-sig")
         rows = list(csv.DictReader(io.StringIO(text, newline="")))
