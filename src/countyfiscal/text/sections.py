@@ -149,10 +149,12 @@ def find_headings(text: str) -> list[Heading]:
         lead = _LEAD_SPACE.match(line).end()
         body = line[lead:]
         start = offsets[n] + lead
-        if not body.strip() or _TOC_LINE.search(body):
-            continue  # blank, or a table-of-contents entry ("第一部分 部门概况……3")
+        # A blank line or a table-of-contents entry ("第一部分 部门概况……3") is no heading. The entry test runs only
+        # on a line that could otherwise be one (numbered, or short with a heading's ending): most lines are not.
         m = _ANY_MARKER.match(body)
         if m:
+            if _TOC_LINE.search(body):
+                continue
             style = m.lastgroup
             rest = body[m.end():]
             if style not in ("part", "annex") and _TABLE_ROW.search(rest):
@@ -171,8 +173,10 @@ def find_headings(text: str) -> list[Heading]:
         else:
             bare = body.strip()
             if (
-                len(bare) <= 30
+                bare
+                and len(bare) <= 30
                 and bare.endswith(endings)
+                and not _TOC_LINE.search(body)
                 and _is_title_line(bare)
                 and not bare[0].isdigit()
                 and kind_of_title(bare) is not None
