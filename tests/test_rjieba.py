@@ -123,3 +123,40 @@ def test_cutter_on_its_own_dictionary_and_refuses_hmm(tmp_path):
     assert cutter.total == 210 + 39
     with pytest.raises(ValueError, match="without HMM"):
         cutter.lcut("中文", HMM=True)
+
+
+def test_cutter_loaded_from_the_cache_cuts_as_one_built_afresh(tmp_path, monkeypatch):
+    # The entries built once are kept in the user's cache folder and loaded from there (a fraction of the build);
+    # the cutter they make has the same total and the same tokens, and a damaged cache file is rebuilt.
+    monkeypatch.setenv("COUNTYFISCAL_CACHE", str(tmp_path / "cache"))
+    small = tmp_path / "dict.txt"
+    small.write_text("中文 100 n\n分词 80 v\n中 30 f\n零 0 m\n", encoding="utf-8")
+    words = [("中文分词", None), ("分词好", 7)]
+    fresh = RJiebaCutter(words, dictionary=small, cache=False)
+    assert not (tmp_path / "cache").exists()
+    built = RJiebaCutter(words, dictionary=small)
+    (cached,) = (tmp_path / "cache" / "rjieba").iterdir()
+    loaded = RJiebaCutter(words, dictionary=small)
+    assert fresh.total == built.total == loaded.total == 210 + 39 + 7
+    for text in ("中文分词好", "中文分词", "分词好中文", "中零文"):
+        assert fresh.lcut(text) == built.lcut(text) == loaded.lcut(text)
+    cached.write_bytes(b"not marshal")
+    assert RJiebaCutter(words, dictionary=small).lcut("中文分词好") == fresh.lcut("中文分词好")
+    # Other user words (or another dictionary) are another cache entry, never the first one's.
+    assert RJiebaCutter([("中文分词", None)], dictionary=small).total == 210 + 39
+    assert len(list((tmp_path / "cache" / "rjieba").iterdir())) == 2
+
+
+def test_dictionary_read_in_one_go_or_line_by_line_gives_the_same(tmp_path):
+    from countyfiscal.text.rjieba_backend import _read_dictionary, jieba_dict_path
+
+    lines = jieba_dict_path().read_text(encoding="utf-8").splitlines()[:2000]
+    plain, odd = tmp_path / "plain.txt", tmp_path / "odd.txt"
+    plain.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    # One line without a tag and one with a fourth field: read line by line (the first two fields of each).
+    odd.write_text("\n".join(lines[:-2] + [" ".join(lines[-2].split()[:2]), lines[-1] + " x"]) + "\n",
+                   encoding="utf-8")
+    w1, f1 = _read_dictionary(plain)
+    w2, f2 = _read_dictionary(odd)
+    assert (w1, f1) == (w2, f2)
+    assert len(w1) == 2000 and w1[:2] == [ln.split()[0] for ln in lines[:2]] and f1[0] == int(lines[0].split()[1])

@@ -512,21 +512,35 @@ def _run(raw_dir: Path, entries: list[Entry], out: Path, jobs: int, progress: bo
         documents.finish()
         figures.finish()
         n_flags = 0
+        # The corpus step (cross-document checks and metrics, by groups of departments) and the keyword pass (by
+        # chunks of documents) do not need each other: their tasks go to one pool, so neither waits for the
+        # other's last task.
+        tasks: list[tuple[int, Any]] = []
+        fns: list[Callable] = [None, None]
         if checks:
             statements.finish()
             table = pd.read_parquet(out / "documents.parquet")
-            n_flags = flags.finish(out, _corpus_step(out, work_dir, table, batch_rows, jobs))
-            del table
+            fns[0], groups = _corpus_plan(out, work_dir, table)
+            tasks += [(0, i) for i in range(groups)]
         if text:
             sections.finish()
             themes.finish()
             keyword_spill.finish()
-            with _RowStream(out, "keywords", batch_rows, mode="astype") as keywords:
-                # Pass 2 on forked processes that inherit the corpus counts: chunks of documents, in order.
-                chunks = keyword_spill.chunks(KEYWORD_CHUNK)
-                for encoded in _on_pool(functools.partial(_keyword_chunk, keyword_spill, corpus), chunks, jobs):
-                    keywords.add_encoded(*encoded)
-                keywords.finish()
+            # Pass 2 on forked processes that inherit the corpus counts: chunks of documents, in order.
+            fns[1] = functools.partial(_keyword_chunk, keyword_spill, corpus)
+            tasks += [(1, chunk) for chunk in keyword_spill.chunks(KEYWORD_CHUNK)]
+        metrics = stack.enter_context(_MetricsWriter(out, batch_rows)) if checks else None
+        keywords = stack.enter_context(_RowStream(out, "keywords", batch_rows, mode="astype")) if text else None
+        for (kind, _), result in zip(tasks, _on_pool(functools.partial(_post_task, fns), tasks, jobs)):
+            if kind == 0:
+                metrics.add(*result)
+            else:
+                keywords.add_encoded(*result)
+        if checks:
+            n_flags = flags.finish(out, metrics.finish())
+            del table
+        if text:
+            keywords.finish()
             write_table(corpus.recurring_themes(), out, "recurring_themes")
     _write_log(out, errors)
     _remove_tree(work_dir)
@@ -541,8 +555,15 @@ def _run(raw_dir: Path, entries: list[Entry], out: Path, jobs: int, progress: bo
     }
 
 
-# Documents per task of the keyword pass.
+# Documents per task of the keyword pass (the keywords files' batches end at chunk ends: changing it changes the
+# Parquet file's row groups, not its rows).
 KEYWORD_CHUNK = 500
+
+
+def _post_task(fns: list[Callable], task: tuple[int, Any]):
+    """A task of the steps after reading: ``fns[kind](item)`` (0: a group of the corpus step, 1: a keyword chunk)."""
+    kind, item = task
+    return fns[kind](item)
 
 
 def _keyword_chunk(spill: _Spill, corpus, chunk: tuple[int, int]) -> tuple[str, list[list]]:
@@ -657,15 +678,22 @@ def _check(raw_dir: Path, out: Path) -> int:
 
 def _corpus_step(out: Path, work_dir: Path, documents: pd.DataFrame, batch_rows: int, jobs: int = 1) -> list[Path]:
     """Cross-document flags and the "三公" zero-budget check (spilled, one sorted Parquet file per group of
-    departments: the paths are returned), and metrics.csv/.parquet (written).
+    departments: the paths are returned), and metrics.csv/.parquet (written); see ``_corpus_plan``."""
+    task, groups = _corpus_plan(out, work_dir, documents)
+    with _MetricsWriter(out, batch_rows) as metrics:
+        for spill, m in _on_pool(task, range(groups), jobs):
+            metrics.add(spill, m)
+        return metrics.finish()
+
+
+def _corpus_plan(out: Path, work_dir: Path, documents: pd.DataFrame) -> tuple[Callable, int]:
+    """The corpus step as (task, number of groups): ``task(i)`` gives group i's (flag spill or None, metrics).
 
     Both only ever compare a department's documents with each other, so the departments are taken in sorted
     groups, on ``jobs`` forked processes: the figures and statements of a group are routed to a file of their own
     in one pass over each table, never held whole. A group weighs at most DEPARTMENT_BATCH_ROWS figure rows counted
     once per document of their department (the cross-document check compares documents pairwise), so memory stays
     bounded however the corpus is made; the groups do not depend on ``jobs``, so neither do the outputs."""
-    from countyfiscal.metrics import empty_metrics
-
     readable = documents[documents["status"].isin(READABLE) & (documents["department"].fillna("") != "")]
     departments: dict[tuple[str, str], list[str]] = {}
     n_rows: dict[tuple[str, str], int] = {}
@@ -687,18 +715,36 @@ def _corpus_step(out: Path, work_dir: Path, documents: pd.DataFrame, batch_rows:
     for name in ("figures", "statements"):
         _route(out / f"{name}.parquet", group_of, work_dir, name)
     files = [sorted(f for key in g for f in departments[key]) for g in groups]
-    task = functools.partial(_corpus_group, out, work_dir, documents, files)
-    spills: list[Path] = []
-    with _FrameStream(out, "metrics", batch_rows) as metrics:
-        for spill, m in _on_pool(task, range(len(groups)) if group_of else [], jobs):
-            if spill is not None:
-                spills.append(spill)
-            if len(m):
-                metrics.add(m)
-        if metrics.n_rows == 0:
-            metrics.add(empty_metrics())
-        metrics.finish()
-    return spills
+    return functools.partial(_corpus_group, out, work_dir, documents, files), len(groups) if group_of else 0
+
+
+class _MetricsWriter:
+    """The corpus step's results in group order: metrics to metrics.csv/.parquet, flag spills collected."""
+
+    def __init__(self, out: Path, batch_rows: int) -> None:
+        self.metrics = _FrameStream(out, "metrics", batch_rows)
+        self.spills: list[Path] = []
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.metrics._close()
+
+    def add(self, spill: Path | None, m: pd.DataFrame) -> None:
+        if spill is not None:
+            self.spills.append(spill)
+        if len(m):
+            self.metrics.add(m)
+
+    def finish(self) -> list[Path]:
+        """Write the rest; the flag spills, in group order."""
+        from countyfiscal.metrics import empty_metrics
+
+        if self.metrics.n_rows == 0:
+            self.metrics.add(empty_metrics())
+        self.metrics.finish()
+        return self.spills
 
 
 # Departments' figure rows per group of the corpus step (times the documents of each department).

@@ -17,6 +17,9 @@ import yaml
 
 from countyfiscal.amounts import AMOUNT_RE, SCALES, Amount, allowance, amount_from_match, decimals_of, normalise_scale
 
+# libyaml's parser where PyYAML has it (the same safe loading, ~10x faster; each file is read once per process)
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 COLUMNS = [
     "kind",  # change_amount · change_pct · share_pct · execution_pct · wording
     "measure",
@@ -102,7 +105,7 @@ _OP_WORDS = {
 @cache
 def _measure_rules() -> dict:
     with resources.files("countyfiscal.resources").joinpath("measures.yml").open(encoding="utf-8") as fh:
-        return yaml.safe_load(fh)["measures"]
+        return yaml.load(fh, Loader=_YAML_LOADER)["measures"]
 
 
 def _share_bases() -> dict[str, str]:
@@ -123,7 +126,7 @@ def _excludes() -> dict[str, tuple[str, ...]]:
 @cache
 def _statement_rules() -> dict:
     with resources.files("countyfiscal.resources").joinpath("statements.yml").open(encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+        return yaml.load(fh, Loader=_YAML_LOADER)
 
 
 def _fold_quotes(s: str) -> str:

@@ -18,6 +18,9 @@ import yaml
 
 from countyfiscal.extract.table_rules import classify_title, is_title_line, squeeze
 
+# libyaml's parser where PyYAML has it (the same safe loading, ~10x faster; each file is read once per process)
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 GLUED_TITLE = re.compile(r"(?P<title>\S.{3,40}?表(?:（[^）]{1,12}）|\([^)]{1,12}\))?)(?=\S)")
 PART_HEADING = re.compile(r"^[ \t]*第[一二三四五六七八九十]{1,3}部分", re.M)
 TOC_RUN = 3  # title lines in a row (nothing else between them) that make a table of contents
@@ -29,7 +32,7 @@ CELL_AMOUNT = re.compile(r"(?=\d)(?:(?<![\d.])\d{1,3}(?:,\d{3})+(?:\.\d+)?|(?<![
 @lru_cache(maxsize=1)
 def rules() -> dict:
     with resources.files("countyfiscal.resources").joinpath("standard_tables.yml").open(encoding="utf-8") as fh:
-        spec = yaml.safe_load(fh)
+        spec = yaml.load(fh, Loader=_YAML_LOADER)
     spec["_final_titles"] = [(t["kind"], re.compile(t["pattern"])) for t in spec.get("final_account_titles") or []]
     spec["_stated_empty"] = re.compile(spec["stated_empty"])
     return spec

@@ -13,6 +13,9 @@ import yaml
 
 from countyfiscal.text.tokenizer import _LEAD_WINDOW, QUOTES, fold_width, phrase_pattern, protect_regex, resource_path
 
+# libyaml's parser where PyYAML has it (the same safe loading, ~10x faster; each file is read once per process)
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 Span = tuple[int, int]
 GENERIC = "generic"
 # A sentence ends at 。！？； (or their ASCII forms) or at a line end: headings and table rows are lines.
@@ -99,7 +102,7 @@ def _themes(spec: dict, theme_set: str, path: Path) -> tuple[Theme, ...]:
 def load_lexicon(path: str | Path | None = None) -> Lexicon:
     """The lexicon of ``themes.yml`` (the package's when ``path`` is None), read once per path."""
     path = Path(path) if path else resource_path("themes.yml")
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    data = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=_YAML_LOADER)
     generic = _themes(data["generic"], GENERIC, path)
     kinds = []
     for kind, body in data["department_kinds"].items():
