@@ -209,7 +209,10 @@ def _kernel(kernel_name: str, cwd: str):
     return _KERNEL
 
 
-RESET = "get_ipython().run_line_magic('reset', '-f')"
+# After the reset (which collects the previous run's garbage), what survives (modules, cached tables) is frozen out of
+# the garbage collector's sight: every later collection, the next reset's included, then walks only the new run's
+# objects instead of pandas, matplotlib and IPython again (a third of a second per run, a third of a profile's run).
+RESET = "get_ipython().run_line_magic('reset', '-f'); __import__('gc').freeze()"
 
 
 def _execute(run: Run, notebooks_dir: Path, out_dir: Path, paths: dict[str, str], kernel: str) -> tuple[str, str, float]:
