@@ -49,6 +49,9 @@ matplotlib.rcParams["figure.dpi"] = 100
 DPI = 200  # PNG files: print quality
 matplotlib.rcParams["savefig.dpi"] = DPI
 # No "tight" bbox: constrained layout already fits every label, and "tight" would draw each figure twice.
+# Titles sit at the top of their axes (no chart puts ticks on top): matplotlib's automatic title position measures
+# every tick label of the axes at each draw to find that out (a sixth of the draw of a department's profile).
+matplotlib.rcParams["axes.titley"] = 1.0
 
 MAX_ROWS = 40  # beyond this many bars a chart shows a distribution per series (labels would overprint)
 KEYWORD_PANELS = 12  # keyword panels per figure; beyond, the profiles show each department's
@@ -1174,6 +1177,8 @@ def save_figure(fig: Figure, name: str, figures_dir: str | Path = "reports/figur
     fig.savefig(png, format="png", dpi=DPI, metadata={"Software": None}, pil_kwargs={"compress_level": 1} if bulk else None)
     svg = svg and not bulk
     if svg:
+        # The SVG keeps the layout the PNG's draw just solved: solving it again costs a third of the SVG.
+        fig.set_layout_engine("none")
         fig.savefig(svg_path, format="svg", metadata={"Date": None, "Creator": None})
     info.write_text(json.dumps(figure_info(fig, name), ensure_ascii=False, indent=1, default=str) + "\n", encoding="utf-8")
     return SavedFigure(png, svg_path if svg else None, info)
