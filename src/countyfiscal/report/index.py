@@ -19,20 +19,26 @@ def font_face(prefix: str) -> str:
             f'url("{prefix}fonts/{FONT_FILE}") format("opentype"); }}')
 
 
+def cjk_font_path() -> Path:
+    """mplfonts' Noto Sans CJK SC, found without importing matplotlib (the report's parent process draws nothing)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("mplfonts")
+    return next(p for folder in spec.submodule_search_locations for p in Path(folder).rglob(FONT_FILE))
+
+
 def install_font(reports_dir: str | Path) -> Path:
     """Put mplfonts' Noto Sans CJK SC into ``reports_dir/fonts`` (a hard link where possible, else a copy)."""
     import os
     import shutil
 
-    from countyfiscal.analysis.plots import _CJK_FONT_PATH
-
     target = Path(reports_dir) / "fonts" / FONT_FILE
     target.parent.mkdir(parents=True, exist_ok=True)
     if not target.exists():
         try:
-            os.link(_CJK_FONT_PATH, target)
+            os.link(cjk_font_path(), target)
         except OSError:
-            shutil.copyfile(_CJK_FONT_PATH, target)
+            shutil.copyfile(cjk_font_path(), target)
     return target
 
 
