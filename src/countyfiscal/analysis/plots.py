@@ -959,8 +959,21 @@ def _draw_headline(ax, rows: pd.DataFrame) -> list[str]:
             "absent bars are not stated."]
 
 
-def _theme_table(themes: pd.DataFrame, documents: pd.DataFrame, department: str, scope: str, top: int | None):
-    """(table of this department's and the mean theme values, departments counted, the rows used) or a message."""
+@dataclass(frozen=True)
+class ThemeMeans:
+    """What a profile's theme panel compares against, computed once for a whole corpus (``theme_means``): the mean
+    theme value per department and theme, the mean of those per theme, and each department's rows."""
+
+    per: pd.Series  # (theme, department_label) -> mean value
+    overall: pd.Series  # theme -> mean over the departments scored against it
+    n_departments: int
+    rows: dict  # department label -> positions of its rows in ``frame``
+    frame: pd.DataFrame
+    value: str
+
+
+def theme_means(themes: pd.DataFrame, documents: pd.DataFrame, scope: str = "work_summary") -> ThemeMeans | str:
+    """The corpus side of every profile's theme panel, or a message when the corpus has no text of ``scope``."""
     value = _theme_value_column(themes)
     frame = _in_scope(themes, scope) if value and "theme" in themes else themes.iloc[0:0]
     frame = _with_department(frame, documents)
@@ -968,14 +981,24 @@ def _theme_table(themes: pd.DataFrame, documents: pd.DataFrame, department: str,
         return f"no {SCOPE_LABELS.get(scope, scope)} in the documents"
     # Mean per department and theme, then over the departments scored against the theme (zero hits included).
     per = frame.groupby(["theme", "department_label"], sort=False)[value].mean()
-    if department not in set(per.index.get_level_values(1)):
+    frame = frame.reset_index(drop=True)
+    return ThemeMeans(per, per.groupby(level="theme").mean(), frame["department_label"].nunique(),
+                      frame.groupby("department_label", sort=False).indices, frame, value)
+
+
+def _theme_table(themes: pd.DataFrame, documents: pd.DataFrame, department: str, scope: str, top: int | None,
+                 means: ThemeMeans | str | None = None):
+    """(table of this department's and the mean theme values, departments counted, the rows used) or a message."""
+    means = theme_means(themes, documents, scope) if means is None else means
+    if isinstance(means, str):
+        return means
+    if department not in means.rows:
         return f"this department's documents have no {SCOPE_LABELS.get(scope, scope)}"
-    mine = per.xs(department, level="department_label")
-    overall = per.groupby(level="theme").mean()
-    table = pd.DataFrame({"this": mine, "all": overall.reindex(mine.index)}).sort_values(["this", "all"], ascending=False)
+    mine = means.per.xs(department, level="department_label")
+    table = pd.DataFrame({"this": mine, "all": means.overall.reindex(mine.index)}).sort_values(["this", "all"], ascending=False)
     if top:
         table = table.head(top)
-    return table, frame["department_label"].nunique(), frame[frame["department_label"].eq(department)][["file"]], value
+    return table, means.n_departments, means.frame.iloc[means.rows[department]][["file"]], means.value
 
 
 def _draw_themes(ax, table: pd.DataFrame, department: str, n_departments: int, value: str) -> None:
@@ -988,13 +1011,14 @@ def _draw_themes(ax, table: pd.DataFrame, department: str, n_departments: int, v
 
 
 def plot_profile(figures: pd.DataFrame, themes: pd.DataFrame, documents: pd.DataFrame, department: str,
-                 scope: str = "work_summary", top_themes: int = 12) -> Figure:
+                 scope: str = "work_summary", top_themes: int = 12, means: ThemeMeans | str | None = None) -> Figure:
     """One department in one figure (drawn a thousand times, so one canvas and fixed margins): its headline money
     figures by year and series (万元, log axis across orders of magnitude) beside its strongest themes against the
-    mean of the departments scored on them."""
+    mean of the departments scored on them. ``means``: ``theme_means(themes, documents, scope)`` of the whole corpus,
+    computed once when drawing many profiles (``documents`` may then be the department's own)."""
     title = f"{department}: headline figures (万元) and themes"
     rows = _headline_rows(figures, documents, department)
-    themed = _theme_table(themes, documents, department, scope, top_themes)
+    themed = _theme_table(themes, documents, department, scope, top_themes, means)
     if rows.empty and isinstance(themed, str):
         return no_data_figure(title, "none of this department's documents states a headline figure or has "
                                      f"{SCOPE_LABELS.get(scope, scope)}")
