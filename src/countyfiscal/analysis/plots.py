@@ -1025,21 +1025,23 @@ def plot_profile(figures: pd.DataFrame, themes: pd.DataFrame, documents: pd.Data
     n_measures = max(1, rows["measure"].nunique()) if not rows.empty else 1
     n_bars = max(1, rows["bar"].nunique()) if not rows.empty else 1
     n_themes = len(themed[0]) if not isinstance(themed, str) else 1
+    # Everything in inches from the bottom: the footnote, the legends (a fixed distance under the axes, below the tick
+    # labels and the axis label), the axes, 0.6 inch for the titles. The figure's height is set once the footnote's
+    # lines are known (a department with several years has a long legend and a long list of sources).
     plot_height = max(2.4, (0.16 * n_bars + 0.16) * n_measures, 0.3 * n_themes)
-    legend_rows = max(n_bars, 2)
-    bottom = 0.6 + 0.17 * legend_rows + 0.4
-    width, height = 14.0, plot_height + bottom + 0.6 + 0.45
-    fig = _figure(width, height, layout=None)
-    y0, h = (bottom + 0.45) / height, plot_height / height
-    left = fig.add_axes([1.3 / width, y0, 5.6 / width, h])
-    right = fig.add_axes([9.0 / width, y0, 4.6 / width, h])
+    legend_height = 0.17 * (max(n_bars, 2) + 1)
+    width = 14.0
+    fig = _figure(width, plot_height + 3.0, layout=None)
+    left = fig.add_axes([1.3 / width, 0.5, 5.6 / width, 0.4])
+    right = fig.add_axes([9.0 / width, 0.5, 4.6 / width, 0.4])
+    below = (0.0, -0.65 / plot_height)  # the legends' top left corner, in axes fractions
     notes = []
     if rows.empty:
         left.set_axis_off()
         left.text(0.5, 0.5, "no headline figure stated", ha="center", va="center", transform=left.transAxes)
     else:
         notes += _draw_headline(left, rows)
-        left.legend(fontsize=7.5, loc="upper left", bbox_to_anchor=(0.0, -0.14), frameon=False, title="year · kind · basis",
+        left.legend(fontsize=7.5, loc="upper left", bbox_to_anchor=below, frameon=False, title="year · kind · basis",
                     title_fontsize=7.5)
     left.set_title("headline figures (万元)", fontsize=10, loc="left")
     used = [rows]
@@ -1049,14 +1051,21 @@ def plot_profile(figures: pd.DataFrame, themes: pd.DataFrame, documents: pd.Data
     else:
         table, n_departments, mine, value = themed
         _draw_themes(right, table, department, n_departments, value)
-        right.legend(fontsize=7.5, loc="upper left", bbox_to_anchor=(0.0, -0.14), frameon=False)
+        right.legend(fontsize=7.5, loc="upper left", bbox_to_anchor=below, frameon=False)
         used.append(mine)
         notes.append(f"Themes: hits of the theme lexicon per 1,000 non-space characters of {SCOPE_LABELS.get(scope, scope)}; "
                      f"the {len(table)} strongest for this department.")
     right.set_title(f"themes ({SCOPE_LABELS.get(scope, scope)})", fontsize=10, loc="left")
-    fig.suptitle(title, fontsize=12, y=1 - 0.12 / height, va="top")
     fig = _finish(fig, title, documents, pd.concat(used, ignore_index=True), notes, _series_records(rows))
-    if fig.get_supxlabel():
+    footnote = fig.get_supxlabel()
+    bottom = 0.06 + (0.13 * (footnote.count("\n") + 1) + 0.15 if footnote else 0.0) + legend_height + 0.65
+    height = bottom + plot_height + 0.6
+    fig.set_size_inches(width, min(height, MAX_INCHES[1]))
+    height = fig.get_size_inches()[1]
+    left.set_position([1.3 / width, bottom / height, 5.6 / width, plot_height / height])
+    right.set_position([9.0 / width, bottom / height, 4.6 / width, plot_height / height])
+    fig.suptitle(title, fontsize=12, y=1 - 0.12 / height, va="top")
+    if footnote:
         fig._supxlabel.set_y(0.06 / height)
         fig._supxlabel.set_verticalalignment("bottom")
     return fig
