@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from countyfiscal.analysis import load, scope
+from countyfiscal.analysis import load, panel, scope
 from countyfiscal.pipeline import run_extract
 from countyfiscal.report import profiles
 
@@ -45,6 +45,7 @@ def test_a_departments_tables_are_those_of_its_scope(tables):
         for name in expected:
             pd.testing.assert_frame_equal(got[name].reset_index(drop=True), expected[name].reset_index(drop=True),
                                           obj=f"{department} {name}")
+        pd.testing.assert_frame_equal(profiles.department_panel(corpus, department), panel.build_panel(expected))
     assert len(profiles.department_tables(corpus, "紫阳县信访局")["flags"]) == 2  # its own flag and the shared one
 
 

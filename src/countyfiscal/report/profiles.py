@@ -76,10 +76,12 @@ class _Corpus:
     files: dict  # department label -> its files
     positions: dict  # table name -> {department label -> row positions}
     means: object  # plots.ThemeMeans, or the message saying the corpus has no text of the scope
+    panel: pd.DataFrame  # the metrics panel of the whole corpus (a department's rows are its panel)
+    panel_rows: dict  # department label -> positions of its rows in ``panel``
 
 
 def _corpus(tables: dict[str, pd.DataFrame]) -> _Corpus:
-    from countyfiscal.analysis import plots
+    from countyfiscal.analysis import panel, plots
 
     documents = tables["documents"]
     read = documents[documents["status"].isin(load.READ_STATUSES)]
@@ -108,7 +110,16 @@ def _corpus(tables: dict[str, pd.DataFrame]) -> _Corpus:
     documents = out["documents"]
     means = plots.theme_means(out.get("themes", pd.DataFrame()), documents.assign(
         department_label=documents["file"].map(labels)), TEXT_SCOPE)
-    return _Corpus(out, labels, files, positions, means)
+    # The panel pairs stated and recomputed values within a department: built once, it is each department's own.
+    whole = panel.build_panel(scope.select(out).apply(out))
+    return _Corpus(out, labels, files, positions, means, whole, whole.groupby("department_label", sort=False).indices)
+
+
+def department_panel(corpus: _Corpus, department: str) -> pd.DataFrame:
+    """``panel.build_panel(department_tables(corpus, department))``, from the corpus's panel."""
+    rows = corpus.panel.iloc[corpus.panel_rows.get(department, np.array([], dtype=int))].reset_index(drop=True)
+    rows.attrs = dict(corpus.panel.attrs)
+    return rows
 
 
 def department_tables(corpus: _Corpus, department: str) -> dict[str, pd.DataFrame]:
@@ -128,16 +139,18 @@ def _table_html(frame: pd.DataFrame) -> str:
     return frame.to_html(index=False, border=0, classes="data", na_rep="", escape=True)
 
 
-def page_sections(department: str, tables: dict[str, pd.DataFrame]) -> list[tuple[str, pd.DataFrame]]:
-    """The tables of a department's profile, titled: documents, figures stated, metrics stated and recomputed, flags,
-    themes with an example sentence each."""
+def page_sections(department: str, tables: dict[str, pd.DataFrame], metrics_panel: pd.DataFrame | None = None
+                  ) -> list[tuple[str, pd.DataFrame]]:
+    """The tables of a department's profile, titled: documents, figures stated, metrics stated and recomputed (its
+    ``panel.build_panel``, unless given), flags, themes with an example sentence each."""
     from countyfiscal.analysis import panel
 
     documents = tables["documents"]
+    metrics_panel = panel.build_panel(tables) if metrics_panel is None else metrics_panel
     return [
         ("Documents", load.corpus_table(documents)),
         ("Figures stated", load.figure_table(tables["figures"], documents)),
-        ("Metrics, stated and recomputed", panel.panel_table(panel.build_panel(tables))),
+        ("Metrics, stated and recomputed", panel.panel_table(metrics_panel)),
         ("Flags", load.flag_table(tables["flags"], documents, department)),
         ("Themes (work summary, work plan, performance: hits and an example sentence with its offsets)",
          load.theme_table(tables.get("themes", pd.DataFrame()), scope=TEXT_SCOPE, department=department, examples=True,
@@ -145,7 +158,8 @@ def page_sections(department: str, tables: dict[str, pd.DataFrame]) -> list[tupl
     ]
 
 
-def page_html(department: str, tables: dict[str, pd.DataFrame], figures_href: str = "../figures") -> str:
+def page_html(department: str, tables: dict[str, pd.DataFrame], figures_href: str = "../figures",
+              metrics_panel: pd.DataFrame | None = None) -> str:
     """A department's page: its profile figure (the documents it rests on are in its .json), then its tables."""
     from countyfiscal.report.index import STYLE, font_face
 
@@ -159,7 +173,7 @@ def page_html(department: str, tables: dict[str, pd.DataFrame], figures_href: st
            f'<figure><img src="{png}" alt="{html.escape(stem)}" style="max-width:100%"><figcaption>'
            f'{html.escape(stem)} · <a href="{png}">PNG</a> · <a href="{figures_href}/{quote(stem)}.json">JSON</a> (sources)'
            "</figcaption></figure>"]
-    for title, frame in page_sections(department, tables):
+    for title, frame in page_sections(department, tables, metrics_panel):
         out += [f"<h2>{html.escape(title)}</h2>", _table_html(frame)]
     out.append("</body></html>")
     return "\n".join(out) + "\n"
@@ -177,7 +191,8 @@ def _draw(corpus: _Corpus, department: str, figures_dir: Path, pages_dir: Path |
                                  department, scope=TEXT_SCOPE, means=corpus.means)
         plots.save_figure(fig, figure_stem(department), figures_dir, bulk=True)
         if pages_dir is not None:
-            _write(pages_dir / page_name(department), page_html(department, tables))
+            _write(pages_dir / page_name(department), page_html(department, tables,
+                                                                metrics_panel=department_panel(corpus, department)))
     except Exception as exc:  # noqa: BLE001 - one department's failure is named; the others are still drawn
         text = str(exc).strip().splitlines()
         row["error"] = f"{type(exc).__name__}: {text[0] if text else ''}"
@@ -280,7 +295,8 @@ def write_profiles(tables: dict[str, pd.DataFrame], departments: Sequence[str], 
 
         stem = figure_stem(departments[0])
         single = {"figure": plots.SavedFigure(figures_dir / f"{stem}.png", None, figures_dir / f"{stem}.json"),
-                  "sections": tuple(page_sections(departments[0], department_tables(corpus, departments[0])))}
+                  "sections": tuple(page_sections(departments[0], department_tables(corpus, departments[0]),
+                                                  department_panel(corpus, departments[0])))}
     result = Profiles(pd.DataFrame(rows, columns=["department", "documents", "figures", "flags", "error"]), **single)
     if failed:
         names = "、".join(r["department"] for r in failed[:5]) + (f" and {len(failed) - 5} more" if len(failed) > 5 else "")
