@@ -208,6 +208,17 @@ def _write(path: Path, text: str) -> None:
 _FORKED: dict = {}  # what a forked process draws from (inherited, never pickled)
 
 
+def _die_with_parent() -> None:
+    """Linux: a drawing process ends when the kernel that forked it ends (a stopped `countyfiscal figures`)."""
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def _draw_chunk(departments: Sequence[str]) -> list[dict]:
     return [_draw(_FORKED["corpus"], d, _FORKED["figures_dir"], _FORKED["pages_dir"]) for d in departments]
 
@@ -282,7 +293,8 @@ def write_profiles(tables: dict[str, pd.DataFrame], departments: Sequence[str], 
         chunks = [departments[i:i + CHUNK] for i in range(0, len(departments), CHUNK)]
         try:
             # fork: the processes inherit the corpus instead of receiving a pickled copy of every table.
-            with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
+                                     initializer=_die_with_parent) as pool:
                 rows = [row for chunk in pool.map(_draw_chunk, chunks) for row in chunk]
         finally:
             _FORKED.clear()

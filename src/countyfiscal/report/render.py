@@ -4,8 +4,9 @@ until the new one is complete.
 Order of work: read reports.yml; validate the processed tables (a missing folder, a truncated or damaged table, tables
 of two runs: one sentence, exit 2, the previous report untouched); render every run into a fresh folder beside the
 report; swap it in at the end. Each worker process keeps ONE kernel and executes its share of the runs in it (the
-namespace is reset between runs; the tables, read once, stay cached in the kernel), so a thousand department profiles
-cost a thousand notebook executions, not a thousand kernel starts.
+namespace is reset between runs; the tables, read once, stay cached in the kernel). The department profiles are one
+run (``one_run`` in reports.yml): the notebook draws every department in one pass (countyfiscal.report.profiles), so a
+thousand departments cost neither a thousand kernel starts nor a thousand notebook executions.
 """
 
 from __future__ import annotations
