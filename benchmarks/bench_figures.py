@@ -3,8 +3,8 @@ synthetic departments (benchmarks/synth.py): issue #16's "figures at scale" (tar
 departments ≤ 5 minutes, on 2 cores, warm).
 
     .venv/bin/python benchmarks/bench_figures.py                  # the seeds
-    .venv/bin/python benchmarks/bench_figures.py --synthetic 1000 # 1,000 synthetic departments (corpus cached in
-                                                                  # benchmarks/.corpus/, git-ignored)
+    .venv/bin/python benchmarks/bench_figures.py --synthetic 2500 # 2,500 synthetic documents = 1,000 departments
+                                                                  # (corpus cached in benchmarks/.corpus/, git-ignored)
 
 "Warm": the run is made twice and the second is timed (caches of fonts, the tokenizer dictionary and the Python
 bytecode are then warm, as on a researcher's machine after the first `make figures`). Prints one line per phase and
@@ -52,7 +52,8 @@ def _run(raw: Path, work: Path, env: dict, jobs: int) -> dict:
     end = time.perf_counter()
     records = json.loads((reports / "runs.json").read_text(encoding="utf-8")) if (reports / "runs.json").is_file() else []
     return {"extract": extracted - start, "figures": end - extracted, "total": end - start, "status": status,
-            "records": records, "pngs": len(list((reports / "figures").glob("*.png")))}
+            "records": records, "pngs": len(list((reports / "figures").glob("*.png"))),
+            "pages": len(list((reports / "profiles").glob("*.html")))}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -69,17 +70,21 @@ def main(argv: list[str] | None = None) -> int:
             _run(raw, Path(tmp) / "warm-up", env, args.jobs)
         result = _run(raw, Path(tmp) / "timed", env, args.jobs)
     records = result["records"]
-    profiles = [r["seconds"] for r in records if "__" in r["name"] and r.get("seconds") is not None]
-    others = {r["name"]: r["seconds"] for r in records if "__" not in r["name"]}
-    what = f"{args.synthetic} synthetic departments" if args.synthetic else "the seeds"
+    # Per-department runs (reports.yml `for_each` without `one_run`) are named <notebook>__<value>; the profiles are
+    # now one run of 10_department_profile drawing every department.
+    profiles = [r["seconds"] for r in records if r["name"].startswith("10_department_profile__") and r.get("seconds") is not None]
+    others = {r["name"]: r["seconds"] for r in records if not r["name"].startswith("10_department_profile__")}
+    # synth.py's documents come five to a department (budgets, final accounts, self-evaluations of several years).
+    what = (f"{args.synthetic} synthetic documents ({result['pages']} departments)" if args.synthetic else "the seeds")
     print(f"make figures ({'cold' if args.cold else 'warm'}) on {what}: {result['total']:.1f} s "
           f"(extract {result['extract']:.1f} s, figures {result['figures']:.1f} s); {len(records)} notebook runs, "
           f"{result['pngs']} figures; exit {result['status']}; {os.cpu_count()} cores, --jobs {args.jobs}, "
           f"load average {load:.2f} at start")
-    print("  comparison notebooks (s, in their worker): " + ", ".join(f"{k} {v:.1f}" for k, v in sorted(others.items())))
+    print("  notebook runs (s, in their worker): " + ", ".join(f"{k} {v:.1f}" for k, v in sorted(others.items()))
+          + f"; {result['pages']} department pages")
     if profiles:
-        print(f"  {len(profiles)} profiles: {sum(profiles):.1f} s of worker time, {sum(profiles) / len(profiles):.2f} s each "
-              f"(slowest {max(profiles):.2f} s); all in {args.jobs} kernel(s)")
+        print(f"  {len(profiles)} one-department profile runs: {sum(profiles):.1f} s of worker time, "
+              f"{sum(profiles) / len(profiles):.2f} s each (slowest {max(profiles):.2f} s)")
     return 0 if result["status"] == 0 else 1
 
 

@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import quote
 
 import matplotlib
 import pandas as pd
@@ -43,7 +44,7 @@ def _tree(folder: Path) -> dict[str, bytes]:
 # ---------------------------------------------------------------------------------------------------- configuration
 
 
-def test_reports_yml_lists_every_notebook_and_expands_the_profile_per_department():
+def test_reports_yml_lists_every_notebook_and_draws_every_profile_in_one_run():
     settings = render.read_config(ROOT / "reports.yml")
     assert [r["notebook"] for r in settings["runs"]] == EXPECTED[:5] + ["05_work_themes"] + EXPECTED[5:]
     assert settings["runs"][5] == {"notebook": "05_work_themes", "name": "05_work_themes__duties",
@@ -53,9 +54,14 @@ def test_reports_yml_lists_every_notebook_and_expands_the_profile_per_department
                          "department": ["乙县信访局", "甲区信访局", "甲区公安局", "丙县信访局", "重庆市气象局"],
                          "status": ["ok", "partial", "ok", "rejected", "ok"]})
     runs = render.expand_runs(settings["runs"], docs)
-    assert [r.name for r in runs] == EXPECTED[:-1] + ["05_work_themes__duties"] + [
-        f"10_department_profile__{d}" for d in ["乙县信访局", "甲区信访局", "甲区公安局", "重庆市气象局"]]
-    assert runs[-1].parameters == {"department": "重庆市气象局"}
+    # One run draws every department's profile (its `department` left empty); -p department=… still runs one.
+    assert [r.name for r in runs] == EXPECTED[:-1] + ["05_work_themes__duties", "10_department_profile"]
+    assert runs[-1].parameters == {}
+    one = render.select_runs(runs, settings["runs"], docs, ROOT / "notebooks", ["10_department_profile"],
+                             {"department": "重庆市气象局"})
+    assert [(r.name, r.parameters) for r in one] == [("10_department_profile__重庆市气象局", {"department": "重庆市气象局"})]
+    per_value = render.expand_runs([{"notebook": "10_department_profile", "for_each": "department"}], docs)
+    assert [r.name for r in per_value] == [f"10_department_profile__{d}" for d in ["乙县信访局", "甲区信访局", "甲区公安局", "重庆市气象局"]]
 
 
 def test_read_config_errors_are_one_sentence(tmp_path):
@@ -149,25 +155,34 @@ def rendered(processed, tmp_path_factory) -> tuple[Path, int, str]:
 def test_a_render_of_the_seeds_gives_one_profile_per_department_and_a_data_package(rendered, processed):
     reports, status, err = rendered
     assert status == 0, err
-    assert "11/11 notebooks ran" in err
+    assert "7/7 notebooks ran" in err
     html = sorted(p.stem for p in (reports / "notebooks").glob("*.html"))
-    assert html == EXPECTED[:-1] + ["05_work_themes__duties"] + [f"10_department_profile__{d}" for d in SEED_DEPARTMENTS]
+    assert html == EXPECTED[:-1] + ["05_work_themes__duties", "10_department_profile"]
     figures = {p.stem for p in (reports / "figures").glob("*.png")}
     assert {f"10_department_profile__profile__{d}" for d in SEED_DEPARTMENTS} <= figures
+    # Each department's page: its figure, then the tables the profile shows, its documents named.
+    pages = sorted(p.stem for p in (reports / "profiles").glob("*.html"))
+    assert pages == sorted(SEED_DEPARTMENTS)
+    page = (reports / "profiles" / "紫阳县信访局.html").read_text(encoding="utf-8")
+    assert f'<img src="../figures/{quote("10_department_profile__profile__紫阳县信访局")}.png"' in page
+    assert "001_397323f2860f1b51.txt" in page and not any(f in page for f in ("000_d2df", "002_94b8", "003_0f5f", "004_70de"))
+    assert [h for h in ("Documents", "Figures stated", "Metrics, stated and recomputed", "Flags") if f"<h2>{h}</h2>" in page] == [
+        "Documents", "Figures stated", "Metrics, stated and recomputed", "Flags"]
     for png in (reports / "figures").glob("*.png"):
         info = json.loads(png.with_suffix(".json").read_text(encoding="utf-8"))
         assert info["title"], png.name
     records = json.loads((reports / "runs.json").read_text(encoding="utf-8"))
-    assert [r["error"] for r in records] == [""] * 11
+    assert [r["error"] for r in records] == [""] * 7
     assert all(r["seconds"] > 0 for r in records)
     page = (reports / "index.html").read_text(encoding="utf-8")
-    assert "11 of 11 notebooks ran" in page and "Sources: 5 documents" in page
+    assert "7 of 7 notebooks ran" in page and "Sources: 5 documents" in page
+    assert all(f'<a href="profiles/{quote(d)}.html">{d}</a>' in page for d in SEED_DEPARTMENTS)
     assert (reports / "fonts" / report.FONT_FILE).is_file()  # viewers without a Chinese font see Chinese too
     assert (processed / "datapackage.json").is_file() and (processed / "countyfiscal.duckdb").is_file()
     assert not list(reports.parent.glob(".reports.*")), "no temporary folder is left beside the report"
-    # The executed profile names its department; the kernel resolved the processed folder it was given.
-    executed = (reports / "notebooks" / "10_department_profile__紫阳县信访局.ipynb").read_text(encoding="utf-8")
-    assert '"紫阳县信访局"' in executed and "DataError" not in executed
+    # The executed profile names every department; the kernel resolved the processed folder it was given.
+    executed = (reports / "notebooks" / "10_department_profile.ipynb").read_text(encoding="utf-8")
+    assert all(d in executed for d in SEED_DEPARTMENTS) and "DataError" not in executed
 
 
 def test_missing_or_damaged_data_is_one_sentence_exit_2_and_the_previous_report_stays(rendered, processed, tmp_path):
@@ -211,7 +226,7 @@ def test_only_one_notebook_scoped_to_two_jurisdictions_keeps_the_rest_of_the_rep
     assert plotted == {"000_d2df3ef129941176.txt", "004_70dee09d8603147c.txt"}  # 红塔区 and 曾都区, nothing else
     records = {r["name"]: r for r in json.loads((copy / "runs.json").read_text(encoding="utf-8"))}
     assert records["02_budget_compression"]["parameters"] == {"jurisdictions": ["红塔区", "曾都区"]}
-    assert len(records) == 11  # the other runs are still in the report
+    assert len(records) == 7  # the other runs are still in the report
     assert (copy / "figures" / "01_corpus_overview__coverage.png").read_bytes() == (
         reports / "figures" / "01_corpus_overview__coverage.png").read_bytes()
     bad = subprocess.run(CLI + ["figures", "--reports", str(copy), "--processed", str(processed), "--only", "02",
@@ -338,7 +353,7 @@ def test_a_worker_keeps_one_kernel_client_however_many_runs(processed, tmp_path,
 
     monkeypatch.setenv("COUNTYFISCAL_FIGURES_HREF", "../figures")
     (tmp_path / "nb").mkdir()
-    paths = {"processed_dir": str(processed), "figures_dir": str(tmp_path / "figures")}
+    paths = {"processed_dir": str(processed), "figures_dir": str(tmp_path / "figures"), "pages_dir": str(tmp_path / "pages")}
     counts = []
     try:
         for i, department in enumerate(SEED_DEPARTMENTS * 2):
@@ -362,3 +377,19 @@ def test_a_missing_report_list_is_one_sentence(tmp_path, processed):
     assert done.returncode == 2
     assert done.stderr.strip() == f"countyfiscal figures: the report list {tmp_path / 'nope.yml'} does not exist (see reports.yml in the repository for the format)"
     assert not (tmp_path / "reports").exists()
+
+
+def test_one_departments_profile_again_keeps_the_others(rendered, processed, tmp_path):
+    reports, _, _ = rendered
+    copy = tmp_path / "reports"
+    shutil.copytree(reports, copy)
+    (copy / "profiles" / "紫阳县信访局.html").write_text("stale", encoding="utf-8")
+    done = subprocess.run(CLI + ["figures", "--reports", str(copy), "--processed", str(processed), "--only",
+                                 "10_department_profile", "-p", "department=紫阳"], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.stem for p in (copy / "profiles").glob("*.html")) == sorted(SEED_DEPARTMENTS)
+    assert "stale" not in (copy / "profiles" / "紫阳县信访局.html").read_text(encoding="utf-8")
+    assert (copy / "profiles" / "米易县信访局.html").read_bytes() == (reports / "profiles" / "米易县信访局.html").read_bytes()
+    assert len(list((copy / "figures").glob("10_department_profile__profile__*.png"))) == len(SEED_DEPARTMENTS)
+    records = {r["name"] for r in json.loads((copy / "runs.json").read_text(encoding="utf-8"))}
+    assert "10_department_profile__紫阳" in records and "10_department_profile" in records

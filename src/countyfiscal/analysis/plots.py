@@ -49,6 +49,9 @@ matplotlib.rcParams["figure.dpi"] = 100
 DPI = 200  # PNG files: print quality
 matplotlib.rcParams["savefig.dpi"] = DPI
 # No "tight" bbox: constrained layout already fits every label, and "tight" would draw each figure twice.
+# Titles sit at the top of their axes (no chart puts ticks on top): matplotlib's automatic title position measures
+# every tick label of the axes at each draw to find that out (a sixth of the draw of a department's profile).
+matplotlib.rcParams["axes.titley"] = 1.0
 
 MAX_ROWS = 40  # beyond this many bars a chart shows a distribution per series (labels would overprint)
 KEYWORD_PANELS = 12  # keyword panels per figure; beyond, the profiles show each department's
@@ -956,8 +959,21 @@ def _draw_headline(ax, rows: pd.DataFrame) -> list[str]:
             "absent bars are not stated."]
 
 
-def _theme_table(themes: pd.DataFrame, documents: pd.DataFrame, department: str, scope: str, top: int | None):
-    """(table of this department's and the mean theme values, departments counted, the rows used) or a message."""
+@dataclass(frozen=True)
+class ThemeMeans:
+    """What a profile's theme panel compares against, computed once for a whole corpus (``theme_means``): the mean
+    theme value per department and theme, the mean of those per theme, and each department's rows."""
+
+    per: pd.Series  # (theme, department_label) -> mean value
+    overall: pd.Series  # theme -> mean over the departments scored against it
+    n_departments: int
+    rows: dict  # department label -> positions of its rows in ``frame``
+    frame: pd.DataFrame
+    value: str
+
+
+def theme_means(themes: pd.DataFrame, documents: pd.DataFrame, scope: str = "work_summary") -> ThemeMeans | str:
+    """The corpus side of every profile's theme panel, or a message when the corpus has no text of ``scope``."""
     value = _theme_value_column(themes)
     frame = _in_scope(themes, scope) if value and "theme" in themes else themes.iloc[0:0]
     frame = _with_department(frame, documents)
@@ -965,14 +981,24 @@ def _theme_table(themes: pd.DataFrame, documents: pd.DataFrame, department: str,
         return f"no {SCOPE_LABELS.get(scope, scope)} in the documents"
     # Mean per department and theme, then over the departments scored against the theme (zero hits included).
     per = frame.groupby(["theme", "department_label"], sort=False)[value].mean()
-    if department not in set(per.index.get_level_values(1)):
+    frame = frame.reset_index(drop=True)
+    return ThemeMeans(per, per.groupby(level="theme").mean(), frame["department_label"].nunique(),
+                      frame.groupby("department_label", sort=False).indices, frame, value)
+
+
+def _theme_table(themes: pd.DataFrame, documents: pd.DataFrame, department: str, scope: str, top: int | None,
+                 means: ThemeMeans | str | None = None):
+    """(table of this department's and the mean theme values, departments counted, the rows used) or a message."""
+    means = theme_means(themes, documents, scope) if means is None else means
+    if isinstance(means, str):
+        return means
+    if department not in means.rows:
         return f"this department's documents have no {SCOPE_LABELS.get(scope, scope)}"
-    mine = per.xs(department, level="department_label")
-    overall = per.groupby(level="theme").mean()
-    table = pd.DataFrame({"this": mine, "all": overall.reindex(mine.index)}).sort_values(["this", "all"], ascending=False)
+    mine = means.per.xs(department, level="department_label")
+    table = pd.DataFrame({"this": mine, "all": means.overall.reindex(mine.index)}).sort_values(["this", "all"], ascending=False)
     if top:
         table = table.head(top)
-    return table, frame["department_label"].nunique(), frame[frame["department_label"].eq(department)][["file"]], value
+    return table, means.n_departments, means.frame.iloc[means.rows[department]][["file"]], means.value
 
 
 def _draw_themes(ax, table: pd.DataFrame, department: str, n_departments: int, value: str) -> None:
@@ -985,34 +1011,37 @@ def _draw_themes(ax, table: pd.DataFrame, department: str, n_departments: int, v
 
 
 def plot_profile(figures: pd.DataFrame, themes: pd.DataFrame, documents: pd.DataFrame, department: str,
-                 scope: str = "work_summary", top_themes: int = 12) -> Figure:
+                 scope: str = "work_summary", top_themes: int = 12, means: ThemeMeans | str | None = None) -> Figure:
     """One department in one figure (drawn a thousand times, so one canvas and fixed margins): its headline money
     figures by year and series (万元, log axis across orders of magnitude) beside its strongest themes against the
-    mean of the departments scored on them."""
+    mean of the departments scored on them. ``means``: ``theme_means(themes, documents, scope)`` of the whole corpus,
+    computed once when drawing many profiles (``documents`` may then be the department's own)."""
     title = f"{department}: headline figures (万元) and themes"
     rows = _headline_rows(figures, documents, department)
-    themed = _theme_table(themes, documents, department, scope, top_themes)
+    themed = _theme_table(themes, documents, department, scope, top_themes, means)
     if rows.empty and isinstance(themed, str):
         return no_data_figure(title, "none of this department's documents states a headline figure or has "
                                      f"{SCOPE_LABELS.get(scope, scope)}")
     n_measures = max(1, rows["measure"].nunique()) if not rows.empty else 1
     n_bars = max(1, rows["bar"].nunique()) if not rows.empty else 1
     n_themes = len(themed[0]) if not isinstance(themed, str) else 1
+    # Everything in inches from the bottom: the footnote, the legends (a fixed distance under the axes, below the tick
+    # labels and the axis label), the axes, 0.6 inch for the titles. The figure's height is set once the footnote's
+    # lines are known (a department with several years has a long legend and a long list of sources).
     plot_height = max(2.4, (0.16 * n_bars + 0.16) * n_measures, 0.3 * n_themes)
-    legend_rows = max(n_bars, 2)
-    bottom = 0.6 + 0.17 * legend_rows + 0.4
-    width, height = 14.0, plot_height + bottom + 0.6 + 0.45
-    fig = _figure(width, height, layout=None)
-    y0, h = (bottom + 0.45) / height, plot_height / height
-    left = fig.add_axes([1.3 / width, y0, 5.6 / width, h])
-    right = fig.add_axes([9.0 / width, y0, 4.6 / width, h])
+    legend_height = 0.17 * (max(n_bars, 2) + 1)
+    width = 14.0
+    fig = _figure(width, plot_height + 3.0, layout=None)
+    left = fig.add_axes([1.3 / width, 0.5, 5.6 / width, 0.4])
+    right = fig.add_axes([9.0 / width, 0.5, 4.6 / width, 0.4])
+    below = (0.0, -0.65 / plot_height)  # the legends' top left corner, in axes fractions
     notes = []
     if rows.empty:
         left.set_axis_off()
         left.text(0.5, 0.5, "no headline figure stated", ha="center", va="center", transform=left.transAxes)
     else:
         notes += _draw_headline(left, rows)
-        left.legend(fontsize=7.5, loc="upper left", bbox_to_anchor=(0.0, -0.14), frameon=False, title="year · kind · basis",
+        left.legend(fontsize=7.5, loc="upper left", bbox_to_anchor=below, frameon=False, title="year · kind · basis",
                     title_fontsize=7.5)
     left.set_title("headline figures (万元)", fontsize=10, loc="left")
     used = [rows]
@@ -1022,14 +1051,21 @@ def plot_profile(figures: pd.DataFrame, themes: pd.DataFrame, documents: pd.Data
     else:
         table, n_departments, mine, value = themed
         _draw_themes(right, table, department, n_departments, value)
-        right.legend(fontsize=7.5, loc="upper left", bbox_to_anchor=(0.0, -0.14), frameon=False)
+        right.legend(fontsize=7.5, loc="upper left", bbox_to_anchor=below, frameon=False)
         used.append(mine)
         notes.append(f"Themes: hits of the theme lexicon per 1,000 non-space characters of {SCOPE_LABELS.get(scope, scope)}; "
                      f"the {len(table)} strongest for this department.")
     right.set_title(f"themes ({SCOPE_LABELS.get(scope, scope)})", fontsize=10, loc="left")
-    fig.suptitle(title, fontsize=12, y=1 - 0.12 / height, va="top")
     fig = _finish(fig, title, documents, pd.concat(used, ignore_index=True), notes, _series_records(rows))
-    if fig.get_supxlabel():
+    footnote = fig.get_supxlabel()
+    bottom = 0.06 + (0.13 * (footnote.count("\n") + 1) + 0.15 if footnote else 0.0) + legend_height + 0.65
+    height = bottom + plot_height + 0.6
+    fig.set_size_inches(width, min(height, MAX_INCHES[1]))
+    height = fig.get_size_inches()[1]
+    left.set_position([1.3 / width, bottom / height, 5.6 / width, plot_height / height])
+    right.set_position([9.0 / width, bottom / height, 4.6 / width, plot_height / height])
+    fig.suptitle(title, fontsize=12, y=1 - 0.12 / height, va="top")
+    if footnote:
         fig._supxlabel.set_y(0.06 / height)
         fig._supxlabel.set_verticalalignment("bottom")
     return fig
@@ -1174,6 +1210,8 @@ def save_figure(fig: Figure, name: str, figures_dir: str | Path = "reports/figur
     fig.savefig(png, format="png", dpi=DPI, metadata={"Software": None}, pil_kwargs={"compress_level": 1} if bulk else None)
     svg = svg and not bulk
     if svg:
+        # The SVG keeps the layout the PNG's draw just solved: solving it again costs a third of the SVG.
+        fig.set_layout_engine("none")
         fig.savefig(svg_path, format="svg", metadata={"Date": None, "Creator": None})
     info.write_text(json.dumps(figure_info(fig, name), ensure_ascii=False, indent=1, default=str) + "\n", encoding="utf-8")
     return SavedFigure(png, svg_path if svg else None, info)

@@ -19,20 +19,26 @@ def font_face(prefix: str) -> str:
             f'url("{prefix}fonts/{FONT_FILE}") format("opentype"); }}')
 
 
+def cjk_font_path() -> Path:
+    """mplfonts' Noto Sans CJK SC, found without importing matplotlib (the report's parent process draws nothing)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("mplfonts")
+    return next(p for folder in spec.submodule_search_locations for p in Path(folder).rglob(FONT_FILE))
+
+
 def install_font(reports_dir: str | Path) -> Path:
     """Put mplfonts' Noto Sans CJK SC into ``reports_dir/fonts`` (a hard link where possible, else a copy)."""
     import os
     import shutil
 
-    from countyfiscal.analysis.plots import _CJK_FONT_PATH
-
     target = Path(reports_dir) / "fonts" / FONT_FILE
     target.parent.mkdir(parents=True, exist_ok=True)
     if not target.exists():
         try:
-            os.link(_CJK_FONT_PATH, target)
+            os.link(cjk_font_path(), target)
         except OSError:
-            shutil.copyfile(_CJK_FONT_PATH, target)
+            shutil.copyfile(cjk_font_path(), target)
     return target
 
 
@@ -82,9 +88,10 @@ def _caption(stem: str, info: dict) -> str:
     return "<br>".join(parts)
 
 
-def index_html(records: Sequence[Mapping], figures: Mapping[str, dict], notebooks: Sequence[str]) -> str:
+def index_html(records: Sequence[Mapping], figures: Mapping[str, dict], notebooks: Sequence[str],
+               profiles: Sequence[str] = ()) -> str:
     """The report page as text. ``records``: runs (name, notebook, parameters, error); ``figures``: PNG stem -> its
-    JSON info; ``notebooks``: HTML stems present.
+    JSON info; ``notebooks``: HTML stems present; ``profiles``: departments with a page in ``profiles/``.
 
     >>> page = index_html([{"name": "01_a", "notebook": "01_a", "parameters": {}, "error": ""}],
     ...                   {"01_a__x": {"title": "T", "sources": [{"document": "甲 2023 预算", "file": "a.txt", "pages": "", "tables": ""}]}},
@@ -121,6 +128,13 @@ def index_html(records: Sequence[Mapping], figures: Mapping[str, dict], notebook
         for r in sorted(runs, key=lambda r: r["name"]):
             out.append(_run_item(r, notebooks, failed))
     out.append("</ul>")
+    if profiles:
+        from countyfiscal.report.profiles import figure_stem, page_name
+
+        out.append(f'<h2 id="profiles">Department profiles ({len(profiles)})</h2><ol class="profiles">')
+        out += [f'<li><a href="{_href("profiles", page_name(d))}">{html.escape(d)}</a> · '
+                f'<a href="{_href("figures", figure_stem(d) + ".png")}">PNG</a></li>' for d in profiles]
+        out.append("</ol>")
     groups: dict[str, list[str]] = {}
     for stem in sorted(figures):
         groups.setdefault(stem.split("__")[0], []).append(stem)
@@ -157,13 +171,20 @@ def _run_item(r: Mapping, notebooks: Sequence[str], failed: Mapping[str, str], s
 def write_index(reports_dir: str | Path, records: Sequence[Mapping]) -> Path:
     """Write ``reports_dir/index.html`` from the run records and what is on disk under ``figures/`` and ``notebooks/``.
 
-    Figures of runs listed as links (the profiles) are shown on their notebooks' pages, not on the index.
+    Figures of runs listed as links are shown on their notebooks' pages, not on the index; so are the department
+    profiles' figures when there are more than MANY_RUNS of them (each has its page, listed on the index).
     """
+    from countyfiscal.report.profiles import PAGES, figure_stem, page_name
+
     reports_dir = Path(reports_dir)
     many = {n for n in {r["notebook"] for r in records} if sum(r["notebook"] == n for r in records) > MANY_RUNS}
+    pages = {p.name for p in (reports_dir / PAGES).glob("*.html")}
     figures = {}
+    profile_prefix = figure_stem("x")[:-1]
+    profile_pngs = [p for p in (reports_dir / "figures").glob(profile_prefix + "*.png")]
+    departments = sorted(p.stem[len(profile_prefix):] for p in profile_pngs if page_name(p.stem[len(profile_prefix):]) in pages)
     for png in sorted((reports_dir / "figures").glob("*.png")):
-        if png.stem.split("__")[0] in many:
+        if png.stem.split("__")[0] in many or (len(departments) > MANY_RUNS and png.stem.startswith(profile_prefix)):
             continue
         info_path = png.with_suffix(".json")
         info = json.loads(info_path.read_text(encoding="utf-8")) if info_path.is_file() else {}
@@ -176,5 +197,5 @@ def write_index(reports_dir: str | Path, records: Sequence[Mapping]) -> Path:
         figures[png.stem] = info
     notebooks = [p.stem for p in (reports_dir / "notebooks").glob("*.html")]
     path = reports_dir / "index.html"
-    path.write_text(index_html(records, figures, notebooks), encoding="utf-8")
+    path.write_text(index_html(records, figures, notebooks, departments), encoding="utf-8")
     return path
