@@ -410,3 +410,15 @@ def test_a_caveat_names_the_bars_it_concerns(full_figures):
     # 乙区's 2023 change rests on last year's figure derived from the stated change: its bar carries [1].
     assert "乙区信访局 2023 [1]" in labels and "甲县信访局 2023" in labels
     assert "[1] last year's figure derived from the stated change (this year − change)." in fig.get_supxlabel()
+
+
+def test_a_theme_scored_for_one_department_alone_gets_no_mean_to_compare_against():
+    # 乙区信访局 (b.pdf) is scored on 刑罚执行 alone (a 司法 theme); 源头治理 and 党建 also for 甲县信访局 (a.txt).
+    table, n_departments, _, _ = plots._theme_table(THEMES_V2, DOCUMENTS, "乙区信访局", "work_summary", None)
+    assert n_departments == 2
+    assert table.loc["刑罚执行", "this"] == 3.0 and pd.isna(table.loc["刑罚执行", "all"])
+    assert table.loc["源头治理", "all"] == pytest.approx((1.25 + 0.33) / 2) and table.loc["源头治理", "scored"] == 2
+    fig = plots.plot_profile_themes(THEMES_V2, DOCUMENTS, "乙区信访局")
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert labels == ["乙区信访局", "mean of the departments scored on the theme (2 of 2);\nnone for the 1 theme of "
+                                    "this department's kind alone"]

@@ -967,6 +967,7 @@ class ThemeMeans:
     per: pd.Series  # (theme, department_label) -> mean value
     overall: pd.Series  # theme -> mean over the departments scored against it
     n_departments: int
+    scored: pd.Series  # theme -> departments scored against it (a department-kind theme: those of that kind)
     rows: dict  # department label -> positions of its rows in ``frame``
     frame: pd.DataFrame
     value: str
@@ -982,7 +983,8 @@ def theme_means(themes: pd.DataFrame, documents: pd.DataFrame, scope: str = "wor
     # Mean per department and theme, then over the departments scored against the theme (zero hits included).
     per = frame.groupby(["theme", "department_label"], sort=False)[value].mean()
     frame = frame.reset_index(drop=True)
-    return ThemeMeans(per, per.groupby(level="theme").mean(), frame["department_label"].nunique(),
+    by_theme = per.groupby(level="theme")
+    return ThemeMeans(per, by_theme.mean(), frame["department_label"].nunique(), by_theme.size(),
                       frame.groupby("department_label", sort=False).indices, frame, value)
 
 
@@ -995,7 +997,11 @@ def _theme_table(themes: pd.DataFrame, documents: pd.DataFrame, department: str,
     if department not in means.rows:
         return f"this department's documents have no {SCOPE_LABELS.get(scope, scope)}"
     mine = means.per.xs(department, level="department_label")
-    table = pd.DataFrame({"this": mine, "all": means.overall.reindex(mine.index)}).sort_values(["this", "all"], ascending=False)
+    scored = means.scored.reindex(mine.index)
+    # A theme scored for this department alone (its kind's lexicon, no other department of the kind) has no mean to
+    # compare against: its grey bar would be the department's own value.
+    table = pd.DataFrame({"this": mine, "all": means.overall.reindex(mine.index).where(scored.ge(2)),
+                          "scored": scored}).sort_values(["this", "all"], ascending=False)
     if top:
         table = table.head(top)
     return table, means.n_departments, means.frame.iloc[means.rows[department]][["file"]], means.value
@@ -1004,7 +1010,16 @@ def _theme_table(themes: pd.DataFrame, documents: pd.DataFrame, department: str,
 def _draw_themes(ax, table: pd.DataFrame, department: str, n_departments: int, value: str) -> None:
     ys = np.arange(len(table))
     ax.barh(ys - 0.2, table["this"], height=0.4, color="#C44E52", label=department)
-    ax.barh(ys + 0.2, table["all"], height=0.4, color="#BBBBBB", label=f"mean of the departments scored ({n_departments} in all)")
+    alone = int(table["all"].isna().sum())
+    compared = table["scored"][table["all"].notna()]
+    if compared.empty:
+        label = "no other department is scored on these themes: nothing to compare"
+    else:
+        lo, hi = int(compared.min()), int(compared.max())
+        label = (f"mean of the departments scored on the theme ({lo if lo == hi else f'{lo}–{hi}'} of "
+                 f"{n_departments})" + (f";\nnone for the {alone} theme{'s' if alone > 1 else ''} of this "
+                                        "department's kind alone" if alone else ""))
+    ax.barh(ys + 0.2, table["all"].fillna(0), height=0.4, color="#BBBBBB", label=label)
     ax.set_yticks(ys, table.index, fontsize=8)
     ax.set_ylim(len(table) - 0.5, -0.7)
     ax.set_xlabel(value, fontsize=9)
