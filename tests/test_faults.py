@@ -243,8 +243,17 @@ def test_an_output_folder_of_someone_elses_files_is_refused(raw, tmp_path):
 # ------------------------------------------------------------------------------------------- stopped by the user
 
 
+@pytest.fixture(scope="module")
+def long_raw(tmp_path_factory) -> Path:
+    """300 synthetic disclosures: a run long enough (several seconds) that a signal always lands inside it."""
+    raw = tmp_path_factory.mktemp("long_raw")
+    synth.write_txt(raw, 300)
+    return raw
+
+
 @pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGINT])
-def test_a_stopped_run_says_so_in_one_sentence_and_leaves_the_previous_outputs(raw, tmp_path, how):
+def test_a_stopped_run_says_so_in_one_sentence_and_leaves_the_previous_outputs(long_raw, tmp_path, how):
+    raw = long_raw
     out = tmp_path / "out"
     small = tmp_path / "raw"
     small.mkdir()
@@ -257,7 +266,7 @@ def test_a_stopped_run_says_so_in_one_sentence_and_leaves_the_previous_outputs(r
     while not any(p.name.startswith(".out.new-") for p in tmp_path.iterdir()):
         assert time.monotonic() < deadline and proc.poll() is None
         time.sleep(0.02)
-    time.sleep(0.5)  # into the reading
+    time.sleep(0.2)  # into the reading
     proc.send_signal(how)
     stdout, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130 and stdout == ""
