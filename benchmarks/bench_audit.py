@@ -67,7 +67,7 @@ EXPECTED = {"placeholder": {"placeholder"}, "heading_year": {"document_year"}, "
 # --- reading and checking one file, as a worker does ----------------------------------------------------------
 
 def read_and_check(path: str) -> dict:
-    from countyfiscal.checks import check_document
+    from countyfiscal.audit.checks import check_document
     from countyfiscal.pipeline import process_file
 
     res = process_file(path)
@@ -98,7 +98,7 @@ def plant_placeholder(text: str, doc: dict):
 
 
 def plant_heading_year(text: str, doc: dict):
-    from countyfiscal.checks import TITLE_YEAR
+    from countyfiscal.audit.checks import TITLE_YEAR
 
     fy = doc.get("fiscal_year")
     hits = [m for m in TITLE_YEAR.finditer(text) if int(m.group("y")) == fy]
@@ -110,7 +110,7 @@ def plant_heading_year(text: str, doc: dict):
 
 
 def plant_year_end_date(text: str, doc: dict):
-    from countyfiscal.checks import YEAR_END_DATE
+    from countyfiscal.audit.checks import YEAR_END_DATE
 
     fy = doc.get("fiscal_year")
     m = next(iter(YEAR_END_DATE.finditer(text)), None) if fy else None

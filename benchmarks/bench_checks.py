@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from countyfiscal.checks import check_document, run_checks
-from countyfiscal.metrics import compute_metrics
+from countyfiscal.audit.checks import check_document, run_checks
+from countyfiscal.analysis.metrics import compute_metrics
 from countyfiscal.pipeline import frame, process_file
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -36,7 +36,7 @@ for name, paths in (("dev", sorted(Path(sys.argv[1]).glob("*.pdf"))), ("seeds", 
 
 RUN = """
 import pickle, sys
-from countyfiscal import checks
+from countyfiscal.audit import checks
 from countyfiscal.pipeline import frame
 res = pickle.load(open(sys.argv[1], "rb"))
 if sys.argv[3] == "run_checks":

@@ -37,7 +37,7 @@ score their labels. A figure belongs to a document's headline when its fiscal_ye
    a ``scope`` column): 基本 + 项目 = 支出合计; 人员 + 公用 = 基本; 出国 + 车辆 + 接待 = 三公 (车辆 = the stated
    vehicle total or 购置 + 运行), and 购置 + 运行 = 车辆 total; the 3-digit classes = 支出合计. Checked when every
    term is extracted; where a key holds several values, the identity holds if one value per key satisfies it.
-   Within printed rounding: the sum of ``countyfiscal.checks.figure_allowance`` of the figures involved.
+   Within printed rounding: the sum of ``countyfiscal.audit.checks.figure_allowance`` of the figures involved.
 
 4. Keys with two values: key = (file, measure, fiscal_year, basis, code[, scope when the figures have it]) whose
    values differ by more than both figures' printed rounding. Flagged when flags.csv holds a row for that file and
@@ -287,7 +287,7 @@ def stated_by_text(text: str, terms: dict[str, list[str]]) -> set[str]:
 # --- 3. identities ------------------------------------------------------------------------------------------------
 
 def _allow(fig: dict) -> float:
-    from countyfiscal.checks import figure_allowance
+    from countyfiscal.audit.checks import figure_allowance
 
     return figure_allowance(fig)
 

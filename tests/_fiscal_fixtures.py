@@ -67,7 +67,7 @@ def planted(path: Path) -> tuple[str, str]:
 
 def run_text(file: str, text: str, doc_kind: str, fiscal_year: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Extract narrative figures from a text and run every check on it: (flags, figures)."""
-    from countyfiscal.checks import run_checks
+    from countyfiscal.audit.checks import run_checks
     from countyfiscal.extract import extract_figures
     from countyfiscal.model import Document
     from countyfiscal.pipeline import frame

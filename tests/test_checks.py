@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from countyfiscal import checks
+from countyfiscal.audit import checks
 from countyfiscal.fields import columns
 
 from _fiscal_fixtures import DEV, PLANTS, planted, run_text, seed_doc_flags, seed_results, seed_run
@@ -220,7 +220,7 @@ def test_check_command_keeps_the_flags_raised_while_reading(tmp_path):
 # --- false alarms found on the clean dev corpus, each from a real layout ---------------------------------------
 
 def _flags_of(text, figs, doc_kind="budget"):
-    from countyfiscal.statements import statement_records
+    from countyfiscal.audit.statements import statement_records
 
     return checks.check_statements(statement_records(text, figs), figs, "a.pdf", doc_kind)
 
@@ -251,7 +251,7 @@ def test_a_spaced_share_is_not_taken_for_the_base_of_the_next_one():
 def test_what_money_is_spent_on_is_not_the_subject_of_a_change():
     # 重庆市水利局 2026: "…主要用于重庆市藻渡水库工程等项目支出，比 2025 年减少 258146.77 万元" is about the 政府性基金
     # 预算支出 of the sentence; the 项目支出 decrease is stated elsewhere (251675.84 万元).
-    from countyfiscal.statements import statement_records
+    from countyfiscal.audit.statements import statement_records
 
     text = ("支出比 2025 年减少 246429.22 万元，主要是基本支出增加 5246.63 万元，项目支出减少 251675.84 万元。"
             "政府性基金预算支出 44134.59 万元，主要用于重庆市藻渡水库工程等项目支出，比 2025 年减少 258146.77 万元。")
@@ -309,7 +309,7 @@ def test_a_change_of_all_funds_and_one_of_the_general_budget_part_are_not_one_ch
             "项目支出增加 313.91 万元。")
     figs = [fig("expenditure_total", 617648800.0, "支出预算 61764.88 万元", text.index("支出预算"), year=2026,
                 basis="budget")]
-    from countyfiscal.statements import statement_records
+    from countyfiscal.audit.statements import statement_records
 
     st = [(r["measure"], r["scope"], r["value"]) for r in statement_records(text, figs) if r["kind"] == "change_amount"]
     assert ("project_expenditure", "total", 83139100.0) in st and ("project_expenditure", "appropriation", 3139100.0) in st
@@ -367,7 +367,7 @@ def _grand(text, quote, value, scale="万元", decimals=2):
 def test_a_grand_total_is_checked_against_the_change_stated_with_it():
     # (米易县 2023 writes "…均为295.02万元。与2022年度相比，收、支总计各增加…": the statement is then tied by the term
     # 收、支总计, which measures.yml names as a reading of both grand totals.)
-    from countyfiscal.statements import statement_records
+    from countyfiscal.audit.statements import statement_records
 
     text = "2023年度收、支总计均为320.02万元，比上年增加15.62万元，增长5.1%。"
     figs = _grand(text, "收、支总计均为320.02万元", 3200200.0)

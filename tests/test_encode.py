@@ -23,7 +23,7 @@ DEV = ROOT.parent / "shared" / "dev-corpus"
 def rows() -> dict[str, list]:
     """Rows of the seeds and four dev-corpus PDFs, as the workers make them (statement rows as the pipeline does)."""
     from countyfiscal import text
-    from countyfiscal.checks import document_statements
+    from countyfiscal.audit.checks import document_statements
     from countyfiscal.pipeline import _statement_rows
 
     paths = sorted((ROOT / "data" / "raw").glob("*.txt")) + sorted(DEV.glob("*_budget.pdf"))[:4]

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from countyfiscal.fields import columns
-from countyfiscal.metrics import compute_metrics
+from countyfiscal.analysis.metrics import compute_metrics
 
 from _fiscal_fixtures import seed_run
 
@@ -46,7 +46,7 @@ def test_seed_values(metrics):
 
 
 def test_zero_budget_gives_no_ratio_but_a_flag(metrics):
-    from countyfiscal.checks import run_checks
+    from countyfiscal.audit.checks import run_checks
 
     hongta = metrics[metrics["department"] == "玉溪市红塔区信访局"]
     assert "sangong_overseas_execution_pct" not in set(hongta["metric"])

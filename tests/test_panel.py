@@ -7,7 +7,7 @@ import pytest
 
 from countyfiscal.analysis import panel
 from countyfiscal.analysis.sources import cite, footnote
-from countyfiscal.metrics import compute_metrics, statements_frame
+from countyfiscal.analysis.metrics import compute_metrics, statements_frame
 
 from _fiscal_fixtures import seed_run
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from countyfiscal.statements import find_statements
+from countyfiscal.audit.statements import find_statements
 
 from _fiscal_fixtures import seed_run
 
@@ -115,7 +115,7 @@ def test_a_list_of_figure_dicts_gives_the_same_statements_as_their_table():
 def test_factored_term_pattern_matches_as_the_plain_longest_first_alternation():
     import re
 
-    from countyfiscal import statements
+    from countyfiscal.audit import statements
 
     pairs = [(t, m) for m, spec in statements._measure_rules().items() for t in spec["terms"]]
     pairs.sort(key=lambda p: len(p[0]), reverse=True)
@@ -129,7 +129,7 @@ def test_factored_term_pattern_matches_as_the_plain_longest_first_alternation():
 
 
 def test_amounts_found_sentence_by_sentence_are_those_of_the_whole_text():
-    from countyfiscal import statements
+    from countyfiscal.audit import statements
     from countyfiscal.amounts import AMOUNT_RE
 
     text = "支出1,234.56万元，其中2.工资 128.89元；合计3万人。\n（一）收入12元！共5亿元?余额0.5元"
@@ -144,7 +144,7 @@ def test_amounts_found_sentence_by_sentence_are_those_of_the_whole_text():
 
 def test_statement_rows_are_rows_of_the_declared_statements_table():
     from countyfiscal import fields
-    from countyfiscal.statements import COLUMNS, statement_rows
+    from countyfiscal.audit.statements import COLUMNS, statement_rows
 
     assert fields.columns("statements") == ["file", *COLUMNS, "page"]
     text = "基本支出2,000.00元，比上年增加500.00元，增长33.33%。项目支出比上年预算数减少10.00元。"
@@ -159,7 +159,7 @@ def test_statement_rows_are_rows_of_the_declared_statements_table():
 
 
 def test_a_reading_of_measures_yml_names_the_measure_it_emits_or_none():
-    from countyfiscal.statements import _statement_measure
+    from countyfiscal.audit.statements import _statement_measure
 
     # measures.yml (narrative branch): "_grand_totals" (收、支总计) emits both grand totals from one amount.
     assert _statement_measure("_grand_totals", {"emits": ["income_grand_total", "expenditure_grand_total"]}) == \

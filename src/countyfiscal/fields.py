@@ -115,7 +115,7 @@ TABLES: dict[str, list[Field]] = {
            "(上年执行数) or prior_final_account (上年决算数); empty for other metrics, or where the statement a change "
            "rests on does not say"),
     ],
-    # countyfiscal.statements: what a document states about its figures (one row per statement, text order).
+    # countyfiscal.audit.statements: what a document states about its figures (one row per statement, text order).
     "statements": [
         _f("file", "string", "as in documents.csv"),
         _f("kind", "string", "change_amount · change_pct · share_pct · execution_pct · wording"),

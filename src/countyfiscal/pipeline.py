@@ -288,7 +288,7 @@ def finish_in_worker(res: FileResult, checks: bool = True, text_mining: bool = T
     if res.document["status"] not in READABLE:
         return res
     if checks:
-        from countyfiscal.checks import check_document, document_statements
+        from countyfiscal.audit.checks import check_document, document_statements
 
         page_at = _page_at(res.page_starts)
         statements = document_statements(res.figures, text, res.document, page_at)
@@ -617,7 +617,7 @@ def _int_or_none(value) -> int | None:
 
 
 def _check(raw_dir: Path, out: Path) -> int:
-    from countyfiscal.checks import check_document, document_statements
+    from countyfiscal.audit.checks import check_document, document_statements
     from countyfiscal.extract import extract_all
     from countyfiscal.ingest import read_bytes
     from countyfiscal.model import RejectedInput
@@ -739,7 +739,7 @@ class _MetricsWriter:
 
     def finish(self) -> list[Path]:
         """Write the rest; the flag spills, in group order."""
-        from countyfiscal.metrics import empty_metrics
+        from countyfiscal.analysis.metrics import empty_metrics
 
         if self.metrics.n_rows == 0:
             self.metrics.add(empty_metrics())
@@ -773,8 +773,8 @@ def _corpus_group(out: Path, work_dir: Path, documents: pd.DataFrame, files: lis
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from countyfiscal.checks import check_cross_document, check_execution_inputs, flags_table
-    from countyfiscal.metrics import compute_metrics
+    from countyfiscal.audit.checks import check_cross_document, check_execution_inputs, flags_table
+    from countyfiscal.analysis.metrics import compute_metrics
 
     figures, statements = (_group_rows(out / f"{name}.parquet", work_dir, name, i) for name in ("figures", "statements"))
     docs = documents[documents["file"].isin(files[i])]
@@ -1140,7 +1140,7 @@ class _FlagSpill:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        from countyfiscal.checks import flags_table
+        from countyfiscal.audit.checks import flags_table
 
         if not self.rows:
             return
@@ -1153,7 +1153,7 @@ class _FlagSpill:
     def finish(self, out: Path, corpus_spills: list[Path]) -> int:
         """Write flags.csv/.parquet: the spilled rows and those of ``corpus_spills`` (sorted Parquet files of the
         corpus step), merged in flags_table's order and de-duplicated as it does; the row count."""
-        from countyfiscal.checks import FLAG_ORDER
+        from countyfiscal.audit.checks import FLAG_ORDER
 
         self._flush()
         self.__exit__()
@@ -1204,7 +1204,7 @@ class _RecordStream(_TableStream):
 
     def _table(self, rows: list[tuple]) -> pd.DataFrame:
         if not rows and self.name == "flags":
-            from countyfiscal.checks import empty_flags
+            from countyfiscal.audit.checks import empty_flags
 
             return empty_flags()
         specs = TABLES[self.name]

@@ -16,7 +16,7 @@ import pandas as pd
 
 from countyfiscal.analysis.scope import KIND_NAMES, department_labels
 from countyfiscal.analysis.load import READ_STATUSES
-from countyfiscal.metrics import BASES, COMPRESSION, SANGONG
+from countyfiscal.analysis.metrics import BASES, COMPRESSION, SANGONG
 
 COLUMNS = [
     "department_label", "jurisdiction", "department", "doc_kind", "fiscal_year", "basis", "metric", "measure", "base",

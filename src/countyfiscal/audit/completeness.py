@@ -176,7 +176,7 @@ def audit_tables(text: str, doc_kind: str, file: str = "", page_at=None) -> tupl
     Flags (origin ``reading``): check ``completeness`` — a table its table of contents lists but its body lacks
     (mismatch), a required table missing where the document prints its tables (insufficient_data), a table that
     prints no amount and is not stated as empty (insufficient_data)."""
-    from countyfiscal.checks import _flag, cite
+    from countyfiscal.audit.checks import _flag, cite
 
     spec = rules()
     expected = spec["kinds"].get(doc_kind)

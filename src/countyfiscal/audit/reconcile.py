@@ -240,7 +240,7 @@ class _Context:
 
     def statements(self) -> list[dict]:
         if self._statements is None:
-            from countyfiscal.statements import statement_records
+            from countyfiscal.audit.statements import statement_records
 
             figs = [r for r in self.rows if isinstance(r.get("start"), int) and isinstance(r.get("end"), int)]
             keys = ("measure", "fiscal_year", "basis", "code", "value", "unit", "method", "quote", "start", "end")
@@ -387,7 +387,7 @@ def _decimals(num: float) -> int:
 
 
 def _fmt(c: _Cluster) -> str:
-    from countyfiscal.checks import _fmt_fig
+    from countyfiscal.audit.checks import _fmt_fig
 
     return _fmt_fig(c.best)
 
@@ -397,7 +397,7 @@ def _conflict_flag(file: str, key: tuple, a: _Cluster, b: _Cluster, kept: _Clust
     """The flag of a key read with two values: the document's contradiction (restatement · table_vs_text, mismatch), or
     a reading of ours the document does not settle (table_reading, insufficient_data: one table read two ways, or a
     table whose identity is uncertain)."""
-    from countyfiscal.checks import _flag, cite, measure_name
+    from countyfiscal.audit.checks import _flag, cite, measure_name
 
     measure, year, basis, code, scope = key
     qa, qb = a.first(), b.first()

@@ -12,7 +12,7 @@ from countyfiscal.fields import columns
 from countyfiscal.model import Document
 # Measures a document may state both for the whole department and for its 一般公共预算 appropriations only.
 # ("三公" and 机关运行经费 are appropriation-funded by definition, so they have one scope.)
-from countyfiscal.statements import SCOPED_MEASURES
+from countyfiscal.audit.statements import SCOPED_MEASURES
 
 from .narrative import extract_narrative
 from .ocr_figures import ocr_figures

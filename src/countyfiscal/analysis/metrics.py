@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from countyfiscal import fields
-from countyfiscal.statements import DOCUMENT_COLUMNS, FIGURE_COLUMNS, as_number, is_missing, table_records
+from countyfiscal.audit.statements import DOCUMENT_COLUMNS, FIGURE_COLUMNS, as_number, is_missing, table_records
 
 COMPRESSION = {
     "expenditure_total": ("expenditure_change_pct", "支出合计"),
@@ -119,7 +119,7 @@ def statements_frame(texts: dict[str, str], figures) -> pd.DataFrame:
     """The statements table (columns of ``fields.columns("statements")``) computed from the texts, one document at a
     time, for callers that have texts but no statements.csv; the pipeline writes the same table as statements.csv."""
     from countyfiscal.pipeline import frame
-    from countyfiscal.statements import statement_rows
+    from countyfiscal.audit.statements import statement_rows
 
     figs = table_records(figures, FIGURE_COLUMNS)
     by_file: dict[str, list[dict]] = {}

@@ -12,7 +12,7 @@ import pandas as pd
 
 from countyfiscal import fields
 from countyfiscal.amounts import SCALES, allowance, find_amounts
-from countyfiscal.statements import (DOCUMENT_COLUMNS, FIGURE_COLUMNS, as_number, cell_equals, is_missing,
+from countyfiscal.audit.statements import (DOCUMENT_COLUMNS, FIGURE_COLUMNS, as_number, cell_equals, is_missing,
                                      page_lookup, statement_records, table_records)
 
 FEN = 0.005  # two floats closer than half a fen are the same amount
@@ -1160,7 +1160,7 @@ def check_execution_inputs(figures, documents) -> list[dict]:
     """"三公" parts with a zero 年初预算: no execution rate exists (never inf), so say so.
 
     ``figures`` and ``documents``: DataFrames or lists of dicts."""
-    from countyfiscal.metrics import SANGONG, sangong_execution_pairs
+    from countyfiscal.analysis.metrics import SANGONG, sangong_execution_pairs
 
     # Only a "三公" figure of value zero can be such a budget: most documents state none.
     if isinstance(figures, list) and not any(r.get("measure") in SANGONG and as_number(r.get("value")) == 0
