@@ -917,7 +917,7 @@ def _check_wording(r: dict, st: list[dict], figs: Figures, file: str) -> list[di
 
 def _same_money(figs: Figures | None, measure: str, year, basis: str) -> bool:
     """The document's figures show its 一般公共预算/财政拨款 part of ``measure`` (else of its expenditure total) is the
-    whole of it: both scopes stated, and equal within rounding (曾都区: 305.63 万元 either way)."""
+    whole of it: both scopes stated, and equal within rounding (a county bureau stating the same X 万元 either way)."""
     if figs is None or is_missing(year):
         return False
     for m in (measure, "expenditure_total"):

@@ -721,8 +721,8 @@ def _period_end(text: str, period: int) -> int:
 def statement_scope(text: str, pos: int, measure: str, amounts: _Amounts | None = None, figures=None) -> str:
     """The scope of a statement about ``measure`` at ``pos``: appropriation where its sentence names the
     一般公共预算/财政拨款 part before it ("2026 年度一般公共预算拨款支出 48764.88 万元…，项目支出增加 313.91 万元"),
-    unless the part's amount that sentence opens with is the department's whole total (曾都区: "一般公共预算支出 305.63
-    万元" where all its expenditure is 305.63 万元: the same money); else total.
+    unless the part's amount that sentence opens with is the department's whole total (a county bureau's
+    "一般公共预算支出 X 万元" where all its expenditure is X 万元: the same money); else total.
 
     >>> statement_scope("一般公共预算拨款支出48.76万元，项目支出增加313.91万元", 20, "project_expenditure")
     'appropriation'

@@ -478,7 +478,7 @@ def extract_narrative(text: str, doc_kind: str, fiscal_year: int | None, page_at
 
 
 def _expand_pairs(rows: list[dict]) -> list[dict]:
-    """One row per measure for an amount that names two ("收、支总计均为295.02万元": both grand totals)."""
+    """One row per measure for an amount that names two ("收、支总计均为X万元": both grand totals)."""
     emits = _emits()
     if not any(r["measure"] in emits for r in rows):
         return rows
@@ -505,11 +505,11 @@ def _general_appropriation(text: str, back: _Backward, rows: list[dict]) -> list
     """一般公共预算拨款收入 as fiscal_appropriation_income where the document shows it is all of 财政拨款收入, and
     no row otherwise.
 
-    It is all of it when it equals the income total of the sentence that lists it ("本年收入合计295.02万元，其中：
-    一般公共预算财政拨款收入295.02万元，占100%") or the 财政拨款 total stated there ("财政拨款收支总预算 5973.01
+    It is all of it when it equals the income total of the sentence that lists it ("本年收入合计X万元，其中：
+    一般公共预算财政拨款收入X万元，占100%") or the 财政拨款 total stated there ("财政拨款收支总预算 5973.01
     万元。收入包括：一般公共预算当年拨款收入 5973.01 万元", 湖州), or when its list (the sentence, and the numbered
     lines after it: 苏州's "（1）一般公共预算拨款收入…⏎（2）政府性基金预算拨款收入 0 万元") states the 政府性基金 part
-    as 0 (紫阳县 2023: "其中一般公共预算拨款收入226.7万元、政府性基金拨款收入0万元") and the document states no
+    as 0 (a county bureau's 2023 budget: "其中一般公共预算拨款收入X万元、政府性基金拨款收入0万元") and the document states no
     other part that is not 0 anywhere (a table row "政府性基金预算拨款收入 1800.00" is one). Elsewhere (重庆's
     "2026年一般公共预算财政拨款收入 18,417.70 万元" counts its carry-over in, and the tables disagree) it is left out.
     """

@@ -58,7 +58,7 @@ _RE_THOUSANDS = re.compile(r"(?<![\d.,，])\d{1,3}(?:[，,]\d{3})+(?![\d]|[，,]
 # letter-spaced runs: ≥3 single CJK characters each separated by one space ("本 年 收 入 合 计")
 _RE_LETTERSPACED = re.compile(rf"(?<!\S)[{_CJK}](?: [{_CJK}]){{2,}}(?!\S)")
 # a letter-spaced number, told apart from a row of one-digit cells by the unit, year word or % right after it:
-# "2 9 5 . 0 2 万 元" -> "295.02 万 元", "2 0 2 3 年" -> "2023 年" (a re-typeset, letter-spaced 决算; issue #15)
+# "1 2 3 . 4 5 万 元" -> "123.45 万 元", "2 0 2 3 年" -> "2023 年" (a re-typeset, letter-spaced 决算; issue #15)
 _RE_SPACED_NUMBER = re.compile(r"(?<![\d.,])\d(?: [\d.,])+(?= ?(?:[万亿千] ?元|元|年|%|％))")
 # a unit split by letter-spacing or a line break right after a number: "1,947.94 万 元" -> "1,947.94 万元"
 _RE_UNIT_SPLIT = re.compile(r"(?<=\d)( ?[万亿]) (元)")
