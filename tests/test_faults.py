@@ -260,8 +260,11 @@ def test_a_stopped_run_says_so_in_one_sentence_and_leaves_the_previous_outputs(l
     shutil.copy(SEEDS[1], small / SEEDS[1].name)
     run_extract(small, out, progress=False)
     before = _tree(out)
+    # As a run in the foreground of a terminal (Ctrl-C): a shell starts background jobs with SIGINT ignored, and a
+    # test run from one (nohup, `&`) would pass that on to the command.
     proc = subprocess.Popen(CLI + [str(raw), "--out", str(out), "--jobs", "2", "--quiet"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 60
     while not any(p.name.startswith(".out.new-") for p in tmp_path.iterdir()):
         assert time.monotonic() < deadline and proc.poll() is None
