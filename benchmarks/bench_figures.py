@@ -26,6 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 CLI = str(Path(sys.executable).parent / "countyfiscal")
 CORPORA = ROOT / "benchmarks" / ".corpus"
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from run import timed_env  # noqa: E402  (the benchmarks' shared environment for timed commands)
 
 
 def _corpus(n: int) -> Path:
@@ -63,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cold", action="store_true", help="time the first run (no warm-up run)")
     args = parser.parse_args(argv)
     raw = _corpus(args.synthetic)
-    env = os.environ | {"MPLCONFIGDIR": str(ROOT / ".cache" / "matplotlib"), "PYTHONHASHSEED": "0"}
+    env = timed_env(MPLCONFIGDIR=str(ROOT / ".cache" / "matplotlib"), PYTHONHASHSEED="0")
     load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         if not args.cold:

@@ -631,12 +631,15 @@ def _cross_document(figure_sets, documents: list[dict]) -> list[dict]:
         by_file = groups[key]
         if len(by_file) < 2:
             continue
-        per_file = [(f, _distinct(sorted(by_file[f], key=_start_key) if has_start else by_file[f]))
-                    for f in sorted(by_file)]
+        # Each file's first figure in text order (min keeps the first of equals, as a stable sort would) and its
+        # allowance, once per file rather than once per pair.
+        firsts = []
+        for f in sorted(by_file):
+            first = min(by_file[f], key=_start_key) if has_start else by_file[f][0]
+            firsts.append((f, first, figure_allowance(first)))
         # Compare files pairwise on their first value (within-file conflicts are restatements already).
-        for (fa, va), (fb, vb) in itertools.combinations(per_file, 2):
-            a, b = va[0], vb[0]
-            status = _status_amount(b["value"], a["value"], figure_allowance(a) + figure_allowance(b))
+        for (fa, a, ta), (fb, b, tb) in itertools.combinations(firsts, 2):
+            status = _status_amount(b["value"], a["value"], ta + tb)
             if status != "mismatch":
                 continue
             rows.append(_flag(
