@@ -335,6 +335,23 @@ def test_save_figure_writes_200_dpi_png_svg_and_sources_deterministically(tmp_pa
     assert plots.save_figure(plots.no_data_figure("x"), "x", tmp_path, svg=False).svg is None
 
 
+def test_the_png_is_rgb_with_exactly_matplotlibs_pixels_and_a_transparent_figure_keeps_its_alpha(tmp_path):
+    import numpy as np
+
+    fig = plots.plot_expenditure_composition(FIGURES, DOCUMENTS)
+    fig.set_size_inches(7.0, 2.01)  # 2.01 in × 200 dpi lands a hair under 402 pixels: Agg draws 402 rows
+    saved = plots.save_figure(fig, "rgb", tmp_path, svg=False)
+    fig.savefig(tmp_path / "reference.png", format="png", dpi=plots.DPI)
+    with Image.open(saved.png) as ours, Image.open(tmp_path / "reference.png") as reference:
+        assert ours.mode == "RGB" and reference.mode == "RGBA" and ours.size == reference.size == (1400, 402)
+        assert np.array_equal(np.asarray(ours), np.asarray(reference.convert("RGB")))
+        assert ours.info["dpi"] == reference.info["dpi"]
+    see_through = plots.no_data_figure("x")
+    see_through.patch.set_alpha(0.0)
+    with Image.open(plots.save_figure(see_through, "alpha", tmp_path, svg=False).png) as image:
+        assert image.mode == "RGBA" and image.getchannel("A").getextrema()[0] == 0
+
+
 def test_figure_name_rejects_paths_but_cleans_a_parameter():
     assert plots.figure_name("10_department_profile", "themes", "甲县信访局") == "10_department_profile__themes__甲县信访局"
     assert plots.figure_name("10_department_profile", "x", "a/b") == "10_department_profile__x__a／b"

@@ -393,3 +393,18 @@ def test_one_departments_profile_again_keeps_the_others(rendered, processed, tmp
     assert len(list((copy / "figures").glob("10_department_profile__profile__*.png"))) == len(SEED_DEPARTMENTS)
     records = {r["name"] for r in json.loads((copy / "runs.json").read_text(encoding="utf-8"))}
     assert "10_department_profile__紫阳" in records and "10_department_profile" in records
+
+
+def test_the_reports_parent_writes_the_index_without_the_plotting_stack(rendered, tmp_path):
+    # The parent process of a render draws nothing: naming the figures and pages for the index must not import
+    # matplotlib (0.8 s of a seeds render was that import, after every notebook had run).
+    reports = tmp_path / "reports"
+    shutil.copytree(rendered[0], reports)
+    before = (reports / "index.html").read_text(encoding="utf-8")
+    (reports / "index.html").unlink()
+    code = ("import json, sys; from countyfiscal.report import index, render; "
+            f"p = sys.argv[1]; index.write_index(p, json.load(open(p + '/' + render.RUNS_FILE, encoding='utf-8'))); "
+            "print(sorted(m for m in ('matplotlib', 'seaborn', 'countyfiscal.analysis.plots') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code, str(reports)], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+    assert (reports / "index.html").read_text(encoding="utf-8") == before

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import os
 import pathlib
 import textwrap
 from collections.abc import Sequence
@@ -33,6 +34,7 @@ from countyfiscal.analysis.panel import series_label
 from countyfiscal.analysis.scope import KIND_NAMES, department_labels
 from countyfiscal.analysis.sources import cite, figure_sources, footnote
 from countyfiscal.analysis.load import MEASURE_ORDER, measure_label
+from countyfiscal.analysis.names import figure_name  # noqa: F401  (the notebooks name their figures as plots.figure_name)
 
 # seaborn.set_theme() resets every font setting, so it must run before the CJK font is registered and chosen.
 sns.set_theme(style="whitegrid", context="notebook")
@@ -1126,20 +1128,6 @@ def plot_profile_themes(themes: pd.DataFrame, documents: pd.DataFrame, departmen
 # ---------------------------------------------------------------------------------------------------- saving
 
 
-def figure_name(notebook: str, figure: str, param: str = "") -> str:
-    """The stable file stem of a figure: ``<notebook-stem>__<figure-name>[__<param>]``.
-
-    >>> figure_name("10_department_profile", "headline", "红塔区信访局")
-    '10_department_profile__headline__红塔区信访局'
-    """
-    param = str(param).replace("/", "／").replace("\\", "＼").replace("\0", "") if param else ""
-    parts = [notebook, figure] + ([param] if param else [])
-    bad = [p for p in parts if not p or "/" in p or "\\" in p or "\0" in p]
-    if bad:
-        raise ValueError(f"figure name parts must be non-empty and contain no path separator: {parts}")
-    return "__".join(parts)
-
-
 def _legend_texts(fig: Figure) -> list[str]:
     texts = []
     for legend in [*fig.legends, *(ax.get_legend() for ax in fig.axes)]:
@@ -1208,6 +1196,31 @@ class SavedFigure:
         return f"{self.png.stem} (.png, {'.svg, ' if self.svg else ''}.json)"
 
 
+# zlib level of the figures' PNGs (bulk ones: 1). RGB at 3 is still smaller than matplotlib's RGBA at its 6.
+PNG_LEVEL = 3
+
+
+def _write_png(fig: Figure, path: Path, level: int) -> None:
+    """``fig`` as a PNG at DPI: RGB when every pixel is opaque (as every figure here is: same pixels, a quarter less to
+    compress), else matplotlib's RGBA; no metadata but the resolution, so the same figure gives the same bytes."""
+    from matplotlib.transforms import Affine2D, TransformedBbox
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="rgba", dpi=DPI)
+    # The size Agg drew, as FigureCanvasBase.get_width_height computes it (truncated, but a hair under an integer
+    # counts as the integer); a buffer of any other size falls back to matplotlib's own PNG.
+    width, height = (int(x + 1e-8) for x in TransformedBbox(fig.bbox_inches, Affine2D().scale(DPI)).max)
+    if buffer.tell() == width * height * 4:
+        image = Image.frombuffer("RGBA", (width, height), buffer.getbuffer(), "raw", "RGBA", 0, 1)
+        if image.getchannel("A").getextrema() == (255, 255):
+            tmp = path.with_name(f".{path.name}.tmp")
+            image.convert("RGB").save(tmp, format="png", dpi=(DPI, DPI), compress_level=level)
+            os.replace(tmp, path)
+            return
+    fig.savefig(path, format="png", dpi=DPI, metadata={"Software": None}, pil_kwargs={"compress_level": level})
+
+
 def save_figure(fig: Figure, name: str, figures_dir: str | Path = "reports/figures", svg: bool = True,
                 bulk: bool = False) -> SavedFigure:
     """Write ``fig`` as ``<name>.png`` (200 dpi), ``<name>.svg`` (unless ``svg=False``) and ``<name>.json`` (title,
@@ -1222,7 +1235,7 @@ def save_figure(fig: Figure, name: str, figures_dir: str | Path = "reports/figur
     figures_dir = resolve(figures_dir)
     figures_dir.mkdir(parents=True, exist_ok=True)
     png, svg_path, info = figures_dir / f"{name}.png", figures_dir / f"{name}.svg", figures_dir / f"{name}.json"
-    fig.savefig(png, format="png", dpi=DPI, metadata={"Software": None}, pil_kwargs={"compress_level": 1} if bulk else None)
+    _write_png(fig, png, level=1 if bulk else PNG_LEVEL)
     svg = svg and not bulk
     if svg:
         # The SVG keeps the layout the PNG's draw just solved: solving it again costs a third of the SVG.

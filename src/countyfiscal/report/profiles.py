@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from countyfiscal.analysis import load, scope
+from countyfiscal.analysis.names import figure_name
 
 # plots and panel (matplotlib) are imported where a profile is drawn: the report's parent process only needs the names.
 
@@ -39,9 +40,7 @@ class ProfileError(load.DataError):
 
 def figure_stem(department: str) -> str:
     """``10_department_profile__profile__<department>``: the stem of a department's PNG and .json."""
-    from countyfiscal.analysis import plots
-
-    return plots.figure_name(NOTEBOOK, FIGURE, department)
+    return figure_name(NOTEBOOK, FIGURE, department)
 
 
 def page_name(department: str) -> str:
