@@ -1226,9 +1226,9 @@ def save_figure(fig: Figure, name: str, figures_dir: str | Path = "reports/figur
     """Write ``fig`` as ``<name>.png`` (200 dpi), ``<name>.svg`` (unless ``svg=False``) and ``<name>.json`` (title,
     legend, notes, series, sources) into ``figures_dir`` (relative paths against the repository); no timestamps.
 
-    ``bulk=True`` is for figures made by the thousand (one per department): PNG only, compressed fast (a fifth
-    larger, a third quicker). The result shows the figure with its sources when it is a notebook cell's last
-    expression.
+    ``bulk=True`` is for figures made by the thousand (one per department): PNG only, at zlib level 1 instead of
+    PNG_LEVEL (a little larger, quicker). The PNG is RGB when the figure is opaque (``_write_png``). The result shows
+    the figure with its sources when it is a notebook cell's last expression.
     """
     from countyfiscal.analysis.load import resolve
 
