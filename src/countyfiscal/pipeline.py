@@ -10,7 +10,6 @@ corpus and the outputs are the same for any ``--jobs``.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import functools
 import hashlib
 import heapq
@@ -274,8 +273,8 @@ def encode_in_worker(res: FileResult) -> FileResult:
             "themes": list(stats.themes) if stats is not None else []}
     res.encoded = {t: encode(t, rows[t], ENCODED[t]) for t in ENCODED if rows[t]}
     res.figures, res.statements = [], None
-    if stats is not None:  # its theme rows stay: CorpusCounts.add counts them
-        res.text_stats = dataclasses.replace(stats, sections=())
+    if stats is not None:  # what CorpusCounts.add counts of its theme rows stays
+        res.text_stats = stats.without_theme_rows()
     return res
 
 

@@ -114,9 +114,13 @@ def log_odds_scores(
         c = corpus[term]
         a = c * share
         r = c - y
-        delta = log((y + a) / (n + prior_tokens - y - a)) - log((r + a) / (m + prior_tokens - r - a))
-        if delta > 0:
-            raw.append((delta / sqrt(1 / (y + a) + 1 / (r + a)), term))
+        here = (y + a) / (n + prior_tokens - y - a)
+        rest = (r + a) / (m + prior_tokens - r - a)
+        # δ > 0 needs here > rest (log is monotonic): the under-represented half of the terms skips both logs.
+        if here > rest:
+            delta = log(here) - log(rest)
+            if delta > 0:
+                raw.append((delta / sqrt(1 / (y + a) + 1 / (r + a)), term))
     return [ts for ts in _top(raw, 1.0, top_k) if ts[1] > 0]
 
 

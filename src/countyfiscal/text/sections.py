@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import pandas as pd
 import yaml
@@ -45,14 +45,16 @@ _BARE_FORBIDDEN = re.compile(r"[。，；：,;:！？!?、]")
 # A flattened table row is no heading: "二、政府性基金预算拨款收入 1800.00 二、外交支出" holds a bare number or a
 # second numbering marker after a space.
 _TABLE_ROW = re.compile(rf"(?:^|\s)-?[\d,]+\.\d+(?:\s|$)|\s[{_CN}]{{1,3}}、|\s[（(][{_CN}]{{1,3}}[）)]")
-_LEAD_SPACE = re.compile(r"^[ \t\u3000\ufeff]*")
+_LEAD_CHARS = " \t\u3000\ufeff"  # what may stand before a heading on its line
 MAX_TITLE = 40
 KINDS = ("duties", "work_summary", "finance", "performance", "glossary", "overview", "other")
 NO_WORK_SUMMARY = "no_work_summary"
 
 
-@dataclass(frozen=True)
-class Heading:
+class Heading(NamedTuple):
+    """A heading that starts a line (immutable; a named tuple, so the tens of thousands a large corpus holds are
+    cheap to make)."""
+
     start: int  # offset of the heading's first non-space character
     line_end: int  # offset just past the heading's line (or its title line), before the newline
     marker: str  # numbering as printed ("（二）"), empty for an unnumbered heading
@@ -62,21 +64,22 @@ class Heading:
     # offset just past the title's last character; the rest of the line, if any, is the section's body
     # ("(三)绩效目标设置情况：2026年…" has its body on the heading's line). -1: the line end.
     title_end: int = -1
+    text: str = ""  # marker (spaces removed) and title as one label: "（二）重点工作", "第一部分 部门概况"
 
     @property
     def body_start(self) -> int:
         return self.line_end if self.title_end < 0 else self.title_end
 
-    @property
-    def text(self) -> str:
-        marker = re.sub(r"\s+", "", self.marker)
-        # 第一部分 部门概况 / 附件1 部门预算绩效评价报告 are printed with a space; 一、部门概况 is not.
-        sep = " " if self.style in ("part", "annex") and self.title else ""
-        return marker + sep + self.title
+
+def _heading(start: int, line_end: int, marker: str, title: str, style: str, title_end: int) -> Heading:
+    """A Heading with its rank and label."""
+    # 第一部分 部门概况 / 附件1 部门预算绩效评价报告 are printed with a space; 一、部门概况 is not.
+    sep = " " if style in ("part", "annex") and title else ""
+    return Heading(start, line_end, marker, title, style, _RANK.get(style, BARE_RANK), title_end,
+                   "".join(marker.split()) + sep + title)
 
 
-@dataclass(frozen=True)
-class Section:
+class Section(NamedTuple):
     heading: Heading
     start: int
     end: int  # just past the section's last non-space character, before the next heading of same or higher rank
@@ -97,8 +100,9 @@ def _rules() -> tuple[tuple[tuple[str, re.Pattern], ...], tuple[str, ...]]:
     return kinds, tuple(data["bare_heading_endings"])
 
 
+@functools.lru_cache(maxsize=8192)
 def kind_of_title(title: str) -> str | None:
-    """The kind a heading's words name, or None.
+    """The kind a heading's words name, or None (remembered per title: headings repeat across a corpus).
 
     >>> kind_of_title("2023年度重点工作任务概述"), kind_of_title("部门主要职责"), kind_of_title("加强队伍建设")
     ('work_summary', 'duties', None)
@@ -139,28 +143,28 @@ def find_headings(text: str) -> list[Heading]:
     out: list[Heading] = []
     _, endings = _rules()
     lines = text.split("\n")
-    offsets = [0]
-    for line in lines[:-1]:
-        offsets.append(offsets[-1] + len(line) + 1)
     taken: set[int] = set()  # lines used as the title of the heading above them
+    marker_at = _ANY_MARKER.match
+    pos = -1  # offset of the line's first character, minus one: the newline before it
     for n, line in enumerate(lines):
-        if n in taken:
+        offset, pos = pos + 1, pos + 1 + len(line)
+        if n in taken or not line:
             continue
-        lead = _LEAD_SPACE.match(line).end()
-        body = line[lead:]
-        start = offsets[n] + lead
+        body = line.lstrip(_LEAD_CHARS)
+        start = offset + len(line) - len(body)
         # A blank line or a table-of-contents entry ("第一部分 部门概况……3") is no heading. The entry test runs only
         # on a line that could otherwise be one (numbered, or short with a heading's ending): most lines are not.
-        m = _ANY_MARKER.match(body)
+        m = marker_at(body)
         if m:
-            if _TOC_LINE.search(body):
+            tail = body.rstrip()
+            if tail[-1:].isdecimal() and _TOC_LINE.search(body):  # the entry ends in a page number (\d)
                 continue
             style = m.lastgroup
             rest = body[m.end():]
             if style not in ("part", "annex") and _TABLE_ROW.search(rest):
                 continue
             title, title_len = _title_span(rest)
-            line_end = offsets[n] + len(line)
+            line_end = pos
             title_end = start + m.end() + title_len
             if not title and style in ("part", "annex"):
                 # PDFs often print "第一部分" and "部门概况" on separate lines.
@@ -168,8 +172,9 @@ def find_headings(text: str) -> list[Heading]:
                 if nxt is not None and _is_title_line(lines[nxt].strip()):
                     title = lines[nxt].strip()
                     taken.add(nxt)
-                    line_end = title_end = offsets[nxt] + len(lines[nxt].rstrip())
-            out.append(Heading(start, line_end, m.group(0), title, style, _RANK[style], title_end))
+                    line_end = title_end = pos + 1 + sum(len(lines[k]) + 1 for k in range(n + 1, nxt)) + len(
+                        lines[nxt].rstrip())
+            out.append(_heading(start, line_end, m.group(0), title, style, title_end))
         else:
             bare = body.strip()
             if (
@@ -181,8 +186,7 @@ def find_headings(text: str) -> list[Heading]:
                 and not bare[0].isdigit()
                 and kind_of_title(bare) is not None
             ):
-                out.append(Heading(start, offsets[n] + len(line), "", bare, "bare", BARE_RANK,
-                                   start + len(body.rstrip())))
+                out.append(_heading(start, pos, "", bare, "bare", start + len(body.rstrip())))
     return out
 
 

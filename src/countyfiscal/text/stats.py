@@ -43,6 +43,9 @@ class DocTextStats:
     themes: tuple[tuple, ...]  # rows of the themes table (fields.columns("themes"))
     terms: dict[str, dict[str, int]]  # keyword scope -> term -> count; a scope the document lacks is absent
     textrank: dict[str, tuple[tuple[str, float], ...]] = field(default_factory=dict)  # only when asked for
+    # (scope, theme, hits, chars) of each theme row, what CorpusCounts.add counts, kept when the rows themselves go
+    # elsewhere (a worker sends its rows encoded, ``without_theme_rows``); None: read from ``themes``.
+    theme_counts: tuple[tuple[str, str, int, int], ...] | None = None
 
     @property
     def department_key(self) -> tuple[str, str]:
@@ -53,10 +56,22 @@ class DocTextStats:
         """This document's rows of the sections and themes tables, typed."""
         return document_frames([self])
 
+    def counted_themes(self) -> tuple[tuple[str, str, int, int], ...]:
+        """(scope, theme, hits, chars) of every row of ``themes`` that scores a theme (a missing scope's row does
+        not), in row order."""
+        if self.theme_counts is not None:
+            return self.theme_counts
+        return tuple((row[2], row[3], row[4], row[9]) for row in self.themes if row[3])
+
+    def without_theme_rows(self) -> DocTextStats:
+        """Without the sections and themes rows (written out elsewhere), with what ``CorpusCounts.add`` counts of
+        the themes: a tenth of their size."""
+        return replace(self, sections=(), themes=(), theme_counts=self.counted_themes())
+
     def without_rows(self) -> DocTextStats:
         """What the keyword pass needs (names and term counts), for keeping until every document has been added:
         the sections and themes rows are written out (``frames``) and counted (``CorpusCounts.add``) before."""
-        return replace(self, sections=(), themes=())
+        return replace(self, sections=(), themes=(), theme_counts=None)
 
 
 def _text(value: object) -> str:
@@ -197,10 +212,7 @@ class CorpusCounts:
             self.documents[scope] += 1
         scored: dict[str, int] = {}
         hit: dict[str, int] = {}
-        for row in stats.themes:
-            scope, theme, hits, chars = row[2], row[3], row[4], row[9]
-            if not theme:
-                continue
+        for scope, theme, hits, chars in stats.counted_themes():
             bit = self._bit[theme]
             scored[scope] = scored.get(scope, 0) | bit
             counts = self._theme.setdefault((scope, theme), [0, 0, 0, 0, 0, 0])

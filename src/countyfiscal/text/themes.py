@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from countyfiscal.text.tokenizer import _LEAD_WINDOW, QUOTES, fold_width, phrase_pattern, protect_regex, resource_path
+from countyfiscal.text.tokenizer import _LEAD_WINDOW, QUOTES, fold_width, grouped_regex, phrase_pattern, resource_path
 
 # libyaml's parser where PyYAML has it (the same safe loading, ~10x faster; each file is read once per process)
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -179,8 +179,9 @@ class ThemeMatcher:
         terms = sorted({t for th in themes for t in th.terms}, key=lambda t: (-len(t), t))
         self.terms = tuple(terms)
         # Each alternative starts at its term's first fixed character (not an optional quote or bracket), so the
-        # regex engine skips in C to the next character that can start a term; group i+1 closes for term i.
-        self.pattern, self.leads = protect_regex(self.terms) if terms else (None, ())
+        # regex engine skips in C to the next character that can start a term; the alternatives are grouped by
+        # that character and term _term_of[g] is the one whose group g closed.
+        self.pattern, self.leads, self._term_of = grouped_regex(self.terms) if terms else (None, (), ())
         # starters[i]: the themes with a term that can match where term i (the longest term starting at a
         # position) matches, i.e. the themes worth trying there.
         starters = []
@@ -204,7 +205,7 @@ class ThemeMatcher:
         for lo, hi in _merged(spans) if spans is not None else [(0, len(text))]:
             m = search(folded, lo, hi)
             while m:
-                p, i = m.start(), m.lastindex - 1
+                p, i = m.start(), self._term_of[m.lastindex]
                 lead = leads[i].search(folded, max(0, p - _LEAD_WINDOW), p) if leads[i] is not None else None
                 out.append((lead.start() if lead else p, p, i))
                 m = search(folded, p + 1, hi)

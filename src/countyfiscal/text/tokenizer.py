@@ -124,6 +124,36 @@ def protect_regex(phrases: tuple[str, ...]) -> tuple[re.Pattern, tuple[re.Patter
     >>> m = body.search('严控"三公" 经费'); m.group(), m.lastindex, leads[0].search('严控"', 0, m.start()).start()
     ('三公" 经费', 1, 2)
     """
+    alternatives, leads = _alternatives(phrases)
+    return re.compile("|".join(f"{first}({rest})" for first, rest in alternatives)), leads
+
+
+def grouped_regex(phrases: tuple[str, ...]) -> tuple[re.Pattern, tuple[re.Pattern | None, ...], tuple[int, ...]]:
+    """``protect_regex`` with the alternatives that start with the same character grouped under it, and which
+    phrase each group closes for: ``phrase = order[m.lastindex]``.
+
+    The same matches as ``protect_regex``'s (at a position only the alternatives starting with its character can
+    match, and they keep their order), about a quarter faster over a long list: the engine tries one alternative
+    per starting character where it tried one per phrase.
+
+    >>> body, leads, order = grouped_regex(("信访积案", "积案", "信访"))
+    >>> m = body.search("化解信访积案"); m.group(), order[m.lastindex]
+    ('信访积案', 0)
+    """
+    alternatives, leads = _alternatives(phrases)
+    by_first: dict[str, list[int]] = {}
+    for i, (first, _) in enumerate(alternatives):
+        by_first.setdefault(first, []).append(i)
+    parts, order = [], [-1]
+    for first, members in by_first.items():
+        rests = [f"({alternatives[i][1]})" for i in members]
+        parts.append(first + (rests[0] if len(rests) == 1 else "(?:" + "|".join(rests) + ")"))
+        order.extend(members)
+    return re.compile("|".join(parts)), leads, tuple(order)
+
+
+def _alternatives(phrases: tuple[str, ...]) -> tuple[list[tuple[str, str]], tuple[re.Pattern | None, ...]]:
+    """Per phrase (its first fixed character as a regex, the regex of the rest), and the regexes of the leads."""
     alternatives, leads = [], []
     for phrase in phrases:
         folded = fold_width(phrase)
@@ -132,10 +162,10 @@ def protect_regex(phrases: tuple[str, ...]) -> tuple[re.Pattern, tuple[re.Patter
         if k is None:
             raise ValueError(f"protected phrase {phrase!r} holds nothing but quotes and brackets")
         parts = _phrase_parts(folded)
-        alternatives.append(f"{parts[k]}({_strip_spaces(''.join(parts[k + 1:]), lead=False)})")
+        alternatives.append((parts[k], _strip_spaces("".join(parts[k + 1:]), lead=False)))
         lead = _strip_spaces("".join(parts[:k]), trail=False)
         leads.append(re.compile(f"(?:{lead})\\Z") if lead else None)
-    return re.compile("|".join(alternatives)), tuple(leads)
+    return alternatives, tuple(leads)
 
 
 def read_word_list(path: Path) -> list[tuple[str, str | None, str | None]]:
