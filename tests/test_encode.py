@@ -99,3 +99,31 @@ def test_conversions_follow_pandas():
     assert cols["start"] == [3] and cols["more_precise"] == [True] and cols["decimals"] == [None]
     assert cols["quote"] == [""]  # frame mode: a missing text is ""
     assert Encoder("sections", "astype").columns_of([(None,) * len(columns("sections"))])[0] == [None]
+
+
+@pytest.mark.parametrize("fields", [
+    ["a.txt", "plain", "1"],
+    ["a,b.txt", "x", "2"],  # a comma: the field is quoted
+    ['say "hi"', "x", ""],  # a quote: quoted, doubled
+    ["line\nbreak", "x", "3"],
+    ["carriage\rreturn", "x", "4"],
+    ["", "", ""],
+    [" lead and trail ", "全角，逗号", "5"],
+])
+def test_the_joined_csv_is_the_csv_modules_whatever_the_fields_hold(fields):
+    """Encoder.csv joins the fields itself when none needs quoting and lets the csv module write the rest: the text
+    is the module's either way, header or not, one row or many (a plain row next to one that needs quoting too)."""
+    import csv
+    import io
+
+    enc = Encoder("sections", "astype", names=["file", "heading", "marker"])
+    plain = ["b.txt", "标题", "一、"]
+    for batch in ([fields], [plain, fields], [fields, plain, plain]):
+        cols = [list(c) for c in zip(*batch)]
+        for header in (False, True):
+            expected = io.StringIO()
+            writer = csv.writer(expected, lineterminator="\n")
+            if header:
+                writer.writerow(enc.names)
+            writer.writerows(batch)
+            assert enc.csv(cols, header) == expected.getvalue()

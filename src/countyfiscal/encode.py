@@ -69,6 +69,10 @@ def _text_astype(v):
     return None if _missing(v) else v if type(v) is str else str(v)
 
 
+# The Python type a column's values have when they need no conversion (text columns: str).
+_EXACT = {"float64": float, "Int64": int}
+
+
 class Encoder:
     """The columns of one output table (``names``: a subset, in order; default all), typed as pandas would."""
 
@@ -81,45 +85,58 @@ class Encoder:
         self.convert = [{"Int64": _int, "float64": _float, "boolean": _bool}.get(specs[n], text) for n in self.names]
         self.kinds = [specs[n] for n in self.names]
         self.schema = _schema(table, mode, tuple(self.names))
+        every = columns(table)
+        self._index = [every.index(n) for n in self.names]  # where each column sits in a row tuple
+        self._all = self.names == every
 
     def columns_of(self, rows: Iterable) -> list[list]:
         """Rows (dicts, or tuples in the table's full column order) as typed column lists."""
         rows = list(rows)
         if rows and isinstance(rows[0], dict):
             raw = [[r.get(n) for r in rows] for n in self.names]
+        elif rows and self._all:
+            raw = [list(col) for col in zip(*rows)]  # rows are tuples of every column: transposed in C
         else:
-            index = [columns(self.table).index(n) for n in self.names]
-            raw = [[r[i] for r in rows] for i in index]
+            raw = [[r[i] for r in rows] for i in self._index]
         return [self._typed(col, kind, conv) for col, kind, conv in zip(raw, self.kinds, self.convert)]
 
     def _typed(self, col: list, kind: str, conv) -> list:
         # Values already of the column's type pass without a call (almost all of them): a float NaN stays NaN
-        # (missing in both files), an int stays (a bool is not an int here: it becomes 0/1 through conv).
-        if kind == "float64":
-            return [v if v.__class__ is float else conv(v) for v in col]
-        if kind == "Int64":
-            return [v if v.__class__ is int else conv(v) for v in col]
+        # (missing in both files), an int stays (a bool is not an int here: it becomes 0/1 through conv). A column
+        # whose values are all of its type is kept as it is (one pass in C tells).
         if kind == "boolean":
             return [conv(v) for v in col]
-        return [v if v.__class__ is str else conv(v) for v in col]
+        exact = _EXACT.get(kind, str)
+        if set(map(type, col)) <= {exact}:
+            return col
+        return [v if v.__class__ is exact else conv(v) for v in col]
 
     def csv(self, cols: list[list], header: bool, cell=None) -> str:
         """CSV text of the columns, as ``DataFrame.to_csv(index=False, lineterminator="\\n")`` writes them;
         ``cell``: name -> function applied to that column's text (file names made safe for spreadsheets)."""
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        if header:
-            writer.writerow(self.names)
         texts = []
         for name, kind, col in zip(self.names, self.kinds, cols):
             if kind == "float64":
                 texts.append(["" if math.isnan(v) else repr(v) for v in col])
             elif kind in ("Int64", "boolean"):
-                texts.append(["" if v is None else str(v) for v in col])
+                texts.append(list(map(str, col)) if None not in col else ["" if v is None else str(v) for v in col])
             else:
-                t = ["" if v is None else v for v in col]
-                texts.append([cell[name](v) for v in t] if cell and name in cell else t)
-        writer.writerows(zip(*texts))
+                t = col if None not in col else ["" if v is None else v for v in col]
+                if cell and name in cell:
+                    made = {v: cell[name](v) for v in set(t)}  # a document's rows repeat its file name
+                    t = [made[v] for v in t]
+                texts.append(t)
+        rows = [self.names] if header else []
+        rows.extend(zip(*texts))
+        if len(self.names) > 1:
+            # No field holds a comma, quote or line break (almost always): the csv module would write every field
+            # as it is, so join them. The counts tell: one comma fewer than fields per row, one newline per row.
+            fast = "".join([",".join(r) + "\n" for r in rows])
+            if (fast.count(",") == len(rows) * (len(self.names) - 1) and fast.count("\n") == len(rows)
+                    and '"' not in fast and "\r" not in fast):
+                return fast
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\n").writerows(rows)
         return out.getvalue()
 
     def arrow(self, cols: list[list]):

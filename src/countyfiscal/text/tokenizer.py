@@ -24,6 +24,7 @@ _WIDTH_FOLD[0x3000] = 0x20
 # (str.translate with a dict looks up every character: ~10 MB/s on Chinese text).
 _FOLD_CHARS = "".join(sorted(map(chr, _WIDTH_FOLD)))
 _FOLD_RE = re.compile(f"[{_FOLD_CHARS}]+")
+_FOLD_ANY = re.compile(f"[{_FOLD_CHARS}]")  # whether there is any: a one-character class scans twice as fast
 # Private-use characters stand in for protected phrases while jieba cuts (jieba yields each one as its own token).
 _PUA_BASE = 0xE000
 _PUA_RE = re.compile("[\ue000-\uf8ff]")
@@ -68,7 +69,7 @@ def fold_width(text: str) -> str:
     >>> fold_width("１２３４５热线　ＡＢ")
     '12345热线 AB'
     """
-    if not _FOLD_RE.search(text):
+    if not _FOLD_ANY.search(text):
         return text
     return _FOLD_RE.sub(lambda m: m.group().translate(_WIDTH_FOLD), text)
 
