@@ -158,3 +158,21 @@ def test_threads_sharing_a_small_memo_get_the_right_tokens():
     for th in threads:
         th.join()
     assert errors == []
+
+
+@pytest.mark.parametrize("cache_size", [0, 8, 20_000])
+def test_terms_are_the_tokens_that_are_terms_cold_warm_and_past_the_bound(cache_size):
+    """``terms`` memoises each piece's terms beside its tokens: whatever the memo holds (nothing, a bound smaller
+    than one text's pieces, or everything), the terms are the uncached tokens that are terms, in order."""
+    t = _shared(cache_size)
+    rng = random.Random(5)
+    alphabet = list("信访局联席会议经费三公支出预算国有资产满意率的和是abc12 .\r\n\t\u3000，。“”\"１２") + ["\ue000"]
+    texts = _texts()[:len(TRICKY) + 3] + ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 60)))
+                                          for _ in range(300)]
+    for text in texts:
+        expected = [w for w in _uncached(t, text) if t.is_term(w)]
+        assert t.terms(text) == expected, repr(text[:80])
+        assert t.terms(text) == expected, repr(text[:80])  # from the memo
+        assert len(t._piece_terms) <= 2 * max(cache_size, 1)
+    t.clear_cache()
+    assert t._piece_terms == {} and t.terms(texts[-1]) == [w for w in _uncached(t, texts[-1]) if t.is_term(w)]

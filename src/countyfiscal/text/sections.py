@@ -45,6 +45,13 @@ _BARE_FORBIDDEN = re.compile(r"[。，；：,;:！？!?、]")
 # A flattened table row is no heading: "二、政府性基金预算拨款收入 1800.00 二、外交支出" holds a bare number or a
 # second numbering marker after a space.
 _TABLE_ROW = re.compile(rf"(?:^|\s)-?[\d,]+\.\d+(?:\s|$)|\s[{_CN}]{{1,3}}、|\s[（(][{_CN}]{{1,3}}[）)]")
+_SPACE = re.compile(r"\s")
+
+
+def _table_row(rest: str) -> bool:
+    """_TABLE_ROW found in ``rest``: it needs a space in the line or a number at its start, so a heading with
+    neither (most of them) is not scanned position by position."""
+    return bool((_SPACE.search(rest) or rest[:1] in ("-", ",") or rest[:1].isdecimal()) and _TABLE_ROW.search(rest))
 _LEAD_CHARS = " \t\u3000\ufeff"  # what may stand before a heading on its line
 MAX_TITLE = 40
 KINDS = ("duties", "work_summary", "finance", "performance", "glossary", "overview", "other")
@@ -161,7 +168,7 @@ def find_headings(text: str) -> list[Heading]:
                 continue
             style = m.lastgroup
             rest = body[m.end():]
-            if style not in ("part", "annex") and _TABLE_ROW.search(rest):
+            if style not in ("part", "annex") and _table_row(rest):
                 continue
             title, title_len = _title_span(rest)
             line_end = pos

@@ -130,7 +130,9 @@ def document_stats(
         if not spans[scope]:
             continue
         scoped = "\n".join(text[a:b] for a, b in spans[scope])
-        counts = Counter(t for t in tok.terms(scoped) if t not in own)
+        counts = Counter(tok.terms(scoped))  # counted in C; the document's own names then leave
+        for word in own:
+            counts.pop(word, None)
         terms[scope] = dict(counts)
         if textrank:
             ranked[scope] = tuple(textrank_keywords(scoped, tok, exclude=own))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import bisect
 import functools
 import re
-from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +19,6 @@ Span = tuple[int, int]
 GENERIC = "generic"
 # A sentence ends at 。！？； (or their ASCII forms) or at a line end: headings and table rows are lines.
 _SENTENCE = re.compile(r"[^。！？；!?;\n]+[。！？；!?;]*")
-_SPACES = re.compile(r"\s+")
 
 
 @dataclass(frozen=True)
@@ -150,7 +148,8 @@ def nonspace_chars(text: str, spans: list[Span]) -> int:
     >>> nonspace_chars("一是 甲。\\n 二", [(0, 8)])
     5
     """
-    return sum(hi - lo - sum(map(len, _SPACES.findall(text, lo, hi))) for lo, hi in spans)
+    # str.split() splits at exactly the characters \s matches (Py_UNICODE_ISSPACE), ten times faster than findall.
+    return sum(sum(map(len, text[lo:hi].split())) for lo, hi in spans)
 
 
 def _merged(spans: list[Span]) -> list[Span]:
@@ -191,6 +190,8 @@ class ThemeMatcher:
             starters.append(tuple(k for k, theme in enumerate(themes)
                                   if theme.pattern.match(folded) or theme.pattern.match(fixed)))
         self.starters = tuple(starters)
+        self._match_at = tuple(theme.pattern.match for theme in themes)
+        self._ordered = tuple(theme.ordered_terms for theme in themes)
 
     def matches(self, text: str, spans: list[Span] | None = None, folded: str | None = None) -> list[tuple[int, int, int]]:
         """(start, first fixed character, term index) of every position of ``text`` (inside ``spans``, if given)
@@ -227,34 +228,40 @@ class ThemeMatcher:
         starts = [s for s, _ in sentences]
         n = len(self.themes)
         hits = [0] * n
-        per_sentence: dict[int, Counter] = defaultdict(Counter)
-        terms: dict[int, Counter] = defaultdict(Counter)
+        per_sentence: dict[int, dict[int, int]] = {}  # theme -> sentence index -> hits
+        terms: dict[int, dict[str, int]] = {}  # theme -> term -> hits
         folded = fold_width(text) if folded is None else folded
-        themes = self.themes
-        k_span = 0
+        match_at, ordered, starters = self._match_at, self._ordered, self.starters
+        bisect_right = bisect.bisect_right
+        k_span, n_spans = 0, len(spans)
+        lo, hi = spans[0] if spans else (0, 0)
         free = [0] * n  # per theme: where its scan may match next (its matches never overlap)
         for lead, start, term in matches:
-            while k_span < len(spans) and spans[k_span][1] <= start:
-                k_span += 1
-            if k_span == len(spans):
-                break
-            lo, hi = spans[k_span]
+            if start >= hi:
+                while k_span < n_spans and spans[k_span][1] <= start:
+                    k_span += 1
+                if k_span == n_spans:
+                    break
+                lo, hi = spans[k_span]
             if start < lo:
                 continue
             tries = (lead, start) if lo <= lead < start else (start,)
-            for k in self.starters[term]:
+            for k in starters[term]:
                 for at in tries:
                     if at < free[k]:
                         continue
-                    m = themes[k].pattern.match(folded, at, hi)
+                    m = match_at[k](folded, at, hi)
                     if m is None:
                         continue
                     free[k] = m.end()
                     hits[k] += 1
-                    terms[k][themes[k].ordered_terms[m.lastindex - 1]] += 1
-                    i = bisect.bisect_right(starts, at) - 1
+                    found = terms.setdefault(k, {})
+                    word = ordered[k][m.lastindex - 1]
+                    found[word] = found.get(word, 0) + 1
+                    i = bisect_right(starts, at) - 1
                     if i >= 0 and at < sentences[i][1]:
-                        per_sentence[k][i] += 1
+                        ps = per_sentence.setdefault(k, {})
+                        ps[i] = ps.get(i, 0) + 1
                     break
         chars = nonspace_chars(text, spans)
         n_sentences = len(sentences)
@@ -268,7 +275,7 @@ class ThemeMatcher:
             if not hits[k]:
                 out.append(zero)
                 continue
-            ps = per_sentence[k]
+            ps = per_sentence.get(k, {})
             best = min(ps, key=lambda i: (-ps[i], i)) if ps else None
             out.append({
                 "hits": hits[k],

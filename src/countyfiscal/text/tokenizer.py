@@ -7,7 +7,7 @@ import logging
 import re
 import threading
 from importlib import resources
-from itertools import chain, filterfalse
+from itertools import chain, compress, filterfalse
 from pathlib import Path
 
 from countyfiscal import cache
@@ -228,6 +228,7 @@ class Tokenizer:
         # Memo of cut(): prepared piece (a whitespace-free run, placeholders in) -> its final tokens. 0 disables it.
         self.cache_size = int(cache_size)
         self._cut_cache: dict[str, list[str]] = {}
+        self._piece_terms: dict[str, list[str]] = {}  # the same pieces -> their terms (``terms``)
         # [pieces looked up, pieces cut, characters looked up, characters cut] since the last clear_cache().
         self._cache_stats = [0, 0, 0, 0]
 
@@ -311,27 +312,34 @@ class Tokenizer:
         prepared, has_placeholders = self._prepare(text)
         if self.cache_size <= 0:
             return self._cut_uncached(prepared, has_placeholders)
+        pieces = prepared.split()
+        cache = self._memo_of(pieces, has_placeholders)
+        if cache is None:
+            return self._cut_uncached(prepared, has_placeholders)
+        return list(chain.from_iterable(map(cache.__getitem__, pieces)))
+
+    def _memo_of(self, pieces: list[str], has_placeholders: bool) -> dict[str, list[str]] | None:
+        """The memo, holding the tokens of every one of ``pieces`` (the new ones cut now in one backend call); None
+        when more of them are new than the memo may hold (a huge text: the caller cuts it whole, so the memo never
+        holds more than twice cache_size entries). Counts the pieces looked up, for ``cache_info``."""
         cache = self._cut_cache
         if len(cache) > self.cache_size:
             # A new dict rather than clear(): another thread cutting with the old one keeps all its entries.
             cache = self._cut_cache = {}
-        pieces = prepared.split()
         missing = list(dict.fromkeys(filterfalse(cache.__contains__, pieces)))
         stats = self._cache_stats
         stats[0] += len(pieces)
         chars = sum(map(len, pieces))
         stats[2] += chars
         if len(missing) > self.cache_size:
-            # More new pieces than the memo may hold (a huge text): cut it whole, so the memo never holds more than
-            # twice cache_size entries.
             stats[1] += len(pieces)
             stats[3] += chars
-            return self._cut_uncached(prepared, has_placeholders)
+            return None
         if missing:
             stats[1] += len(missing)
             stats[3] += sum(map(len, missing))
             cache.update(zip(missing, self._cut_pieces(missing, has_placeholders)))
-        return list(chain.from_iterable(map(cache.__getitem__, pieces)))
+        return cache
 
     def _cut_uncached(self, prepared: str, has_placeholders: bool) -> list[str]:
         tokens = self._raw_cut(prepared)
@@ -367,6 +375,7 @@ class Tokenizer:
     def clear_cache(self) -> None:
         """Forget every memoised piece and reset the hit counts (tokens stay the same, only slower at first)."""
         self._cut_cache = {}
+        self._piece_terms = {}
         self._cache_stats = [0, 0, 0, 0]
 
     def cache_info(self) -> dict[str, float]:
@@ -402,14 +411,35 @@ class Tokenizer:
         return len(token) >= 2 and bool(_CONTENT_RE.search(token)) and not self.is_stopword(token)
 
     def terms(self, text: str) -> list[str]:
-        """The content words of ``text`` in order (``cut`` minus stopwords, punctuation, numbers, single chars)."""
+        """The content words of ``text`` in order (``cut`` minus stopwords, punctuation, numbers, single chars).
+
+        A text's terms are its pieces' terms in order, as its tokens are its pieces' tokens (see ``cut``), so each
+        piece's terms are memoised beside its tokens: a piece seen before costs one lookup, not a test per token.
+        """
+        if self.cache_size <= 0:
+            return self._terms_of(self.cut(text))
+        prepared, has_placeholders = self._prepare(text)
+        memo = self._piece_terms
+        if len(memo) > self.cache_size:
+            memo = self._piece_terms = {}
+        pieces = prepared.split()
+        missing = list(dict.fromkeys(filterfalse(memo.__contains__, pieces)))
+        if missing:
+            cache = self._memo_of(missing, has_placeholders)
+            if cache is None:  # more new pieces than the memo holds: this text's terms without it
+                return self._terms_of(self._cut_uncached(prepared, has_placeholders))
+            for piece in missing:
+                memo[piece] = self._terms_of(cache[piece])
+        return list(chain.from_iterable(map(memo.__getitem__, pieces)))
+
+    def _terms_of(self, tokens: list[str]) -> list[str]:
+        """The tokens that are terms, in order (``is_term`` remembered per token)."""
         cache = self._term_cache
         if len(cache) > TERM_CACHE_SIZE:
             cache = self._term_cache = {}
-        tokens = self.cut(text)
         for t in set(tokens).difference(cache):
             cache[t] = self.is_term(t)
-        return [t for t in tokens if cache[t]]
+        return list(compress(tokens, map(cache.__getitem__, tokens)))  # filtered in C
 
     def pos(self, token: str) -> str:
         """Part-of-speech tag from our user dictionary, else jieba's dictionary, else 'x' (unknown)."""
