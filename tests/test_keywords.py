@@ -220,3 +220,29 @@ def test_keyword_counts_df_and_rest_count_add_up(mined_dev):
     totals = kw.groupby(["scope", "term"])[["count", "rest_count"]].apply(lambda g: set(g["count"] + g["rest_count"]))
     assert all(len(s) == 1 for s in totals)  # count here + count elsewhere = the corpus count, the same from every file
     assert (kw["df"] >= 1).all() and (kw["count"] >= 1).all()
+
+
+def test_scores_over_arrays_are_the_per_term_loops_numbers(monkeypatch):
+    """From ARRAYS_FROM distinct terms the log-odds and TF-IDF scores are computed over NumPy arrays: the same
+    IEEE operations in the same order, so the same rounded scores and the same order as the per-term loop, on
+    random documents and corpora (heavy ties included: many terms share counts and document frequencies)."""
+    import random
+
+    from countyfiscal.text import keywords
+
+    rng = random.Random(7)
+    vocab = [f"词{i}" for i in range(400)]
+    for trial in range(300):
+        corpus_words = rng.sample(vocab, rng.randint(2, 400))
+        corpus = {w: rng.choice([1, 1, 2, 3, 5, 8, 40, 1000]) for w in corpus_words}
+        doc_words = rng.sample(corpus_words, rng.randint(2, len(corpus_words)))
+        counts = {w: rng.randint(1, corpus[w]) for w in doc_words}
+        df = {w: rng.randint(1, 50) for w in corpus_words}
+        total = sum(corpus.values())
+        top_k = rng.choice([1, 5, 20, 500])
+        monkeypatch.setattr(keywords, "ARRAYS_FROM", 10**9)
+        loop = (keywords.log_odds_scores(counts, corpus, total, top_k), keywords.tfidf_scores(counts, df, 60, top_k))
+        monkeypatch.setattr(keywords, "ARRAYS_FROM", 2)
+        arrays = (keywords.log_odds_scores(counts, corpus, total, top_k), keywords.tfidf_scores(counts, df, 60, top_k))
+        assert arrays == loop, trial
+        assert all(type(score) is float for ranked in arrays for _, score in ranked)

@@ -9,10 +9,14 @@ import re
 from collections import Counter
 from collections.abc import Mapping
 
+import numpy as np
+
 from countyfiscal.text.tokenizer import Tokenizer, get_tokenizer
 
 TOP_K = 20
 DECIMALS = 6
+# From this many distinct terms in a document, scores are computed over arrays (the same numbers, less interpreter).
+ARRAYS_FROM = 16
 # Strength of the log-odds prior, in tokens: the corpus's term shares act as this many pseudo-tokens in each
 # document and in the rest (Monroe, Colaresi & Quinn 2008, "informative Dirichlet prior"). It keeps a term seen
 # once in one short text from outranking one the document returns to again and again.
@@ -49,6 +53,11 @@ def tfidf_scores(counts: Mapping[str, int], df: Mapping[str, int], n_docs: int, 
     if not total:
         return []
     idf = _idf_table(n_docs)
+    if len(counts) >= ARRAYS_FROM:
+        terms = list(counts)
+        c = np.fromiter(counts.values(), dtype=np.float64, count=len(terms))
+        idfs = np.fromiter(map(idf, map(df.__getitem__, terms)), dtype=np.float64, count=len(terms))
+        return _top_arrays(c * idfs, terms, 1 / total, top_k)
     raw = [(c * idf(df[t]), t) for t, c in counts.items()]
     return _top(raw, 1 / total, top_k)
 
@@ -72,6 +81,23 @@ def _top(raw: list[tuple[float, str]], scale: float, top_k: int) -> list[tuple[s
         floor = (kth - 1e-6) / scale if scale > 0 else kth
         raw = [vt for vt in raw if vt[0] >= floor]
     scored = [(t, round(v * scale, DECIMALS)) for v, t in raw]
+    scored.sort(key=lambda ts: (-ts[1], ts[0]))
+    return scored[:top_k]
+
+
+def _top_arrays(values, terms: list[str], scale: float, top_k: int) -> list[tuple[str, float]]:
+    """``_top`` of (values[i], terms[i]) pairs, the values an array: the k-th largest found by partition, only the
+    values that can still be among the top taken out of the array."""
+    if not len(terms):
+        return []
+    if len(terms) > top_k:
+        kth = float(np.partition(values, len(terms) - top_k)[len(terms) - top_k]) * scale
+        floor = (kth - 1e-6) / scale if scale > 0 else kth
+        keep = np.flatnonzero(values >= floor)
+        pairs = zip(values[keep].tolist(), [terms[i] for i in keep.tolist()])
+    else:
+        pairs = zip(values.tolist(), terms)
+    scored = [(t, round(v * scale, DECIMALS)) for v, t in pairs]
     scored.sort(key=lambda ts: (-ts[1], ts[0]))
     return scored[:top_k]
 
@@ -108,6 +134,8 @@ def log_odds_scores(
     n = sum(counts.values())
     m = corpus_total - n
     share = prior_tokens / corpus_total if corpus_total else 0.0
+    if len(counts) >= ARRAYS_FROM:
+        return _log_odds_arrays(counts, corpus, n, m, share, prior_tokens, top_k)
     log, sqrt = math.log, math.sqrt
     raw = []
     for term, y in counts.items():
@@ -122,6 +150,31 @@ def log_odds_scores(
             if delta > 0:
                 raw.append((delta / sqrt(1 / (y + a) + 1 / (r + a)), term))
     return [ts for ts in _top(raw, 1.0, top_k) if ts[1] > 0]
+
+
+def _log_odds_arrays(counts: Mapping[str, int], corpus: Mapping[str, int], n: int, m: int, share: float,
+                     prior_tokens: float, top_k: int) -> list[tuple[str, float]]:
+    """``log_odds_scores`` over arrays: the same IEEE operations in the same order per term (NumPy's + − × ÷ and √
+    round exactly as Python's), so the same numbers; the logarithms stay ``math.log``'s, of Python floats.
+
+    With two or more terms in the document every denominator is positive (the rest of the corpus holds more than
+    this term), so no division by zero can hide in an array."""
+    terms = list(counts)
+    y = np.fromiter(counts.values(), dtype=np.float64, count=len(terms))
+    c = np.fromiter(map(corpus.__getitem__, terms), dtype=np.float64, count=len(terms))
+    a = c * share
+    r = c - y
+    ya, ra = y + a, r + a
+    here = ya / ((n + prior_tokens) - y - a)
+    rest = ra / ((m + prior_tokens) - r - a)
+    up = np.flatnonzero(here > rest)  # δ > 0 needs here > rest (log is monotonic)
+    log = math.log
+    delta = (np.fromiter(map(log, here[up].tolist()), dtype=np.float64, count=len(up))
+             - np.fromiter(map(log, rest[up].tolist()), dtype=np.float64, count=len(up)))
+    pos = delta > 0
+    up = up[pos]
+    z = delta[pos] / np.sqrt(1 / ya[up] + 1 / ra[up])
+    return [ts for ts in _top_arrays(z, [terms[i] for i in up.tolist()], 1.0, top_k) if ts[1] > 0]
 
 
 def own_name_words(document: Mapping[str, object], tokenizer: Tokenizer | None = None) -> frozenset[str]:
