@@ -273,9 +273,42 @@ def test_the_default_run_gives_the_same_bytes_for_any_jobs(raw, tmp_path, monkey
 
     monkeypatch.setattr(pipeline, "DEPARTMENT_BATCH_ROWS", 1)
     monkeypatch.setattr(pipeline, "KEYWORD_CHUNK", 1)
+    monkeypatch.setattr(pipeline, "KEYWORD_TASK", 1)
     trees = []
     for jobs in (0, 1, 2):
         run_extract(raw, tmp_path / f"jobs{jobs}", jobs=jobs, progress=False)
         trees.append(_tree(tmp_path / f"jobs{jobs}"))
     assert trees[0] == trees[1] == trees[2]
     assert {"keywords.csv", "metrics.csv", "statements.csv", "themes.csv"} <= set(trees[0])
+
+
+def test_the_keywords_file_does_not_depend_on_the_keyword_task_size(tmp_path, monkeypatch):
+    """The keyword pass runs in tasks smaller than the chunks its file is written in; whatever the task size, the
+    keywords files (their Parquet row groups included) are the same bytes."""
+    import sys
+
+    import pyarrow.parquet as pq
+
+    import countyfiscal.pipeline as pipeline
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import synth
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for i in range(9):
+        stem, text, _ = synth.variant(i)
+        (raw / f"{i:02d}_{stem}.txt").write_text(text, encoding="utf-8")
+
+    monkeypatch.setattr(pipeline, "KEYWORD_CHUNK", 2)
+    outs = []
+    for task in (1, 2, 7):
+        monkeypatch.setattr(pipeline, "KEYWORD_TASK", task)
+        out = tmp_path / f"task{task}"
+        run_extract(raw, out, jobs=2, progress=False, batch_rows=1, checks=False)
+        outs.append(out)
+    first = pq.ParquetFile(outs[0] / "keywords.parquet")
+    assert first.num_row_groups > 1  # one per chunk of two documents: the grouping is what is compared
+    for out in outs[1:]:
+        for name in ("keywords.parquet", "keywords.csv"):
+            assert (out / name).read_bytes() == (outs[0] / name).read_bytes()

@@ -14,6 +14,7 @@ import functools
 import hashlib
 import heapq
 import logging
+import math
 import os
 import pickle
 import re
@@ -23,6 +24,7 @@ import traceback
 import unicodedata
 import zlib
 from collections.abc import Callable, Iterable, Iterator
+from itertools import chain
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -422,7 +424,8 @@ def run_extract(
 
 def _results(raw_dir: Path, entries: list[Entry], jobs: int, text_mining: bool, checks: bool, dask: str | None,
              limits: Limits) -> Iterator[FileResult]:
-    """Each entry's FileResult in order: what is not read straight away, the files from the workers."""
+    """Each entry's FileResult in order: what is not read straight away, the files from the workers. The workers
+    start now, before the first result is asked for (``close()`` stops them)."""
     jobs_ = [Job(str(raw_dir), e.rel, e.name) for e in entries if e.is_input]
     worker = functools.partial(work, checks=checks, text_mining=text_mining)
     if dask:
@@ -439,9 +442,22 @@ def _results(raw_dir: Path, entries: list[Entry], jobs: int, text_mining: bool, 
         # starts with the tokenizer's dictionary in place instead of building it again.
         _init_worker(text_mining)
         done = imap(worker, jobs_, jobs, limits=limits, on_failure=functools.partial(_failed, raw_dir))
-    with contextlib.closing(done) if hasattr(done, "close") else contextlib.nullcontext():
-        for e in entries:
-            yield next(done) if e.is_input else rejected(e.name, e.reason)
+    return _InEntryOrder(entries, done)
+
+
+class _InEntryOrder:
+    """The results of the files read, with the entries not read put in their places; ``close()`` stops the reading."""
+
+    def __init__(self, entries: list[Entry], done: Iterator[FileResult]) -> None:
+        self.entries, self.done = entries, done
+
+    def __iter__(self) -> Iterator[FileResult]:
+        for e in self.entries:
+            yield next(self.done) if e.is_input else rejected(e.name, e.reason)
+
+    def close(self) -> None:
+        if hasattr(self.done, "close"):
+            self.done.close()
 
 
 def _failed(raw_dir: Path, job: Job, reason: str, tb: str) -> FileResult:
@@ -472,9 +488,12 @@ def _run(raw_dir: Path, entries: list[Entry], out: Path, jobs: int, progress: bo
     counts: dict[str, int] = {}
     errors: list[tuple[str, str]] = []
     dupes = _DuplicateMarker()
-    text = _text() if text_mining else None
-    corpus = text.CorpusCounts() if text else None
     with contextlib.ExitStack() as stack:
+        # The workers start first: they read while this process opens its streams.
+        results = _results(raw_dir, entries, jobs, text_mining, checks, dask, limits)
+        stack.callback(results.close)
+        text = _text() if text_mining else None
+        corpus = text.CorpusCounts() if text else None
         # Rows arrive in file order (the documents table's order) and each is final once its duplicates are known.
         documents = stack.enter_context(_RowStream(out, "documents", batch_rows))
         figures = stack.enter_context(_FigureWriter(out, batch_rows))
@@ -485,7 +504,7 @@ def _run(raw_dir: Path, entries: list[Entry], out: Path, jobs: int, progress: bo
             themes = stack.enter_context(_RowStream(out, "themes", batch_rows, mode="astype"))
             keyword_spill = stack.enter_context(_Spill(work_dir / "keywords.spill"))
         bar = stack.enter_context(tqdm(total=len(entries), disable=not progress, unit="file", desc="extract"))
-        for res in _results(raw_dir, entries, jobs, text_mining, checks, dask, limits):
+        for res in results:
             bar.update()
             dupes.mark(res)
             documents.add([res.document])
@@ -507,6 +526,7 @@ def _run(raw_dir: Path, entries: list[Entry], out: Path, jobs: int, progress: bo
                     if table in encoded:
                         stream.add_encoded(*encoded[table])
                 keyword_spill.add(res.text_stats.without_rows())
+        results.close()  # the reading workers go before the steps after reading fork theirs
         bar.close()
         documents.finish()
         figures.finish()
@@ -527,14 +547,23 @@ def _run(raw_dir: Path, entries: list[Entry], out: Path, jobs: int, progress: bo
             keyword_spill.finish()
             # Pass 2 on forked processes that inherit the corpus counts: chunks of documents, in order.
             fns[1] = functools.partial(_keyword_chunk, keyword_spill, corpus)
-            tasks += [(1, chunk) for chunk in keyword_spill.chunks(KEYWORD_CHUNK)]
+            tasks += [(1, chunk) for chunk in keyword_spill.chunks(math.gcd(KEYWORD_TASK, KEYWORD_CHUNK))]
         metrics = stack.enter_context(_MetricsWriter(out, batch_rows)) if checks else None
         keywords = stack.enter_context(_RowStream(out, "keywords", batch_rows, mode="astype")) if text else None
-        for (kind, _), result in zip(tasks, _on_pool(functools.partial(_post_task, fns), tasks, jobs)):
+        # Keyword tasks are smaller than the chunks the keywords file is written in (the pool balances better);
+        # their results reach the file a whole chunk at a time, so its row groups do not depend on KEYWORD_TASK.
+        pending: list[tuple[str, list[list]]] = []
+        done_docs = 0
+        for (kind, item), result in zip(tasks, _on_pool(functools.partial(_post_task, fns), tasks, jobs)):
             if kind == 0:
                 metrics.add(*result)
-            else:
-                keywords.add_encoded(*result)
+                continue
+            pending.append(result)
+            done_docs += item[1]
+            if done_docs % KEYWORD_CHUNK == 0 or done_docs == len(keyword_spill.offsets):
+                keywords.add_encoded("".join(r[0] for r in pending),
+                                     [list(chain.from_iterable(col)) for col in zip(*(r[1] for r in pending))])
+                pending = []
         if checks:
             n_flags = flags.finish(out, metrics.finish())
             del table
@@ -557,6 +586,9 @@ def _run(raw_dir: Path, entries: list[Entry], out: Path, jobs: int, progress: bo
 # Documents per task of the keyword pass (the keywords files' batches end at chunk ends: changing it changes the
 # Parquet file's row groups, not its rows).
 KEYWORD_CHUNK = 500
+# Documents per task of the keyword pass (its greatest common divisor with KEYWORD_CHUNK, so chunks end at task
+# ends): tasks this size keep both processes of the pool busy to the end of the step.
+KEYWORD_TASK = 125
 
 
 def _post_task(fns: list[Callable], task: tuple[int, Any]):

@@ -199,12 +199,22 @@ def imap(fn: Callable[[Any], Any], items: Iterable[Any], jobs: int, *, limits: L
 
     An input whose worker crashed, ran past ``limits`` or raised gives ``on_failure(item, reason, log)`` instead
     (``reason`` one sentence; ``log`` a traceback or ""). At most ``ahead`` results wait for an earlier one, so
-    memory stays bounded whatever the corpus size.
+    memory stays bounded whatever the corpus size. The workers are forked and given their first inputs before this
+    returns, so they work while the caller gets ready for the results; ``close()`` the iterator to stop them early.
     """
     items = list(items)
+    if not items:
+        return iter(())
+    gen = _imap(fn, items, jobs, limits, on_failure, initializer, ahead)
+    next(gen)  # up to the first dispatch
+    return gen
+
+
+def _imap(fn: Callable[[Any], Any], items: list[Any], jobs: int, limits: Limits,
+          on_failure: Callable[[Any, str, str], Any], initializer: Callable | None,
+          ahead: int | None) -> Iterator[Any]:
+    """``imap``'s generator; it first yields None once its workers hold their first inputs."""
     n = len(items)
-    if n == 0:
-        return
     ctx = mp.get_context("fork")
     ahead = ahead or max(16, 16 * jobs)
     todo: deque[int] = deque(range(n))
@@ -227,6 +237,7 @@ def imap(fn: Callable[[Any], Any], items: Iterable[Any], jobs: int, *, limits: L
     def replace(w: _Worker) -> None:
         workers[workers.index(w)] = _Worker(ctx, fn, initializer)
 
+    started = False
     try:
         while next_out < n:
             for w in workers:
@@ -237,6 +248,9 @@ def imap(fn: Callable[[Any], Any], items: Iterable[Any], jobs: int, *, limits: L
                     except (OSError, ValueError):  # it died since the last look: replaced below, seq sent again
                         todo.appendleft(seq)
                         break
+            if not started:
+                started = True
+                yield None
             while next_out in done:
                 yield done.pop(next_out)
                 next_out += 1
