@@ -119,3 +119,39 @@ def test_private_use_characters_in_the_input_are_blanked_not_restored_as_phrases
     # U+E000 is the placeholder of the first protected phrase; a stray one in a text must not turn into it.
     assert tok.cut("严控\ue000\ue001经费") == ["严控", "经费"]
     assert tok.prepare("ＡＢ\ue000") == "AB "
+
+
+def test_the_grouped_regex_finds_what_the_flat_one_finds():
+    """grouped_regex (the alternatives grouped under their first character) finds the matches and the phrases
+    protect_regex's flat list of alternatives finds, scanning as ThemeMatcher.matches does: random phrases sharing
+    first characters, with quotes, brackets, digits and signs, over random texts; and the theme lexicon over the
+    seeds."""
+    import random
+    from pathlib import Path
+
+    from countyfiscal.text.themes import load_lexicon
+    from countyfiscal.text.tokenizer import grouped_regex, protect_regex
+
+    rng = random.Random(3)
+    chars = list("信访积案三公经费预算12+-.（）()“”") + [chr(34)]
+    phrases = {"".join(rng.choice(chars) for _ in range(rng.randint(1, 6))) for _ in range(150)}
+    phrases = tuple(sorted({p for p in phrases if any(c not in "“”（）() " + chr(34) for c in p)},
+                           key=lambda t: (-len(t), t)))
+    texts = ["".join(rng.choice(chars + [" ", "。"]) for _ in range(300)) for _ in range(30)]
+    lexicon_terms = tuple(sorted({t for th in load_lexicon().themes for t in th.terms}, key=lambda t: (-len(t), t)))
+    raw = Path(__file__).resolve().parents[1] / "data" / "raw"
+    seeds = [fold_width(p.read_text(encoding="utf-8")) for p in sorted(raw.glob("*.txt"))]
+    assert len(phrases) > 50 and len(seeds) == 5
+    for terms, corpus in ((phrases, texts), (lexicon_terms, seeds)):
+        flat, _ = protect_regex(terms)
+        tree, _, order = grouped_regex(terms)
+        found = 0
+        for text in corpus:
+            p = 0  # from the start, then from just after each match's start (as ThemeMatcher.matches scans)
+            while (a := flat.search(text, p)) is not None:
+                b = tree.search(text, p)
+                assert b is not None and (a.span(), a.lastindex - 1) == (b.span(), order[b.lastindex])
+                found += 1
+                p = a.start() + 1
+            assert tree.search(text, p) is None
+        assert found > 100
