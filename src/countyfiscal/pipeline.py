@@ -24,8 +24,8 @@ import traceback
 import unicodedata
 import zlib
 from collections.abc import Callable, Iterable, Iterator
-from itertools import chain
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -545,7 +545,7 @@ def _run(raw_dir: Path, entries: list[Entry], out: Path, jobs: int, progress: bo
             sections.finish()
             themes.finish()
             keyword_spill.finish()
-            # Pass 2 on forked processes that inherit the corpus counts: chunks of documents, in order.
+            # Pass 2 on forked processes that inherit the corpus counts: runs of documents, in order.
             fns[1] = functools.partial(_keyword_chunk, keyword_spill, corpus)
             tasks += [(1, chunk) for chunk in keyword_spill.chunks(math.gcd(KEYWORD_TASK, KEYWORD_CHUNK))]
         metrics = stack.enter_context(_MetricsWriter(out, batch_rows)) if checks else None
@@ -583,8 +583,8 @@ def _run(raw_dir: Path, entries: list[Entry], out: Path, jobs: int, progress: bo
     }
 
 
-# Documents per task of the keyword pass (the keywords files' batches end at chunk ends: changing it changes the
-# Parquet file's row groups, not its rows).
+# Documents whose keyword rows reach the keywords files together (the files' batches end at chunk ends: changing it
+# changes the Parquet file's row groups, not its rows).
 KEYWORD_CHUNK = 500
 # Documents per task of the keyword pass (its greatest common divisor with KEYWORD_CHUNK, so chunks end at task
 # ends): tasks this size keep both processes of the pool busy to the end of the step.
