@@ -80,7 +80,12 @@ def _top(raw: list[tuple[float, str]], scale: float, top_k: int) -> list[tuple[s
         kth = heapq.nlargest(top_k, raw)[-1][0] * scale
         floor = (kth - 1e-6) / scale if scale > 0 else kth
         raw = [vt for vt in raw if vt[0] >= floor]
-    scored = [(t, round(v * scale, DECIMALS)) for v, t in raw]
+    return _ranked(raw, scale, top_k)
+
+
+def _ranked(pairs, scale: float, top_k: int) -> list[tuple[str, float]]:
+    """(term, round(value × scale, 6)) of (value, term) pairs, highest first, ties by term, the first ``top_k``."""
+    scored = [(t, round(v * scale, DECIMALS)) for v, t in pairs]
     scored.sort(key=lambda ts: (-ts[1], ts[0]))
     return scored[:top_k]
 
@@ -97,9 +102,7 @@ def _top_arrays(values, terms: list[str], scale: float, top_k: int) -> list[tupl
         pairs = zip(values[keep].tolist(), [terms[i] for i in keep.tolist()])
     else:
         pairs = zip(values.tolist(), terms)
-    scored = [(t, round(v * scale, DECIMALS)) for v, t in pairs]
-    scored.sort(key=lambda ts: (-ts[1], ts[0]))
-    return scored[:top_k]
+    return _ranked(pairs, scale, top_k)
 
 
 def tfidf_keywords(terms_by_file: dict[str, list[str]], top_k: int = TOP_K) -> dict[str, list[tuple[str, float]]]:
