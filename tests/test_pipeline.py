@@ -88,6 +88,61 @@ def test_figures_dataset_is_partitioned_by_fiscal_year_and_holds_every_row(strea
     assert (pd.read_parquet(streamed / "figures" / "fiscal_year=2022")["file"] == SEEDS[2].name).any()
 
 
+def test_each_year_partition_holds_that_years_rows_in_order_and_missing_years_their_own(streamed, tmp_path):
+    """The dataset's parts are the batch's rows of one year (a missing year in the hive default partition), in the
+    table's order, without the year column and with the schema of a table without it (pandas' metadata too)."""
+    import pyarrow.parquet as pq
+
+    from countyfiscal.pipeline import NA_PARTITION, _FigureWriter, encode
+
+    flat = pd.read_parquet(streamed / "figures.parquet")
+    rows = [{k: (None if pd.isna(v) else v) for k, v in r.items()} for r in flat.to_dict("records")]
+    years = sorted(flat["fiscal_year"].dropna().unique())
+    for r in rows[::3]:  # every third row without a year
+        r["fiscal_year"] = None
+    out = tmp_path / "out"
+    out.mkdir()
+    with _FigureWriter(out, batch_rows=10) as writer:
+        for file in sorted({r["file"] for r in rows}):
+            writer.add_encoded(*encode("figures", [r for r in rows if r["file"] == file]))
+        writer.finish()
+    table = pd.read_parquet(out / "figures.parquet")
+    assert table["fiscal_year"].isna().sum() == len(rows[::3])
+    parts = sorted(p.name for p in (out / "figures").iterdir())
+    assert parts == sorted([f"fiscal_year={y}" for y in years] + [f"fiscal_year={NA_PARTITION}"])
+    n = 0
+    for part in parts:
+        year = part.split("=")[1]
+        expected = table[table["fiscal_year"].isna() if year == NA_PARTITION else table["fiscal_year"] == int(year)]
+        files = sorted((out / "figures" / part).glob("part-*.parquet"))
+        got = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+        pd.testing.assert_frame_equal(got, expected.drop(columns="fiscal_year").reset_index(drop=True))
+        assert all(pq.read_schema(f) == writer.partition.schema for f in files)
+        assert all(pq.read_schema(f).metadata == writer.partition.schema.metadata for f in files)
+        n += len(got)
+    assert n == len(table) == len(rows)
+
+
+def test_a_run_leaves_the_collector_as_it_found_it(raw, tmp_path, monkeypatch):
+    """The run freezes what lives through it (the collector skips it); a program that calls run_extract gets its
+    collector back unfrozen, even when the run fails after reading."""
+    import gc
+
+    import countyfiscal.pipeline as pipeline
+
+    assert gc.get_freeze_count() == 0
+    run_extract(raw, tmp_path / "out", jobs=0, progress=False)
+    assert gc.get_freeze_count() == 0
+
+    def full(*args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(pipeline, "_corpus_plan", full)
+    with pytest.raises(RunError, match="No space left"):
+        run_extract(raw, tmp_path / "out2", jobs=0, progress=False)
+    assert gc.get_freeze_count() == 0
+
+
 def test_two_jobs_give_byte_identical_outputs(streamed, raw, tmp_path):
     run_extract(raw, tmp_path, jobs=2, progress=False, text_mining=False, checks=False)
     assert _tree(tmp_path) == _tree(streamed)
@@ -312,3 +367,28 @@ def test_the_keywords_file_does_not_depend_on_the_keyword_task_size(tmp_path, mo
     for out in outs[1:]:
         for name in ("keywords.parquet", "keywords.csv"):
             assert (out / name).read_bytes() == (outs[0] / name).read_bytes()
+
+
+def test_routing_gives_each_group_its_files_rows_in_order(tmp_path):
+    """The corpus step's routing: every row of a file in a group goes to that group's file, in the table's order
+    (across batches too); rows of files in no group go nowhere."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from countyfiscal.pipeline import _group_rows, _route
+
+    n = 150_000  # three batches of the routing's reader
+    files = [f"f{(i * 7919) % 13:02d}.pdf" for i in range(n)]
+    table = pa.table({"file": pa.array(files, type=pa.large_string()), "row": pa.array(range(n), type=pa.int64())})
+    pq.write_table(table, tmp_path / "t.parquet")
+    group_of = {f"f{k:02d}.pdf": k % 3 for k in range(13) if k != 5}  # f05 is in no group
+    _route(tmp_path / "t.parquet", group_of, tmp_path, "t")
+    seen = 0
+    for g in range(3):
+        got = _group_rows(tmp_path / "t.parquet", tmp_path, "t", g)
+        expected = [i for i, f in enumerate(files) if group_of.get(f) == g]
+        assert got["row"].tolist() == expected
+        assert set(got["file"]) == {f for f, k in group_of.items() if k == g}
+        seen += len(got)
+    assert seen == sum(1 for f in files if f != "f05.pdf")
+    assert not list(tmp_path.glob("t-*.arrow"))  # each group's file is read once, then removed

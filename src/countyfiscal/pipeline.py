@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import hashlib
 import heapq
 import logging
@@ -22,7 +23,6 @@ import stat
 import sys
 import traceback
 import unicodedata
-import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import chain
@@ -55,10 +55,12 @@ class FileResult:
     flags: list[dict] | None = None  # this document's flag rows, when checked in the worker
     doc_flags: list[dict] = field(default_factory=list)  # flags raised while reading/extracting it (Document.flags)
     statements: list[dict] | None = None  # its statement rows (columns of the statements table), from the worker
-    text_stats: Any = None  # its text mining (document_stats), from the worker
+    # its text mining (document_stats), from the worker; the parent gets it pickled (``encode_in_worker``): the
+    # bytes go to the keyword pass's spill as they are, after it has counted what they hold
+    text_stats: Any = None
     page_starts: list[int] = field(default_factory=list)  # of the Document (PDF), while in the worker
-    # table -> (CSV text, typed columns) of this document's rows, encoded in the worker (``encode_in_worker``)
-    encoded: dict[str, tuple[str, list[list]]] | None = None
+    # table -> (CSV bytes, typed columns) of this document's rows, encoded in the worker (``encode_in_worker``)
+    encoded: dict[str, tuple[bytes, list[list]]] | None = None
 
 
 def list_inputs(raw_dir: Path) -> list[Path]:
@@ -252,8 +254,9 @@ def _encoder(table: str, mode: str):
     return Encoder(table, mode)
 
 
-def encode(table: str, rows: list, mode: str = "frame") -> tuple[str, list[list]]:
-    """One document's rows of ``table`` as (CSV text without the header, typed columns): what the streams write.
+def encode(table: str, rows: list, mode: str = "frame") -> tuple[bytes, list[list]]:
+    """One document's rows of ``table`` as (CSV text without the header, UTF-8; typed columns): what the streams
+    write (bytes travel from a worker without being decoded and encoded again in the parent).
     Figures are sorted by FIGURE_SORT (the table sorts by file first, so a document's sorted rows are in place)."""
     enc = _encoder(table, mode)
     cols = enc.columns_of(rows)
@@ -263,12 +266,13 @@ def encode(table: str, rows: list, mode: str = "frame") -> tuple[str, list[list]
         order = sorted(range(len(cols[0])),
                        key=lambda i: tuple((k[i] is None, 0 if k[i] is None else k[i]) for k in keys))
         cols = [[col[i] for i in order] for col in cols]
-    return enc.csv(cols, False, {c: csv_cell for c in NAME_COLUMNS if c in enc.names}), cols
+    return enc.csv(cols, False, {c: csv_cell for c in NAME_COLUMNS if c in enc.names}).encode("utf-8"), cols
 
 
 def encode_in_worker(res: FileResult) -> FileResult:
     """Replace the rows a run streams (figures, statements, sections, themes) by their encoding, so the parent
-    only appends: the work of typing and formatting them is spread over the workers."""
+    only appends: the work of typing and formatting them is spread over the workers. The text mining is pickled
+    here, without its rows: the parent unpickles it to count it and spills these bytes for the keyword pass."""
     stats = res.text_stats
     rows = {"figures": res.figures, "statements": res.statements or [],
             "sections": list(stats.sections) if stats is not None else [],
@@ -276,7 +280,7 @@ def encode_in_worker(res: FileResult) -> FileResult:
     res.encoded = {t: encode(t, rows[t], ENCODED[t]) for t in ENCODED if rows[t]}
     res.figures, res.statements = [], None
     if stats is not None:  # what CorpusCounts.add counts of its theme rows stays
-        res.text_stats = stats.without_theme_rows()
+        res.text_stats = pickle.dumps(stats.without_theme_rows(), protocol=pickle.HIGHEST_PROTOCOL)
     return res
 
 
@@ -504,6 +508,13 @@ def _run(raw_dir: Path, entries: list[Entry], out: Path, jobs: int, progress: bo
             themes = stack.enter_context(_RowStream(out, "themes", batch_rows, mode="astype"))
             keyword_spill = stack.enter_context(_Spill(work_dir / "keywords.spill"))
         bar = stack.enter_context(tqdm(total=len(entries), disable=not progress, unit="file", desc="extract"))
+        # What is alive now lives to the end of the run (modules, the lexicon, the streams): the collector stops
+        # walking it at every full collection; the results that stream through are freed by their reference counts.
+        # (A caller that froze objects of its own keeps its collector as it is.)
+        freeze = gc.get_freeze_count() == 0
+        if freeze:
+            gc.freeze()
+            stack.callback(gc.unfreeze)
         for res in results:
             bar.update()
             dupes.mark(res)
@@ -521,16 +532,18 @@ def _run(raw_dir: Path, entries: list[Entry], out: Path, jobs: int, progress: bo
             if statements is not None and "statements" in encoded:
                 statements.add_encoded(*encoded["statements"])
             if text and res.text_stats is not None:
-                corpus.add(res.text_stats)
+                corpus.add(pickle.loads(res.text_stats))
                 for table, stream in (("sections", sections), ("themes", themes)):
                     if table in encoded:
                         stream.add_encoded(*encoded[table])
-                keyword_spill.add(res.text_stats.without_rows())
+                keyword_spill.add_pickled(res.text_stats)
         results.close()  # the reading workers go before the steps after reading fork theirs
         bar.close()
         documents.finish()
         figures.finish()
         n_flags = 0
+        if freeze:  # the corpus counts too, from here (the steps after reading run in this process at --jobs 1)
+            gc.freeze()
         # The corpus step (cross-document checks and metrics, by groups of departments) and the keyword pass (by
         # chunks of documents) do not need each other: their tasks go to one pool, so neither waits for the
         # other's last task.
@@ -561,7 +574,7 @@ def _run(raw_dir: Path, entries: list[Entry], out: Path, jobs: int, progress: bo
             pending.append(result)
             done_docs += item[1]
             if done_docs % KEYWORD_CHUNK == 0 or done_docs == len(keyword_spill.offsets):
-                keywords.add_encoded("".join(r[0] for r in pending),
+                keywords.add_encoded(b"".join(r[0] for r in pending),
                                      [list(chain.from_iterable(col)) for col in zip(*(r[1] for r in pending))])
                 pending = []
         if checks:
@@ -597,7 +610,7 @@ def _post_task(fns: list[Callable], task: tuple[int, Any]):
     return fns[kind](item)
 
 
-def _keyword_chunk(spill: _Spill, corpus, chunk: tuple[int, int]) -> tuple[str, list[list]]:
+def _keyword_chunk(spill: _Spill, corpus, chunk: tuple[int, int]) -> tuple[bytes, list[list]]:
     """The keyword rows of a chunk of spilled documents, encoded."""
     rows = [r for stats in spill.read(*chunk) for r in corpus.keyword_rows(stats)]
     return encode("keywords", rows, "astype")
@@ -824,16 +837,23 @@ def _route(path: Path, group_of: dict[str, int], work_dir: Path, name: str) -> N
     import pyarrow.parquet as pq
 
     writers: dict[int, Any] = {}
+    pf = pq.ParquetFile(path)
+    files = pa.array(list(group_of), type=pf.schema_arrow.field("file").type)
+    group_ids = pa.array(list(group_of.values()), type=pa.int32())
     try:
-        for batch in pq.ParquetFile(path).iter_batches(batch_size=65_536):
-            ids = [group_of.get(f, -1) for f in batch.column(batch.schema.get_field_index("file")).to_pylist()]
-            arr = pa.array(ids, type=pa.int32())
-            for g in sorted(set(ids)):
-                if g < 0:
-                    continue
-                if g not in writers:
-                    writers[g] = pa.ipc.new_stream(str(work_dir / f"{name}-{g:05d}.arrow"), batch.schema)
-                writers[g].write_batch(batch.filter(pc.equal(arr, g)))
+        for batch in pf.iter_batches(batch_size=65_536):
+            # Each row's group (null: a file in none), its rows put together by a stable sort: a group's rows
+            # keep their order, and the batch is sorted once rather than scanned once per group.
+            ids = pc.take(group_ids, pc.index_in(batch.column(batch.schema.get_field_index("file")), value_set=files))
+            order = pc.sort_indices(ids)  # stable; the nulls last
+            runs = pc.run_end_encode(pc.take(ids, order))
+            start = 0
+            for g, end in zip(runs.values.to_pylist(), runs.run_ends.to_pylist()):
+                if g is not None:
+                    if g not in writers:
+                        writers[g] = pa.ipc.new_stream(str(work_dir / f"{name}-{g:05d}.arrow"), batch.schema)
+                    writers[g].write_batch(batch.take(order[start:end]))
+                start = end
     finally:
         for w in writers.values():
             w.close()
@@ -1020,7 +1040,7 @@ class _RowStream:
         self.cols: list[list] | None = None  # columns of the batch being gathered; None until the header
         self.n_batches = 0
         self.n_rows = 0
-        self._csv = open(out_dir / f"{name}.csv", "w", encoding="utf-8", newline="")
+        self._csv = open(out_dir / f"{name}.csv", "wb")  # UTF-8, as ``encode`` gives it
         self._parquet = None
 
     def __enter__(self):
@@ -1033,11 +1053,11 @@ class _RowStream:
         """Rows of whole documents, in file order."""
         self.add_encoded(*encode(self.name, list(rows), self.encoder.mode))
 
-    def add_encoded(self, csv_text: str, cols: list[list]) -> None:
+    def add_encoded(self, csv_bytes: bytes, cols: list[list]) -> None:
         """One document's rows as ``encode`` made them (in a worker): the CSV text goes to the file now, the
         columns to the Parquet file with the batch."""
         self._start()
-        self._csv.write(csv_text)
+        self._csv.write(csv_bytes)
         for mine, theirs in zip(self.cols, cols):
             mine.extend(theirs)
         if len(self.cols[0]) >= self.batch_rows:
@@ -1045,7 +1065,7 @@ class _RowStream:
 
     def _start(self) -> None:
         if self.cols is None:
-            self._csv.write(self.encoder.csv([[] for _ in self.encoder.names], True))  # the header alone
+            self._csv.write(self.encoder.csv([[] for _ in self.encoder.names], True).encode("utf-8"))  # the header
             self.cols = [[] for _ in self.encoder.names]
 
     def _flush(self) -> None:
@@ -1057,12 +1077,15 @@ class _RowStream:
         self.n_batches += 1
         self.n_rows += len(cols[0])
 
-    def _write(self, cols: list[list]) -> None:
+    def _write(self, cols: list[list]):
+        """Write a batch to the Parquet file; its Arrow table."""
         import pyarrow.parquet as pq
 
         if self._parquet is None:
             self._parquet = pq.ParquetWriter(self.out_dir / f"{self.name}.parquet", self.encoder.schema)
-        self._parquet.write_table(self.encoder.arrow(cols))
+        table = self.encoder.arrow(cols)
+        self._parquet.write_table(table)
+        return table
 
     def _close(self) -> None:
         if not self._csv.closed:
@@ -1127,20 +1150,24 @@ class _FigureWriter(_RowStream):
         self.dataset_dir.mkdir()
         self.partition = Encoder("figures", names=[c for c in columns("figures") if c != "fiscal_year"])
 
-    def _write(self, cols: list[list]) -> None:
+    def _write(self, cols: list[list]):
+        import pyarrow as pa
+        import pyarrow.compute as pc
         import pyarrow.parquet as pq
 
-        names = self.encoder.names
-        super()._write(cols)
-        years = cols[names.index("fiscal_year")]
-        kept = [j for j, n in enumerate(names) if n != "fiscal_year"]
+        table = super()._write(cols)
+        years = cols[self.encoder.names.index("fiscal_year")]
+        # Each year's rows of the batch, in order, without the year (the partition's schema, pandas' metadata too).
+        rest = table.drop_columns(["fiscal_year"])
+        year_col = table.column("fiscal_year")
         for year in sorted({y for y in years if y is not None}) + ([None] if None in years else []):
-            rows = [i for i, y in enumerate(years) if y == year]
             name = NA_PARTITION if year is None else str(year)
             folder = self.dataset_dir / f"fiscal_year={name}"
             folder.mkdir(exist_ok=True)
-            part = [[cols[j][i] for i in rows] for j in kept]
-            pq.write_table(self.partition.arrow(part), folder / f"part-{self.n_batches:05d}.parquet")
+            part = rest.filter(pc.is_null(year_col) if year is None else pc.equal(year_col, year))
+            pq.write_table(pa.Table.from_arrays(part.columns, schema=self.partition.schema),
+                           folder / f"part-{self.n_batches:05d}.parquet")
+        return table
 
 
 class _FlagSpill:
@@ -1245,7 +1272,8 @@ class _RecordStream(_TableStream):
 
 
 class _Spill:
-    """Objects pickled (compressed) one after another to a file of the work folder, read back in order."""
+    """Objects pickled one after another to a file of the work folder, read back in order (not compressed: zlib
+    cost the parent more than the disk it saved, a few KB a document that the run deletes at its end)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -1258,8 +1286,8 @@ class _Spill:
     def __exit__(self, *exc) -> None:
         self.finish()
 
-    def add(self, obj) -> None:
-        data = zlib.compress(pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL), 1)
+    def add_pickled(self, data: bytes) -> None:
+        """An object, pickled already (``pickle.loads`` reads it back)."""
         self.offsets.append(self._fh.tell())
         self._fh.write(len(data).to_bytes(8, "little"))
         self._fh.write(data)
@@ -1273,7 +1301,7 @@ class _Spill:
             fh.seek(offset)
             for _ in range(count):
                 head = fh.read(8)
-                yield pickle.loads(zlib.decompress(fh.read(int.from_bytes(head, "little"))))
+                yield pickle.loads(fh.read(int.from_bytes(head, "little")))
 
     def finish(self) -> None:
         if not self._fh.closed:
@@ -1282,7 +1310,7 @@ class _Spill:
     def __iter__(self):
         with open(self.path, "rb") as fh:
             while head := fh.read(8):
-                yield pickle.loads(zlib.decompress(fh.read(int.from_bytes(head, "little"))))
+                yield pickle.loads(fh.read(int.from_bytes(head, "little")))
 
 
 def _write_log(out_dir: Path, errors: list[tuple[str, str]]) -> None:
