@@ -1307,11 +1307,6 @@ class _Spill:
         if not self._fh.closed:
             self._fh.close()
 
-    def __iter__(self):
-        with open(self.path, "rb") as fh:
-            while head := fh.read(8):
-                yield pickle.loads(fh.read(int.from_bytes(head, "little")))
-
 
 def _write_log(out_dir: Path, errors: list[tuple[str, str]]) -> None:
     text = "".join(f"=== {name}\n{tb}\n" for name, tb in errors)
