@@ -350,3 +350,18 @@ def test_an_8_mb_disclosure_is_read_whole(tmp_path):
     single = process_file(SEEDS[FINAL])
     assert int(row["n_figures"]) == counts["figures"] == copies * len(single.figures)
     assert copies * single.document["chars"] <= int(row["chars"]) <= copies * (single.document["chars"] + 2)
+
+
+def test_the_command_leaves_the_interpreter_s_last_collection_nothing_to_walk(tmp_path):
+    # The checker is registered before main, so it runs after main's own exit handler (last in, first out).
+    script = ("import atexit, gc, sys\n"
+              "atexit.register(lambda: print('frozen at exit:', gc.get_freeze_count() > 0))\n"
+              "from countyfiscal import cli\n"
+              f"rc = cli.main(['extract', {str(ROOT / 'data' / 'raw')!r}, '--out', {str(tmp_path / 'out')!r}, "
+              "'--jobs', '1', '--quiet', '--no-text-mining'])\n"
+              "print('frozen before exit:', gc.get_freeze_count() > 0)\n"
+              "sys.exit(rc)\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-2:] == ["frozen before exit: False", "frozen at exit: True"]
+    assert len(_documents(tmp_path / "out")) == len(SEEDS)  # every file written and closed before the exit
