@@ -127,3 +127,50 @@ def test_the_joined_csv_is_the_csv_modules_whatever_the_fields_hold(fields):
                 writer.writerow(enc.names)
             writer.writerows(batch)
             assert enc.csv(cols, header) == expected.getvalue()
+
+
+@pytest.mark.parametrize("name,mode", [("figures", "frame"), ("statements", "frame"), ("sections", "astype"),
+                                       ("themes", "astype")])
+def test_rows_whose_csv_reads_back_give_the_same_arrow_table_from_their_text(rows, name, mode):
+    enc = Encoder(name, mode)
+    data = rows[name][1:] if name == "figures" else rows[name]  # (figures' first row: a formula-like file name)
+    cols = enc.columns_of(data)
+    half = len(data) // 2
+    texts = [enc.csv(enc.columns_of(part), False).encode("utf-8") for part in (data[:half], data[half:])]
+    assert enc.reads_back(cols, b"".join(texts), NAME_COLUMNS)
+    table = enc.from_csv(texts, len(data))
+    assert table.equals(enc.arrow(cols)) and table.schema.equals(enc.schema, check_metadata=True)
+    assert table.column(0).num_chunks == 1
+    with pytest.raises(ValueError, match="not 3"):
+        enc.from_csv(texts[:1], 3)
+
+
+def test_the_text_reads_back_whatever_a_field_holds():
+    enc = Encoder("figures")
+    fields = ['say "hi", then', "line\nbreak", "tab\there", " lead and trail ", "nan", "NA", "null", "", "全角，逗号"]
+    values = [float("inf"), -0.0, 1e16, 0.1 + 0.2, float("nan"), -float("inf"), 12345678.9, None, 3.0]
+    r0 = dict(zip(enc.names, enc.columns_of([{"file": "a.txt"}])))
+    rows = [{**{k: v[0] for k, v in r0.items()}, "file": "a.txt", "quote": q, "value": v, "page": i or None,
+             "more_precise": (True, False, None)[i % 3]} for i, (q, v) in enumerate(zip(fields, values))]
+    cols = enc.columns_of(rows)
+    text = enc.csv(cols, False).encode("utf-8")
+    assert enc.reads_back(cols, text, NAME_COLUMNS)
+    table = enc.from_csv([text], len(rows))
+    assert table.equals(enc.arrow(cols))
+    assert table.column("quote").to_pylist() == fields
+    assert table.column("more_precise").to_pylist() == [True, False, None] * 3
+
+
+def test_what_the_text_cannot_give_back_travels_as_columns():
+    figures = Encoder("figures")
+    formula = figures.columns_of([{"file": "=HYPERLINK(1).pdf"}])
+    text = figures.csv(formula, False).encode("utf-8")
+    assert not figures.reads_back(formula, text, NAME_COLUMNS)
+    assert figures.reads_back(formula, text, ())  # (the name is changed only in the columns csv_cell is given)
+    cr = figures.columns_of([{"file": "a.txt", "quote": "carriage\rreturn"}])
+    assert not figures.reads_back(cr, figures.csv(cr, False).encode("utf-8"))  # the csv module leaves \r unquoted
+    sections = Encoder("sections", "astype")
+    missing = sections.columns_of([(None,) * len(columns("sections"))])
+    assert not sections.reads_back(missing, sections.csv(missing, False).encode("utf-8"))  # written "", as "" is
+    framed = Encoder("sections", "frame")
+    assert framed.reads_back(framed.columns_of([{}]), framed.csv(framed.columns_of([{}]), False).encode("utf-8"))

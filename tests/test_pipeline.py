@@ -123,6 +123,48 @@ def test_each_year_partition_holds_that_years_rows_in_order_and_missing_years_th
     assert n == len(table) == len(rows)
 
 
+def test_documents_sent_as_text_or_as_columns_make_the_same_files(streamed, tmp_path):
+    """A worker sends a document's rows as CSV text alone when the text gives its columns back (``_compact``), and
+    the columns too when not; a batch mixing both, and split across batches, writes the bytes the columns would."""
+    from itertools import chain
+
+    import pyarrow.parquet as pq
+
+    from countyfiscal.pipeline import _compact, _FigureWriter, encode
+
+    flat = pd.read_parquet(streamed / "figures.parquet")
+    rows = [{k: (None if pd.isna(v) else v) for k, v in r.items()} for r in flat.to_dict("records")]
+    rows[0]["quote"] = "carriage\rreturn"  # its document's columns travel
+    files = sorted({r["file"] for r in rows})
+    for batch_rows in (10**6, 10):  # one batch holding both kinds; a batch per document
+        sent = {}
+        for how in ("columns", "compact"):
+            out = tmp_path / f"{how}-{batch_rows}"
+            out.mkdir()
+            with _FigureWriter(out, batch_rows=batch_rows) as writer:
+                for file in files:
+                    encoded = encode("figures", [r for r in rows if r["file"] == file])
+                    piece = _compact("figures", *encoded) if how == "compact" else encoded
+                    sent.setdefault(how, []).append(isinstance(piece[1], int))
+                    writer.add_encoded(*piece)
+                writer.finish()
+            assert writer.n_batches == (1 if batch_rows > len(rows) else len(files)) and writer.n_rows == len(rows)
+        assert sent == {"columns": [False] * len(files), "compact": [False] + [True] * (len(files) - 1)}
+        a, b = tmp_path / f"columns-{batch_rows}", tmp_path / f"compact-{batch_rows}"
+        names = sorted(str(p.relative_to(a)) for p in a.rglob("*") if p.is_file())
+        assert len(names) > 3 and names == sorted(str(p.relative_to(b)) for p in b.rglob("*") if p.is_file())
+        for name in names:
+            assert (b / name).read_bytes() == (a / name).read_bytes(), name
+    # and the one batch is the table of all the documents' columns, in order, as one Arrow conversion makes it
+    enc = writer.encoder
+    cols = [list(chain.from_iterable(c)) for c in zip(*(encode("figures", [r for r in rows if r["file"] == f])[1]
+                                                        for f in files))]
+    with pq.ParquetWriter(tmp_path / "reference.parquet", enc.schema) as reference:
+        reference.write_table(enc.arrow(cols))
+    made = tmp_path / f"compact-{10**6}" / "figures.parquet"
+    assert (tmp_path / "reference.parquet").read_bytes() == made.read_bytes()
+
+
 def test_a_run_leaves_the_collector_as_it_found_it(raw, tmp_path, monkeypatch):
     """The run freezes what lives through it (the collector skips it); a program that calls run_extract gets its
     collector back unfrozen, even when the run fails after reading."""

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 import pandas as pd
 
 from countyfiscal.fields import TABLES, columns, dtypes
+from countyfiscal.raw_folder import FORMULA_START
 
 
 def _missing(v) -> bool:
@@ -71,6 +72,16 @@ def _text_astype(v):
 
 # The Python type a column's values have when they need no conversion (text columns: str).
 _EXACT = {"float64": float, "Int64": int}
+_NOT_TEXT = ("float64", "Int64", "boolean")
+
+
+@functools.lru_cache(maxsize=1)
+def _csv_parse():
+    import pyarrow.csv as pcsv
+
+    # csv.writer's quoting (a field holding a comma, quote or line break is quoted, quotes doubled); an empty line
+    # is an error, not a row skipped.
+    return pcsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False)
 
 
 class Encoder:
@@ -146,6 +157,52 @@ class Encoder:
         arrays = [pa.array(col, type=field.type, from_pandas=kind == "float64")
                   for col, field, kind in zip(cols, self.schema, self.kinds)]
         return pa.Table.from_arrays(arrays, schema=self.schema)
+
+    def reads_back(self, cols: list[list], text: bytes, cell_columns: Iterable[str] = ()) -> bool:
+        """Whether ``from_csv`` of these columns' CSV ``text`` gives them back, so that only the text need travel:
+        not when a field holds a carriage return (the csv module leaves it unquoted, a CSV reader ends the line
+        there), when a text is missing in "astype" mode (it is written "", as an empty text is) or when a column of
+        ``cell_columns`` holds a value ``csv``'s ``cell`` function would change (a file name that starts like a
+        formula)."""
+        if b"\r" in text:
+            return False
+        for name, kind, col in zip(self.names, self.kinds, cols):
+            if kind in _NOT_TEXT:
+                continue
+            if self.mode != "frame" and None in col:
+                return False
+            if name in cell_columns and any(v.startswith(FORMULA_START) for v in set(col)):
+                return False
+        return True
+
+    def from_csv(self, texts: list[bytes], n_rows: int):
+        """The Arrow table (``arrow``'s) of rows whose CSV text ``csv`` wrote (UTF-8, without the header) and which
+        read back (``reads_back``): parsed in C rather than built from Python objects. ``n_rows``: how many rows the
+        texts hold (a different count raises)."""
+        import pyarrow as pa
+        import pyarrow.csv as pcsv
+
+        data = b"".join([self._header, *texts])
+        read = pcsv.ReadOptions(use_threads=False, block_size=max(1 << 20, min(len(data) + 1, 2**31 - 1)))
+        table = pcsv.read_csv(pa.BufferReader(data), read_options=read, parse_options=_csv_parse(),
+                              convert_options=self._csv_convert)
+        if table.num_rows != n_rows:
+            raise ValueError(f"the {self.table} rows read back from their CSV text are {table.num_rows}, not {n_rows}")
+        return pa.Table.from_arrays(table.combine_chunks().columns, schema=self.schema)
+
+    @functools.cached_property
+    def _header(self) -> bytes:
+        return self.csv([[] for _ in self.names], True).encode("utf-8")
+
+    @functools.cached_property
+    def _csv_convert(self):
+        import pyarrow.csv as pcsv
+
+        # Only "" is missing, and only in a column that is not text (a text is never missing here: reads_back);
+        # booleans as str(True) and str(False) write them.
+        return pcsv.ConvertOptions(column_types={f.name: f.type for f in self.schema}, null_values=[""],
+                                   strings_can_be_null=False, quoted_strings_can_be_null=False,
+                                   true_values=["True"], false_values=["False"])
 
 
 @functools.lru_cache(maxsize=None)

@@ -269,6 +269,14 @@ def encode(table: str, rows: list, mode: str = "frame") -> tuple[bytes, list[lis
     return enc.csv(cols, False, {c: csv_cell for c in NAME_COLUMNS if c in enc.names}).encode("utf-8"), cols
 
 
+def _compact(table: str, csv_bytes: bytes, cols: list[list]) -> tuple[bytes, list[list] | int]:
+    """What travels to the parent of a document's encoded rows: the CSV text, and the typed columns only when the
+    text does not give them back (``Encoder.reads_back``); else their number of rows. The parent then builds the
+    Parquet batch from the text, in C (``Encoder.from_csv``), instead of unpickling Python lists and converting them."""
+    enc = _encoder(table, ENCODED[table])
+    return (csv_bytes, len(cols[0])) if enc.reads_back(cols, csv_bytes, NAME_COLUMNS) else (csv_bytes, cols)
+
+
 def encode_in_worker(res: FileResult) -> FileResult:
     """Replace the rows a run streams (figures, statements, sections, themes) by their encoding, so the parent
     only appends: the work of typing and formatting them is spread over the workers. The text mining is pickled
@@ -277,7 +285,7 @@ def encode_in_worker(res: FileResult) -> FileResult:
     rows = {"figures": res.figures, "statements": res.statements or [],
             "sections": list(stats.sections) if stats is not None else [],
             "themes": list(stats.themes) if stats is not None else []}
-    res.encoded = {t: encode(t, rows[t], ENCODED[t]) for t in ENCODED if rows[t]}
+    res.encoded = {t: _compact(t, *encode(t, rows[t], ENCODED[t])) for t in ENCODED if rows[t]}
     res.figures, res.statements = [], None
     if stats is not None:  # what CorpusCounts.add counts of its theme rows stays
         res.text_stats = pickle.dumps(stats.without_theme_rows(), protocol=pickle.HIGHEST_PROTOCOL)
@@ -1037,7 +1045,10 @@ class _RowStream:
         self.name = name
         self.batch_rows = batch_rows
         self.encoder = Encoder(name, mode)
-        self.cols: list[list] | None = None  # columns of the batch being gathered; None until the header
+        self.started = False  # the header written
+        # The batch being gathered: each document's (CSV text, its columns or its number of rows), and its rows.
+        self.pieces: list[tuple[bytes, list[list] | int]] = []
+        self.pending = 0
         self.n_batches = 0
         self.n_rows = 0
         self._csv = open(out_dir / f"{name}.csv", "wb")  # UTF-8, as ``encode`` gives it
@@ -1053,39 +1064,60 @@ class _RowStream:
         """Rows of whole documents, in file order."""
         self.add_encoded(*encode(self.name, list(rows), self.encoder.mode))
 
-    def add_encoded(self, csv_bytes: bytes, cols: list[list]) -> None:
-        """One document's rows as ``encode`` made them (in a worker): the CSV text goes to the file now, the
-        columns to the Parquet file with the batch."""
+    def add_encoded(self, csv_bytes: bytes, cols: list[list] | int) -> None:
+        """One document's rows as ``encode`` made them (in a worker): the CSV text goes to the file now, the rows
+        to the Parquet file with the batch. ``cols``: their typed columns, or (``_compact``) their number of rows
+        when the text gives the columns back."""
         self._start()
         self._csv.write(csv_bytes)
-        for mine, theirs in zip(self.cols, cols):
-            mine.extend(theirs)
-        if len(self.cols[0]) >= self.batch_rows:
+        self.pieces.append((csv_bytes, cols))
+        self.pending += cols if isinstance(cols, int) else len(cols[0])
+        if self.pending >= self.batch_rows:
             self._flush()
 
     def _start(self) -> None:
-        if self.cols is None:
+        if not self.started:
             self._csv.write(self.encoder.csv([[] for _ in self.encoder.names], True).encode("utf-8"))  # the header
-            self.cols = [[] for _ in self.encoder.names]
+            self.started = True
 
     def _flush(self) -> None:
         self._start()
-        if not self.cols[0] and self.n_batches:
+        if not self.pending and self.n_batches:
             return
-        cols, self.cols = self.cols, [[] for _ in self.encoder.names]
-        self._write(cols)  # no rows at all: the typed empty table, so the files appear
+        pieces, n, self.pieces, self.pending = self.pieces, self.pending, [], 0
+        self._write(self._table(pieces))  # no rows at all: the typed empty table, so the files appear
         self.n_batches += 1
-        self.n_rows += len(cols[0])
+        self.n_rows += n
 
-    def _write(self, cols: list[list]):
-        """Write a batch to the Parquet file; its Arrow table."""
+    def _table(self, pieces: list[tuple[bytes, list[list] | int]]):
+        """The batch's Arrow table, as ``Encoder.arrow`` would make it of all its columns: each run of documents
+        sent as text read in one go, the others' columns converted."""
+        import pyarrow as pa
+
+        enc = self.encoder
+        tables, texts, n = [], [], 0
+        for csv_bytes, cols in pieces:
+            if isinstance(cols, int):
+                texts.append(csv_bytes)
+                n += cols
+                continue
+            if texts:
+                tables.append(enc.from_csv(texts, n))
+                texts, n = [], 0
+            tables.append(enc.arrow(cols))
+        if texts:
+            tables.append(enc.from_csv(texts, n))
+        if len(tables) == 1:
+            return tables[0]
+        return pa.concat_tables(tables).combine_chunks() if tables else enc.arrow([[] for _ in enc.names])
+
+    def _write(self, table):
+        """Write a batch's Arrow table to the Parquet file."""
         import pyarrow.parquet as pq
 
         if self._parquet is None:
             self._parquet = pq.ParquetWriter(self.out_dir / f"{self.name}.parquet", self.encoder.schema)
-        table = self.encoder.arrow(cols)
         self._parquet.write_table(table)
-        return table
 
     def _close(self) -> None:
         if not self._csv.closed:
@@ -1150,17 +1182,17 @@ class _FigureWriter(_RowStream):
         self.dataset_dir.mkdir()
         self.partition = Encoder("figures", names=[c for c in columns("figures") if c != "fiscal_year"])
 
-    def _write(self, cols: list[list]):
+    def _write(self, table) -> None:
         import pyarrow as pa
         import pyarrow.compute as pc
         import pyarrow.parquet as pq
 
-        table = super()._write(cols)
-        years = cols[self.encoder.names.index("fiscal_year")]
+        super()._write(table)
         # Each year's rows of the batch, in order, without the year (the partition's schema, pandas' metadata too).
         rest = table.drop_columns(["fiscal_year"])
         year_col = table.column("fiscal_year")
-        for year in sorted({y for y in years if y is not None}) + ([None] if None in years else []):
+        years = sorted(pc.unique(year_col).drop_null().to_pylist())
+        for year in years + ([None] if year_col.null_count else []):
             name = NA_PARTITION if year is None else str(year)
             folder = self.dataset_dir / f"fiscal_year={name}"
             folder.mkdir(exist_ok=True)
