@@ -1066,12 +1066,23 @@ class _RowStream:
 
     def add_encoded(self, csv_bytes: bytes, cols: list[list] | int) -> None:
         """One document's rows as ``encode`` made them (in a worker): the CSV text goes to the file now, the rows
-        to the Parquet file with the batch. ``cols``: their typed columns, or (``_compact``) their number of rows
-        when the text gives the columns back."""
+        to the Parquet file with the batch. ``cols``: their typed columns (which the stream then owns), or
+        (``_compact``) their number of rows when the text gives the columns back."""
         self._start()
         self._csv.write(csv_bytes)
-        self.pieces.append((csv_bytes, cols))
-        self.pending += cols if isinstance(cols, int) else len(cols[0])
+        if isinstance(cols, int):
+            self.pieces.append((csv_bytes, cols))
+            self.pending += cols
+        else:
+            # Columns join the previous document's when it sent columns too (these lists are the stream's now):
+            # one conversion for the run, not one small table per document (the documents table's one row each).
+            last = self.pieces[-1][1] if self.pieces else None
+            if isinstance(last, list):
+                for mine, theirs in zip(last, cols):
+                    mine.extend(theirs)
+            else:
+                self.pieces.append((b"", cols))  # (its text is not needed again)
+            self.pending += len(cols[0])
         if self.pending >= self.batch_rows:
             self._flush()
 
