@@ -182,7 +182,7 @@ class Encoder:
         import pyarrow as pa
         import pyarrow.csv as pcsv
 
-        data = b"".join([self._header, *texts])
+        data = b"".join([self.header, *texts])
         read = pcsv.ReadOptions(use_threads=False, block_size=max(1 << 20, min(len(data) + 1, 2**31 - 1)))
         table = pcsv.read_csv(pa.BufferReader(data), read_options=read, parse_options=_csv_parse(),
                               convert_options=self._csv_convert)
@@ -191,7 +191,8 @@ class Encoder:
         return pa.Table.from_arrays(table.combine_chunks().columns, schema=self.schema)
 
     @functools.cached_property
-    def _header(self) -> bytes:
+    def header(self) -> bytes:
+        """The CSV header line, UTF-8."""
         return self.csv([[] for _ in self.names], True).encode("utf-8")
 
     @functools.cached_property

@@ -1088,7 +1088,7 @@ class _RowStream:
 
     def _start(self) -> None:
         if not self.started:
-            self._csv.write(self.encoder.csv([[] for _ in self.encoder.names], True).encode("utf-8"))  # the header
+            self._csv.write(self.encoder.header)
             self.started = True
 
     def _flush(self) -> None:
