@@ -174,3 +174,91 @@ def test_what_the_text_cannot_give_back_travels_as_columns():
     assert not sections.reads_back(missing, sections.csv(missing, False).encode("utf-8"))  # written "", as "" is
     framed = Encoder("sections", "frame")
     assert framed.reads_back(framed.columns_of([{}]), framed.csv(framed.columns_of([{}]), False).encode("utf-8"))
+
+
+# ------------------------------------------------------------------------------------------- the schema cache
+
+SCHEMAS = [(t, m) for t in ("documents", "figures", "statements", "metrics", "flags") for m in ("frame", "astype")] + [
+    (t, "astype") for t in ("sections", "themes", "keywords", "recurring_themes")]
+
+
+@pytest.fixture
+def cold_schemas(monkeypatch, tmp_path):
+    """A private, empty cache folder and no schema remembered in this process."""
+    from countyfiscal import encode
+
+    monkeypatch.setenv("COUNTYFISCAL_CACHE", str(tmp_path / "cache"))
+    encode._schema.cache_clear()
+    yield tmp_path / "cache" / "schemas"
+    encode._schema.cache_clear()
+
+
+def test_a_cached_schema_is_the_one_pandas_gives(cold_schemas, monkeypatch):
+    from countyfiscal import encode
+
+    partition = tuple(c for c in columns("figures") if c != "fiscal_year")
+    cases = [(t, m, tuple(columns(t))) for t, m in SCHEMAS] + [("figures", "frame", partition)]
+    built = {case: encode._schema(*case) for case in cases}
+    assert len(list(cold_schemas.glob("*.arrow"))) == len(cases)  # one file each, all different keys
+    encode._schema.cache_clear()
+
+    def refuse(*args):
+        raise AssertionError("the schema was built again instead of read from the cache")
+
+    monkeypatch.setattr(encode, "_schema_from_pandas", refuse)
+    for case, schema in built.items():
+        cached = encode._schema(*case)
+        assert cached.equals(schema, check_metadata=True)
+        assert cached.metadata == schema.metadata and b"pandas" in cached.metadata
+        assert cached.names == list(case[2])
+    assert encode._schema("figures", "frame", partition).names == list(partition)
+
+
+def test_a_damaged_cached_schema_is_built_again_and_replaced(cold_schemas):
+    from countyfiscal import encode
+
+    case = ("figures", "frame", tuple(columns("figures")))
+    good = encode._schema(*case)
+    [path] = cold_schemas.glob("figures-*.arrow")
+    for damage in (b"", path.read_bytes()[:40], b"not arrow at all"):
+        path.write_bytes(damage)
+        encode._schema.cache_clear()
+        again = encode._schema(*case)
+        assert again.equals(good, check_metadata=True)
+        assert path.read_bytes() == good.serialize().to_pybytes()
+    # a schema of other columns under the file's name (as if two keys had met) is not taken either
+    path.write_bytes(encode._schema_from_pandas("documents", "frame", tuple(columns("documents"))).serialize().to_pybytes())
+    encode._schema.cache_clear()
+    assert encode._schema(*case).equals(good, check_metadata=True)
+
+
+def test_the_schema_cache_is_keyed_on_the_library_versions_and_the_columns(cold_schemas, monkeypatch):
+    from countyfiscal import encode
+
+    case = ("figures", "frame", tuple(columns("figures")))
+    first = encode._schema_file(*case)
+    assert first != encode._schema_file("figures", "astype", case[2])
+    assert first != encode._schema_file("figures", "frame", case[2][:-1])
+    with monkeypatch.context() as m:
+        m.setattr(pd, "__version__", pd.__version__ + ".other")
+        encode._schema_sources.cache_clear()
+        try:
+            assert encode._schema_file(*case) != first
+        finally:
+            encode._schema_sources.cache_clear()
+    assert encode._schema_file(*case) == first
+
+
+def test_without_a_usable_cache_folder_the_schema_is_still_built(monkeypatch, tmp_path):
+    from countyfiscal import encode
+
+    blocker = tmp_path / "cache"
+    blocker.write_text("a file where the cache folder would be", encoding="utf-8")
+    monkeypatch.setenv("COUNTYFISCAL_CACHE", str(blocker))
+    encode._schema.cache_clear()
+    try:
+        case = ("themes", "astype", tuple(columns("themes")))
+        assert encode._schema_file(*case) is None
+        assert encode._schema(*case).equals(encode._schema_from_pandas(*case), check_metadata=True)
+    finally:
+        encode._schema.cache_clear()

@@ -10,11 +10,15 @@ the same bytes too (tests/test_encode.py compares both ways on real rows).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import functools
+import hashlib
 import io
 import math
+import os
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 import pandas as pd
 
@@ -206,9 +210,72 @@ class Encoder:
                                    true_values=["True"], false_values=["False"])
 
 
+# Bump when what the schema cache holds, or how it is keyed, changes.
+_SCHEMA_CACHE_VERSION = 1
+
+
 @functools.lru_cache(maxsize=None)
 def _schema(table: str, mode: str, names: tuple[str, ...]):
-    """The Arrow schema (with pandas' metadata) pandas gives the typed table of these columns."""
+    """The Arrow schema (with pandas' metadata) pandas gives the typed table of these columns.
+
+    Building it takes pandas ~10 ms a table, paid by every process of a run (the parent's streams, each worker's
+    encoders: ~0.1 s of a short run's start); it is kept in the user's cache folder (``cache.cache_dir("schemas")``)
+    and read back from there (``_schema_file`` keys it on everything it is made from)."""
+    import pyarrow as pa
+
+    path = _schema_file(table, mode, names)
+    if path is not None:
+        with contextlib.suppress(OSError, ValueError, pa.ArrowException):
+            cached = pa.ipc.read_schema(pa.py_buffer(path.read_bytes()))
+            if tuple(cached.names) == names and cached.metadata and b"pandas" in cached.metadata:
+                return cached
+    schema = _schema_from_pandas(table, mode, names)
+    if path is not None:
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            tmp.write_bytes(schema.serialize().to_pybytes())
+            os.replace(tmp, path)  # atomic: a reader sees the whole schema or none
+        except OSError:
+            tmp.unlink(missing_ok=True)
+    return schema
+
+
+@functools.cache
+def _schema_sources() -> bytes | None:
+    """What a table's pandas schema is made from besides its name, mode and columns: the versions of pandas, pyarrow
+    and NumPy, and the code typing the columns (this module, ``pipeline.frame``, the tables' fields); None when that
+    code cannot be read (then nothing is cached)."""
+    import numpy
+    import pyarrow
+
+    from countyfiscal import fields
+
+    h = hashlib.sha256(repr((_SCHEMA_CACHE_VERSION, pd.__version__, pyarrow.__version__, numpy.__version__)).encode())
+    try:
+        for module in (__file__, fields.__file__, str(Path(__file__).with_name("pipeline.py"))):
+            h.update(Path(module).read_bytes())
+    except (OSError, TypeError):
+        return None
+    return h.digest()
+
+
+def _schema_file(table: str, mode: str, names: tuple[str, ...]) -> Path | None:
+    """Where the schema of these columns is cached, or None when it cannot be (no readable sources, no usable cache
+    folder)."""
+    from countyfiscal.cache import CacheError, cache_dir
+
+    sources = _schema_sources()
+    if sources is None:
+        return None
+    h = hashlib.sha256(sources)
+    h.update(repr((table, mode, names, [(f.name, f.dtype) for f in TABLES[table]])).encode("utf-8"))
+    try:
+        return cache_dir("schemas") / f"{table}-{h.hexdigest()[:32]}.arrow"
+    except (OSError, CacheError):
+        return None
+
+
+def _schema_from_pandas(table: str, mode: str, names: tuple[str, ...]):
     import pyarrow as pa
 
     if mode == "frame":
