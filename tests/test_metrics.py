@@ -87,3 +87,27 @@ def test_a_general_budget_part_is_not_the_departments_figure():
     m = compute_metrics(figs, docs)
     assert "personnel_share_of_basic" not in set(m["metric"])
     assert "personnel_share_of_basic" in set(compute_metrics(figs.assign(scope="total"), docs)["metric"])
+
+
+def test_preparing_some_measures_gives_the_rows_of_preparing_all_of_them():
+    """``_prepare(..., measures)`` turns only those measures' rows of a table into dicts: the same rows, in the same
+    order and with the same values, as preparing every figure and keeping those measures (and as a list of dicts)."""
+    import math
+
+    from countyfiscal.analysis.metrics import SANGONG, _prepare
+
+    docs, figs, texts = seed_run()
+    frame = figs if isinstance(figs, pd.DataFrame) else pd.DataFrame(figs)
+
+    def plain(rows):  # NaN compares unequal to itself: a marker instead
+        return [{k: ("NaN" if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()} for r in rows]
+
+    every = [r for r in _prepare(frame, docs) if r["measure"] in SANGONG]
+    some = _prepare(frame, docs, measures=SANGONG)
+    assert len(some) >= 20 and {r["measure"] for r in some} <= set(SANGONG)
+    assert plain(some) == plain(every)
+    # Without offsets, a row's place among the measures' rows stands in for its start, as it always has (its
+    # place among all the figures would leave gaps).
+    without_start = _prepare(frame.drop(columns=["start"]), docs, measures=SANGONG)
+    assert len(without_start) == len(some)
+    assert sorted(r["start"] for r in without_start) == list(range(len(some)))

@@ -36,6 +36,9 @@ def _prepare(figures, documents, measures=None) -> list[dict]:
     file and text order.
 
     ``figures`` and ``documents``: DataFrames or lists of dicts."""
+    if measures is not None and isinstance(figures, pd.DataFrame) and "measure" in figures.columns:
+        # Only these measures' rows made into dicts (the rows are filtered by measure below in any case).
+        figures = figures[figures["measure"].isin(list(measures))]
     figs, docs = table_records(figures, FIGURE_COLUMNS), table_records(documents, DOCUMENT_COLUMNS)
     if not figs or not docs:
         return []
