@@ -434,3 +434,37 @@ def test_routing_gives_each_group_its_files_rows_in_order(tmp_path):
         seen += len(got)
     assert seen == sum(1 for f in files if f != "f05.pdf")
     assert not list(tmp_path.glob("t-*.arrow"))  # each group's file is read once, then removed
+
+
+def test_keyword_tasks_sent_as_text_write_the_bytes_their_columns_would(raw, tmp_path):
+    """The keyword pass's tasks send their rows as CSV text alone when it gives the columns back (``_compact`` in
+    "astype" mode), else the columns; ``add_all`` takes a chunk's tasks together, so the files' batches end at chunk
+    ends whatever the tasks sent."""
+    from countyfiscal.pipeline import _compact, _RowStream, encode
+
+    run_extract(raw, tmp_path / "run", jobs=0, progress=False, checks=False)
+    flat = pd.read_parquet(tmp_path / "run" / "keywords.parquet")
+    rows = [tuple(None if pd.isna(v) else getattr(v, "item", lambda: v)() for v in r) for r in flat.itertuples(index=False)]
+    assert len(rows) > 100 and any(r[5] is not None for r in rows)  # scores, ranks, missing scopes: every kind
+    files = list(dict.fromkeys(r[0] for r in rows))
+    # a document named like a formula: its task's columns travel (the CSV cell is not the name)
+    rows = [("=SUM(1).txt",) + r[1:] if r[0] == files[-1] else r for r in rows]
+    files[-1] = "=SUM(1).txt"
+    assert len(files) == 2 and rows[-1][0] == files[-1] and rows[0][0] == files[0]
+    tasks = [rows[i:i + 20] for i in range(0, len(rows), 20)]  # 8 tasks, the formula-named document's the last 4
+    written = {}
+    for how in ("columns", "compact"):
+        out = tmp_path / how
+        out.mkdir()
+        with _RowStream(out, "keywords", batch_rows=50, mode="astype") as stream:
+            pieces = [encode("keywords", t, "astype") for t in tasks]
+            if how == "compact":
+                pieces = [_compact("keywords", *p, mode="astype") for p in pieces]
+                assert [isinstance(p[1], int) for p in pieces] == [True] * 4 + [False] * 4
+            stream.add_all(pieces[:3])  # 60 rows: one batch (full only after the third task)
+            stream.add_all(pieces[3:])  # 100 rows: one batch, however many tasks it holds
+            stream.finish()
+        assert stream.n_rows == len(rows) and stream.n_batches == 2
+        written[how] = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert sorted(written["columns"]) == ["keywords.csv", "keywords.parquet"]
+    assert written["compact"] == written["columns"]

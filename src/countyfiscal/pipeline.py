@@ -25,7 +25,6 @@ import traceback
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -269,11 +268,12 @@ def encode(table: str, rows: list, mode: str = "frame") -> tuple[bytes, list[lis
     return enc.csv(cols, False, {c: csv_cell for c in NAME_COLUMNS if c in enc.names}).encode("utf-8"), cols
 
 
-def _compact(table: str, csv_bytes: bytes, cols: list[list]) -> tuple[bytes, list[list] | int]:
+def _compact(table: str, csv_bytes: bytes, cols: list[list], mode: str | None = None) -> tuple[bytes, list[list] | int]:
     """What travels to the parent of a document's encoded rows: the CSV text, and the typed columns only when the
     text does not give them back (``Encoder.reads_back``); else their number of rows. The parent then builds the
-    Parquet batch from the text, in C (``Encoder.from_csv``), instead of unpickling Python lists and converting them."""
-    enc = _encoder(table, ENCODED[table])
+    Parquet batch from the text, in C (``Encoder.from_csv``), instead of unpickling Python lists and converting them.
+    ``mode``: the table's typing mode (default: ``ENCODED``'s)."""
+    enc = _encoder(table, mode or ENCODED[table])
     return (csv_bytes, len(cols[0])) if enc.reads_back(cols, csv_bytes, NAME_COLUMNS) else (csv_bytes, cols)
 
 
@@ -582,8 +582,7 @@ def _run(raw_dir: Path, entries: list[Entry], out: Path, jobs: int, progress: bo
             pending.append(result)
             done_docs += item[1]
             if done_docs % KEYWORD_CHUNK == 0 or done_docs == len(keyword_spill.offsets):
-                keywords.add_encoded(b"".join(r[0] for r in pending),
-                                     [list(chain.from_iterable(col)) for col in zip(*(r[1] for r in pending))])
+                keywords.add_all(pending)
                 pending = []
         if checks:
             n_flags = flags.finish(out, metrics.finish())
@@ -618,10 +617,11 @@ def _post_task(fns: list[Callable], task: tuple[int, Any]):
     return fns[kind](item)
 
 
-def _keyword_chunk(spill: _Spill, corpus, chunk: tuple[int, int]) -> tuple[bytes, list[list]]:
-    """The keyword rows of a chunk of spilled documents, encoded."""
+def _keyword_chunk(spill: _Spill, corpus, chunk: tuple[int, int]) -> tuple[bytes, list[list] | int]:
+    """The keyword rows of a chunk of spilled documents, encoded; the columns travel only when the text does not
+    give them back (``_compact``: ≈ 80 rows a document, so the parent parses text instead of unpickling lists)."""
     rows = [r for stats in spill.read(*chunk) for r in corpus.keyword_rows(stats)]
-    return encode("keywords", rows, "astype")
+    return _compact("keywords", *encode("keywords", rows, "astype"), mode="astype")
 
 
 def _remove_tree(p: Path) -> None:
@@ -1068,6 +1068,19 @@ class _RowStream:
         """One document's rows as ``encode`` made them (in a worker): the CSV text goes to the file now, the rows
         to the Parquet file with the batch. ``cols``: their typed columns (which the stream then owns), or
         (``_compact``) their number of rows when the text gives the columns back."""
+        self._add(csv_bytes, cols)
+        if self.pending >= self.batch_rows:
+            self._flush()
+
+    def add_all(self, encoded: list[tuple[bytes, list[list] | int]]) -> None:
+        """Several ``add_encoded`` pieces in order, the batch ending (when full) after the last of them only: a
+        keyword chunk's tasks reach the files together, so their row groups do not depend on the task size."""
+        for csv_bytes, cols in encoded:
+            self._add(csv_bytes, cols)
+        if self.pending >= self.batch_rows:
+            self._flush()
+
+    def _add(self, csv_bytes: bytes, cols: list[list] | int) -> None:
         self._start()
         self._csv.write(csv_bytes)
         if isinstance(cols, int):
@@ -1083,8 +1096,6 @@ class _RowStream:
             else:
                 self.pieces.append((b"", cols))  # (its text is not needed again)
             self.pending += len(cols[0])
-        if self.pending >= self.batch_rows:
-            self._flush()
 
     def _start(self) -> None:
         if not self.started:
