@@ -84,6 +84,9 @@ def main(argv: list[str] | None = None) -> int:
           f"load average {load:.2f} at start")
     print("  notebook runs (s, in their worker): " + ", ".join(f"{k} {v:.1f}" for k, v in sorted(others.items()))
           + f"; {result['pages']} department pages")
+    for r in records:  # a failed run says why (the report folder goes with the temporary folder)
+        if r.get("error"):
+            print(f"  FAILED {r['name']}: {r['error']}")
     if profiles:
         print(f"  {len(profiles)} one-department profile runs: {sum(profiles):.1f} s of worker time, "
               f"{sum(profiles) / len(profiles):.2f} s each (slowest {max(profiles):.2f} s)")
