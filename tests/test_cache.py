@@ -53,3 +53,15 @@ def test_jieba_refuses_a_cache_folder_another_user_could_have_planted(tmp_path, 
     monkeypatch.setenv("COUNTYFISCAL_CACHE", str(root))
     with pytest.raises(CacheError, match="written by other users"):
         Tokenizer(backend="jieba").cut("信访局")
+
+
+def test_a_cache_file_is_written_whole_or_skipped(tmp_path):
+    from countyfiscal.cache import write_atomic
+
+    target = tmp_path / "entry.bin"
+    write_atomic(target, b"first")
+    write_atomic(target, b"second, longer")
+    assert target.read_bytes() == b"second, longer"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["entry.bin"]  # no temporary file left
+    write_atomic(tmp_path / "no-such-folder" / "entry.bin", b"x")  # cannot be written: skipped, no error
+    assert not (tmp_path / "no-such-folder").exists()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
+import tempfile
 from pathlib import Path
 
 
@@ -37,3 +39,19 @@ def cache_dir(name: str) -> Path:
         if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
             raise CacheError(f"the cache folder {p} may be written by other users")
     return folder
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write a cache file whole or not at all (a reader never sees half of it); one that cannot be written is skipped:
+    a missing cache entry only costs time on the next run."""
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError:
+        return
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)

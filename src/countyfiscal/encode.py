@@ -16,7 +16,6 @@ import functools
 import hashlib
 import io
 import math
-import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -231,12 +230,9 @@ def _schema(table: str, mode: str, names: tuple[str, ...]):
                 return cached
     schema = _schema_from_pandas(table, mode, names)
     if path is not None:
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        try:
-            tmp.write_bytes(schema.serialize().to_pybytes())
-            os.replace(tmp, path)  # atomic: a reader sees the whole schema or none
-        except OSError:
-            tmp.unlink(missing_ok=True)
+        from countyfiscal.cache import write_atomic
+
+        write_atomic(path, schema.serialize().to_pybytes())
     return schema
 
 

@@ -16,13 +16,13 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from pathlib import Path
 from statistics import median
 from typing import Any
+
+from countyfiscal.cache import write_atomic
 
 # Rendering: 2x (144 dpi) keeps 9-10 pt table digits ~25 px high for the recogniser; detection runs on the page
 # scaled down to 960 px on its long side (rapidocr's speed/accuracy trade-off: ~4 s per dense page on one core).
@@ -153,22 +153,8 @@ def recognise(page, cache: Path | None = None) -> dict[str, Any]:
         lines.append(entry)
     result = {"width": float(width), "height": float(height), "scale": SCALE, "lines": lines}
     if path is not None:
-        _write_atomic(path, json.dumps(result, ensure_ascii=False))
+        write_atomic(path, json.dumps(result, ensure_ascii=False).encode("utf-8"))
     return result
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except OSError:
-        # a cache that cannot be written only costs time on the next run
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
 
 
 def cache_folder() -> Path | None:

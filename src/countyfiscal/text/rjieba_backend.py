@@ -27,7 +27,6 @@ import importlib.machinery
 import importlib.util
 import itertools
 import marshal
-import os
 import re
 import sys
 from pathlib import Path
@@ -135,12 +134,9 @@ def _load(cache_file: Path) -> tuple[list[str], list[int], int] | None:
 
 def _store(cache_file: Path, entries: tuple[list[str], list[int], int]) -> None:
     """Write the entries atomically (a reader never sees half a file); a cache that cannot be written is skipped."""
-    tmp = cache_file.with_name(f"{cache_file.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_bytes(marshal.dumps(entries))
-        os.replace(tmp, cache_file)
-    except OSError:
-        tmp.unlink(missing_ok=True)
+    from countyfiscal.cache import write_atomic
+
+    write_atomic(cache_file, marshal.dumps(entries))
 
 
 def _add_all(rj, words: list[str], freqs: list[int]) -> None:
