@@ -352,6 +352,22 @@ def test_the_png_is_rgb_with_exactly_matplotlibs_pixels_and_a_transparent_figure
         assert image.mode == "RGBA" and image.getchannel("A").getextrema()[0] == 0
 
 
+def test_png_bytes_keeps_every_pixel_of_noise_and_of_a_non_contiguous_image():
+    import io
+
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    pixels = rng.integers(0, 256, size=(37, 53, 4), dtype=np.uint8)  # the Up filter wraps around 256 everywhere
+    pixels[..., 3] = 255
+    for image in (pixels, pixels[::2, ::3]):
+        with Image.open(io.BytesIO(plots.png_bytes(image, 3))) as decoded:
+            assert decoded.mode == "RGB" and decoded.size == (image.shape[1], image.shape[0])
+            assert np.array_equal(np.asarray(decoded), image[..., :3])
+    pixels[36, 52, 3] = 0  # one see-through pixel: not this writer's job
+    assert plots.png_bytes(pixels, 1) is None
+
+
 def test_figure_name_rejects_paths_but_cleans_a_parameter():
     assert plots.figure_name("10_department_profile", "themes", "甲县信访局") == "10_department_profile__themes__甲县信访局"
     assert plots.figure_name("10_department_profile", "x", "a/b") == "10_department_profile__x__a／b"

@@ -1196,28 +1196,90 @@ class SavedFigure:
         return f"{self.png.stem} (.png, {'.svg, ' if self.svg else ''}.json)"
 
 
-# zlib level of the figures' PNGs (bulk ones: 1). RGB at 3 is still smaller than matplotlib's RGBA at its 6.
+# zlib level of the figures' PNGs (bulk ones: 1). RGB rows filtered "Up" at 3 are as small as matplotlib's RGBA at 6.
 PNG_LEVEL = 3
 
 
-def _write_png(fig: Figure, path: Path, level: int) -> None:
-    """``fig`` as a PNG at DPI: RGB when every pixel is opaque (as every figure here is: same pixels, a quarter less to
-    compress), else matplotlib's RGBA; no metadata but the resolution, so the same figure gives the same bytes."""
-    from matplotlib.transforms import Affine2D, TransformedBbox
+class _Pixels(io.RawIOBase):
+    """A file object for ``savefig(format="rgba")`` that keeps the renderer's buffer instead of copying it."""
+
+    data: memoryview | None = None
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        self.data = memoryview(data)
+        return self.data.nbytes
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    import struct
+    import zlib
+
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def png_bytes(rgba: np.ndarray, level: int, dpi: int = DPI) -> bytes | None:
+    """An opaque ``(height, width, 4)`` uint8 image as the bytes of an 8-bit RGB PNG (every row "Up"-filtered: its
+    difference from the row above, PNG filter type 2; deflated at zlib ``level``; the resolution in pHYs, as Pillow
+    writes it, and no other metadata); None when a pixel is not opaque.
+
+    Pillow's encoder tries all five filters on every row and keeps the best, which costs more than the deflate at
+    level 1; one filter for every row makes files as small (+0.5 %) for these flat-coloured charts in less than half
+    the time (a department's profile: 80 → 33 ms).
+
+    >>> import io; from PIL import Image
+    >>> pixels = np.arange(2 * 3 * 4, dtype=np.uint8).reshape(2, 3, 4); pixels[..., 3] = 255
+    >>> with Image.open(io.BytesIO(png_bytes(pixels, 1))) as image:
+    ...     image.mode, image.size, round(image.info["dpi"][0]), np.asarray(image).tolist() == pixels[..., :3].tolist()
+    ('RGB', (3, 2), 200, True)
+    >>> pixels[1, 2, 3] = 254; png_bytes(pixels, 1) is None
+    True
+    """
+    import struct
+    import zlib
+
     from PIL import Image
 
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="rgba", dpi=DPI)
+    rgba = np.ascontiguousarray(rgba, dtype=np.uint8)
+    height, width, _ = rgba.shape
+    if rgba.size and int(rgba.view("<u4").min()) < 0xFF000000:  # each pixel read little-endian: alpha is the high byte
+        return None
+    # RGBA to RGB in Pillow's C loop (numpy copies three-byte pixels slowly), then the filter on contiguous rows.
+    rgb = np.frombuffer(Image.frombuffer("RGBA", (width, height), rgba, "raw", "RGBA", 0, 1)
+                        .convert("RGB").tobytes(), dtype=np.uint8).reshape(height, 3 * width)
+    rows = np.empty((height, 1 + 3 * width), dtype=np.uint8)
+    rows[:, 0] = 2  # filter type Up
+    if height:
+        rows[0, 1:] = rgb[0]
+        np.subtract(rgb[1:], rgb[:-1], out=rows[1:, 1:])  # modulo 256, as the filter is defined
+    per_metre = int(dpi / 0.0254 + 0.5)
+    return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + _png_chunk(b"pHYs", struct.pack(">IIB", per_metre, per_metre, 1))
+            + _png_chunk(b"IDAT", zlib.compress(rows, level)) + _png_chunk(b"IEND", b""))
+
+
+def _write_png(fig: Figure, path: Path, level: int) -> None:
+    """``fig`` as a PNG at DPI: RGB when every pixel is opaque (as every figure here is: matplotlib's pixels exactly,
+    written by ``png_bytes``), else matplotlib's RGBA; no metadata but the resolution, so the same figure gives the
+    same bytes."""
+    from matplotlib.transforms import Affine2D, TransformedBbox
+
+    pixels = _Pixels()
+    fig.savefig(pixels, format="rgba", dpi=DPI)
     # The size Agg drew, as FigureCanvasBase.get_width_height computes it (truncated, but a hair under an integer
     # counts as the integer); a buffer of any other size falls back to matplotlib's own PNG.
     width, height = (int(x + 1e-8) for x in TransformedBbox(fig.bbox_inches, Affine2D().scale(DPI)).max)
-    if buffer.tell() == width * height * 4:
-        image = Image.frombuffer("RGBA", (width, height), buffer.getbuffer(), "raw", "RGBA", 0, 1)
-        if image.getchannel("A").getextrema() == (255, 255):
-            tmp = path.with_name(f".{path.name}.tmp")
-            image.convert("RGB").save(tmp, format="png", dpi=(DPI, DPI), compress_level=level)
-            os.replace(tmp, path)
-            return
+    data = None
+    if pixels.data is not None and pixels.data.nbytes == width * height * 4:
+        data = png_bytes(np.frombuffer(pixels.data, dtype=np.uint8).reshape(height, width, 4), level)
+    pixels.data = None
+    if data is not None:
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+        return
     fig.savefig(path, format="png", dpi=DPI, metadata={"Software": None}, pil_kwargs={"compress_level": level})
 
 
