@@ -46,6 +46,10 @@ def test_a_departments_tables_are_those_of_its_scope(tables):
             pd.testing.assert_frame_equal(got[name].reset_index(drop=True), expected[name].reset_index(drop=True),
                                           obj=f"{department} {name}")
         pd.testing.assert_frame_equal(profiles.department_panel(corpus, department), panel.build_panel(expected))
+        drawn = profiles.department_tables(corpus, department, profiles.DRAWN_FROM)  # what a profile is drawn from
+        assert sorted(drawn) == sorted(set(profiles.DRAWN_FROM) & set(expected)) and "statements" in expected
+        for name in drawn:
+            pd.testing.assert_frame_equal(drawn[name], got[name], obj=f"{department} {name}")
     assert len(profiles.department_tables(corpus, "紫阳县信访局")["flags"]) == 2  # its own flag and the shared one
 
 

@@ -121,12 +121,18 @@ def department_panel(corpus: _Corpus, department: str) -> pd.DataFrame:
     return rows
 
 
-def department_tables(corpus: _Corpus, department: str) -> dict[str, pd.DataFrame]:
+# The tables a profile's figure and page are drawn from (its metrics come from the corpus's panel, built once).
+DRAWN_FROM = ("documents", "figures", "flags", "metrics", "themes")
+
+
+def department_tables(corpus: _Corpus, department: str, names: Sequence[str] | None = None) -> dict[str, pd.DataFrame]:
     """The tables restricted to one department, as ``scope.select(tables, departments=[department]).apply(tables)``
-    gives them, from the rows grouped once."""
+    gives them, from the rows grouped once; only those of ``names`` (and documents) when given."""
     empty = np.array([], dtype=int)
+    chosen_tables = {name: frame for name, frame in corpus.tables.items()
+                     if names is None or name in names or name == "documents"}
     own = {name: (frame.iloc[corpus.positions.get(name, {}).get(department, empty)] if name in corpus.positions
-                  else frame) for name, frame in corpus.tables.items()}
+                  else frame) for name, frame in chosen_tables.items()}
     own["documents"] = corpus.tables["documents"].iloc[corpus.positions["documents"].get(department, empty)]
     chosen = scope.Scope(departments=(department,), files=frozenset(corpus.files.get(department, ())), labels=corpus.labels)
     return chosen.apply(own)
@@ -184,7 +190,7 @@ def _draw(corpus: _Corpus, department: str, figures_dir: Path, pages_dir: Path |
 
     row = {"department": department, "documents": 0, "figures": 0, "flags": 0, "error": ""}
     try:
-        tables = department_tables(corpus, department)
+        tables = department_tables(corpus, department, DRAWN_FROM)
         row.update(documents=len(tables["documents"]), figures=len(tables["figures"]), flags=len(tables["flags"]))
         fig = plots.plot_profile(tables["figures"], corpus.tables.get("themes", pd.DataFrame()), tables["documents"],
                                  department, scope=TEXT_SCOPE, means=corpus.means)
