@@ -15,7 +15,9 @@ import io
 import json
 import os
 import pathlib
+import struct
 import textwrap
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -1214,9 +1216,6 @@ class _Pixels(io.RawIOBase):
 
 
 def _png_chunk(kind: bytes, data: bytes) -> bytes:
-    import struct
-    import zlib
-
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
@@ -1237,9 +1236,6 @@ def png_bytes(rgba: np.ndarray, level: int, dpi: int = DPI) -> bytes | None:
     >>> pixels[1, 2, 3] = 254; png_bytes(pixels, 1) is None
     True
     """
-    import struct
-    import zlib
-
     from PIL import Image
 
     rgba = np.ascontiguousarray(rgba, dtype=np.uint8)
