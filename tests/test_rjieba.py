@@ -21,6 +21,8 @@ import synth  # noqa: E402
 
 @pytest.fixture(scope="module")
 def pair() -> tuple[Tokenizer, Tokenizer]:
+    rj = Tokenizer(backend="rjieba")
+    rj._backend()  # built (and cached) once: the tokenizer tested starts from the cache, as every run's does
     return Tokenizer(backend="jieba"), Tokenizer(backend="rjieba")
 
 
@@ -146,6 +148,56 @@ def test_cutter_loaded_from_the_cache_cuts_as_one_built_afresh(tmp_path, monkeyp
     # Other user words (or another dictionary) are another cache entry, never the first one's.
     assert RJiebaCutter([("中文分词", None)], dictionary=small).total == 210 + 39
     assert len(list((tmp_path / "cache" / "rjieba").iterdir())) == 2
+
+
+def test_cutter_starts_from_jieba_rs_own_dictionary_when_it_holds_the_files(tmp_path, monkeypatch):
+    # jieba-rs ships jieba's dict.txt (sorted, its one repeated line once; the same words, frequencies and tags).
+    # The first cutter built compares the two and keeps the answer with its entries: the next ones start from
+    # jieba-rs's copy instead of adding 349,046 words, and cut as a cutter built from the file does.
+    import marshal
+
+    monkeypatch.setenv("COUNTYFISCAL_CACHE", str(tmp_path))
+    words = [("信访积案", None), ("诉求办理", 500), ("联席会议", None)]
+    fresh = RJiebaCutter(words, cache=False)
+    RJiebaCutter(words)
+    (cached,) = (tmp_path / "rjieba").iterdir()
+    head, (tail_words, tail_freqs), total = marshal.loads(cached.read_bytes())
+    assert head is None  # jieba-rs's copy stands for the file
+    assert tail_words[:3] == ["信访积案", "诉求办理", "联席会议"] and tail_freqs[1] == 500 and total == fresh.total
+    loaded = RJiebaCutter(words)
+    assert loaded.total == fresh.total
+    text = "\n".join(_corpus())
+    assert loaded.lcut(text) == fresh.lcut(text)
+    rng = random.Random(3)
+    for _ in range(300):
+        i = rng.randrange(len(text))
+        s = text[i:i + rng.randint(1, 30)]
+        assert loaded._rj.suggest_freq(s) == fresh._rj.suggest_freq(s), repr(s)
+
+
+@pytest.mark.parametrize("change", ["a word more", "a frequency changed"])
+def test_a_dictionary_unlike_jieba_rs_own_is_always_added_word_by_word(tmp_path, monkeypatch, change):
+    from countyfiscal.text.rjieba_backend import _load, jieba_dict_path
+
+    monkeypatch.setenv("COUNTYFISCAL_CACHE", str(tmp_path / "cache"))
+    lines = jieba_dict_path().read_text(encoding="utf-8").splitlines()
+    if change == "a word more":
+        lines.append("信访积案办理 9 n")
+    else:
+        i = next(i for i, ln in enumerate(lines) if ln.split()[0] == "信访")
+        word, n, tag = lines[i].split()
+        lines[i] = f"{word} {int(n) + 1000} {tag}"
+    mine = tmp_path / "dict.txt"
+    mine.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    built = RJiebaCutter([("诉求办理", None)], dictionary=mine)
+    (cached,) = (tmp_path / "cache" / "rjieba").iterdir()
+    head, tail, total = _load(cached)
+    assert head is not None and head[0] == [ln.split()[0] for ln in lines]  # the file's words, every line
+    loaded = RJiebaCutter([("诉求办理", None)], dictionary=mine)
+    text = "信访积案办理情况：信访工作联席会议，诉求办理"
+    assert loaded.lcut(text) == built.lcut(text) == RJiebaCutter([("诉求办理", None)], dictionary=mine,
+                                                                  cache=False).lcut(text)
+    assert loaded.total == built.total == total
 
 
 def test_dictionary_read_in_one_go_or_line_by_line_gives_the_same(tmp_path):
