@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 from urllib.parse import quote
 
@@ -325,6 +326,32 @@ def test_the_profile_of_an_unknown_department_stops_with_one_sentence(processed,
     assert info.value.ename == "DataError"
     assert info.value.evalue.startswith("department '不存在局' is not in the data; the departments read are: 曾都区信访局、")
     assert not (tmp_path / "figures").exists()  # it stopped before drawing anything
+
+
+def test_a_ctrl_c_while_the_workers_are_forked_stops_the_render(rendered, processed, tmp_path):
+    # os.fork runs Python callbacks; a KeyboardInterrupt raised inside one was printed as "Exception ignored" and
+    # dropped, and the render went on to the end. Held back while the pool forks, it stops the render: one sentence,
+    # exit 2, the previous report as it was and no new folder beside it.
+    reports = tmp_path / "reports"
+    shutil.copytree(rendered[0], reports)
+    before = sorted(str(p.relative_to(reports)) for p in reports.rglob("*"))
+    code = textwrap.dedent(f"""
+        import os, signal
+        from countyfiscal.report import render
+
+        def hook():
+            os.kill(os.getpid(), signal.SIGINT)
+            for _ in range(10000):  # Python would run the handler here, inside the fork's callback
+                pass
+
+        os.register_at_fork(after_in_parent=hook)
+        print(render.render_all({str(ROOT / "reports.yml")!r}, {str(reports)!r}, {str(processed)!r}, jobs=2))
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.stdout == "2\n"
+    assert done.stderr.strip() == f"countyfiscal figures: interrupted; the previous report in {reports} is unchanged"
+    assert sorted(str(p.relative_to(reports)) for p in reports.rglob("*")) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["reports"]
 
 
 def test_a_kernel_that_dies_fails_its_run_only_and_the_next_run_gets_a_new_kernel(processed, tmp_path, capsys):

@@ -90,9 +90,14 @@ def _die_with_parent(parent: int) -> None:
     threading.Thread(target=watch, daemon=True).start()
 
 
-def _worker_main(conn, fn: Callable, initializer: Callable | None, parent: int) -> None:
+def _worker_main(conn, fn: Callable, initializer: Callable | None, parent: int, mask: set | None = None) -> None:
     _die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Not the handler inherited from the parent's command (which raises to stop a run): a worker the parent or the
+    # interpreter's exit terminates just ends.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if mask is not None:  # the parent held SIGINT and SIGTERM back while it forked (``signals_held``)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
     faulthandler.disable()  # a crash is the parent's to report, in one sentence: no stack dump on the screen
     if initializer is not None:
         initializer()
@@ -157,11 +162,47 @@ def crash_reason(exitcode: int | None) -> str:
     return f"the reader crashed on it (its process exited with status {exitcode})"
 
 
+# Held back while the parent forks a worker (``signals_held``).
+_HELD = {signal.SIGINT, signal.SIGTERM}
+
+
+@contextlib.contextmanager
+def signals_held() -> Iterator[set | None]:
+    """SIGINT and SIGTERM held back in this thread while it forks; yields the signal mask to restore (None where
+    masks are not available).
+
+    ``os.fork`` runs Python callbacks around the fork (logging's, for one). A Ctrl-C or SIGTERM whose handler ran
+    inside one of them raised there, where Python prints "Exception ignored" and drops the exception: the run went
+    on to the end as if it had not been stopped. Held back, the signal arrives when the fork is over, in ordinary
+    code. The child starts with the signals held as well; ``_worker_main`` restores its mask."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield None
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+    try:
+        yield old
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
 class _Worker:
     def __init__(self, ctx, fn: Callable, initializer: Callable | None) -> None:
         parent_conn, child_conn = ctx.Pipe(duplex=True)
-        self.proc = ctx.Process(target=_worker_main, args=(child_conn, fn, initializer, os.getpid()), daemon=True)
-        self.proc.start()
+        self.proc = None
+        try:
+            with signals_held() as mask:
+                self.proc = ctx.Process(target=_worker_main, args=(child_conn, fn, initializer, os.getpid(), mask),
+                                        daemon=True)
+                self.proc.start()
+        except BaseException:  # a Ctrl-C held back during the fork lands here: the new process goes with it
+            if self.proc is not None and self.proc.pid is not None:
+                with contextlib.suppress(OSError):
+                    self.proc.kill()
+                self.proc.join()
+            for conn in (parent_conn, child_conn):
+                with contextlib.suppress(OSError):
+                    conn.close()
+            raise
         self.baseline_mb = _anon_mb(self.proc.pid)  # what it shares with the parent, copied at fork
         child_conn.close()
         self.conn = parent_conn
@@ -220,7 +261,7 @@ def _imap(fn: Callable[[Any], Any], items: list[Any], jobs: int, limits: Limits,
     todo: deque[int] = deque(range(n))
     done: dict[int, Any] = {}
     next_out = 0
-    workers = [_Worker(ctx, fn, initializer) for _ in range(max(1, min(jobs, n)))]
+    workers: list[_Worker] = []  # started inside the try below, so an interrupt while starting them stops them too
     last_memory_check = 0.0
 
     def fail_head(w: _Worker, reason: str) -> None:
@@ -239,6 +280,8 @@ def _imap(fn: Callable[[Any], Any], items: list[Any], jobs: int, limits: Limits,
 
     started = False
     try:
+        for _ in range(max(1, min(jobs, n))):
+            workers.append(_Worker(ctx, fn, initializer))
         while next_out < n:
             for w in workers:
                 while len(w.tasks) < PREFETCH and todo and todo[0] < next_out + ahead:

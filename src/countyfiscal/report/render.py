@@ -173,13 +173,16 @@ def _die_with_parent() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
-def _worker_init(log_path: str, env: dict[str, str]) -> None:
+def _worker_init(log_path: str, env: dict[str, str], mask: set | None = None) -> None:
     """Send the worker's stderr (kernel chatter) to the render log; give its kernels the report's environment; die
-    with the parent; leave Ctrl-C to the parent (which stops everything and says so)."""
+    with the parent; leave Ctrl-C to the parent (which stops everything and says so). ``mask``: the parent's signal
+    mask, restored (it held SIGINT and SIGTERM back while forking, ``workers.signals_held``)."""
     import signal
 
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if mask is not None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
     # The kernels inherit this limit: a notebook that runs away with memory fails alone (MemoryError, named in the
     # report) instead of waking the machine's OOM killer.
     import resource
@@ -446,11 +449,18 @@ def render_all(
             # Longest first: a run covering every department, then the comparison notebooks, then single profiles.
             at_once = {e["notebook"] for e in settings["runs"] if e.get("one_run")}
             todo.sort(key=lambda r: (r.notebook not in at_once, r.name != r.notebook, r.name))
-            pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_init, initargs=(str(log_path), env))
+            from countyfiscal.workers import signals_held
+
+            pool = None
             try:
                 declared = {n: set(notebook_parameters(notebooks_dir / f"{n}.ipynb")) for n in {r.notebook for r in todo}}
-                futures = {pool.submit(_execute, run, notebooks_dir, out_dir, {k: v for k, v in paths.items() if k in declared[run.notebook]},
-                                       settings["kernel"]): run for run in todo}
+                # The pool forks its workers at the first submit: a Ctrl-C then is held back until the forks are over
+                # (inside os.fork's callbacks it would be dropped), and the workers restore the signal mask.
+                with signals_held() as mask:
+                    pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_init,
+                                               initargs=(str(log_path), env, mask))
+                    futures = {pool.submit(_execute, run, notebooks_dir, out_dir, {k: v for k, v in paths.items() if k in declared[run.notebook]},
+                                           settings["kernel"]): run for run in todo}
                 with tqdm(total=len(futures), desc="notebooks", unit="nb", file=sys.stderr, mininterval=1.0) as bar:
                     for future in as_completed(futures):
                         try:
@@ -463,10 +473,11 @@ def render_all(
                         bar.set_postfix_str(name, refresh=False)
                         bar.update()
             except KeyboardInterrupt:
-                for process in list(getattr(pool, "_processes", {}).values()):
+                for process in list((getattr(pool, "_processes", None) or {}).values()):
                     with contextlib.suppress(Exception):
                         process.kill()
-                pool.shutdown(wait=False, cancel_futures=True)
+                if pool is not None:
+                    pool.shutdown(wait=False, cancel_futures=True)
                 shutil.rmtree(fresh, ignore_errors=True)
                 raise RenderError(f"interrupted; the previous report in {reports_dir} is unchanged") from None
             pool.shutdown()
