@@ -354,6 +354,7 @@ def test_the_corpus_step_in_many_groups_gives_the_tables_of_one(tmp_path, monkey
     assert text.count("226.7万元") >= 1
     (raw / "zz_restated.txt").write_text(text.replace("226.7万元", "236.7万元", 1), encoding="utf-8")
     one, many = tmp_path / "one", tmp_path / "many"
+    monkeypatch.setattr(pipeline, "POOL_MIN_DOCUMENTS", 0)  # the corpus step on the pool, however small the corpus
     run_extract(raw, one, jobs=2, progress=False, text_mining=False)
     monkeypatch.setattr(pipeline, "DEPARTMENT_BATCH_ROWS", 1)
     run_extract(raw, many, jobs=2, progress=False, text_mining=False)
@@ -371,12 +372,39 @@ def test_the_default_run_gives_the_same_bytes_for_any_jobs(raw, tmp_path, monkey
     monkeypatch.setattr(pipeline, "DEPARTMENT_BATCH_ROWS", 1)
     monkeypatch.setattr(pipeline, "KEYWORD_CHUNK", 1)
     monkeypatch.setattr(pipeline, "KEYWORD_TASK", 1)
+    monkeypatch.setattr(pipeline, "POOL_MIN_DOCUMENTS", 0)
     trees = []
     for jobs in (0, 1, 2):
         run_extract(raw, tmp_path / f"jobs{jobs}", jobs=jobs, progress=False)
         trees.append(_tree(tmp_path / f"jobs{jobs}"))
     assert trees[0] == trees[1] == trees[2]
     assert {"keywords.csv", "metrics.csv", "statements.csv", "themes.csv"} <= set(trees[0])
+
+
+def test_a_small_corpus_keeps_the_steps_after_reading_in_its_own_process(raw, tmp_path, monkeypatch):
+    """Below POOL_MIN_DOCUMENTS readable documents the corpus step and the keyword pass run in the run's process at
+    any --jobs (forking a pool would cost more than it shares); from it they go to the pool. The same bytes."""
+    import countyfiscal.pipeline as pipeline
+
+    pool_jobs = []
+    on_pool = pipeline._on_pool
+
+    def spy(fn, items, jobs):
+        pool_jobs.append(jobs)
+        return on_pool(fn, items, jobs)
+
+    monkeypatch.setattr(pipeline, "_on_pool", spy)
+    monkeypatch.setattr(pipeline, "DEPARTMENT_BATCH_ROWS", 1)  # several tasks, so the pool would be used
+    monkeypatch.setattr(pipeline, "KEYWORD_CHUNK", 1)
+    monkeypatch.setattr(pipeline, "KEYWORD_TASK", 1)
+    run_extract(raw, tmp_path / "small", jobs=2, progress=False)
+    status = pd.read_csv(tmp_path / "small" / "documents.csv")["status"]
+    readable = int(status.isin(["ok", "partial"]).sum())
+    assert 2 <= readable < pipeline.POOL_MIN_DOCUMENTS
+    monkeypatch.setattr(pipeline, "POOL_MIN_DOCUMENTS", readable)
+    run_extract(raw, tmp_path / "pooled", jobs=2, progress=False)
+    assert pool_jobs == [1, 2]
+    assert _tree(tmp_path / "small") == _tree(tmp_path / "pooled")
 
 
 def test_the_keywords_file_does_not_depend_on_the_keyword_task_size(tmp_path, monkeypatch):
@@ -398,6 +426,7 @@ def test_the_keywords_file_does_not_depend_on_the_keyword_task_size(tmp_path, mo
         (raw / f"{i:02d}_{stem}.txt").write_text(text, encoding="utf-8")
 
     monkeypatch.setattr(pipeline, "KEYWORD_CHUNK", 2)
+    monkeypatch.setattr(pipeline, "POOL_MIN_DOCUMENTS", 0)
     outs = []
     for task in (1, 2, 7):
         monkeypatch.setattr(pipeline, "KEYWORD_TASK", task)
