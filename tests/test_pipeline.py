@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -405,6 +406,30 @@ def test_a_small_corpus_keeps_the_steps_after_reading_in_its_own_process(raw, tm
     run_extract(raw, tmp_path / "pooled", jobs=2, progress=False)
     assert pool_jobs == [1, 2]
     assert _tree(tmp_path / "small") == _tree(tmp_path / "pooled")
+
+
+def test_the_workers_fork_with_what_the_run_holds_frozen(raw, tmp_path, monkeypatch):
+    """What the run's process holds when the workers fork (modules, pandas, the tokenizer) is frozen first
+    (gc.freeze), so a worker's full collections do not walk it; the run unfreezes it when it ends."""
+    import gc
+
+    import countyfiscal.pipeline as pipeline
+
+    seen = tmp_path / "seen"
+    seen.mkdir()
+    work = pipeline.work
+
+    def spy(job, **kw):  # runs in the workers
+        (seen / f"{os.getpid()}-{job.name}").write_text(str(gc.get_freeze_count()))
+        return work(job, **kw)
+
+    monkeypatch.setattr(pipeline, "work", spy)
+    assert gc.get_freeze_count() == 0
+    run_extract(raw, tmp_path / "out", jobs=2, progress=False)
+    frozen = [int(p.read_text()) for p in seen.iterdir()]
+    assert len(frozen) >= 5  # every file the workers read
+    assert min(frozen) > 50_000  # the package, pandas and the tokenizer's objects
+    assert gc.get_freeze_count() == 0
 
 
 def test_the_keywords_file_does_not_depend_on_the_keyword_task_size(tmp_path, monkeypatch):
