@@ -581,9 +581,8 @@ def _run(raw_dir: Path, entries: list[Entry], out: Path, jobs: int, progress: bo
         # their results reach the file a whole chunk at a time, so its row groups do not depend on KEYWORD_TASK.
         pending: list[tuple[str, list[list]]] = []
         done_docs = 0
-        # A small corpus's steps stay in this process: forking the pool would cost more than it shares.
-        readable = counts.get("ok", 0) + counts.get("partial", 0)
-        pool_jobs = jobs if readable >= POOL_MIN_DOCUMENTS else 1
+        readable = sum(counts.get(status, 0) for status in READABLE)
+        pool_jobs = jobs if readable >= POOL_MIN_DOCUMENTS else 1  # a small run's steps stay in this process
         for (kind, item), result in zip(tasks, _on_pool(functools.partial(_post_task, fns), tasks, pool_jobs)):
             if kind == 0:
                 metrics.add(*result)
