@@ -157,3 +157,28 @@ def test_a_worker_has_its_callers_signal_mask_ignores_ctrl_c_and_ends_on_sigterm
             (True, True, signal.pthread_sigmask(signal.SIG_BLOCK, set()))]
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def _sleep(seconds):
+    time.sleep(seconds)
+    return seconds
+
+
+@pytest.mark.parametrize("seconds, most", [(0.001, 8), (0.1, 2)])
+def test_a_worker_holds_more_short_inputs_than_long_ones(monkeypatch, seconds, most):
+    # A caller that takes its time over each result (as the run writing a batch) must not leave a worker waiting: a
+    # worker holds as many inputs as take ≈ PREFETCH_SECONDS by the time inputs have taken so far, 2 to 8.
+    import countyfiscal.workers as workers
+
+    held = []
+    send = workers._Worker.send
+
+    def spy(self, seq, item):
+        send(self, seq, item)
+        held.append(len(self.tasks))
+
+    monkeypatch.setattr(workers._Worker, "send", spy)
+    n = 60 if most == 8 else 8
+    for _ in imap(_sleep, [seconds] * n, 2, on_failure=_failed):
+        time.sleep(0.005)
+    assert max(held) == most
