@@ -51,7 +51,7 @@ class FileResult:
     text: str | None = None
     error: str = ""  # traceback of an unexpected failure, for the log file only
     text_key: str = ""  # fingerprint of the text when the text itself is not carried (in a worker's result)
-    flags: list[dict] | None = None  # this document's flag rows, when checked in the worker
+    flags: list[tuple] | None = None  # this document's flags when checked in the worker (``checks.flag_records``)
     doc_flags: list[dict] = field(default_factory=list)  # flags raised while reading/extracting it (Document.flags)
     statements: list[dict] | None = None  # its statement rows (columns of the statements table), from the worker
     # its text mining (document_stats), from the worker; the parent gets it pickled (``encode_in_worker``): the
@@ -301,13 +301,14 @@ def finish_in_worker(res: FileResult, checks: bool = True, text_mining: bool = T
     if res.document["status"] not in READABLE:
         return res
     if checks:
-        from countyfiscal.audit.checks import check_document, document_statements
+        from countyfiscal.audit.checks import check_document, document_statements, flag_records
 
         page_at = _page_at(res.page_starts)
         statements = document_statements(res.figures, text, res.document, page_at)
         # The "三公" zero-budget check runs over the corpus (a budget may be another document's), as run_checks does.
-        res.flags = check_document(res.figures, res.document, text, page_at, statements=statements,
-                                   execution_inputs=False) + res.doc_flags
+        # As records, sorted: the run's own process only merges them (documents come in file order).
+        res.flags = flag_records(check_document(res.figures, res.document, text, page_at, statements=statements,
+                                                execution_inputs=False) + res.doc_flags)
         res.statements = _statement_rows(res.document["file"], statements, res.page_starts)
     if text_mining:
         res.text_stats = _text().document_stats(text, res.document)
@@ -682,7 +683,7 @@ def _int_or_none(value) -> int | None:
 
 
 def _check(raw_dir: Path, out: Path) -> int:
-    from countyfiscal.audit.checks import check_document, document_statements
+    from countyfiscal.audit.checks import check_document, document_statements, flag_records
     from countyfiscal.extract import extract_all
     from countyfiscal.ingest import read_bytes
     from countyfiscal.model import RejectedInput
@@ -728,7 +729,8 @@ def _check(raw_dir: Path, out: Path) -> int:
             page_at = _page_at(page_starts)
             st = document_statements(figs, text, doc, page_at) if text is not None else None
             extra = kept.get(file, []) if kept is not None else read_flags
-            flags.add(check_document(figs, doc, text, page_at, statements=st, execution_inputs=False) + extra)
+            flags.add(flag_records(check_document(figs, doc, text, page_at, statements=st, execution_inputs=False)
+                                   + extra))
             if st:
                 statements.add(_statement_rows(file, st, page_starts))
         statements.finish()
@@ -1238,14 +1240,15 @@ class _FigureWriter(_RowStream):
 
 
 class _FlagSpill:
-    """Per-document flag rows, spilled in sorted batches (``checks.flags_table``) to a Parquet file of the work
-    folder; ``finish`` merges them with the corpus step's flags into flags.csv/.parquet, as ``checks.run_checks``
-    would sort and de-duplicate the lot, without holding them all."""
+    """Per-document flags (``checks.flag_records`` of each document, documents in file order: the records in
+    ``flags_table``'s order), spilled in batches to a Parquet file of the work folder; ``finish`` merges them with
+    the corpus step's flags into flags.csv/.parquet, as ``checks.run_checks`` would sort and de-duplicate the lot,
+    without holding them all."""
 
     def __init__(self, work_dir: Path, batch_rows: int) -> None:
         self.path = work_dir / "flags.spill.parquet"
         self.batch_rows = batch_rows
-        self.rows: list[dict] = []
+        self.rows: list[tuple] = []
         self._writer = None
 
     def __enter__(self):
@@ -1256,8 +1259,9 @@ class _FlagSpill:
             self._writer.close()
             self._writer = None
 
-    def add(self, rows: list[dict]) -> None:
-        self.rows.extend(rows)
+    def add(self, records: list[tuple]) -> None:
+        """One document's ``flag_records``."""
+        self.rows.extend(records)
         if len(self.rows) >= self.batch_rows:
             self._flush()
 
@@ -1265,11 +1269,11 @@ class _FlagSpill:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        from countyfiscal.audit.checks import flags_table
-
         if not self.rows:
             return
-        table = pa.Table.from_pandas(flags_table(self.rows), preserve_index=False)
+        specs = TABLES["flags"]
+        table = pa.Table.from_arrays([pa.array(col, type=pa.int64() if f.dtype == "Int64" else pa.string())
+                                      for f, col in zip(specs, zip(*self.rows))], names=[f.name for f in specs])
         self.rows = []
         if self._writer is None:
             self._writer = pq.ParquetWriter(self.path, table.schema)
@@ -1280,7 +1284,7 @@ class _FlagSpill:
         corpus step), merged in flags_table's order and de-duplicated as it does; the row count."""
         from countyfiscal.audit.checks import FLAG_ORDER
 
-        self._flush()
+        last, self.rows = self.rows, []  # not spilled: they join the merge as they are
         self.__exit__()
         specs = TABLES["flags"]
         names = [f.name for f in specs]
@@ -1291,10 +1295,13 @@ class _FlagSpill:
             # A missing year sorts last, as pandas' na_position="last" (checks.flags_table's order).
             return tuple((rec[i] is None, rec[i] or 0) if i in ints else rec[i] for i in order)
 
-        writer = _RecordStream(out, "flags", self.batch_rows)
-        last_key, seen = None, set()
+        # Written as the streams of the reading are (``encode``: the bytes pandas writes, at a fraction of the cost
+        # of a DataFrame); its "frame" typing is flags_table's, whose texts are never missing. No flags at all: the
+        # typed empty table of ``checks.empty_flags``, as before.
+        writer: _RowStream | _RecordStream | None = None
+        last_key, seen, batch = None, set(), []
         # Ties keep run_checks' order: a document's own flags first, then the corpus step's.
-        sources = [_records_of(self.path, names)] + [_records_of(p, names) for p in corpus_spills]
+        sources = [_records_of(self.path, names), last] + [_records_of(p, names) for p in corpus_spills]
         for rec in heapq.merge(*sources, key=key):
             k = key(rec)
             if k != last_key:
@@ -1302,11 +1309,24 @@ class _FlagSpill:
             if rec in seen:
                 continue
             seen.add(rec)
-            writer.add(rec)
+            batch.append(rec)
+            if len(batch) == self.batch_rows:  # (one row group a batch, as batch_rows makes them)
+                writer = _add_flags(writer, out, batch, self.batch_rows)
+                batch = []
+        if batch:
+            writer = _add_flags(writer, out, batch, self.batch_rows)
+        writer = writer or _RecordStream(out, "flags", self.batch_rows)
         writer.finish()
         for p in [self.path, *corpus_spills]:
             p.unlink(missing_ok=True)
         return writer.n_rows
+
+
+def _add_flags(writer: _RowStream | None, out: Path, batch: list[tuple], batch_rows: int) -> _RowStream:
+    """A batch of flag records (``batch_rows``, or the last ones) added to the flags' stream, opened by the first."""
+    writer = writer or _RowStream(out, "flags", batch_rows)
+    writer.add(batch)
+    return writer
 
 
 def _records_of(path: Path, names: list[str]) -> Iterator[tuple]:

@@ -1201,6 +1201,20 @@ def flags_table(rows: list[dict]) -> pd.DataFrame:
     """Flag dicts -> the flags table: its columns and dtypes, duplicates dropped, sorted by FLAG_ORDER (stable)."""
     if not rows:
         return empty_flags()
+    columns = list(zip(*flag_records(rows)))
+    return pd.DataFrame({f.name: pd.array(list(col), dtype="Int64" if f.dtype == "Int64" else str)
+                         for f, col in zip(fields.TABLES["flags"], columns)})
+
+
+def flag_records(rows: list[dict]) -> list[tuple]:
+    """The rows of ``flags_table(rows)`` as tuples in its column order (a text "", never missing; a year an int or
+    None), without building the table.
+
+    >>> [r[:6] for r in flag_records([{"file": "b", "check": "share", "fiscal_year": "2024"},
+    ...                               {"file": "a", "check": "share"},
+    ...                               {"file": "b", "check": "share", "fiscal_year": 2024.0}])]
+    [('a', 'share', '', '', '', None), ('b', 'share', '', '', '', 2024)]
+    """
     specs = fields.TABLES["flags"]
     seen, out = set(), []
     for r in rows:
@@ -1216,9 +1230,7 @@ def flags_table(rows: list[dict]) -> pd.DataFrame:
         return tuple((rec[i] is None, rec[i] or 0) if specs[i].dtype == "Int64" else rec[i] for i in order)
 
     out.sort(key=key)
-    columns = list(zip(*out))
-    return pd.DataFrame({f.name: pd.array(list(col), dtype="Int64" if f.dtype == "Int64" else str)
-                         for f, col in zip(specs, columns)})
+    return out
 
 
 def _figure_checks(figs: Figures, file: str) -> list[dict]:
