@@ -563,7 +563,7 @@ def _run(raw_dir: Path, entries: list[Entry], out: Path, jobs: int, progress: bo
         # chunks of documents) do not need each other: their tasks go to one pool, so neither waits for the
         # other's last task.
         tasks: list[tuple[int, Any]] = []
-        fns: list[Callable] = [None, None]
+        fns: list[Callable] = [None, None, None]
         if checks:
             statements.finish()
             table = pd.read_parquet(out / "documents.parquet")
@@ -576,6 +576,9 @@ def _run(raw_dir: Path, entries: list[Entry], out: Path, jobs: int, progress: bo
             # Pass 2 on forked processes that inherit the corpus counts: runs of documents, in order.
             fns[1] = functools.partial(_keyword_chunk, keyword_spill, corpus)
             tasks += [(1, chunk) for chunk in keyword_spill.chunks(math.gcd(KEYWORD_TASK, KEYWORD_CHUNK))]
+            # The recurring themes need only the corpus counts: written by a task of the pool too (the last one).
+            fns[2] = functools.partial(_recurring_themes, out, corpus)
+            tasks.append((2, None))
         metrics = stack.enter_context(_MetricsWriter(out, batch_rows)) if checks else None
         keywords = stack.enter_context(_RowStream(out, "keywords", batch_rows, mode="astype")) if text else None
         # Keyword tasks are smaller than the chunks the keywords file is written in (the pool balances better);
@@ -588,6 +591,8 @@ def _run(raw_dir: Path, entries: list[Entry], out: Path, jobs: int, progress: bo
             if kind == 0:
                 metrics.add(*result)
                 continue
+            if kind == 2:
+                continue
             pending.append(result)
             done_docs += item[1]
             if done_docs % KEYWORD_CHUNK == 0 or done_docs == len(keyword_spill.offsets):
@@ -598,7 +603,6 @@ def _run(raw_dir: Path, entries: list[Entry], out: Path, jobs: int, progress: bo
             del table
         if text:
             keywords.finish()
-            write_table(corpus.recurring_themes(), out, "recurring_themes")
     _write_log(out, errors)
     _remove_tree(work_dir)
     return {
@@ -626,9 +630,15 @@ KEYWORD_TASK = 125
 
 
 def _post_task(fns: list[Callable], task: tuple[int, Any]):
-    """A task of the steps after reading: ``fns[kind](item)`` (0: a group of the corpus step, 1: a keyword chunk)."""
+    """A task of the steps after reading: ``fns[kind](item)`` (0: a group of the corpus step, 1: a keyword chunk,
+    2: the recurring themes)."""
     kind, item = task
     return fns[kind](item)
+
+
+def _recurring_themes(out: Path, corpus, _) -> None:
+    """recurring_themes.csv/.parquet, from the corpus counts."""
+    write_table(corpus.recurring_themes(), out, "recurring_themes")
 
 
 def _keyword_chunk(spill: _Spill, corpus, chunk: tuple[int, int]) -> tuple[bytes, list[list] | int]:
@@ -748,8 +758,8 @@ def _corpus_step(out: Path, work_dir: Path, documents: pd.DataFrame, batch_rows:
     departments: the paths are returned), and metrics.csv/.parquet (written); see ``_corpus_plan``."""
     task, groups = _corpus_plan(out, work_dir, documents)
     with _MetricsWriter(out, batch_rows) as metrics:
-        for spill, m in _on_pool(task, range(groups), jobs):
-            metrics.add(spill, m)
+        for result in _on_pool(task, range(groups), jobs):
+            metrics.add(*result)
         return metrics.finish()
 
 
@@ -798,11 +808,12 @@ class _MetricsWriter:
     def __exit__(self, *exc) -> None:
         self.metrics._close()
 
-    def add(self, spill: Path | None, m: pd.DataFrame) -> None:
+    def add(self, spill: Path | None, m: pd.DataFrame, text: str) -> None:
+        """A group's flag spill, metrics and the metrics' ``csv_text``."""
         if spill is not None:
             self.spills.append(spill)
         if len(m):
-            self.metrics.add(m)
+            self.metrics.add(m, text)
 
     def finish(self) -> list[Path]:
         """Write the rest; the flag spills, in group order."""
@@ -835,8 +846,8 @@ def _on_pool(fn, items, jobs: int) -> Iterator:
 
 
 def _corpus_group(out: Path, work_dir: Path, documents: pd.DataFrame, files: list[list[str]],
-                  i: int) -> tuple[Path | None, pd.DataFrame]:
-    """One group's corpus flags (a sorted Parquet spill, or None) and metrics."""
+                  i: int) -> tuple[Path | None, pd.DataFrame, str]:
+    """One group's corpus flags (a sorted Parquet spill, or None), metrics and their ``csv_text``."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -850,7 +861,8 @@ def _corpus_group(out: Path, work_dir: Path, documents: pd.DataFrame, files: lis
     if flags:
         spill = work_dir / f"corpus-flags-{i:05d}.parquet"
         pq.write_table(pa.Table.from_pandas(flags_table(flags), preserve_index=False), spill)
-    return spill, compute_metrics(figures, docs, statements=statements)
+    metrics = compute_metrics(figures, docs, statements=statements)
+    return spill, metrics, csv_text(metrics)
 
 
 def _route(path: Path, group_of: dict[str, int], work_dir: Path, name: str) -> None:
@@ -975,6 +987,12 @@ def _to_csv(df: pd.DataFrame, target, header: bool = True) -> None:
     csv_safe(df).to_csv(target, index=False, header=header, encoding="utf-8", lineterminator="\n")
 
 
+def csv_text(df: pd.DataFrame) -> str:
+    """The CSV lines ``_to_csv`` writes for the rows of ``df``, without the header (each row's text depends on that
+    row only: a table's text is its frames' texts one after another)."""
+    return csv_safe(df).to_csv(index=False, header=False, lineterminator="\n")
+
+
 def write_table(df: pd.DataFrame, out_dir: Path, name: str, parquet: bool = True) -> None:
     """Write name.csv (file names made safe for spreadsheets) and name.parquet (names as they are) into out_dir."""
     _to_csv(df, out_dir / f"{name}.csv")
@@ -1026,10 +1044,13 @@ class _TableStream:
         self.n_rows += len(df)
 
     def _write(self, df: pd.DataFrame, first: bool) -> None:
+        _to_csv(df, self._csv, header=first)
+        self._write_parquet(df)
+
+    def _write_parquet(self, df: pd.DataFrame) -> None:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        _to_csv(df, self._csv, header=first)
         table = pa.Table.from_pandas(df, preserve_index=False)
         if self._schema is None:
             self._schema = table.schema
@@ -1169,15 +1190,22 @@ class _RowStream:
 
 
 class _FrameStream(_TableStream):
-    """Frames already typed and sorted (documents', or department groups'), written in batches of ``batch_rows``
-    rows, so the files do not depend on how the rows were split into frames."""
+    """Frames already typed and sorted (department groups'), each with its ``csv_text`` (made where the frame was:
+    on the pool's processes). The text goes to NAME.csv as it comes; the rows go to NAME.parquet in batches of
+    ``batch_rows`` rows, so the files do not depend on how the rows were split into frames."""
 
     def __init__(self, out_dir: Path, name: str, batch_rows: int = BATCH_ROWS) -> None:
         super().__init__(out_dir, name, batch_rows)
         self.frames: list[pd.DataFrame] = []
         self.pending = 0
+        self.started = False  # the header written
 
-    def add(self, df: pd.DataFrame) -> None:  # type: ignore[override]
+    def add(self, df: pd.DataFrame, text: str | None = None) -> None:  # type: ignore[override]
+        """A frame and its ``csv_text`` (None: made here)."""
+        if not self.started:
+            _to_csv(df.iloc[:0], self._csv)
+            self.started = True
+        self._csv.write(csv_text(df) if text is None else text)
         self.frames.append(df)
         self.pending += len(df)
         self.n_rows += len(df)
@@ -1195,15 +1223,17 @@ class _FrameStream(_TableStream):
             df = df.iloc[self.batch_rows:]
         self.frames, self.pending = ([df] if len(df) else []), len(df)
 
+    def _write(self, df: pd.DataFrame, first: bool) -> None:
+        self._write_parquet(df)  # (its text is in the file already)
+
     def finish(self) -> None:
-        if self.n_batches == 0 and self.pending == 0 and self.frames:
-            self._write(self.frames[0], True)  # an empty table: its header and schema
+        if not self.started:
+            self.add(frame(self.name, []))
+        if self.n_batches == 0 and self.pending == 0:
+            self._write(self.frames[0], True)  # an empty table: its schema
             self.n_batches = 1
             self.frames = []
         self._flush(last=True)
-        if self.n_batches == 0:
-            self._write(frame(self.name, []), True)
-            self.n_batches = 1
         self._close()
 
 
