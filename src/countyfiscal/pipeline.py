@@ -378,6 +378,8 @@ def nfkc(text: str) -> str:
 
 # Rows are written in batches of at least this many (always whole documents), so memory stays flat.
 BATCH_ROWS = 20_000
+# The write buffer of the streamed CSV files and spills, in bytes.
+WRITE_BUFFER = 1 << 20
 FIGURE_SORT = ["file", "start", "end", "measure", "code", "fiscal_year", "basis", "source"]
 NA_PARTITION = "__HIVE_DEFAULT_PARTITION__"
 
@@ -1087,7 +1089,9 @@ class _RowStream:
         self.pending = 0
         self.n_batches = 0
         self.n_rows = 0
-        self._csv = open(out_dir / f"{name}.csv", "wb")  # UTF-8, as ``encode`` gives it
+        # UTF-8, as ``encode`` gives it. A document's text (5-20 KB a table) is larger than the default buffer; with
+        # 1 MB the writes cost half the CPU (four tables of 1,000 synthetic documents' sizes: 36 -> 17 ms).
+        self._csv = open(out_dir / f"{name}.csv", "wb", buffering=WRITE_BUFFER)
         self._parquet = None
 
     def __enter__(self):
@@ -1394,7 +1398,7 @@ class _Spill:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._fh = open(path, "wb")
+        self._fh = open(path, "wb", buffering=WRITE_BUFFER)
         self.offsets: list[int] = []
 
     def __enter__(self):
