@@ -115,18 +115,24 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def test_a_ctrl_c_that_lands_while_a_worker_is_forked_stops_the_caller():
+@pytest.mark.parametrize("other_thread", [False, True])
+def test_a_ctrl_c_that_lands_while_a_worker_is_forked_stops_the_caller(other_thread):
     # os.fork runs Python callbacks around the fork; a KeyboardInterrupt raised inside one is printed as "Exception
     # ignored" and dropped, and the run went on to its end. The signal is held back while a worker is forked, so it
     # reaches the caller afterwards, and the worker just started goes with it (nothing is left to print at exit).
-    code = textwrap.dedent("""
-        import os, signal
+    # Another thread that does not hold it back (numpy's BLAS threads, tqdm's monitor) takes it instead, and its
+    # handler ran in the callback all the same ("finished": the render's test failed so when a BLAS thread was up).
+    code = textwrap.dedent(f"""
+        import os, signal, threading, time
         from countyfiscal.workers import imap
+
+        if {other_thread}:
+            threading.Thread(target=time.sleep, args=(30,), daemon=True).start()
 
         def hook():
             os.kill(os.getpid(), signal.SIGINT)
-            for _ in range(10000):  # Python would run the handler here, inside the fork's callback
-                pass
+            for _ in range(20):  # Python would run the handler here, inside the fork's callback (the sleeps give
+                time.sleep(0.001)  # the other thread time to take the signal)
 
         os.register_at_fork(after_in_parent=hook)
         try:

@@ -182,15 +182,31 @@ def signals_held() -> Iterator[set | None]:
     ``os.fork`` runs Python callbacks around the fork (logging's, for one). A Ctrl-C or SIGTERM whose handler ran
     inside one of them raised there, where Python prints "Exception ignored" and drops the exception: the run went
     on to the end as if it had not been stopped. Held back, the signal arrives when the fork is over, in ordinary
-    code. The child starts with the signals held as well; ``_worker_main`` restores its mask."""
+    code. The child starts with the signals held as well; ``_worker_main`` restores its mask.
+
+    The mask holds them back from this thread only: another thread that does not hold them (numpy's BLAS threads,
+    tqdm's monitor) takes the signal, and Python then runs the handler in the main thread, inside a callback again.
+    So, in the main thread, the Python handlers are swapped for one that notes the signal, and a signal noted is
+    raised again once the fork is over and the handlers are back. A child inherits the noting handler: it must set
+    its own (``_worker_main`` and the render's workers do)."""
     if not hasattr(signal, "pthread_sigmask"):
         yield None
         return
+    noted: list[int] = []
+    handlers = {}
+    if threading.current_thread() is threading.main_thread():
+        for signum in _HELD:
+            if signal.getsignal(signum) is not None:  # (None: a handler not set from Python, left alone)
+                handlers[signum] = signal.signal(signum, lambda n, frame: noted.append(n))
     old = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
     try:
         yield old
     finally:
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
         signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        for signum in dict.fromkeys(noted):
+            signal.raise_signal(signum)
 
 
 class _Worker:

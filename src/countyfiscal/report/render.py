@@ -181,6 +181,9 @@ def _worker_init(log_path: str, env: dict[str, str], mask: set | None = None) ->
 
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Not the handler the parent had while it forked (``signals_held`` notes signals there): a worker terminated
+    # just ends.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if mask is not None:
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)
     # The kernels inherit this limit: a notebook that runs away with memory fails alone (MemoryError, named in the
