@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import textwrap
@@ -347,7 +348,10 @@ def test_a_ctrl_c_while_the_workers_are_forked_stops_the_render(rendered, proces
         os.register_at_fork(after_in_parent=hook)
         print(render.render_all({str(ROOT / "reports.yml")!r}, {str(reports)!r}, {str(processed)!r}, jobs=2))
     """)
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    # As a command in the foreground of a terminal: a test run from a background job (`&`, nohup) has SIGINT ignored
+    # (this test failed so in a fresh clone's `.ci/run` started with `&`).
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                          preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     assert done.stdout == "2\n"
     assert done.stderr.strip() == f"countyfiscal figures: interrupted; the previous report in {reports} is unchanged"
     assert sorted(str(p.relative_to(reports)) for p in reports.rglob("*")) == before

@@ -142,7 +142,9 @@ def test_a_ctrl_c_that_lands_while_a_worker_is_forked_stops_the_caller(other_thr
         else:
             print("finished", results)
     """)
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    # As a command in the foreground of a terminal: a test run from a background job (`&`, nohup) has SIGINT ignored.
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                          preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     assert (done.stdout, done.stderr) == ("stopped\n", "")
 
 
