@@ -850,10 +850,9 @@ def _on_pool(fn, items, jobs: int) -> Iterator:
 def _corpus_group(out: Path, work_dir: Path, documents: pd.DataFrame, files: list[list[str]],
                   i: int) -> tuple[Path | None, pd.DataFrame, str]:
     """One group's corpus flags (a sorted Parquet spill, or None), metrics and their ``csv_text``."""
-    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from countyfiscal.audit.checks import check_cross_document, check_execution_inputs, flags_table
+    from countyfiscal.audit.checks import check_cross_document, check_execution_inputs, flag_records
     from countyfiscal.analysis.metrics import compute_metrics
 
     figures, statements = (_group_rows(out / f"{name}.parquet", work_dir, name, i) for name in ("figures", "statements"))
@@ -862,7 +861,7 @@ def _corpus_group(out: Path, work_dir: Path, documents: pd.DataFrame, files: lis
     spill = None
     if flags:
         spill = work_dir / f"corpus-flags-{i:05d}.parquet"
-        pq.write_table(pa.Table.from_pandas(flags_table(flags), preserve_index=False), spill)
+        pq.write_table(_flags_arrow(flag_records(flags)), spill)
     metrics = compute_metrics(figures, docs, statements=statements)
     return spill, metrics, csv_text(metrics)
 
@@ -1300,14 +1299,11 @@ class _FlagSpill:
             self._flush()
 
     def _flush(self) -> None:
-        import pyarrow as pa
         import pyarrow.parquet as pq
 
         if not self.rows:
             return
-        specs = TABLES["flags"]
-        table = pa.Table.from_arrays([pa.array(col, type=pa.int64() if f.dtype == "Int64" else pa.string())
-                                      for f, col in zip(specs, zip(*self.rows))], names=[f.name for f in specs])
+        table = _flags_arrow(self.rows)
         self.rows = []
         if self._writer is None:
             self._writer = pq.ParquetWriter(self.path, table.schema)
@@ -1354,6 +1350,16 @@ class _FlagSpill:
         for p in [self.path, *corpus_spills]:
             p.unlink(missing_ok=True)
         return writer.n_rows
+
+
+def _flags_arrow(records: list[tuple]):
+    """Flag records (``checks.flag_records``, at least one) as an Arrow table of a spill (read back by
+    ``_records_of``)."""
+    import pyarrow as pa
+
+    specs = TABLES["flags"]
+    return pa.Table.from_arrays([pa.array(col, type=pa.int64() if f.dtype == "Int64" else pa.string())
+                                 for f, col in zip(specs, zip(*records))], names=[f.name for f in specs])
 
 
 def _add_flags(writer: _RowStream | None, out: Path, batch: list[tuple], batch_rows: int) -> _RowStream:
