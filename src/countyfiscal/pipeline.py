@@ -589,17 +589,20 @@ def _run(raw_dir: Path, entries: list[Entry], out: Path, jobs: int, progress: bo
         done_docs = 0
         readable = sum(counts.get(status, 0) for status in READABLE)
         pool_jobs = jobs if readable >= POOL_MIN_DOCUMENTS else 1  # a small run's steps stay in this process
-        for (kind, item), result in zip(tasks, _on_pool(functools.partial(_post_task, fns), tasks, pool_jobs)):
-            if kind == 0:
-                metrics.add(*result)
-                continue
-            if kind == 2:
-                continue
-            pending.append(result)
-            done_docs += item[1]
-            if done_docs % KEYWORD_CHUNK == 0 or done_docs == len(keyword_spill.offsets):
-                keywords.add_all(pending)
-                pending = []
+        # Closed as the loop ends, not when the generator is collected: a Ctrl-C or SIGTERM while its workers stop
+        # would then be raised inside a finaliser, where Python drops the exception (the run went on and published).
+        with contextlib.closing(_on_pool(functools.partial(_post_task, fns), tasks, pool_jobs)) as post:
+            for (kind, item), result in zip(tasks, post):
+                if kind == 0:
+                    metrics.add(*result)
+                    continue
+                if kind == 2:
+                    continue
+                pending.append(result)
+                done_docs += item[1]
+                if done_docs % KEYWORD_CHUNK == 0 or done_docs == len(keyword_spill.offsets):
+                    keywords.add_all(pending)
+                    pending = []
         if checks:
             n_flags = flags.finish(out, metrics.finish())
             del table
