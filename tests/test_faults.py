@@ -276,3 +276,77 @@ def test_a_stopped_run_says_so_in_one_sentence_and_leaves_the_previous_outputs(l
     assert _one_sentence(stderr) == "countyfiscal extract: stopped before the end; the previous outputs are unchanged"
     assert _tree(out) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == [".out.lock", "out", "raw"]
+
+
+# Run as the command, with a patch: the run's process sends itself ``how`` at a moment chosen by {when}.
+_STOP_WITHIN = """
+import os, signal, sys
+import countyfiscal.pipeline as pipeline
+import countyfiscal.workers as workers
+from countyfiscal.cli import main
+
+how = signal.{how}
+{when}
+sys.exit(main(sys.argv[1:]))
+"""
+
+# While the steps after reading stop their pool's workers (small corpora use a pool too, here): the pool's generator
+# was left to be collected after the loop over its results, so the signal's exception was raised in a finaliser.
+_WHILE_THE_POOL_STOPS = """
+pipeline.POOL_MIN_DOCUMENTS = 0
+on_pool, ask_to_stop, after = pipeline._on_pool, workers._Worker.ask_to_stop, []
+
+def _on_pool(*a, **k):
+    after.append(True)
+    return on_pool(*a, **k)
+
+def ask(self):
+    if after and after.pop():
+        os.kill(os.getpid(), how)
+    ask_to_stop(self)
+
+pipeline._on_pool, workers._Worker.ask_to_stop = _on_pool, ask
+"""
+
+# Inside a finaliser, where Python drops the handler's exception whatever the run does: the run must still not
+# publish. (An object's __del__ that sends the signal and runs on; the run then writes its log and would publish.)
+_INSIDE_A_FINALISER = """
+write_log = pipeline._write_log
+
+class Finalised:
+    def __del__(self):
+        os.kill(os.getpid(), how)
+        for _ in range(1000):  # the handler runs here, and its exception goes no further
+            pass
+
+def _write_log(*a, **k):
+    Finalised()
+    write_log(*a, **k)
+
+pipeline._write_log = _write_log
+"""
+
+
+@pytest.mark.parametrize("how", ["SIGTERM", "SIGINT"])
+@pytest.mark.parametrize("when", ["while_the_pool_stops", "inside_a_finaliser"])
+def test_a_stop_that_lands_where_python_drops_its_exception_still_stops_the_run(tmp_path, how, when):
+    out = tmp_path / "out"
+    small = tmp_path / "raw"
+    small.mkdir()
+    for p in SEEDS[:3]:
+        shutil.copy(p, small / p.name)
+    run_extract(small, out, progress=False, jobs=0)
+    before = _tree(out)
+    patch = _WHILE_THE_POOL_STOPS if when == "while_the_pool_stops" else _INSIDE_A_FINALISER
+    code = _STOP_WITHIN.format(how=how, when=patch)
+    done = subprocess.run([sys.executable, "-c", code, "extract", str(small), "--out", str(out), "--jobs", "2",
+                           "--quiet"], capture_output=True, text=True, timeout=120,
+                          preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    assert done.returncode == 130 and done.stdout == "", done.stderr
+    sentence = "countyfiscal extract: stopped before the end; the previous outputs are unchanged"
+    if when == "while_the_pool_stops":  # raised where the run is: the sentence alone
+        assert _one_sentence(done.stderr) == sentence
+    else:  # Python says it dropped the exception; the run says it stopped
+        assert "Exception ignored in" in done.stderr and done.stderr.strip().splitlines()[-1] == sentence
+    assert _tree(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".out.lock", "out", "raw"]

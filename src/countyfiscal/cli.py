@@ -158,14 +158,6 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-class _Stopped(BaseException):
-    """SIGTERM, raised where the command is, so the workers are stopped and the unpublished set is removed."""
-
-
-def _stop(signum, frame):
-    raise _Stopped
-
-
 _exit_freeze: list[bool] = []  # whether main registered gc.freeze to run at exit
 
 
@@ -184,15 +176,22 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args) or 0)
     import signal
 
-    previous = signal.signal(signal.SIGTERM, _stop)
+    from countyfiscal.outputs import Stopped, forget_stop_signals, on_stop_signal
+
+    forget_stop_signals()
+    previous = {signal.SIGTERM: signal.signal(signal.SIGTERM, on_stop_signal)}
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # (not where it is ignored: a background job)
+        previous[signal.SIGINT] = signal.signal(signal.SIGINT, on_stop_signal)
     try:
         return int(args.func(args) or 0)
-    except (KeyboardInterrupt, _Stopped):
+    except (KeyboardInterrupt, Stopped):
         print(f"countyfiscal {args.command}: stopped before the end; the previous outputs are unchanged",
               file=sys.stderr)
         return 130
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        forget_stop_signals()
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ import errno
 import os
 import secrets
 import shutil
+import signal
 import stat
 import sys
 import tempfile
@@ -32,6 +33,33 @@ _OLD_LEFTOVERS = (".figures.old.", ".probe.")
 
 class OutputError(Exception):
     """The output folder cannot be written (busy, foreign, unwritable); str() is the sentence shown."""
+
+
+class Stopped(BaseException):
+    """The command was asked to stop by SIGTERM (``on_stop_signal``), or by any stop signal its run did not end on
+    (``OutputSet.publish``)."""
+
+
+# The stop signals this process received (``on_stop_signal``); ``publish`` refuses while one is noted.
+_STOPS: list[int] = []
+
+
+def on_stop_signal(signum: int, frame) -> None:
+    """A command's handler of SIGTERM and SIGINT: notes the signal, then raises ``Stopped`` (SIGTERM) or
+    ``KeyboardInterrupt`` (Ctrl-C, as Python's own handler), so the workers are stopped and the set is not published.
+
+    The exception does not always end the run: Python runs a handler wherever the main thread is, and one raised
+    inside a finaliser (an object's ``__del__``, a generator closed as it is collected) is printed as "Exception
+    ignored" and dropped. The run would go on and swap in a set its user stopped; noted, the stop is raised again
+    by ``publish``. ``forget_stop_signals`` clears them (a command starting or ending)."""
+    _STOPS.append(signum)
+    if signum == signal.SIGINT:
+        raise KeyboardInterrupt
+    raise Stopped
+
+
+def forget_stop_signals() -> None:
+    _STOPS.clear()
 
 
 # Lock descriptors this process holds: a forked child (a worker) closes its copies, so the lock goes with this
@@ -182,6 +210,8 @@ class OutputSet:
     def publish(self) -> None:
         """Give every file and folder the modes the umask asks for, then swap the new set in."""
         assert self.path is not None and not self.published
+        if _STOPS:  # asked to stop, and its exception was lost on the way (``on_stop_signal``)
+            raise Stopped
         _set_modes(self.path, _umask())
         if self.out.is_dir():
             if not _exchange(self.path, self.out):
